@@ -1,0 +1,103 @@
+//! The app definition: one JSON document that a designer saves and the runtime interprets.
+//!
+//! [`App`] is the document as written. [`App::compile`] (in `compile.rs`) validates it
+//! against the meta-schema and semantically, resolves dictionary references and compiles
+//! every script once, giving a [`crate::CompiledApp`].
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::step::{Step, Transition};
+use crate::{Field, Text};
+
+/// An app definition, one version of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "Baida app definition")]
+pub struct App {
+    /// The meta-schema this document follows: `/schemas/app.schema.json`.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Stable id: lower-case letters, digits and `-`, 2–63 characters, e.g. `nuoche-e-zhan`.
+    pub id: String,
+    /// Semantic version `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    pub name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Catalog category, e.g. `events-complaints`, `vehicles-parking`, `people`.
+    pub category: String,
+    /// An emoji or icon name shown in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    #[serde(default)]
+    pub access: Access,
+    pub record: Record,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+}
+
+/// Who may do what with the app as a whole.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Access {
+    #[serde(default)]
+    pub submit: SubmitAccess,
+}
+
+/// Who may submit the intake form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitAccess {
+    /// Anyone, without logging in.
+    #[default]
+    Public,
+    /// Logged-in residents.
+    Resident,
+    /// Staff only.
+    Staff,
+}
+
+/// The record: its fields and the cross-field rules it must satisfy.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Record {
+    pub fields: Vec<Field>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+/// A cross-field rule: `check` must be true, else `message` is shown at `field`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Rule {
+    /// rhai condition over `record`.
+    pub check: String,
+    pub message: Text,
+    /// The field the message belongs to; the form as a whole when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// What starts a case (besides a form submission) or reacts to one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Trigger {
+    /// A case was created.
+    RecordCreated,
+    /// A field of the record changed.
+    FieldChanged { field: String },
+    /// On a schedule, e.g. `0 9 * * MON`.
+    Schedule { cron: String },
+    /// A case arrives through an intake channel (hotline, patrol, social media, API).
+    Intake { channel: String },
+}
+
+impl App {
+    /// The step with this id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}

@@ -1,0 +1,34 @@
+//! # baida-blocks
+//!
+//! The contract of Baida: the app-definition model, its JSON Schema meta-schema, validation
+//! and compilation, the catalog of block kinds, the form block's evaluation of answers, the
+//! data-dictionary model, and the script engine (the one place a rhai `Engine` is built).
+//!
+//! Architecture invariant: this crate knows nothing of HTTP, SQL, files or clocks. It
+//! depends on serde, jsonschema, schemars, rhai, regex and chrono's date types only; the
+//! runtime gives it what it needs (answers, the dictionary, today's date) as values.
+//!
+//! Reading order: [`text`] (localized text), [`field`] and [`step`] (the model),
+//! [`app`] (the document), [`compile`] (validation), [`form`] (answers → record),
+//! [`script`] (rhai with limits), [`block`] (the palette), [`dictionary`].
+
+pub mod app;
+pub mod block;
+pub mod compile;
+pub mod dictionary;
+pub mod field;
+pub mod form;
+pub mod formats;
+pub mod problem;
+pub mod schema;
+pub mod script;
+pub mod step;
+pub mod text;
+
+pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
+pub use compile::{CompiledApp, CompiledField};
+pub use dictionary::{DictField, Dictionary, DictionaryPart, Sensitivity};
+pub use field::{Choice, Field, FieldType, Limit};
+pub use problem::Problem;
+pub use step::{BlockConfig, Step, Transition};
+pub use text::{Lang, Text};

@@ -1,0 +1,204 @@
+//! The script engine: the only place in Baida where a rhai `Engine` is built.
+//!
+//! Scripts (conditions, computed fields, rules) are compiled once per app version into a
+//! [`Script`] and evaluated against a scope holding `record` (and `item` inside a repeat
+//! group). The engine has hard limits on operations, call depth, expression depth, string,
+//! array and map sizes; `eval` is disabled and modules cannot be imported (the `no_module`
+//! feature removes `import` from the language). A script that breaks a limit fails with a
+//! [`ScriptError`], never a panic or a hang.
+
+use std::sync::{Arc, OnceLock};
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+use serde_json::Value;
+
+use crate::Text;
+
+/// The limits every script runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub max_variables: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 50_000,
+            max_call_levels: 16,
+            max_expr_depth: 64,
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+            max_variables: 256,
+        }
+    }
+}
+
+/// Builds an engine with `limits`. Used once per process through [`engine`].
+pub fn build_engine(limits: Limits) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth / 2)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_variables(limits.max_variables)
+        .set_strict_variables(false);
+    engine.disable_symbol("eval");
+    engine.on_print(|_| {});
+    engine.on_debug(|_, _, _| {});
+    engine
+}
+
+/// The process-wide engine with the default limits.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| build_engine(Limits::default()))
+}
+
+/// A compiled script; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub source: Arc<str>,
+    ast: Arc<AST>,
+}
+
+/// Why a script did not compile or did not finish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptError {
+    pub message: Text,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message.en())?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, " (line {l}, column {c})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Script {
+    /// Compiles `source`; a syntax error carries its line and column.
+    pub fn compile(source: &str) -> Result<Script, ScriptError> {
+        match engine().compile(source) {
+            Ok(ast) => Ok(Script { source: source.into(), ast: Arc::new(ast) }),
+            Err(err) => {
+                let pos = err.position();
+                let detail = err.err_type().to_string();
+                Err(ScriptError {
+                    message: Text::new(format!("表达式有语法错误：{detail}"), format!("Syntax error in expression: {detail}")),
+                    line: pos.line(),
+                    column: pos.position(),
+                })
+            }
+        }
+    }
+
+    /// Runs the script with `record` (and `item`, inside a repeat group) in scope.
+    pub fn eval(&self, record: &Value, item: Option<&Value>) -> Result<Value, ScriptError> {
+        let mut scope = Scope::new();
+        scope.push_constant_dynamic("record", to_dynamic(record)?);
+        if let Some(item) = item {
+            scope.push_constant_dynamic("item", to_dynamic(item)?);
+        }
+        let result: Dynamic = engine().eval_ast_with_scope(&mut scope, &self.ast).map_err(|e| runtime_error(&e))?;
+        rhai::serde::from_dynamic(&result).map_err(|e| runtime_error(&e))
+    }
+
+    /// Runs the script and requires a `true` or `false`.
+    pub fn eval_bool(&self, record: &Value, item: Option<&Value>) -> Result<bool, ScriptError> {
+        match self.eval(record, item)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(ScriptError {
+                message: Text::new(
+                    format!("条件表达式应得出 true 或 false，实际得出 {other}"),
+                    format!("A condition must give true or false, this one gave {other}"),
+                ),
+                line: None,
+                column: None,
+            }),
+        }
+    }
+}
+
+fn to_dynamic(value: &Value) -> Result<Dynamic, ScriptError> {
+    rhai::serde::to_dynamic(value).map_err(|e| runtime_error(&e))
+}
+
+fn runtime_error(err: &EvalAltResult) -> ScriptError {
+    let pos = err.position();
+    let (zh, en) = match err {
+        EvalAltResult::ErrorTooManyOperations(_) => (
+            "表达式运算次数超过上限（可能有死循环）".to_string(),
+            "The expression ran too many operations (an endless loop?)".to_string(),
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => {
+            ("表达式调用层数超过上限".to_string(), "The expression called functions too deeply".to_string())
+        }
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            (format!("表达式产生的数据过大：{what}"), format!("The expression built data that is too large: {what}"))
+        }
+        EvalAltResult::ErrorTooManyVariables(_) => {
+            ("表达式定义的变量过多".to_string(), "The expression defined too many variables".to_string())
+        }
+        other => {
+            let detail = other.to_string();
+            (format!("表达式执行出错：{detail}"), format!("The expression failed: {detail}"))
+        }
+    };
+    ScriptError { message: Text::new(zh, en), line: pos.line(), column: pos.position() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conditions_see_the_record() {
+        let s = Script::compile(r#"record.kind == "other" && record.count > 2"#).unwrap();
+        assert!(s.eval_bool(&json!({"kind": "other", "count": 3}), None).unwrap());
+        assert!(!s.eval_bool(&json!({"kind": "fire", "count": 3}), None).unwrap());
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = Script::compile("record.a ==\n  (1 +").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.column.is_some());
+    }
+
+    #[test]
+    fn endless_loops_stop_with_a_clear_error() {
+        let s = Script::compile("loop { }").unwrap();
+        let err = s.eval(&json!({}), None).unwrap_err();
+        assert!(err.message.en().contains("too many operations"), "{err}");
+    }
+
+    #[test]
+    fn deep_recursion_and_huge_strings_are_stopped() {
+        let s = Script::compile("fn f(n) { f(n + 1) } f(0)").unwrap();
+        assert!(s.eval(&json!({}), None).is_err());
+        let s = Script::compile(r#"let s = "x"; loop { s += s; }"#).unwrap();
+        let err = s.eval(&json!({}), None).unwrap_err();
+        assert!(err.message.en().contains("too large") || err.message.en().contains("operations"), "{err}");
+    }
+
+    #[test]
+    fn eval_is_not_available() {
+        let err = Script::compile(r#"eval("1 + 1")"#).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!err.is_empty(), "eval must not compile");
+    }
+}

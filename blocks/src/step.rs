@@ -1,0 +1,245 @@
+//! Steps: block instances with their configuration, and the transitions between them.
+//!
+//! A step is `{"id": "...", "block": "<kind>", "config": {...}}`. The block kinds form a
+//! closed enum: an unknown kind is a validation error that lists the known ones.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Text;
+
+/// One step of an app: an instance of a block kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Step {
+    /// Unique within the app: lower case, digits, `_` and `-`.
+    pub id: String,
+    /// The step's name as staff and residents see it on the case timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    #[serde(flatten)]
+    pub block: BlockConfig,
+}
+
+/// The block kind of a step and its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "block", content = "config", rename_all = "snake_case")]
+pub enum BlockConfig {
+    Form(FormConfig),
+    Dispatch(DispatchConfig),
+    Sign(HumanTaskConfig),
+    Handle(HumanTaskConfig),
+    Review(ReviewConfig),
+    Claim(HumanTaskConfig),
+    Vote(VoteConfig),
+    Notify(NotifyConfig),
+    Webhook(WebhookConfig),
+    Timer(TimerConfig),
+    Script(ScriptConfig),
+}
+
+/// A form step: people fill (some of) the record's fields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormConfig {
+    /// Who may fill it: `public` (anyone, no log-in), `resident`, `reporter`, or a staff role.
+    #[serde(default)]
+    pub who: Vec<String>,
+    /// Keys of the record fields this form shows; all of them when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+    /// The text on the submit button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_label: Option<Text>,
+}
+
+/// Automatic dispatch: the first rule whose condition holds names the receiver.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    #[serde(default)]
+    pub rules: Vec<DispatchRule>,
+    /// The receiver when no rule matches: an org unit (`dept:fire-safety`), a role
+    /// (`role:street_admin`) or the responsibility list (`list:responsibility`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otherwise: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchRule {
+    /// rhai condition over `record`.
+    pub when: String,
+    /// The receiver, as in `otherwise`.
+    pub to: String,
+}
+
+/// A step a person works on: sign (签收), handle (办理) or claim (认领).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HumanTaskConfig {
+    /// Roles that may act; for sign and handle the dispatched receiver by default.
+    #[serde(default)]
+    pub who: Vec<String>,
+    /// Record fields the person fills at this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Sla>,
+}
+
+/// A review: approve or reject, possibly at several levels.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    #[serde(default)]
+    pub who: Vec<String>,
+    /// How many levels review in turn (1–3).
+    #[serde(default = "one")]
+    pub levels: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Sla>,
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// A vote among residents or members, with a quorum.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteConfig {
+    #[serde(default)]
+    pub who: Vec<String>,
+    /// Share of eligible voters that must vote, 0–1.
+    pub quorum: f64,
+    /// Share of votes cast that must be "yes", 0–1 (default: more than half).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<f64>,
+    /// How long the vote stays open, e.g. `7d`.
+    pub duration: String,
+}
+
+/// Send a message through a channel from a template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub channel: Channel,
+    /// The receiver: a record field (`record.contact_phone`), a role or an org unit.
+    pub to: String,
+    /// The template name.
+    pub template: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Inbox,
+    Email,
+    Sms,
+    Webhook,
+}
+
+/// Post the case to an outside system, signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+}
+
+/// Wait for a duration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimerConfig {
+    /// e.g. `30m`, `24h`, `3d`, `5wd` (working days).
+    pub after: String,
+}
+
+/// Run a rhai script over the record; the map it returns is merged into the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptConfig {
+    pub run: String,
+}
+
+/// A service-level clock on a human step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// e.g. `30m`, `24h`, `5wd`.
+    pub due: String,
+    #[serde(default)]
+    pub calendar: Calendar,
+    /// Escalation ladder, e.g. `["remind@80%", "urge@100%", "supervise@+2h"]`.
+    #[serde(default)]
+    pub ladder: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Calendar {
+    #[default]
+    Natural,
+    Working,
+}
+
+/// A move from one step to another, optionally guarded by a rhai condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub from: String,
+    pub to: String,
+    /// rhai condition over `record`; the transition is taken only when it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+}
+
+/// Parses a duration such as `30m`, `24h`, `3d` or `5wd` into (amount, unit).
+pub fn parse_duration(s: &str) -> Option<(u32, &str)> {
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (amount, unit) = s.split_at(split);
+    let amount: u32 = amount.parse().ok()?;
+    matches!(unit, "m" | "h" | "d" | "wd").then_some((amount, unit))
+}
+
+impl BlockConfig {
+    /// The block kind's id, as written in `block`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BlockConfig::Form(_) => "form",
+            BlockConfig::Dispatch(_) => "dispatch",
+            BlockConfig::Sign(_) => "sign",
+            BlockConfig::Handle(_) => "handle",
+            BlockConfig::Review(_) => "review",
+            BlockConfig::Claim(_) => "claim",
+            BlockConfig::Vote(_) => "vote",
+            BlockConfig::Notify(_) => "notify",
+            BlockConfig::Webhook(_) => "webhook",
+            BlockConfig::Timer(_) => "timer",
+            BlockConfig::Script(_) => "script",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30m"), Some((30, "m")));
+        assert_eq!(parse_duration("5wd"), Some((5, "wd")));
+        assert_eq!(parse_duration("5 days"), None);
+        assert_eq!(parse_duration("h"), None);
+    }
+
+    #[test]
+    fn step_reads_block_and_config() {
+        let s: Step = serde_json::from_str(
+            r#"{"id":"sign","block":"sign","config":{"sla":{"due":"30m","ladder":["remind@80%"]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.block.kind(), "sign");
+    }
+}
