@@ -511,6 +511,7 @@ impl Checker<'_> {
                 }
             }
             BlockConfig::Review(c) => {
+                field_refs(self, &c.fields);
                 if !(1..=3).contains(&c.levels) {
                     self.problem(format!("{at}/levels"), "bad_limit", "审核级数应为 1 到 3".into(), "Review levels must be 1 to 3".into());
                 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::compile::{CompiledField, CompiledRule, answer_pointer};
 use crate::formats::{is_email, is_id_number, is_mobile_phone, parse_date, parse_datetime};
-use crate::script::ScriptError;
+use crate::script::{ScriptError, ScriptErrorKind};
 use crate::{Choice, FieldType, Limit, Problem, Text};
 
 /// Default longest text, when a field sets no `max_length`.
@@ -48,7 +48,8 @@ pub struct FormState {
 }
 
 /// Evaluates `answers` (a JSON object keyed by field key) against `fields` and `rules`.
-/// `today` anchors `min: "today"` limits.
+/// `today` anchors `min: "today"` limits. A rule that names a `field` runs only when that
+/// field is among `fields` (so a step's form checks the rules about its own fields).
 pub fn evaluate(fields: &[&CompiledField], rules: &[CompiledRule], answers: &Value, today: NaiveDate) -> Evaluation {
     let mut ev = Evaluation::default();
     let Some(answers) = answers.as_object() else {
@@ -57,11 +58,16 @@ pub fn evaluate(fields: &[&CompiledField], rules: &[CompiledRule], answers: &Val
     };
     let mut scope = Scope { today, ev: &mut ev };
     let record = scope.fields(fields, answers, "", None);
-    for rule in rules {
+    // A rule tied to a field runs only where that field is on the form; a rule without one,
+    // always. Rules over optional fields guard themselves: `!("b" in record) || record.b < 10`.
+    let applies = |r: &&CompiledRule| r.rule.field.as_ref().is_none_or(|k| fields.iter().any(|f| &f.field.key == k));
+    for rule in rules.iter().filter(applies) {
         let pointer = rule.rule.field.as_deref().map(|k| answer_pointer("", k)).unwrap_or_default();
         match rule.check.eval_bool(&Value::Object(record.clone()), None) {
             Ok(true) => {}
             Ok(false) => scope.ev.errors.push(Problem::new(pointer, "rule", rule.rule.message.clone())),
+            // A rule over answers left empty has nothing to check.
+            Err(e) if e.kind == ScriptErrorKind::Runtime => {}
             Err(e) => scope.script_failed(pointer, e),
         }
     }
@@ -132,6 +138,8 @@ impl Scope<'_> {
                         self.ev.state.computed.insert(pointer, v.clone());
                         record.insert(f.field.key.clone(), v);
                     }
+                    // Computed from answers left empty: no value yet.
+                    Err(e) if e.kind == ScriptErrorKind::Runtime => {}
                     Err(e) => self.script_failed(pointer, e),
                 }
             }
@@ -291,21 +299,28 @@ impl Scope<'_> {
             FieldType::Date | FieldType::Datetime => {
                 let s = v.as_str().unwrap_or_default();
                 let today = self.today;
-                let date_of = |l: &Limit| -> Option<String> {
-                    match l {
-                        Limit::Text(t) if t == "today" => Some(today.format("%Y-%m-%d").to_string()),
-                        Limit::Text(t) => Some(t.clone()),
-                        Limit::Number(_) => None,
-                    }
+                let datetime = f.ty == FieldType::Datetime;
+                // Limits are brought to the field's shape (a date, or a date and a time) so
+                // that ISO strings compare in calendar order.
+                let shape = |l: &Limit, end_of_day: bool| -> Option<String> {
+                    let t = match l {
+                        Limit::Text(t) if t == "today" => today.format("%Y-%m-%d").to_string(),
+                        Limit::Text(t) => t.clone(),
+                        Limit::Number(_) => return None,
+                    };
+                    Some(match (datetime, t.len() > 10) {
+                        (false, _) => t.get(..10).unwrap_or(&t).to_string(),
+                        (true, true) => t.get(..16).unwrap_or(&t).to_string(),
+                        (true, false) => format!("{t}T{}", if end_of_day { "23:59" } else { "00:00" }),
+                    })
                 };
-                // ISO dates and date-times compare correctly as strings of the same shape.
-                if let Some(lo) = field.min.as_ref().and_then(date_of)
-                    && *s < *lo.as_str()
+                if let Some(lo) = field.min.as_ref().and_then(|l| shape(l, false))
+                    && s < lo.as_str()
                 {
                     self.error(pointer, "too_early", msg(format!("不能早于 {lo}"), format!("Must not be before {lo}")));
                 }
-                if let Some(hi) = field.max.as_ref().and_then(date_of)
-                    && s.get(..hi.len()).is_some_and(|prefix| prefix > hi.as_str())
+                if let Some(hi) = field.max.as_ref().and_then(|l| shape(l, true))
+                    && s > hi.as_str()
                 {
                     self.error(pointer, "too_late", msg(format!("不能晚于 {hi}"), format!("Must not be after {hi}")));
                 }
@@ -358,7 +373,12 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
         return Ok(None);
     }
     match f.ty {
-        FieldType::Text | FieldType::Textarea | FieldType::Email | FieldType::Select => match v {
+        FieldType::Select => match v {
+            Value::String(s) => Ok(Some(Value::String(s.trim().to_string()))),
+            Value::Number(n) => Ok(Some(Value::String(n.to_string()))),
+            _ => wrong(("选项", "an option")),
+        },
+        FieldType::Text | FieldType::Textarea | FieldType::Email => match v {
             Value::String(s) if f.ty == FieldType::Textarea && s.trim().is_empty() => Ok(None),
             Value::String(s) if f.ty == FieldType::Textarea => Ok(Some(Value::String(s.replace("\r\n", "\n")))),
             Value::String(s) => Ok(Some(Value::String(s.trim().to_string()))),
@@ -382,7 +402,11 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
         },
         FieldType::Multiselect => match v {
             Value::String(s) => Ok(Some(Value::Array(vec![Value::String(s)]))),
-            Value::Array(items) if items.iter().all(Value::is_string) => Ok((!items.is_empty()).then_some(Value::Array(items))),
+            Value::Number(n) => Ok(Some(Value::Array(vec![Value::String(n.to_string())]))),
+            Value::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => {
+                let items: Vec<Value> = items.into_iter().map(|i| if let Value::Number(n) = i { Value::String(n.to_string()) } else { i }).collect();
+                Ok((!items.is_empty()).then_some(Value::Array(items)))
+            }
             _ => wrong(("选项列表", "a list of options")),
         },
         FieldType::Date => match v.as_str().and_then(parse_date) {
@@ -453,5 +477,79 @@ pub fn offered<'c>(f: &'c CompiledField, parent_value: Option<&str>) -> Vec<&'c 
     match (&f.field.depends_on, parent_value) {
         (Some(_), Some(p)) => f.choices.iter().filter(|c| c.parent() == Some(p)).collect(),
         _ => f.choices.iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{App, Dictionary};
+    use serde_json::json;
+
+    fn app(fields: Value, rules: Value) -> crate::CompiledApp {
+        App::compile(
+            &json!({"id": "test-app", "version": "1.0.0", "name": "测试", "category": "test",
+                    "record": {"fields": fields, "rules": rules},
+                    "steps": [{"id": "s", "block": "form", "config": {}}]}),
+            &Dictionary::default(),
+        )
+        .unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
+    fn errors(app: &crate::CompiledApp, answers: Value) -> Vec<(String, &'static str)> {
+        let fields: Vec<&CompiledField> = app.fields.iter().collect();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        evaluate(&fields, &app.rules, &answers, today).errors.into_iter().map(|p| (p.pointer, p.code)).collect()
+    }
+
+    #[test]
+    fn date_limits_hold_in_calendar_order() {
+        let a = app(json!([{"key": "d", "type": "date", "min": "2026-03-10T08:00", "max": "2026-03-15T12:00"},
+                          {"key": "t", "type": "datetime", "min": "2026-03-10", "max": "today"}]), json!([]));
+        assert!(errors(&a, json!({"d": "2026-03-10", "t": "2026-03-10T00:00"})).is_empty());
+        assert_eq!(errors(&a, json!({"d": "2026-04-01"})), vec![("/d".into(), "too_late")]);
+        assert_eq!(errors(&a, json!({"d": "2026-03-09"})), vec![("/d".into(), "too_early")]);
+        assert!(errors(&a, json!({"t": "2026-11-21T23:00"})).is_empty());
+        assert_eq!(errors(&a, json!({"t": "2026-11-22T00:00"})), vec![("/t".into(), "too_late")]);
+    }
+
+    #[test]
+    fn hidden_fields_are_dropped_and_not_required() {
+        let a = app(json!([{"key": "kind", "type": "select", "options": ["a", "other"], "required": true},
+                          {"key": "note", "type": "text", "required": true, "visible_if": "record.kind == \"other\""}]), json!([]));
+        assert!(errors(&a, json!({"kind": "a", "note": "ignored"})).is_empty());
+        assert_eq!(errors(&a, json!({"kind": "other"})), vec![("/note".into(), "required")]);
+        let fields: Vec<&CompiledField> = a.fields.iter().collect();
+        let ev = evaluate(&fields, &[], &json!({"kind": "a", "note": "x"}), NaiveDate::MIN);
+        assert!(!ev.record.contains_key("note"));
+    }
+
+    #[test]
+    fn computed_fields_rules_and_groups() {
+        let a = app(
+            json!([{"key": "a", "type": "integer"}, {"key": "b", "type": "integer"},
+                   {"key": "sum", "type": "integer", "compute": "record.a + record.b"},
+                   {"key": "people", "type": "group", "max": 2, "fields": [{"key": "name", "type": "text", "required": true}]}]),
+            json!([{"check": "!(\"b\" in record) || record.sum < 10", "message": "和应小于 10", "field": "b"}]),
+        );
+        let fields: Vec<&CompiledField> = a.fields.iter().collect();
+        let ev = evaluate(&fields, &a.rules, &json!({"a": "3", "b": 4, "sum": 100}), NaiveDate::MIN);
+        assert_eq!(ev.record["sum"], json!(7), "computed by the server, whatever was sent");
+        assert_eq!(errors(&a, json!({"a": 5, "b": 5})), vec![("/b".into(), "rule")]);
+        assert!(errors(&a, json!({"a": 50})).is_empty(), "b is empty: its rule has nothing to check");
+        assert_eq!(errors(&a, json!({"people": [{"name": "甲"}, {}]})), vec![("/people/1/name".into(), "required")]);
+        assert_eq!(errors(&a, json!({"people": [{"name": "甲"}, {"name": "乙"}, {"name": "丙"}]})), vec![("/people".into(), "too_many")]);
+    }
+
+    #[test]
+    fn wrong_types_unknown_answers_and_endless_scripts_are_clear_errors() {
+        let a = app(json!([{"key": "n", "type": "number", "max": 10}, {"key": "id", "type": "id_number"},
+                          {"key": "x", "type": "text", "visible_if": "loop { }"}]), json!([]));
+        let e = errors(&a, json!({"n": {"no": 1}, "id": "440301199001011236", "zzz": 1}));
+        assert!(e.contains(&("/zzz".into(), "unknown_answer")), "{e:?}");
+        assert!(e.contains(&("/n".into(), "wrong_type")), "{e:?}");
+        assert!(e.contains(&("/id".into(), "bad_format")), "{e:?}");
+        assert!(e.contains(&("/x".into(), "script_failed")), "{e:?}");
+        assert!(errors(&a, json!({"n": 11})).contains(&("/n".into(), "too_large")));
     }
 }

@@ -74,9 +74,21 @@ pub struct Script {
 /// Why a script did not compile or did not finish.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptError {
+    pub kind: ScriptErrorKind,
     pub message: Text,
     pub line: Option<usize>,
     pub column: Option<usize>,
+}
+
+/// What kind of failure a [`ScriptError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptErrorKind {
+    /// The source does not compile.
+    Syntax,
+    /// A limit stopped it: operations, call depth, data size, variables. The script is at fault.
+    Limit,
+    /// It failed on this data (e.g. adding to a field that was left empty).
+    Runtime,
 }
 
 impl std::fmt::Display for ScriptError {
@@ -98,6 +110,7 @@ impl Script {
                 let pos = err.position();
                 let detail = err.err_type().to_string();
                 Err(ScriptError {
+                    kind: ScriptErrorKind::Syntax,
                     message: Text::new(format!("表达式有语法错误：{detail}"), format!("Syntax error in expression: {detail}")),
                     line: pos.line(),
                     column: pos.position(),
@@ -122,6 +135,7 @@ impl Script {
         match self.eval(record, item)? {
             Value::Bool(b) => Ok(b),
             other => Err(ScriptError {
+                kind: ScriptErrorKind::Runtime,
                 message: Text::new(
                     format!("条件表达式应得出 true 或 false，实际得出 {other}"),
                     format!("A condition must give true or false, this one gave {other}"),
@@ -139,6 +153,13 @@ fn to_dynamic(value: &Value) -> Result<Dynamic, ScriptError> {
 
 fn runtime_error(err: &EvalAltResult) -> ScriptError {
     let pos = err.position();
+    let kind = match err {
+        EvalAltResult::ErrorTooManyOperations(_)
+        | EvalAltResult::ErrorStackOverflow(_)
+        | EvalAltResult::ErrorDataTooLarge(..)
+        | EvalAltResult::ErrorTooManyVariables(_) => ScriptErrorKind::Limit,
+        _ => ScriptErrorKind::Runtime,
+    };
     let (zh, en) = match err {
         EvalAltResult::ErrorTooManyOperations(_) => (
             "表达式运算次数超过上限（可能有死循环）".to_string(),
@@ -158,7 +179,7 @@ fn runtime_error(err: &EvalAltResult) -> ScriptError {
             (format!("表达式执行出错：{detail}"), format!("The expression failed: {detail}"))
         }
     };
-    ScriptError { message: Text::new(zh, en), line: pos.line(), column: pos.position() }
+    ScriptError { kind, message: Text::new(zh, en), line: pos.line(), column: pos.position() }
 }
 
 #[cfg(test)]

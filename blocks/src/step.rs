@@ -96,6 +96,9 @@ pub struct ReviewConfig {
     /// How many levels review in turn (1–3).
     #[serde(default = "one")]
     pub levels: u8,
+    /// Record fields the reviewer fills (e.g. the decision and a comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<Sla>,
 }

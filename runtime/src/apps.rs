@@ -1,0 +1,151 @@
+//! The app registry: saving app definitions as versions and handing out compiled apps.
+//!
+//! Saving a definition that differs from the latest version creates a new version (the
+//! definition's own version number when it is higher, else the next patch number); saving
+//! an identical one changes nothing. Compiled apps are cached per (app, version): a version
+//! never changes once saved, so its cache entry never goes stale.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use baida_blocks::{App, CompiledApp, Dictionary, Problem};
+use serde_json::Value;
+
+use crate::engine::Clock;
+use crate::engine::event::{canonical_json, sha256_hex};
+use crate::store::{self, AppVersion, NewAppVersion, Store};
+
+/// Why an app could not be saved or found.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the app definition has {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// The outcome of saving a definition.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub version: AppVersion,
+    /// False when the definition equalled the latest version and nothing was written.
+    pub created: bool,
+}
+
+/// An app version ready to run.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub meta: AppVersion,
+    pub compiled: Arc<CompiledApp>,
+}
+
+pub struct Apps {
+    store: Arc<dyn Store>,
+    dictionary: Arc<Dictionary>,
+    clock: Arc<dyn Clock>,
+    compiled: RwLock<HashMap<(String, String), Loaded>>,
+    latest: RwLock<HashMap<String, String>>,
+}
+
+/// Parses `MAJOR.MINOR.PATCH`.
+fn semver(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+    let parsed = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(parsed)
+}
+
+/// SHA-256 of a definition's canonical JSON, without its version.
+pub fn digest(definition: &Value) -> String {
+    let mut d = definition.clone();
+    if let Value::Object(map) = &mut d {
+        map.remove("version");
+        map.remove("$schema");
+    }
+    sha256_hex(canonical_json(&d))
+}
+
+impl Apps {
+    pub fn new(store: Arc<dyn Store>, dictionary: Arc<Dictionary>, clock: Arc<dyn Clock>) -> Apps {
+        Apps { store, dictionary, clock, compiled: RwLock::default(), latest: RwLock::default() }
+    }
+
+    pub fn dictionary(&self) -> &Dictionary {
+        &self.dictionary
+    }
+
+    /// Validates a definition without saving it.
+    pub fn validate(&self, definition: &Value) -> Result<CompiledApp, Vec<Problem>> {
+        App::compile(definition, &self.dictionary)
+    }
+
+    /// Saves `definition` as a new version of its app (owned by `owner_id` when new).
+    pub async fn save(&self, mut definition: Value, owner_id: &str, by: &str) -> Result<Saved, Error> {
+        let compiled = self.validate(&definition).map_err(Error::Invalid)?;
+        let app_id = compiled.app.id.clone();
+        let digest = digest(&definition);
+        let latest = self.store.app_version(&app_id, None).await?;
+        if let Some(latest) = &latest {
+            if latest.digest == digest {
+                return Ok(Saved { version: latest.clone(), created: false });
+            }
+            let wanted = semver(&compiled.app.version).unwrap_or_default();
+            let current = semver(&latest.version).unwrap_or_default();
+            if wanted <= current {
+                let next = format!("{}.{}.{}", current.0, current.1, current.2 + 1);
+                definition["version"] = Value::String(next);
+            }
+        }
+        let new = NewAppVersion { app_id: app_id.clone(), owner_id: owner_id.to_string(), definition, digest, at: self.clock.now(), by: by.to_string() };
+        let version = self.store.save_app_version(&new).await?;
+        self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id, version.version.clone());
+        Ok(Saved { version, created: true })
+    }
+
+    /// The named version of an app, or its latest, compiled.
+    pub async fn load(&self, app_id: &str, version: Option<&str>) -> Result<Option<Loaded>, Error> {
+        let version = match version {
+            Some(v) => Some(v.to_string()),
+            None => self.latest.read().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned(),
+        };
+        if let Some(v) = &version
+            && let Some(hit) = self.compiled.read().unwrap_or_else(|e| e.into_inner()).get(&(app_id.to_string(), v.clone()))
+        {
+            return Ok(Some(hit.clone()));
+        }
+        let Some(meta) = self.store.app_version(app_id, version.as_deref()).await? else {
+            return Ok(None);
+        };
+        // A stored version compiled when it was saved; if the dictionary changed since, its
+        // problems surface here as an error rather than a half-working form.
+        let compiled = Arc::new(self.validate(&meta.definition).map_err(Error::Invalid)?);
+        let loaded = Loaded { meta, compiled };
+        let key = (app_id.to_string(), loaded.meta.version.clone());
+        self.compiled.write().unwrap_or_else(|e| e.into_inner()).insert(key, loaded.clone());
+        if version.is_none() {
+            self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id.to_string(), loaded.meta.version.clone());
+        }
+        Ok(Some(loaded))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn digest_ignores_version_and_key_order() {
+        let a = json!({"id": "x", "version": "1.0.0", "name": "甲", "category": "c"});
+        let b = json!({"category": "c", "name": "甲", "version": "2.0.0", "id": "x"});
+        assert_eq!(digest(&a), digest(&b));
+        assert_ne!(digest(&a), digest(&json!({"id": "x", "version": "1.0.0", "name": "乙", "category": "c"})));
+    }
+
+    #[test]
+    fn semver_parses_three_numbers_only() {
+        assert_eq!(semver("1.2.3"), Some((1, 2, 3)));
+        assert_eq!(semver("1.2"), None);
+        assert_eq!(semver("1.2.3.4"), None);
+        assert!(semver("1.10.0") > semver("1.9.9"));
+    }
+}

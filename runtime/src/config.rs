@@ -1,0 +1,87 @@
+//! Configuration: parsed once in `main` from flags, `BAIDA_*` environment variables and an
+//! optional TOML file (in that order of precedence), then passed down explicitly.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything a running server needs to know.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite:…`; SQLite under `data_dir` when unset.
+    pub database_url: Option<String>,
+    /// The bearer token for endpoints that change apps or read cases.
+    pub admin_token: Option<String>,
+    pub demo: bool,
+    /// Largest request body (bytes); larger requests get 413.
+    pub max_body_bytes: usize,
+    /// Largest photo (bytes).
+    pub max_photo_bytes: usize,
+    /// Most pixels a photo may declare.
+    pub max_photo_pixels: u64,
+    /// Batch concurrent submissions into one transaction.
+    pub group_commit: bool,
+    /// Time zone for dates shown to people and for "today".
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./baida-data"),
+            database_url: None,
+            admin_token: None,
+            demo: false,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_photo_bytes: 10 * 1024 * 1024,
+            max_photo_pixels: 50_000_000,
+            group_commit: true,
+            timezone: chrono_tz::Asia::Shanghai,
+        }
+    }
+}
+
+/// The optional configuration file; every key is optional and named like its flag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub admin_token: Option<String>,
+    pub demo: Option<bool>,
+    pub max_body_bytes: Option<usize>,
+    pub max_photo_bytes: Option<usize>,
+    pub max_photo_pixels: Option<u64>,
+    pub group_commit: Option<bool>,
+    pub timezone: Option<String>,
+}
+
+/// A configuration problem, worded for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("unknown time zone “{0}”: use an IANA name such as Asia/Shanghai")]
+    Timezone(String),
+}
+
+impl FileConfig {
+    /// Reads `path`, or gives the empty configuration when there is none.
+    pub fn load(path: Option<&Path>) -> Result<FileConfig, ConfigError> {
+        let Some(path) = path else { return Ok(FileConfig::default()) };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+    }
+}
+
+/// Parses an IANA time-zone name.
+pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, ConfigError> {
+    name.parse().map_err(|_| ConfigError::Timezone(name.to_string()))
+}

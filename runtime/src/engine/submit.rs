@@ -1,0 +1,248 @@
+//! From a form submission to a durable case.
+//!
+//! The answers are evaluated by the form block; the case and its first events (hash-chained)
+//! are built here and handed to the [`Committer`], which writes concurrent submissions in one
+//! transaction (group commit) and answers each only after the commit. A failed batch is
+//! retried case by case, so one bad case never fails its neighbours.
+
+use std::sync::Arc;
+
+use baida_blocks::form::{self, Evaluation};
+use baida_blocks::{Problem, SubmitAccess, Text};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{Clock, event};
+use crate::apps::{self, Apps, Loaded};
+use crate::store::{self, Case, NewCase, Store};
+
+/// A submission of an intake form.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub app_id: String,
+    /// A version to submit to; the latest when `None`.
+    pub version: Option<String>,
+    pub community_id: String,
+    pub answers: Value,
+    /// Intake channel, e.g. `web`, `api`, `hotline`.
+    pub channel: String,
+    /// Who submits: `public` for anonymous residents.
+    pub actor: String,
+}
+
+/// A created case and the secret token that lets the resident follow it.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub case: Case,
+    pub tracking_token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("no such app")]
+    UnknownApp,
+    #[error("no such app version")]
+    UnknownVersion,
+    #[error("no such community")]
+    UnknownCommunity,
+    #[error("the app is not offered in this community")]
+    NotOffered,
+    #[error("the app needs a log-in to submit")]
+    LoginRequired,
+    #[error("the answers have {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error(transparent)]
+    App(#[from] apps::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Writes new cases, batching concurrent ones into one transaction.
+#[derive(Clone)]
+pub enum Committer {
+    /// Each case in its own transaction.
+    Direct(Arc<dyn Store>),
+    /// Group commit through writer tasks.
+    Batched(mpsc::Sender<Job>),
+}
+
+pub struct Job {
+    case: NewCase,
+    reply: oneshot::Sender<Result<Case, store::Error>>,
+}
+
+impl Committer {
+    /// Starts `writers` writer tasks that each commit up to `max_batch` cases at a time.
+    pub fn batched(store: Arc<dyn Store>, writers: usize, max_batch: usize) -> Committer {
+        let (tx, rx) = mpsc::channel::<Job>(max_batch * writers * 4);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            let (store, rx) = (store.clone(), rx.clone());
+            tokio::spawn(async move {
+                loop {
+                    let mut jobs = Vec::with_capacity(max_batch);
+                    {
+                        let mut rx = rx.lock().await;
+                        let Some(first) = rx.recv().await else { return };
+                        jobs.push(first);
+                        while jobs.len() < max_batch {
+                            match rx.try_recv() {
+                                Ok(job) => jobs.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    commit_batch(store.as_ref(), jobs).await;
+                }
+            });
+        }
+        Committer::Batched(tx)
+    }
+
+    /// Writes `case`; returns once it is committed.
+    pub async fn commit(&self, case: NewCase) -> Result<Case, store::Error> {
+        match self {
+            Committer::Direct(store) => Ok(store.create_cases(std::slice::from_ref(&case)).await?.remove(0)),
+            Committer::Batched(tx) => {
+                let (reply, answer) = oneshot::channel();
+                tx.send(Job { case, reply }).await.map_err(|_| store::Error::Conflict("the case writer has stopped".into()))?;
+                answer.await.map_err(|_| store::Error::Conflict("the case writer has stopped".into()))?
+            }
+        }
+    }
+}
+
+async fn commit_batch(store: &dyn Store, jobs: Vec<Job>) {
+    let cases: Vec<NewCase> = jobs.iter().map(|j| j.case.clone()).collect();
+    match store.create_cases(&cases).await {
+        Ok(created) => {
+            for (job, case) in jobs.into_iter().zip(created) {
+                let _ = job.reply.send(Ok(case));
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            let _ = jobs.into_iter().next().map(|j| j.reply.send(Err(e)));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, batch = jobs.len(), "group commit failed; committing the batch case by case");
+            for job in jobs {
+                let result = store.create_cases(std::slice::from_ref(&job.case)).await.map(|mut v| v.remove(0));
+                let _ = job.reply.send(result);
+            }
+        }
+    }
+}
+
+/// Evaluates answers against an app version's intake form.
+pub fn evaluate(loaded: &Loaded, answers: &Value, today: chrono::NaiveDate) -> Evaluation {
+    let c = &loaded.compiled;
+    form::evaluate(&c.intake_fields(), &c.rules, answers, today)
+}
+
+/// The engine's view of the world it needs to create cases.
+pub struct Intake {
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<Apps>,
+    pub committer: Committer,
+    pub clock: Arc<dyn Clock>,
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Intake {
+    /// Checks that `community_id` is a community where `loaded` is offered.
+    pub async fn offered_in(&self, loaded: &Loaded, community_id: &str) -> Result<(), SubmitError> {
+        let Some(community) = self.store.org_unit(community_id).await? else {
+            return Err(SubmitError::UnknownCommunity);
+        };
+        if community.kind != "community" {
+            return Err(SubmitError::UnknownCommunity);
+        }
+        // Offered where the owner is the community itself or one of its ancestors.
+        let mut unit = Some(community);
+        while let Some(u) = unit {
+            if u.id == loaded.meta.owner_id {
+                return Ok(());
+            }
+            unit = match u.parent_id {
+                Some(p) => self.store.org_unit(&p).await?,
+                None => None,
+            };
+        }
+        Err(SubmitError::NotOffered)
+    }
+
+    /// Today in the deployment's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().with_timezone(&self.timezone).date_naive()
+    }
+
+    /// Validates a submission and creates its case; returns after the commit.
+    pub async fn submit(&self, s: Submission) -> Result<Submitted, SubmitError> {
+        let loaded = match self.apps.load(&s.app_id, s.version.as_deref()).await? {
+            Some(l) => l,
+            None if s.version.is_some() && self.apps.load(&s.app_id, None).await?.is_some() => return Err(SubmitError::UnknownVersion),
+            None => return Err(SubmitError::UnknownApp),
+        };
+        self.offered_in(&loaded, &s.community_id).await?;
+        if loaded.compiled.app.access.submit != SubmitAccess::Public && s.actor == "public" {
+            return Err(SubmitError::LoginRequired);
+        }
+        let ev = evaluate(&loaded, &s.answers, self.today());
+        if !ev.errors.is_empty() {
+            return Err(SubmitError::Invalid(ev.errors));
+        }
+        let shas: Vec<String> = ev.photos.iter().map(|(_, sha)| sha.clone()).collect();
+        let missing = self.store.missing_photos(&shas).await?;
+        if !missing.is_empty() {
+            let problems = ev
+                .photos
+                .iter()
+                .filter(|(_, sha)| missing.contains(sha))
+                .map(|(pointer, _)| {
+                    Problem::new(pointer.clone(), "unknown_photo", Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"))
+                })
+                .collect();
+            return Err(SubmitError::Invalid(problems));
+        }
+        let record = Value::Object(ev.record);
+        let compiled = &loaded.compiled;
+        let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
+        let next = compiled.next_step(&first, &record).map_err(|e| {
+            let mut p = Problem::new("", "script_failed", e.message);
+            p.line = e.line;
+            p.column = e.column;
+            SubmitError::Invalid(vec![p])
+        })?;
+        let now = self.clock.now();
+        let id = Uuid::now_v7().to_string();
+        let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        let submitted = event::next(
+            None,
+            &id,
+            "case.submitted",
+            &s.actor,
+            now,
+            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": s.community_id, "channel": s.channel, "step": first, "record": record}),
+        );
+        let mut events = vec![submitted];
+        if let Some(step) = next {
+            let entered = event::next(events.last(), &id, "step.entered", "system", now, json!({"step": step}));
+            events.push(entered);
+        }
+        let new = NewCase {
+            id,
+            app_id: s.app_id,
+            app_version: loaded.meta.version.clone(),
+            community_id: s.community_id,
+            status: if next.is_some() { "open".into() } else { "closed".into() },
+            current_step: next.map(str::to_string),
+            record,
+            tracking_hash: event::sha256_hex(&token),
+            created_at: now,
+            events,
+        };
+        let case = self.committer.commit(new).await?;
+        Ok(Submitted { case, tracking_token: token })
+    }
+}

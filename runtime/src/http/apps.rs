@@ -1,0 +1,205 @@
+//! Apps over HTTP: list, read, save a version, validate, submit, and the meta-schema.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use baida_blocks::Text;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{Admin, ApiJson};
+use super::{ApiError, AppState};
+use crate::engine::Submission;
+use crate::store::AppVersion;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps", get(list_apps).post(save_app))
+        .route("/api/v1/apps/validate", post(validate_app))
+        .route("/api/v1/apps/{app}", get(get_app))
+        .route("/api/v1/apps/{app}/submissions", post(submit))
+        .route(baida_blocks::schema::SCHEMA_URL, get(meta_schema))
+}
+
+/// An app and its latest version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppSummaryView {
+    pub id: String,
+    /// The org unit that owns the app; it is offered there and below.
+    pub owner: String,
+    pub latest_version: String,
+    pub versions: i64,
+    /// `{"zh-CN": …, "en": …}` or a string.
+    #[schema(value_type = Object)]
+    pub name: Value,
+    pub category: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One version of an app with its definition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppVersionView {
+    pub id: String,
+    pub version: String,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    #[schema(value_type = Object)]
+    pub definition: Value,
+}
+
+impl From<AppVersion> for AppVersionView {
+    fn from(v: AppVersion) -> Self {
+        AppVersionView { id: v.app_id, version: v.version, owner: v.owner_id, created_at: v.created_at, created_by: v.created_by, definition: v.definition }
+    }
+}
+
+/// The outcome of saving a definition.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedView {
+    pub id: String,
+    pub version: String,
+    /// False when the definition equalled the latest version.
+    pub created: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OwnerQuery {
+    /// The org unit that owns a new app (default: the district).
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VersionQuery {
+    /// A version number; the latest when omitted.
+    pub version: Option<String>,
+}
+
+/// A submission of an app's intake form.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionBody {
+    /// The community whose form this is.
+    pub community: String,
+    /// Answers keyed by field key.
+    #[schema(value_type = Object)]
+    pub answers: Value,
+    /// Intake channel (default `api`), e.g. `hotline`, `patrol`, `social`.
+    pub channel: Option<String>,
+}
+
+/// A created case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmittedView {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub current_step: Option<String>,
+    pub app_id: String,
+    pub app_version: String,
+    pub created_at: DateTime<Utc>,
+    /// The page where the resident follows the case (carries a secret token).
+    pub tracking_url: String,
+}
+
+/// The answer to a validation that found nothing wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidView {
+    pub valid: bool,
+    pub id: String,
+    pub version: String,
+}
+
+/// List apps.
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", responses((status = 200, body = [AppSummaryView])))]
+pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppSummaryView>>, ApiError> {
+    let apps = state.store.apps().await?;
+    Ok(Json(
+        apps.into_iter()
+            .map(|a| AppSummaryView { id: a.app_id, owner: a.owner_id, latest_version: a.latest_version, versions: a.versions, name: a.name, category: a.category, updated_at: a.updated_at })
+            .collect(),
+    ))
+}
+
+/// Create an app, or save a new version of it. An identical definition changes nothing (200);
+/// a changed one becomes a new version (201), numbered by the definition when higher than the
+/// latest, else the next patch number.
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", params(OwnerQuery), request_body(content = Object, description = "An app definition"),
+    responses((status = 201, body = SavedView), (status = 200, body = SavedView), (status = 401, description = "No or wrong admin token"), (status = 422, description = "The definition has problems (problem+json with errors[])")),
+    security(("admin_token" = [])))]
+pub async fn save_app(State(state): State<AppState>, _: Admin, Query(q): Query<OwnerQuery>, ApiJson(definition): ApiJson<Value>) -> Result<impl IntoResponse, ApiError> {
+    let owner = match q.owner {
+        Some(o) => o,
+        None => state.store.org_units().await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id).ok_or_else(|| {
+            ApiError::BadRequest { code: "no_owner", detail: Text::new("还没有组织机构，请先创建区或用 --demo 启动", "There is no org unit yet: create a district or start with --demo") }
+        })?,
+    };
+    if state.store.org_unit(&owner).await?.is_none() {
+        return Err(ApiError::NotFound(Text::new(format!("没有组织机构“{owner}”"), format!("No org unit “{owner}”"))));
+    }
+    let saved = state.apps.save(definition, &owner, "admin").await?;
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
+    let location = format!("/api/v1/apps/{}?version={}", saved.version.app_id, saved.version.version);
+    Ok((status, [(header::LOCATION, location)], Json(SavedView { id: saved.version.app_id, version: saved.version.version, created: saved.created })))
+}
+
+/// Read an app: its latest version, or `?version=`.
+#[utoipa::path(get, path = "/api/v1/apps/{app}", tag = "apps", params(("app" = String, Path, description = "App id"), VersionQuery),
+    responses((status = 200, body = AppVersionView), (status = 404, description = "No such app or version")))]
+pub async fn get_app(State(state): State<AppState>, Path(app): Path<String>, Query(q): Query<VersionQuery>) -> Result<Json<AppVersionView>, ApiError> {
+    match state.store.app_version(&app, q.version.as_deref()).await? {
+        Some(v) => Ok(Json(v.into())),
+        None if q.version.is_some() && state.store.app_version(&app, None).await?.is_some() => {
+            Err(ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version")))
+        }
+        None => Err(ApiError::not_found_app()),
+    }
+}
+
+/// Validate a definition: the same checks and messages as `baida validate`.
+#[utoipa::path(post, path = "/api/v1/apps/validate", tag = "apps", request_body(content = Object, description = "An app definition"),
+    responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint")))]
+pub async fn validate_app(State(state): State<AppState>, ApiJson(definition): ApiJson<Value>) -> Result<Json<ValidView>, ApiError> {
+    match state.apps.validate(&definition) {
+        Ok(c) => Ok(Json(ValidView { valid: true, id: c.app.id, version: c.app.version })),
+        Err(problems) => Err(ApiError::Invalid { code: "invalid_app", title: Text::new("应用定义有误", "The app definition is not valid"), problems }),
+    }
+}
+
+/// Submit answers to an app's intake form; 201 only once the case is committed.
+#[utoipa::path(post, path = "/api/v1/apps/{app}/submissions", tag = "cases", params(("app" = String, Path, description = "App id"), VersionQuery), request_body = SubmissionBody,
+    responses((status = 201, body = SubmittedView), (status = 404, description = "Unknown app, version or community"), (status = 413, description = "Body over the limit"), (status = 422, description = "Answers with problems; nothing stored")))]
+pub async fn submit(State(state): State<AppState>, Path(app): Path<String>, Query(q): Query<VersionQuery>, ApiJson(body): ApiJson<SubmissionBody>) -> Result<impl IntoResponse, ApiError> {
+    let submitted = state
+        .intake
+        .submit(Submission {
+            app_id: app,
+            version: q.version,
+            community_id: body.community,
+            answers: body.answers,
+            channel: body.channel.unwrap_or_else(|| "api".into()),
+            actor: "public".into(),
+        })
+        .await?;
+    let c = submitted.case;
+    let view = SubmittedView {
+        tracking_url: super::track::tracking_path(&c.id, &submitted.tracking_token),
+        id: c.id,
+        number: c.number,
+        status: c.status,
+        current_step: c.current_step,
+        app_id: c.app_id,
+        app_version: c.app_version,
+        created_at: c.created_at,
+    };
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/cases/{}", view.id))], Json(view)))
+}
+
+/// The app-definition meta-schema (JSON Schema 2020-12).
+pub async fn meta_schema() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/schema+json"), (header::CACHE_CONTROL, "public, max-age=3600")], baida_blocks::schema::APP_SCHEMA_JSON)
+}

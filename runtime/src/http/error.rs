@@ -1,0 +1,221 @@
+//! The one place HTTP errors are made: [`ApiError`] becomes an RFC 9457
+//! `application/problem+json` response with a stable `code`, a message in the request's
+//! language and, for validation errors, `errors[]` with JSON pointers.
+//!
+//! A handler's error does not know the request's language, so `into_response` stores the
+//! problem in the response's extensions and the [`localize`] middleware writes the body.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use baida_blocks::{Lang, Problem, Text};
+use serde_json::{Value, json};
+
+use crate::i18n::request_lang;
+use crate::{apps, engine::SubmitError, photo::PhotoError, store};
+
+/// Everything a handler can answer with instead of success.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    NotFound(Text),
+    /// 422 with every problem.
+    Invalid { code: &'static str, title: Text, problems: Vec<Problem> },
+    BadRequest { code: &'static str, detail: Text },
+    Unauthorized,
+    Forbidden(Text),
+    Conflict(Text),
+    PayloadTooLarge { detail: Text },
+    UnsupportedMediaType(Text),
+    /// 500: logged with its id; the client sees only the id.
+    Internal(String),
+}
+
+#[derive(Debug, Clone)]
+struct ProblemDoc {
+    status: StatusCode,
+    code: &'static str,
+    title: Text,
+    detail: Option<Text>,
+    problems: Vec<Problem>,
+    incident: Option<String>,
+}
+
+impl ApiError {
+    pub fn not_found_app() -> ApiError {
+        ApiError::NotFound(Text::new("没有这个应用", "No such app"))
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+
+    fn doc(self) -> ProblemDoc {
+        let plain = |status, code, title: Text, detail: Option<Text>| ProblemDoc { status, code, title, detail, problems: Vec::new(), incident: None };
+        match self {
+            ApiError::NotFound(what) => plain(StatusCode::NOT_FOUND, "not_found", Text::new("找不到", "Not found"), Some(what)),
+            ApiError::Invalid { code, title, problems } => ProblemDoc { status: StatusCode::UNPROCESSABLE_ENTITY, code, title, detail: None, problems, incident: None },
+            ApiError::BadRequest { code, detail } => plain(StatusCode::BAD_REQUEST, code, Text::new("请求有误", "Bad request"), Some(detail)),
+            ApiError::Unauthorized => plain(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                Text::new("需要授权", "Authorization required"),
+                Some(Text::new("请在 Authorization 头中提供有效的 Bearer 令牌", "Send a valid token as Authorization: Bearer …")),
+            ),
+            ApiError::Forbidden(why) => plain(StatusCode::FORBIDDEN, "forbidden", Text::new("无权操作", "Forbidden"), Some(why)),
+            ApiError::Conflict(why) => plain(StatusCode::CONFLICT, "conflict", Text::new("冲突", "Conflict"), Some(why)),
+            ApiError::PayloadTooLarge { detail } => plain(StatusCode::PAYLOAD_TOO_LARGE, "too_large", Text::new("内容过大", "Too large"), Some(detail)),
+            ApiError::UnsupportedMediaType(detail) => {
+                plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", Text::new("不支持的内容类型", "Unsupported media type"), Some(detail))
+            }
+            ApiError::Internal(message) => {
+                let incident = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+                tracing::error!(%incident, error = %message, "internal error");
+                ProblemDoc {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    title: Text::new("服务器内部错误", "Internal server error"),
+                    detail: Some(Text::new(format!("请联系管理员并提供编号 {incident}"), format!("Please contact the administrator and quote {incident}"))),
+                    problems: Vec::new(),
+                    incident: Some(incident),
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let doc = self.doc();
+        let mut response = doc.status.into_response();
+        if doc.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response.extensions_mut().insert(Arc::new(doc));
+        response
+    }
+}
+
+fn body(doc: &ProblemDoc, lang: Lang) -> Value {
+    let mut v = json!({
+        "type": format!("/problems/{}", doc.code),
+        "title": doc.title.get(lang),
+        "status": doc.status.as_u16(),
+        "code": doc.code,
+    });
+    if let Some(d) = &doc.detail {
+        v["detail"] = d.get(lang).into();
+    }
+    if !doc.problems.is_empty() {
+        v["detail"] = match lang {
+            Lang::En => format!("{} problem(s) found", doc.problems.len()),
+            Lang::ZhCn => format!("发现 {} 个问题", doc.problems.len()),
+        }
+        .into();
+        v["errors"] = doc
+            .problems
+            .iter()
+            .map(|p| {
+                let mut e = json!({"pointer": p.pointer, "code": p.code, "message": p.message.get(lang)});
+                if let Some(h) = &p.hint {
+                    e["hint"] = h.get(lang).into();
+                }
+                if let (Some(l), Some(c)) = (p.line, p.column) {
+                    e["line"] = l.into();
+                    e["column"] = c.into();
+                }
+                e
+            })
+            .collect();
+    }
+    if let Some(id) = &doc.incident {
+        v["incident"] = id.clone().into();
+    }
+    v
+}
+
+/// Writes problem bodies in the request's language; turns the framework's own bare 4xx
+/// answers (unknown route, wrong method, body over the limit) into problems too.
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = request_lang(request.uri().query(), request.headers());
+    let mut response = next.run(request).await;
+    let doc = match response.extensions_mut().remove::<Arc<ProblemDoc>>() {
+        Some(doc) => doc,
+        None => {
+            let status = response.status();
+            let bare = response.headers().get(header::CONTENT_TYPE).is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
+            if !(status.is_client_error() && bare) {
+                return response;
+            }
+            let err = match status {
+                StatusCode::NOT_FOUND => ApiError::NotFound(Text::new("没有这个地址", "No such address")),
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { detail: Text::new("请求内容超过上限", "The request body is over the limit") },
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::BadRequest { code: "method_not_allowed", detail: Text::new("不支持这种请求方法", "This method is not allowed here") },
+                _ => return response,
+            };
+            let mut fresh = err.into_response();
+            let doc = fresh.extensions_mut().remove::<Arc<ProblemDoc>>().expect("an error response carries its problem");
+            let mut parts = response.into_parts().0;
+            parts.status = doc.status;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            response = Response::from_parts(parts, axum::body::Body::empty());
+            doc
+        }
+    };
+    let body = body(&doc, lang).to_string();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    parts.headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Conflict(m) => ApiError::Conflict(Text::new(m.clone(), m)),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<apps::Error> for ApiError {
+    fn from(e: apps::Error) -> Self {
+        match e {
+            apps::Error::Invalid(problems) => ApiError::Invalid { code: "invalid_app", title: Text::new("应用定义有误", "The app definition is not valid"), problems },
+            apps::Error::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::UnknownApp => ApiError::not_found_app(),
+            SubmitError::UnknownVersion => ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version")),
+            SubmitError::UnknownCommunity => ApiError::NotFound(Text::new("没有这个社区", "No such community")),
+            SubmitError::NotOffered => ApiError::NotFound(Text::new("该社区没有提供这个应用", "This community does not offer the app")),
+            SubmitError::LoginRequired => ApiError::Forbidden(Text::new("这个应用需要登录后提交", "This app needs a log-in to submit")),
+            SubmitError::Invalid(problems) => ApiError::Invalid { code: "invalid_answers", title: Text::new("填写内容有误", "Some answers are not valid"), problems },
+            SubmitError::App(e) => e.into(),
+            SubmitError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PhotoError> for ApiError {
+    fn from(e: PhotoError) -> Self {
+        match e {
+            PhotoError::NotAnImage => ApiError::UnsupportedMediaType(Text::new("只能上传 JPEG、PNG 或 WebP 格式的照片", "Only JPEG, PNG or WebP photos can be uploaded")),
+            PhotoError::TooManyPixels { width, height, max } => ApiError::PayloadTooLarge {
+                detail: Text::new(format!("照片尺寸 {width}×{height} 超过上限 {max} 像素"), format!("The photo is {width}×{height}, over the {max}-pixel limit")),
+            },
+            PhotoError::TooLarge { size, max } => ApiError::PayloadTooLarge {
+                detail: Text::new(format!("照片 {size} 字节，超过上限 {max} 字节"), format!("The photo is {size} bytes, over the {max}-byte limit")),
+            },
+            PhotoError::Io(e) => ApiError::internal(e),
+        }
+    }
+}

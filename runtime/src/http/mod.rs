@@ -1,0 +1,68 @@
+//! HTTP: the JSON API under `/api/v1`, the resident pages, photos and schemas.
+//!
+//! Architecture invariant: only this module knows about HTTP. One file per resource; errors
+//! become problem+json in `error.rs` only.
+
+pub mod apps;
+pub mod cases;
+pub mod error;
+pub mod extract;
+pub mod forms;
+pub mod health;
+pub mod openapi;
+pub mod pages;
+pub mod photos;
+pub mod track;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::apps::Apps;
+use crate::config::Config;
+use crate::engine::Intake;
+use crate::photo::Blobs;
+use crate::render::Pages;
+use crate::store::Store;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<Apps>,
+    pub intake: Arc<Intake>,
+    pub blobs: Blobs,
+    pub pages: Arc<Pages>,
+}
+
+/// The whole application: API, pages, photos, schemas, designer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(apps::router())
+        .merge(cases::router())
+        .merge(photos::router())
+        .merge(openapi::router())
+        .merge(forms::router())
+        .merge(track::router())
+        .merge(pages::router())
+        .with_state(state)
+        .merge(baida_designer::router())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,118 @@
+//! Languages: which one a request wants, and the words of the pages in each.
+//!
+//! Order of precedence: `?lang=`, then the `baida_lang` cookie, then `Accept-Language`,
+//! then zh-CN.
+
+use std::collections::BTreeMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use baida_blocks::Lang;
+
+/// The language of the request.
+pub fn request_lang(uri_query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let from_query = uri_query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))).and_then(Lang::from_tag);
+    let from_cookie = || {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix("baida_lang="))
+            .and_then(Lang::from_tag)
+    };
+    let from_header = || headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::negotiate);
+    from_query.or_else(from_cookie).or_else(from_header).unwrap_or_default()
+}
+
+/// Extracts the request's language.
+#[derive(Debug, Clone, Copy)]
+pub struct ReqLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ReqLang(request_lang(parts.uri.query(), &parts.headers)))
+    }
+}
+
+/// The words of the pages: (key, zh-CN, en).
+const WORDS: &[(&str, &str, &str)] = &[
+    ("site_name", "百搭", "Baida"),
+    ("tagline", "社区治理低代码平台", "Low-code forms and workflows for communities"),
+    ("switch_lang", "English", "中文"),
+    ("required", "必填", "required"),
+    ("optional", "选填", "optional"),
+    ("submit", "提交", "Submit"),
+    ("errors_title", "提交未成功，请修改以下问题：", "The form was not sent. Please fix these problems:"),
+    ("choose", "请选择", "Choose…"),
+    ("choose_parent_first", "请先选择上一级", "Choose the level above first"),
+    ("yes", "是", "Yes"),
+    ("no", "否", "No"),
+    ("longitude", "经度", "Longitude"),
+    ("latitude", "纬度", "Latitude"),
+    ("address", "地址", "Address"),
+    ("locate_me", "使用当前位置", "Use my location"),
+    ("photo_hint", "可拍照或从相册选择", "Take a photo or choose one"),
+    ("photos_kept", "已上传的照片", "Photos uploaded"),
+    ("remove", "删除", "Remove"),
+    ("add_item", "添加一项", "Add an item"),
+    ("item", "第 {n} 项", "Item {n}"),
+    ("computed", "自动计算", "calculated"),
+    ("stars", "星", "stars"),
+    ("apps", "办事服务", "Services"),
+    ("communities", "社区", "Communities"),
+    ("open_form", "填写", "Open"),
+    ("case_number", "案件编号", "Case number"),
+    ("submitted_ok", "提交成功", "Submitted"),
+    ("keep_number", "请记下案件编号，凭下方链接随时查看办理进度。", "Keep the case number; follow the progress with the link below."),
+    ("track_link", "查看办理进度", "Follow this case"),
+    ("status", "状态", "Status"),
+    ("current_step", "当前环节", "Current step"),
+    ("timeline", "办理经过", "Timeline"),
+    ("submitted_at", "提交时间", "Submitted"),
+    ("not_found", "找不到页面", "Page not found"),
+    ("not_found_detail", "链接可能有误，或者内容已不存在。", "The link may be wrong, or what it pointed to is gone."),
+    ("back_home", "返回首页", "Back to the start"),
+    ("status_open", "办理中", "In progress"),
+    ("status_closed", "已办结", "Closed"),
+    ("event_case.submitted", "群众提交了诉求", "The request was submitted"),
+    ("event_step.entered", "进入环节", "Moved to step"),
+    ("designer", "应用设计器", "App designer"),
+    ("api", "接口文档", "API"),
+];
+
+/// The words of the pages in `lang`, for templates.
+pub fn words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    WORDS.iter().map(|(k, zh, en)| (*k, if lang == Lang::En { *en } else { *zh })).collect()
+}
+
+/// One word in `lang`; the key itself when unknown.
+pub fn word(lang: Lang, key: &str) -> String {
+    WORDS.iter().find(|(k, _, _)| *k == key).map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh }).unwrap_or(key).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_beats_cookie_beats_header() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, "en-US".parse().unwrap());
+        assert_eq!(request_lang(None, &h), Lang::En);
+        h.insert(header::COOKIE, "a=b; baida_lang=zh-CN".parse().unwrap());
+        assert_eq!(request_lang(None, &h), Lang::ZhCn);
+        assert_eq!(request_lang(Some("x=1&lang=en"), &h), Lang::En);
+        assert_eq!(request_lang(None, &HeaderMap::new()), Lang::ZhCn);
+    }
+
+    #[test]
+    fn every_word_has_both_languages() {
+        for (k, zh, en) in WORDS {
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! Storage: the [`Store`] trait with domain operations, and its two implementations,
+//! [`sqlite`] (the embedded default) and [`postgres`].
+//!
+//! Architecture invariant: only this module writes SQL. Each domain operation is one
+//! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A unit of the organisation tree: district → street → community → grid, or a department.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgUnit {
+    pub id: String,
+    pub kind: String,
+    pub parent_id: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// A new version of an app definition to save.
+#[derive(Debug, Clone)]
+pub struct NewAppVersion {
+    pub app_id: String,
+    pub owner_id: String,
+    /// The definition; its `version` field is what gets stored.
+    pub definition: Value,
+    /// SHA-256 of the canonical definition without its `version`.
+    pub digest: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// One stored version of an app.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppVersion {
+    pub app_id: String,
+    pub owner_id: String,
+    pub version: String,
+    pub seq: i64,
+    pub definition: Value,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// An app with its latest version, for lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppSummary {
+    pub app_id: String,
+    pub owner_id: String,
+    pub latest_version: String,
+    pub versions: i64,
+    pub name: Value,
+    pub category: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Metadata of an uploaded photo; the bytes are in the blob folder under their SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct Photo {
+    pub sha256: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An event of a case, hash-chained to the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub case_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub data: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A case to create with its first events, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub id: String,
+    pub app_id: String,
+    pub app_version: String,
+    pub community_id: String,
+    pub status: String,
+    pub current_step: Option<String>,
+    pub record: Value,
+    pub tracking_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub events: Vec<Event>,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub seq: i64,
+    pub id: String,
+    pub number: String,
+    pub app_id: String,
+    pub app_version: String,
+    pub community_id: String,
+    pub status: String,
+    pub current_step: Option<String>,
+    pub record: Value,
+    #[serde(skip)]
+    pub tracking_hash: String,
+    pub event_count: i64,
+    pub head_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which cases to list; newest first, `before` is the cursor (a case `seq`).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub app_id: Option<String>,
+    pub status: Option<String>,
+    pub community_id: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// The case number shown to people: the creation date and a sequence, e.g. `20261121-000042`.
+pub fn case_number(created_at: DateTime<Utc>, n: i64) -> String {
+    let local = created_at.with_timezone(&chrono_tz::Asia::Shanghai);
+    format!("{}-{n:06}", local.format("%Y%m%d"))
+}
+
+/// Turns a unique-constraint violation into a [`Error::Conflict`] with a message.
+fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what()),
+        _ => Error::Database(e),
+    }
+}
+
+/// Baida's storage. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    async fn put_org_unit(&self, unit: &OrgUnit) -> Result<()>;
+    async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>>;
+    async fn org_units(&self) -> Result<Vec<OrgUnit>>;
+
+    /// Saves a version of an app, creating the app when it is new.
+    async fn save_app_version(&self, new: &NewAppVersion) -> Result<AppVersion>;
+    /// The latest version, or the named one.
+    async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>>;
+    async fn apps(&self) -> Result<Vec<AppSummary>>;
+
+    async fn put_photo(&self, photo: &Photo) -> Result<()>;
+    /// Of `sha256s`, those with no uploaded photo.
+    async fn missing_photos(&self, sha256s: &[String]) -> Result<Vec<String>>;
+    async fn photo(&self, sha256: &str) -> Result<Option<Photo>>;
+
+    /// Creates cases and their events in one transaction; numbers are allocated here.
+    async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>>;
+    async fn case(&self, id: &str) -> Result<Option<Case>>;
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
+    async fn events(&self, case_id: &str) -> Result<Vec<Event>>;
+    /// Cases in `seq` order after `after`, for verification.
+    async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>>;
+}
+
+/// Opens the store named by `database_url`, or SQLite under `data_dir`; runs migrations.
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(postgres::PgStore::open(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(sqlite::SqliteStore::open_url(url).await?)),
+        Some(other) => Err(Error::Conflict(format!(
+            "unsupported database URL “{other}”: use postgres://… or sqlite:…, or leave it out for SQLite under --data-dir"
+        ))),
+        None => Ok(Arc::new(sqlite::SqliteStore::open(&data_dir.join("baida.db")).await?)),
+    }
+}
+
+/// Row shapes shared by both backends (sqlx decodes JSON from TEXT and from JSONB alike).
+mod rows {
+    use chrono::{DateTime, Utc};
+    use serde_json::Value;
+    use sqlx::types::Json;
+
+    use super::{AppSummary, AppVersion, Case, Event, OrgUnit, Photo};
+
+    #[derive(sqlx::FromRow)]
+    pub struct OrgUnitRow {
+        pub id: String,
+        pub kind: String,
+        pub parent_id: Option<String>,
+        pub name_zh: String,
+        pub name_en: String,
+    }
+
+    impl From<OrgUnitRow> for OrgUnit {
+        fn from(r: OrgUnitRow) -> Self {
+            OrgUnit { id: r.id, kind: r.kind, parent_id: r.parent_id, name_zh: r.name_zh, name_en: r.name_en }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct AppVersionRow {
+        pub app_id: String,
+        pub owner_id: String,
+        pub version: String,
+        pub seq: i64,
+        pub definition: Json<Value>,
+        pub digest: String,
+        pub created_at: DateTime<Utc>,
+        pub created_by: String,
+    }
+
+    impl From<AppVersionRow> for AppVersion {
+        fn from(r: AppVersionRow) -> Self {
+            AppVersion {
+                app_id: r.app_id,
+                owner_id: r.owner_id,
+                version: r.version,
+                seq: r.seq,
+                definition: r.definition.0,
+                digest: r.digest,
+                created_at: r.created_at,
+                created_by: r.created_by,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct AppSummaryRow {
+        pub app_id: String,
+        pub owner_id: String,
+        pub latest_version: String,
+        pub versions: i64,
+        pub definition: Json<Value>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    impl From<AppSummaryRow> for AppSummary {
+        fn from(r: AppSummaryRow) -> Self {
+            let d = r.definition.0;
+            AppSummary {
+                app_id: r.app_id,
+                owner_id: r.owner_id,
+                latest_version: r.latest_version,
+                versions: r.versions,
+                name: d.get("name").cloned().unwrap_or_default(),
+                category: d.get("category").and_then(Value::as_str).unwrap_or_default().to_string(),
+                updated_at: r.updated_at,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct PhotoRow {
+        pub sha256: String,
+        pub content_type: String,
+        pub width: i64,
+        pub height: i64,
+        pub bytes: i64,
+        pub created_at: DateTime<Utc>,
+    }
+
+    impl From<PhotoRow> for Photo {
+        fn from(r: PhotoRow) -> Self {
+            Photo { sha256: r.sha256, content_type: r.content_type, width: r.width, height: r.height, bytes: r.bytes, created_at: r.created_at }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct CaseRow {
+        pub seq: i64,
+        pub id: String,
+        pub number: String,
+        pub app_id: String,
+        pub app_version: String,
+        pub community_id: String,
+        pub status: String,
+        pub current_step: Option<String>,
+        pub record: Json<Value>,
+        pub tracking_hash: String,
+        pub event_count: i64,
+        pub head_hash: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    impl From<CaseRow> for Case {
+        fn from(r: CaseRow) -> Self {
+            Case {
+                seq: r.seq,
+                id: r.id,
+                number: r.number,
+                app_id: r.app_id,
+                app_version: r.app_version,
+                community_id: r.community_id,
+                status: r.status,
+                current_step: r.current_step,
+                record: r.record.0,
+                tracking_hash: r.tracking_hash,
+                event_count: r.event_count,
+                head_hash: r.head_hash,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct EventRow {
+        pub case_id: String,
+        pub seq: i64,
+        pub kind: String,
+        pub actor: String,
+        pub at: DateTime<Utc>,
+        pub data: Json<Value>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    impl From<EventRow> for Event {
+        fn from(r: EventRow) -> Self {
+            Event { case_id: r.case_id, seq: r.seq, kind: r.kind, actor: r.actor, at: r.at, data: r.data.0, prev_hash: r.prev_hash, hash: r.hash }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The PostgreSQL store, for deployments that outgrow one machine.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
+use super::{AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
+     FROM app_versions v JOIN apps a ON a.id = v.app_id";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at";
+
+impl PgStore {
+    /// Connects to `url` and migrates the database (or the schema named by `search_path`).
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, parent_id = excluded.parent_id, \
+             name_zh = excluded.name_zh, name_en = excluded.name_en",
+        )
+        .bind(&u.id)
+        .bind(&u.kind)
+        .bind(&u.parent_id)
+        .bind(&u.name_zh)
+        .bind(&u.name_en)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
+        let row: Option<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn org_units(&self) -> Result<Vec<OrgUnit>> {
+        let rows: Vec<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn save_app_version(&self, new: &NewAppVersion) -> Result<AppVersion> {
+        let version = new.definition.get("version").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let mut tx = self.pool.begin().await?;
+        let latest: Option<(i64, String)> = sqlx::query_as("SELECT latest_seq, owner_id FROM apps WHERE id = $1")
+            .bind(&new.app_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (seq, owner_id) = match latest {
+            Some((seq, owner)) => {
+                sqlx::query("UPDATE apps SET latest_version = $1, latest_seq = $2, updated_at = $3 WHERE id = $4")
+                    .bind(&version)
+                    .bind(seq + 1)
+                    .bind(new.at)
+                    .bind(&new.app_id)
+                    .execute(&mut *tx)
+                    .await?;
+                (seq + 1, owner)
+            }
+            None => {
+                sqlx::query("INSERT INTO apps (id, owner_id, latest_version, latest_seq, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5)")
+                    .bind(&new.app_id)
+                    .bind(&new.owner_id)
+                    .bind(&version)
+                    .bind(new.at)
+                    .bind(new.at)
+                    .execute(&mut *tx)
+                    .await?;
+                (1, new.owner_id.clone())
+            }
+        };
+        sqlx::query("INSERT INTO app_versions (app_id, version, seq, definition, digest, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&new.app_id)
+            .bind(&version)
+            .bind(seq)
+            .bind(Json(&new.definition))
+            .bind(&new.digest)
+            .bind(new.at)
+            .bind(&new.by)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, || format!("app {} already has version {version}", new.app_id)))?;
+        tx.commit().await?;
+        Ok(AppVersion {
+            app_id: new.app_id.clone(),
+            owner_id,
+            version,
+            seq,
+            definition: new.definition.clone(),
+            digest: new.digest.clone(),
+            created_at: new.at,
+            created_by: new.by.clone(),
+        })
+    }
+
+    async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>> {
+        let row: Option<AppVersionRow> = match version {
+            Some(v) => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = $2"))
+                .bind(app_id)
+                .bind(v)
+                .fetch_optional(&self.pool)
+                .await?,
+            None => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = a.latest_version"))
+                .bind(app_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        };
+        Ok(row.map(Into::into))
+    }
+
+    async fn apps(&self) -> Result<Vec<AppSummary>> {
+        let rows: Vec<AppSummaryRow> = sqlx::query_as(
+            "SELECT a.id AS app_id, a.owner_id, a.latest_version, a.latest_seq AS versions, v.definition, a.updated_at \
+             FROM apps a JOIN app_versions v ON v.app_id = a.id AND v.version = a.latest_version ORDER BY a.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn put_photo(&self, p: &Photo) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO photos (sha256, content_type, width, height, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&p.sha256)
+        .bind(&p.content_type)
+        .bind(p.width)
+        .bind(p.height)
+        .bind(p.bytes)
+        .bind(p.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn missing_photos(&self, sha256s: &[String]) -> Result<Vec<String>> {
+        if sha256s.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: Vec<(String,)> = sqlx::query_as("SELECT sha256 FROM photos WHERE sha256 = ANY($1)").bind(sha256s).fetch_all(&self.pool).await?;
+        Ok(sha256s.iter().filter(|s| !found.iter().any(|(f,)| f == *s)).cloned().collect())
+    }
+
+    async fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
+        let row: Option<PhotoRow> = sqlx::query_as("SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>> {
+        let mut tx = self.pool.begin().await?;
+        let numbers: Vec<(i64,)> = sqlx::query_as("SELECT nextval('case_number_seq') FROM generate_series(1, $1)")
+            .bind(cases.len() as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut out = Vec::with_capacity(cases.len());
+        for (i, c) in cases.iter().enumerate() {
+            let number = case_number(c.created_at, numbers[i].0);
+            let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
+            let (seq,): (i64,) = sqlx::query_as(
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
+            )
+            .bind(&c.id)
+            .bind(&number)
+            .bind(&c.app_id)
+            .bind(&c.app_version)
+            .bind(&c.community_id)
+            .bind(&c.status)
+            .bind(&c.current_step)
+            .bind(Json(&c.record))
+            .bind(&c.tracking_hash)
+            .bind(c.events.len() as i64)
+            .bind(&head)
+            .bind(c.created_at)
+            .bind(c.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            for e in &c.events {
+                sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(&e.case_id)
+                    .bind(e.seq)
+                    .bind(&e.kind)
+                    .bind(&e.actor)
+                    .bind(e.at)
+                    .bind(Json(&e.data))
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            out.push(Case {
+                seq,
+                id: c.id.clone(),
+                number,
+                app_id: c.app_id.clone(),
+                app_version: c.app_version.clone(),
+                community_id: c.community_id.clone(),
+                status: c.status.clone(),
+                current_step: c.current_step.clone(),
+                record: c.record.clone(),
+                tracking_hash: c.tracking_hash.clone(),
+                event_count: c.events.len() as i64,
+                head_hash: head,
+                created_at: c.created_at,
+                updated_at: c.created_at,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<Case>> {
+        let row: Option<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn cases(&self, f: &CaseFilter) -> Result<Vec<Case>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1"));
+        if let Some(v) = &f.app_id {
+            q.push(" AND app_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.status {
+            q.push(" AND status = ").push_bind(v);
+        }
+        if let Some(v) = &f.community_id {
+            q.push(" AND community_id = ").push_bind(v);
+        }
+        if let Some(v) = f.created_from {
+            q.push(" AND created_at >= ").push_bind(v);
+        }
+        if let Some(v) = f.created_to {
+            q.push(" AND created_at < ").push_bind(v);
+        }
+        if let Some(v) = f.before {
+            q.push(" AND seq < ").push_bind(v);
+        }
+        q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit);
+        let rows: Vec<CaseRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn events(&self, case_id: &str) -> Result<Vec<Event>> {
+        let rows: Vec<EventRow> =
+            sqlx::query_as("SELECT case_id, seq, kind, actor, at, data, prev_hash, hash FROM case_events WHERE case_id = $1 ORDER BY seq")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > $1 ORDER BY seq LIMIT $2"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

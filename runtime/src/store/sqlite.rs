@@ -1,0 +1,317 @@
+//! The embedded SQLite store: one file, WAL, `synchronous=FULL`, foreign keys on.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
+use super::{AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
+     FROM app_versions v JOIN apps a ON a.id = v.app_id";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Conflict(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        Self::connect(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens a `sqlite:` URL.
+    pub async fn open_url(url: &str) -> Result<SqliteStore> {
+        Self::connect(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, parent_id = excluded.parent_id, \
+             name_zh = excluded.name_zh, name_en = excluded.name_en",
+        )
+        .bind(&u.id)
+        .bind(&u.kind)
+        .bind(&u.parent_id)
+        .bind(&u.name_zh)
+        .bind(&u.name_en)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
+        let row: Option<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn org_units(&self) -> Result<Vec<OrgUnit>> {
+        let rows: Vec<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn save_app_version(&self, new: &NewAppVersion) -> Result<AppVersion> {
+        let version = new.definition.get("version").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let mut tx = self.pool.begin().await?;
+        let latest: Option<(i64, String)> = sqlx::query_as("SELECT latest_seq, owner_id FROM apps WHERE id = ?")
+            .bind(&new.app_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (seq, owner_id) = match latest {
+            Some((seq, owner)) => {
+                sqlx::query("UPDATE apps SET latest_version = ?, latest_seq = ?, updated_at = ? WHERE id = ?")
+                    .bind(&version)
+                    .bind(seq + 1)
+                    .bind(new.at)
+                    .bind(&new.app_id)
+                    .execute(&mut *tx)
+                    .await?;
+                (seq + 1, owner)
+            }
+            None => {
+                sqlx::query("INSERT INTO apps (id, owner_id, latest_version, latest_seq, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)")
+                    .bind(&new.app_id)
+                    .bind(&new.owner_id)
+                    .bind(&version)
+                    .bind(new.at)
+                    .bind(new.at)
+                    .execute(&mut *tx)
+                    .await?;
+                (1, new.owner_id.clone())
+            }
+        };
+        sqlx::query("INSERT INTO app_versions (app_id, version, seq, definition, digest, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(&new.app_id)
+            .bind(&version)
+            .bind(seq)
+            .bind(Json(&new.definition))
+            .bind(&new.digest)
+            .bind(new.at)
+            .bind(&new.by)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, || format!("app {} already has version {version}", new.app_id)))?;
+        tx.commit().await?;
+        Ok(AppVersion {
+            app_id: new.app_id.clone(),
+            owner_id,
+            version,
+            seq,
+            definition: new.definition.clone(),
+            digest: new.digest.clone(),
+            created_at: new.at,
+            created_by: new.by.clone(),
+        })
+    }
+
+    async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>> {
+        let row: Option<AppVersionRow> = match version {
+            Some(v) => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = ?"))
+                .bind(app_id)
+                .bind(v)
+                .fetch_optional(&self.pool)
+                .await?,
+            None => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = a.latest_version"))
+                .bind(app_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        };
+        Ok(row.map(Into::into))
+    }
+
+    async fn apps(&self) -> Result<Vec<AppSummary>> {
+        let rows: Vec<AppSummaryRow> = sqlx::query_as(
+            "SELECT a.id AS app_id, a.owner_id, a.latest_version, a.latest_seq AS versions, v.definition, a.updated_at \
+             FROM apps a JOIN app_versions v ON v.app_id = a.id AND v.version = a.latest_version ORDER BY a.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn put_photo(&self, p: &Photo) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO photos (sha256, content_type, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&p.sha256)
+        .bind(&p.content_type)
+        .bind(p.width)
+        .bind(p.height)
+        .bind(p.bytes)
+        .bind(p.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn missing_photos(&self, sha256s: &[String]) -> Result<Vec<String>> {
+        if sha256s.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT sha256 FROM photos WHERE sha256 IN (");
+        let mut sep = q.separated(", ");
+        for s in sha256s {
+            sep.push_bind(s);
+        }
+        q.push(")");
+        let found: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(sha256s.iter().filter(|s| !found.iter().any(|(f,)| f == *s)).cloned().collect())
+    }
+
+    async fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
+        let row: Option<PhotoRow> = sqlx::query_as("SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>> {
+        let mut tx = self.pool.begin().await?;
+        let (last,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + ? WHERE name = 'case_number' RETURNING value")
+            .bind(cases.len() as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut out = Vec::with_capacity(cases.len());
+        for (i, c) in cases.iter().enumerate() {
+            let number = case_number(c.created_at, last - cases.len() as i64 + 1 + i as i64);
+            let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
+            let (seq,): (i64,) = sqlx::query_as(
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(&c.id)
+            .bind(&number)
+            .bind(&c.app_id)
+            .bind(&c.app_version)
+            .bind(&c.community_id)
+            .bind(&c.status)
+            .bind(&c.current_step)
+            .bind(Json(&c.record))
+            .bind(&c.tracking_hash)
+            .bind(c.events.len() as i64)
+            .bind(&head)
+            .bind(c.created_at)
+            .bind(c.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            for e in &c.events {
+                sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                    .bind(&e.case_id)
+                    .bind(e.seq)
+                    .bind(&e.kind)
+                    .bind(&e.actor)
+                    .bind(e.at)
+                    .bind(Json(&e.data))
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            out.push(Case {
+                seq,
+                id: c.id.clone(),
+                number,
+                app_id: c.app_id.clone(),
+                app_version: c.app_version.clone(),
+                community_id: c.community_id.clone(),
+                status: c.status.clone(),
+                current_step: c.current_step.clone(),
+                record: c.record.clone(),
+                tracking_hash: c.tracking_hash.clone(),
+                event_count: c.events.len() as i64,
+                head_hash: head,
+                created_at: c.created_at,
+                updated_at: c.created_at,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<Case>> {
+        let row: Option<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn cases(&self, f: &CaseFilter) -> Result<Vec<Case>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1"));
+        if let Some(v) = &f.app_id {
+            q.push(" AND app_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.status {
+            q.push(" AND status = ").push_bind(v);
+        }
+        if let Some(v) = &f.community_id {
+            q.push(" AND community_id = ").push_bind(v);
+        }
+        if let Some(v) = f.created_from {
+            q.push(" AND created_at >= ").push_bind(v);
+        }
+        if let Some(v) = f.created_to {
+            q.push(" AND created_at < ").push_bind(v);
+        }
+        if let Some(v) = f.before {
+            q.push(" AND seq < ").push_bind(v);
+        }
+        q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit);
+        let rows: Vec<CaseRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn events(&self, case_id: &str) -> Result<Vec<Event>> {
+        let rows: Vec<EventRow> =
+            sqlx::query_as("SELECT case_id, seq, kind, actor, at, data, prev_hash, hash FROM case_events WHERE case_id = ? ORDER BY seq")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > ? ORDER BY seq LIMIT ?"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
