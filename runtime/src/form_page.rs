@@ -68,7 +68,7 @@ pub struct FieldView {
     pub step: Option<&'static str>,
     pub maxlength: Option<u32>,
     pub unit: Option<String>,
-    pub stars: Vec<u32>,
+    pub stars: Vec<String>,
     pub multiple: bool,
     pub max_items: usize,
     pub error: Option<String>,
@@ -102,10 +102,10 @@ pub struct Context<'a> {
 
 /// Builds the views of `fields` from `raw` (the answers as typed).
 pub fn build(fields: &[&CompiledField], raw: &Map<String, Value>, ctx: &Context<'_>, name_prefix: &str, pointer_prefix: &str) -> Vec<FieldView> {
-    fields.iter().map(|f| build_one(f, raw, ctx, name_prefix, pointer_prefix)).collect()
+    fields.iter().map(|f| build_one(f, fields, raw, ctx, name_prefix, pointer_prefix)).collect()
 }
 
-fn build_one(f: &CompiledField, raw: &Map<String, Value>, ctx: &Context<'_>, name_prefix: &str, pointer_prefix: &str) -> FieldView {
+fn build_one(f: &CompiledField, siblings: &[&CompiledField], raw: &Map<String, Value>, ctx: &Context<'_>, name_prefix: &str, pointer_prefix: &str) -> FieldView {
     let lang = ctx.lang;
     let field = &f.field;
     let pointer = format!("{pointer_prefix}/{}", field.key);
@@ -163,7 +163,7 @@ fn build_one(f: &CompiledField, raw: &Map<String, Value>, ctx: &Context<'_>, nam
         }
         FieldType::Rating => {
             let max = field.max.as_ref().and_then(Limit::as_f64).unwrap_or(5.0) as u32;
-            v.stars = (1..=max).collect();
+            v.stars = (1..=max).map(|s| s.to_string()).collect();
         }
         FieldType::Select | FieldType::Multiselect => {
             let chosen: BTreeSet<String> = match value {
@@ -181,10 +181,12 @@ fn build_one(f: &CompiledField, raw: &Map<String, Value>, ctx: &Context<'_>, nam
             if let Some(parent) = &field.depends_on {
                 v.depends_on = Some(element_id(&format!("{pointer_prefix}/{parent}")));
                 if parent_value.is_none() {
-                    // Not chosen yet: show every option, grouped under its parent.
+                    // Not chosen yet: show every option, grouped under its parent's label.
+                    let parent_choices = siblings.iter().find(|s| &s.field.key == parent).map(|s| s.choices.as_slice()).unwrap_or_default();
                     let mut groups: Vec<OptionGroup> = Vec::new();
                     for c in &f.choices {
-                        let label = c.parent().unwrap_or_default().to_string();
+                        let value = c.parent().unwrap_or_default();
+                        let label = parent_choices.iter().find(|p| p.value() == value).map(|p| p.label().get(lang).to_string()).unwrap_or_else(|| value.to_string());
                         match groups.iter_mut().find(|g| g.label == label) {
                             Some(g) => g.options.push(option(c)),
                             None => groups.push(OptionGroup { label, options: vec![option(c)] }),

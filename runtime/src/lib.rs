@@ -1,1 +1,24 @@
-//! placeholder
+//! # baida-runtime
+//!
+//! The Baida server and command line: storage ([`store`]), the engine that turns
+//! submissions into durable cases ([`engine`]), the app registry ([`apps`]), photos
+//! ([`photo`]), pages ([`render`], [`form_page`]), HTTP ([`http`]) and the CLI ([`cli`]).
+//!
+//! Architecture invariants: only [`http`] knows about HTTP; only [`store`] writes SQL;
+//! app definitions are interpreted through `baida-blocks` and never by hand here.
+//!
+//! Reading order: [`server`] (how it is put together), [`http`], [`engine::submit`],
+//! [`store`], then the rest.
+
+pub mod apps;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod form_page;
+pub mod http;
+pub mod i18n;
+pub mod photo;
+pub mod render;
+pub mod server;
+pub mod store;

@@ -1,1 +1,199 @@
-//! placeholder
+//! Shared harness for Baida's end-to-end tests: [`spawn`] starts a real server on a free
+//! loopback port against a fresh SQLite file or a fresh PostgreSQL schema, with the demo
+//! district and reference apps loaded; [`both!`] runs a test on both backends.
+//!
+//! PostgreSQL is reached at `BAIDA_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). If it cannot be reached the PostgreSQL tests
+//! fail — they never skip.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use baida_runtime::config::Config;
+use baida_runtime::engine::SystemClock;
+use baida_runtime::server::{self, Running};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub use reqwest;
+pub use serde_json;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin token the test servers use.
+pub const TOKEN: &str = "test-admin-token";
+
+/// A running test server and what it stands on.
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Running,
+    pub data_dir: PathBuf,
+    /// The PostgreSQL URL with this test's schema, or the SQLite file's URL.
+    pub database_url: String,
+    _dir: Arc<TempDir>,
+}
+
+fn pg_base_url() -> String {
+    std::env::var("BAIDA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Creates a fresh schema and returns a URL whose connections use it.
+async fn fresh_pg_schema() -> String {
+    let base = pg_base_url();
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&base).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {base} is unreachable ({e}). The PostgreSQL tests need it: start it, or set BAIDA_TEST_DATABASE_URL.")
+    });
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create a test schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// Options for [`spawn_with`].
+#[derive(Default)]
+pub struct Options {
+    pub max_body_bytes: Option<usize>,
+    pub group_commit: Option<bool>,
+}
+
+/// Starts a server with the demo loaded.
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, Options::default()).await
+}
+
+pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    let data_dir = dir.path().join("data");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", data_dir.join("baida.db").display()),
+        Backend::Postgres => fresh_pg_schema().await,
+    };
+    start(backend, dir, data_dir, database_url, options).await
+}
+
+async fn start(backend: Backend, dir: Arc<TempDir>, data_dir: PathBuf, database_url: String, options: Options) -> TestApp {
+    let defaults = Config::default();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        data_dir: data_dir.clone(),
+        database_url: (backend == Backend::Postgres).then(|| database_url.clone()),
+        admin_token: Some(TOKEN.into()),
+        demo: true,
+        max_body_bytes: options.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        group_commit: options.group_commit.unwrap_or(true),
+        ..defaults
+    };
+    let running = server::start(config, Arc::new(SystemClock)).await.expect("the server starts");
+    TestApp { backend, base: format!("http://{}", running.addr), client: reqwest::Client::new(), running, data_dir, database_url, _dir: dir }
+}
+
+impl TestApp {
+    /// Stops this server and starts a new one on the same database and data folder.
+    pub async fn restart(self) -> TestApp {
+        self.running.task.abort();
+        let _ = self.running.task.await;
+        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), Options::default()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// GET with the admin token, returning status and JSON.
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.get(path).bearer_auth(TOKEN).send().await.expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Submits answers through the API.
+    pub async fn submit(&self, app: &str, community: &str, answers: Value) -> (StatusCode, Value) {
+        let r = self.post(&format!("/api/v1/apps/{app}/submissions")).json(&json!({"community": community, "answers": answers})).send().await.expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads a photo; returns its SHA-256.
+    pub async fn upload(&self, bytes: &[u8]) -> String {
+        let r = self.post("/api/v1/photos").header("content-type", "application/octet-stream").body(bytes.to_vec()).send().await.expect("the server answers");
+        assert_eq!(r.status(), StatusCode::CREATED, "upload: {}", r.text().await.unwrap_or_default());
+        r.json::<Value>().await.expect("JSON")["sha256"].as_str().expect("a sha256").to_string()
+    }
+
+    /// How many cases exist.
+    pub async fn case_count(&self) -> usize {
+        let mut n = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/cases?limit=200&cursor={c}"),
+                None => "/api/v1/cases?limit=200".into(),
+            };
+            let (status, page) = self.admin_get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            n += page["items"].as_array().map_or(0, Vec::len);
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return n,
+            }
+        }
+    }
+}
+
+/// A realistic 民意速办 request (anonymous reports need a location or photo; this one is named).
+pub fn minyi_answers() -> Value {
+    json!({
+        "category": "city_appearance",
+        "subcategory": "garbage",
+        "title": "小区门口垃圾三天没人清运",
+        "description": "新洲花园东门垃圾桶满溢三天，气味很大，请尽快安排清运。",
+        "location": {"lon": 114.0513, "lat": 22.5121, "address": "新洲花园东门"},
+        "anonymous": false,
+        "contact_name": "李明",
+        "contact_phone": "13812345678"
+    })
+}
+
+/// Reads a fixture from `tests/fixtures`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("the fixture exists")
+}
+
+/// Defines `mod $name { sqlite(), postgres() }`, each running `$body(app)` on its backend.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::spawn($crate::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::spawn($crate::Backend::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}

@@ -75,6 +75,7 @@ pub struct AppSummary {
     pub versions: i64,
     pub name: Value,
     pub category: String,
+    pub icon: String,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -277,6 +278,7 @@ mod rows {
                 versions: r.versions,
                 name: d.get("name").cloned().unwrap_or_default(),
                 category: d.get("category").and_then(Value::as_str).unwrap_or_default().to_string(),
+                icon: d.get("icon").and_then(Value::as_str).unwrap_or_default().to_string(),
                 updated_at: r.updated_at,
             }
         }

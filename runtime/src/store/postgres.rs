@@ -9,7 +9,7 @@ use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
-use super::{AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
+use super::{AppSummary, AppVersion, Case, CaseFilter, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
 
 pub struct PgStore {
     pool: PgPool,

@@ -1,0 +1,256 @@
+//! The resident form pages: `/a/{community}/{app}` shows the app's intake form; posting it
+//! (multipart, photos included) creates a case and redirects to its tracking page, or shows
+//! the form again with every error beside its field and everything typed kept.
+//! `/a/{community}/{app}/state` gives the live state for pages with JavaScript.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use baida_blocks::form::Evaluation;
+use baida_blocks::{CompiledField, FieldType, Lang, Problem};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::pages::message_page;
+use super::photos::store_photo;
+use super::{ApiError, AppState};
+use crate::apps::Loaded;
+use crate::engine::submit::evaluate;
+use crate::engine::{SubmitError, Submission};
+use crate::form_page::{self, Context, answers_from_pairs, element_id};
+use crate::i18n::ReqLang;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/a/{community}/{app}", get(show).post(submit)).route("/a/{community}/{app}/state", post(live_state))
+}
+
+#[derive(Serialize)]
+struct SummaryItem {
+    href: Option<String>,
+    label: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct FormPage {
+    app_name: String,
+    description: Option<String>,
+    icon: String,
+    community_name: String,
+    action: String,
+    state_url: String,
+    submit_label: String,
+    fields: Vec<form_page::FieldView>,
+    summary: Vec<SummaryItem>,
+}
+
+/// Loads the app and checks it is offered in the community; `Err` is the page to show.
+async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Result<(Loaded, String), Response> {
+    let not_found = || message_page(state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
+    let loaded = match state.apps.load(app, None).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return Err(not_found()),
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    match state.intake.offered_in(&loaded, community).await {
+        Ok(()) => {}
+        Err(SubmitError::Store(e)) => return Err(ApiError::from(e).into_response()),
+        Err(_) => return Err(not_found()),
+    }
+    let name = match state.store.org_unit(community).await {
+        Ok(Some(u)) => if lang == Lang::En { u.name_en } else { u.name_zh },
+        _ => community.to_string(),
+    };
+    Ok((loaded, name))
+}
+
+fn labels(fields: &[&CompiledField], prefix: &str, lang: Lang, out: &mut HashMap<String, String>) {
+    for f in fields {
+        let pointer = format!("{prefix}/{}", f.field.key);
+        out.insert(pointer.clone(), f.field.label_text().get(lang).to_string());
+        let items: Vec<&CompiledField> = f.items.iter().collect();
+        for i in 0..baida_blocks::form::GROUP_MAX {
+            labels(&items, &format!("{pointer}/{i}"), lang, out);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    state: &AppState,
+    lang: Lang,
+    path: &str,
+    loaded: &Loaded,
+    community: &str,
+    community_name: String,
+    raw: &Map<String, Value>,
+    ev: &Evaluation,
+    errors: &[Problem],
+    add_item_to: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let app = &loaded.compiled.app;
+    let fields = loaded.compiled.intake_fields();
+    let messages: HashMap<String, String> = errors.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
+    let mut names = HashMap::new();
+    labels(&fields, "", lang, &mut names);
+    let summary = errors
+        .iter()
+        .map(|p| {
+            // The nearest field at or above the pointer gets the link.
+            let mut at = p.pointer.as_str();
+            let label = loop {
+                if let Some(l) = names.get(at) {
+                    break Some((at.to_string(), l.clone()));
+                }
+                match at.rsplit_once('/') {
+                    Some((up, _)) if !up.is_empty() => at = up,
+                    _ => break None,
+                }
+            };
+            match label {
+                Some((ptr, label)) => SummaryItem { href: Some(format!("#{}", element_id(&ptr))), label, message: p.message.get(lang).to_string() },
+                None => SummaryItem { href: None, label: String::new(), message: p.message.get(lang).to_string() },
+            }
+        })
+        .collect();
+    let ctx = Context { lang, state: &ev.state, errors: &messages, add_item_to };
+    let submit_label = match app.steps.first().map(|s| &s.block) {
+        Some(baida_blocks::BlockConfig::Form(c)) => c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
+        _ => None,
+    };
+    let page = FormPage {
+        app_name: app.name.get(lang).to_string(),
+        description: app.description.as_ref().map(|d| d.get(lang).to_string()),
+        icon: app.icon.clone().unwrap_or_default(),
+        community_name,
+        action: format!("/a/{community}/{}{}", app.id, if lang == Lang::En { "?lang=en" } else { "" }),
+        state_url: format!("/a/{community}/{}/state", app.id),
+        submit_label: submit_label.unwrap_or_else(|| crate::i18n::word(lang, "submit")),
+        fields: form_page::build(&fields, raw, &ctx, "", ""),
+        summary,
+    };
+    match state.pages.render("form.html", lang, path, &page) {
+        Ok(html) => (status, [(header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response(),
+        Err(e) => ApiError::internal(format!("rendering form.html: {e:?}")).into_response(),
+    }
+}
+
+/// The form, with its defaults.
+pub async fn show(State(state): State<AppState>, ReqLang(lang): ReqLang, Path((community, app)): Path<(String, String)>, uri: axum::http::Uri) -> Response {
+    let (loaded, community_name) = match load(&state, lang, &community, &app).await {
+        Ok(l) => l,
+        Err(page) => return page,
+    };
+    let raw: Map<String, Value> = loaded.compiled.intake_fields().iter().filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?))).collect();
+    let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.intake.today());
+    render(&state, lang, &uri.to_string(), &loaded, &community, community_name, &raw, &ev, &[], None, StatusCode::OK)
+}
+
+/// Turns `members.0.photos` into `/members/0/photos`.
+fn pointer_of(name: &str) -> String {
+    format!("/{}", name.replace('.', "/"))
+}
+
+/// Submits the form.
+pub async fn submit(State(state): State<AppState>, ReqLang(lang): ReqLang, Path((community, app)): Path<(String, String)>, uri: axum::http::Uri, mut multipart: Multipart) -> Response {
+    let (loaded, community_name) = match load(&state, lang, &community, &app).await {
+        Ok(l) => l,
+        Err(page) => return page,
+    };
+    let fields = loaded.compiled.intake_fields();
+    let keeps_location = |name: &str| {
+        let key = name.rsplit('.').next().unwrap_or(name);
+        fn find<'a>(fields: &[&'a CompiledField], key: &str) -> Option<&'a CompiledField> {
+            fields.iter().find_map(|f| if f.field.key == key { Some(*f) } else { find(&f.items.iter().collect::<Vec<_>>(), key) })
+        }
+        find(&fields, key).is_some_and(|f| f.ty == FieldType::Photo && f.field.keep_location)
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut upload_errors: Vec<Problem> = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return super::photos::multipart_error(&e).into_response(),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if field.file_name().is_some() {
+            let data = match field.bytes().await {
+                Ok(d) => d,
+                Err(e) => return super::photos::multipart_error(&e).into_response(),
+            };
+            if data.is_empty() {
+                continue;
+            }
+            match store_photo(&state, data, keeps_location(&name)).await {
+                Ok(photo) => pairs.push((name, photo.sha256)),
+                Err(ApiError::UnsupportedMediaType(m) | ApiError::PayloadTooLarge { detail: m }) => {
+                    upload_errors.push(Problem::new(pointer_of(&name), "bad_photo", m));
+                }
+                Err(e) => return e.into_response(),
+            }
+        } else {
+            match field.text().await {
+                Ok(text) => pairs.push((name, text)),
+                Err(e) => return super::photos::multipart_error(&e).into_response(),
+            }
+        }
+    }
+    let answers = answers_from_pairs(&fields, &pairs, "");
+    let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.intake.today());
+    let path = uri.to_string();
+    if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
+        return render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &upload_errors, Some(group), StatusCode::OK);
+    }
+    let mut errors = upload_errors;
+    errors.extend(ev.errors.iter().cloned());
+    if !errors.is_empty() {
+        return render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let submission = Submission {
+        app_id: loaded.meta.app_id.clone(),
+        version: Some(loaded.meta.version.clone()),
+        community_id: community.clone(),
+        answers: Value::Object(answers.clone()),
+        channel: "web".into(),
+        actor: "public".into(),
+    };
+    match state.intake.submit(submission).await {
+        Ok(done) => {
+            let mut to = format!("{}&new=1", super::track::tracking_path(&done.case.id, &done.tracking_token));
+            if lang == Lang::En {
+                to.push_str("&lang=en");
+            }
+            (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+        }
+        Err(SubmitError::Invalid(problems)) => render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &problems, None, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The live state of the form for the answers so far: visibility, requiredness, computed
+/// values and cascading options, keyed by element id.
+#[derive(Debug, Serialize)]
+pub struct LiveState {
+    visible: HashMap<String, bool>,
+    required: HashMap<String, bool>,
+    computed: HashMap<String, Value>,
+    options: HashMap<String, Vec<String>>,
+}
+
+pub async fn live_state(State(state): State<AppState>, Path((community, app)): Path<(String, String)>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Json<LiveState>, ApiError> {
+    let loaded = state.apps.load(&app, None).await?.ok_or_else(ApiError::not_found_app)?;
+    state.intake.offered_in(&loaded, &community).await?;
+    let answers = answers_from_pairs(&loaded.compiled.intake_fields(), &pairs, "");
+    let ev = evaluate(&loaded, &Value::Object(answers), state.intake.today());
+    Ok(Json(LiveState { visible: by_id(ev.state.visible), required: by_id(ev.state.required), computed: by_id(ev.state.computed), options: by_id(ev.state.options) }))
+}
+
+fn by_id<V>(m: std::collections::BTreeMap<String, V>) -> HashMap<String, V> {
+    m.into_iter().map(|(k, v)| (element_id(&k), v)).collect()
+}

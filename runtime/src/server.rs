@@ -1,0 +1,89 @@
+//! Putting the server together: store, registry, intake, pages and the router, from one
+//! [`Config`]. [`start`] binds and returns the address (tests bind port 0); [`run`] also
+//! prints where to go and waits for Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::apps::Apps;
+use crate::config::Config;
+use crate::engine::{Clock, Committer, Intake, SystemClock};
+use crate::http::{AppState, router};
+use crate::photo::Blobs;
+use crate::render::Pages;
+use crate::{demo, store};
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Builds the application state from `config`, with `clock`.
+pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
+    let store = store::open(config.database_url.as_deref(), &config.data_dir).await.context("cannot open the database")?;
+    let dictionary = Arc::new(baida_catalog::dictionary());
+    let apps = Arc::new(Apps::new(store.clone(), dictionary, clock.clone()));
+    if config.demo {
+        demo::load(store.as_ref(), &apps).await?;
+        if config.admin_token.is_none() {
+            config.admin_token = Some(format!("demo-{}", uuid::Uuid::new_v4().simple()));
+        }
+    }
+    let committer = if config.group_commit {
+        // One writer for SQLite (one file, one writer at a time); a few for PostgreSQL.
+        let writers = if store.backend() == "sqlite" { 1 } else { 4 };
+        Committer::batched(store.clone(), writers, 64)
+    } else {
+        Committer::Direct(store.clone())
+    };
+    let intake = Arc::new(Intake { store: store.clone(), apps: apps.clone(), committer, clock, timezone: config.timezone });
+    let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
+    Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, intake, pages })
+}
+
+/// Starts serving on `config.listen` (port 0 picks a free port).
+pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let listen = config.listen;
+    let state = state(config, clock).await?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = router(state.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
+    Ok(Running { addr, state, task })
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `baida serve`.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let demo = config.demo;
+    let running = start(config, Arc::new(SystemClock)).await?;
+    let base = format!("http://{}", running.addr);
+    let cfg = &running.state.config;
+    println!("百搭 Baida is serving at {base}  (database: {}, data folder: {})", running.state.store.backend(), cfg.data_dir.display());
+    if demo {
+        println!();
+        println!("  居民表单 Resident forms:");
+        for app in ["minyi-suban", "xinlin-huhang", "nuoche-e-zhan"] {
+            println!("    {base}/a/xinzhou/{app}");
+        }
+        println!("  全部社区 All communities:  {base}/");
+        println!("  API:  {base}/api/v1/openapi.json");
+    }
+    match &cfg.admin_token {
+        Some(token) if demo => println!("  管理令牌 Admin token:  {token}\n    curl -H 'Authorization: Bearer {token}' {base}/api/v1/cases"),
+        Some(_) => {}
+        None => println!("  No admin token is set (--admin-token or BAIDA_ADMIN_TOKEN): the endpoints that change apps or read cases will answer 401."),
+    }
+    running.task.await??;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+// Baida resident form: live conditions, computed values and cascading options.
+// Every rule is evaluated by the server (one expression language); this script only asks
+// for the form's state as the resident types and shows it. Without it, the form still works.
+const form = document.querySelector('form[data-state]');
+if (form) {
+  const full = new Map();
+  for (const sel of form.querySelectorAll('select[data-depends-on]')) {
+    full.set(sel.id, [...sel.querySelectorAll('option[value]:not([value=""])')].map((o) => [o.value, o.textContent]));
+  }
+  let timer = 0;
+  let seq = 0;
+  const refresh = async () => {
+    const body = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (typeof v === 'string') body.append(k, v);
+    const mine = ++seq;
+    const res = await fetch(form.dataset.state, { method: 'POST', body });
+    if (!res.ok || mine !== seq) return;
+    const s = await res.json();
+    for (const [id, visible] of Object.entries(s.visible)) {
+      const wrap = document.getElementById(id + '-wrap');
+      if (wrap) wrap.hidden = !visible;
+    }
+    for (const [id, required] of Object.entries(s.required)) {
+      const wrap = document.getElementById(id + '-wrap');
+      const label = wrap && wrap.querySelector('label, legend');
+      if (!label) continue;
+      let mark = label.querySelector('.req');
+      if (required && !mark) {
+        mark = document.createElement('span');
+        mark.className = 'req';
+        mark.textContent = ' *';
+        label.append(mark);
+      } else if (!required && mark) mark.remove();
+    }
+    for (const [id, value] of Object.entries(s.computed)) {
+      const out = document.getElementById(id);
+      if (out) out.textContent = value == null ? '' : String(value);
+    }
+    for (const [id, values] of Object.entries(s.options)) {
+      const sel = document.getElementById(id);
+      if (!sel || !full.has(id)) continue;
+      const keep = sel.value;
+      const first = sel.querySelector('option[value=""]');
+      sel.replaceChildren(first);
+      for (const [value, text] of full.get(id)) {
+        if (!values.includes(value)) continue;
+        const o = new Option(text, value, false, value === keep);
+        sel.append(o);
+      }
+    }
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 200); };
+  form.addEventListener('input', later);
+  form.addEventListener('change', later);
+  for (const btn of form.querySelectorAll('button.locate')) {
+    if (!navigator.geolocation) continue;
+    btn.hidden = false;
+    btn.addEventListener('click', () => navigator.geolocation.getCurrentPosition((p) => {
+      form.elements[btn.dataset.for + '.lon'].value = p.coords.longitude.toFixed(6);
+      form.elements[btn.dataset.for + '.lat'].value = p.coords.latitude.toFixed(6);
+    }));
+  }
+  const summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+}

@@ -1,0 +1,171 @@
+//! Bad input: each gets a clear 4xx with a problem+json body, and each stores nothing.
+
+use baida_tests::reqwest::StatusCode;
+use baida_tests::reqwest::multipart::{Form, Part};
+use baida_tests::serde_json::{Value, json};
+use baida_tests::{Backend, Options, TOKEN, TestApp, both, fixture, minyi_answers, spawn_with};
+
+async fn problem(r: baida_tests::reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    assert_eq!(r.headers()["content-type"], "application/problem+json", "status {status}");
+    (status, r.json().await.unwrap())
+}
+
+fn pointers(p: &Value) -> Vec<(String, String)> {
+    p["errors"].as_array().unwrap().iter().map(|e| (e["pointer"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string())).collect()
+}
+
+both!(bad_answers_are_refused_with_every_problem_and_nothing_is_stored, |app: TestApp| async move {
+    let url = "/api/v1/apps/minyi-suban/submissions";
+    // Malformed JSON.
+    let (status, p) = problem(app.post(url).header("content-type", "application/json").body("{\"community\": \"xinzhou\", ").send().await.unwrap()).await;
+    assert_eq!((status, p["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
+    // The body has the wrong shape.
+    let (status, _) = problem(app.post(url).json(&json!({"community": 7, "answers": {}})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Wrong types, missing required fields, out of range, bad formats — all reported at once.
+    let mut a = minyi_answers();
+    a["title"] = json!(42);
+    a.as_object_mut().unwrap().remove("description");
+    a["location"] = json!({"lon": 514.0, "lat": 22.5, "address": "x"});
+    a["contact_phone"] = json!("12345");
+    a["category"] = json!("nonsense");
+    a["sneaky"] = json!("x");
+    let (status, p) = problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["code"], "invalid_answers");
+    let found = pointers(&p);
+    for expected in [("/title", "wrong_type"), ("/description", "required"), ("/location", "bad_location"), ("/contact_phone", "bad_format"), ("/category", "not_an_option"), ("/sneaky", "unknown_answer")] {
+        assert!(found.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing from {found:?}");
+    }
+    assert!(p["errors"][0]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "zh-CN by default: {p}");
+    // English on request.
+    let (_, p) = problem(app.post(&format!("{url}?lang=en")).json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    assert!(p["errors"].as_array().unwrap().iter().any(|e| e["message"] == "This field is required"), "{p}");
+    let (_, p) = problem(app.post(url).header("accept-language", "en-GB,en;q=0.9").json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    assert_eq!(p["title"], "Some answers are not valid");
+    // A resident ID number with a wrong checksum.
+    let reg = json!({"name": "王芳", "id_number": "440301199001011236", "phone": "13800138000", "move_in_date": "2026-01-05", "address": "新洲花园 3 栋 1201", "consent": true});
+    let (status, p) = problem(app.post("/api/v1/apps/xinlin-huhang/submissions").json(&json!({"community": "xinzhou", "answers": reg})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&p), vec![("/id_number".to_string(), "bad_format".to_string())]);
+    // A photo that was never uploaded.
+    let mut a = minyi_answers();
+    a["photos"] = json!(["a".repeat(64)]);
+    let (_, p) = problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    assert_eq!(pointers(&p), vec![("/photos/0".to_string(), "unknown_photo".to_string())]);
+    // Unknown app, version, community.
+    let (status, _) = problem(app.post("/api/v1/apps/no-such-app/submissions").json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, p) = problem(app.post(&format!("{url}?version=9.9.9")).json(&json!({"community": "xinzhou", "answers": minyi_answers()})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{p}");
+    let (status, _) = problem(app.post(url).json(&json!({"community": "atlantis", "answers": minyi_answers()})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = problem(app.post(url).json(&json!({"community": "shatou", "answers": minyi_answers()})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a street is not a community");
+    assert_eq!(app.case_count().await, 0, "nothing was stored");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_on_sqlite() {
+    over_the_limit(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_on_postgres() {
+    over_the_limit(Backend::Postgres).await;
+}
+
+async fn over_the_limit(backend: Backend) {
+    let app = spawn_with(backend, Options { max_body_bytes: Some(32 * 1024), ..Options::default() }).await;
+    let mut a = minyi_answers();
+    a["description"] = json!("长".repeat(20_000));
+    let (status, p) = problem(app.post("/api/v1/apps/minyi-suban/submissions").json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+    assert_eq!(p["code"], "too_large");
+    let big = vec![0u8; 64 * 1024];
+    let r = app.post("/api/v1/photos").body(big).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.case_count().await, 0);
+}
+
+both!(photos_are_checked_by_content_and_lose_their_location, |app: TestApp| async move {
+    let upload = |name: &'static str, ty: &'static str, bytes: Vec<u8>| {
+        let form = Form::new().part("photo", Part::bytes(bytes).file_name(name).mime_str(ty).unwrap());
+        app.post("/api/v1/photos").multipart(form).send()
+    };
+    let html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let (status, p) = problem(upload("evil.jpg", "image/jpeg", html).await.unwrap()).await;
+    assert_eq!((status, p["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>"#.to_vec();
+    let (status, _) = problem(upload("cat.jpg", "image/jpeg", svg).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mut bomb = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    bomb.extend(60_000u32.to_be_bytes());
+    bomb.extend(60_000u32.to_be_bytes());
+    bomb.extend([8, 2, 0, 0, 0, 0x5a, 0x5a, 0x5a, 0x5a]);
+    let (status, p) = problem(upload("bomb.png", "image/png", bomb).await.unwrap()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+
+    // A name with ../ is ignored: photos are stored under their hash only.
+    let r = upload("../../../../tmp/baida-escape.png", "image/png", fixture("photo.png")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sha = r.json::<Value>().await.unwrap()["sha256"].as_str().unwrap().to_string();
+    assert!(app.data_dir.join("blobs/sha256").join(&sha[..2]).join(&sha).exists());
+    assert!(!std::path::Path::new("/tmp/baida-escape.png").exists());
+    assert!(!app.data_dir.parent().unwrap().join("baida-escape.png").exists());
+
+    // EXIF: the GPS directory is emptied, the rest (camera, orientation) kept.
+    let original = fixture("photo-gps.jpg");
+    // The fixture is big-endian ("MM"): tag 2 (GPSLatitude), type 5 (rational), count 3.
+    let latitude_entry = [0x00, 0x02, 0x00, 0x05, 0x00, 0x00, 0x00, 0x03];
+    assert!(original.windows(8).any(|w| w == latitude_entry), "the fixture carries a GPS latitude");
+    let sha = app.upload(&original).await;
+    let served = app.get(&format!("/photos/{sha}")).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    let bytes = served.bytes().await.unwrap();
+    assert!(!bytes.windows(8).any(|w| w == latitude_entry), "the GPS latitude is gone");
+    assert!(bytes.windows(12).any(|w| w == b"BaidaTestCam"), "the rest of EXIF is kept");
+    assert_eq!(app.get("/photos/..%2F..%2Fetc%2Fpasswd").send().await.unwrap().status(), StatusCode::NOT_FOUND);
+});
+
+both!(hostile_text_is_escaped_and_endless_scripts_are_stopped, |app: TestApp| async move {
+    let def = json!({
+        "id": "hostile", "version": "1.0.0", "category": "test",
+        "name": "<script>alert('name')</script>",
+        "record": {"fields": [
+            {"key": "kind", "type": "select", "label": "\"><img src=x onerror=alert(1)>", "options": [{"value": "a", "label": "<script>alert('opt')</script>"}]},
+            {"key": "note", "type": "text", "label": "备注", "max_length": 10},
+            {"key": "spin", "type": "text", "visible_if": "loop { }"}
+        ]},
+        "steps": [{"id": "report", "block": "form", "config": {}}]
+    });
+    let r = app.post("/api/v1/apps?owner=xinzhou").bearer_auth(TOKEN).json(&def).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let page = app.get("/a/xinzhou/hostile").send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<script>alert"), "no script tag gets through");
+    assert!(!page.contains("<img src=x"), "no injected element");
+    assert!(page.contains("&lt;script&gt;alert(&#x27;opt&#x27;)"), "the option is shown escaped");
+
+    // An answer with markup is kept, escaped, when the form comes back with errors.
+    let form = Form::new().text("kind", "a").text("note", "\"><img src=x onerror=alert(2)> 太长了太长了");
+    let r = app.post("/a/xinzhou/hostile").multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"), "the answer is kept, escaped");
+    assert!(!page.contains("<img src=x onerror=alert(2)>"));
+
+    // The endless loop in visible_if is stopped with a clear error; the server keeps answering.
+    let started = std::time::Instant::now();
+    let spin = app.post("/api/v1/apps/hostile/submissions").json(&json!({"community": "xinzhou", "answers": {"kind": "a"}}));
+    let health = app.get("/healthz");
+    let (spin, health) = tokio::join!(spin.send(), health.send());
+    assert_eq!(health.unwrap().status(), StatusCode::OK);
+    let (status, p) = problem(spin.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(pointers(&p).contains(&("/spin".into(), "script_failed".into())), "{p}");
+    assert!(p["errors"].to_string().contains("运算次数"), "{p}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(app.case_count().await, 0);
+});
