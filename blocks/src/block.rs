@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig,
-    VoteConfig, WebhookConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig, VoteConfig,
+    WebhookConfig,
 };
 
 /// What the designer and the engine know of one block kind.
@@ -37,22 +37,67 @@ fn info<C: JsonSchema>(id: &'static str, name: (&str, &str), help: (&str, &str),
 /// Every block kind, in palette order.
 pub fn all() -> Vec<BlockInfo> {
     vec![
-        info::<FormConfig>("form", ("表单", "Form"), ("请人填写记录中的字段", "Someone fills in fields of the record"), true),
+        info::<FormConfig>(
+            "form",
+            ("表单", "Form"),
+            ("请人填写记录中的字段", "Someone fills in fields of the record"),
+            true,
+        ),
         info::<DispatchConfig>(
             "dispatch",
             ("派单", "Dispatch"),
             ("按规则或权责清单把案件派给部门", "Send the case to a department by rules or the responsibility list"),
             false,
         ),
-        info::<HumanTaskConfig>("sign", ("签收", "Sign"), ("承办单位确认接收案件", "The receiving unit acknowledges the case"), true),
-        info::<HumanTaskConfig>("handle", ("办理", "Handle"), ("承办人处理并答复", "The handler works on the case and replies"), true),
-        info::<ReviewConfig>("review", ("审核", "Review"), ("逐级审核，通过或退回", "Approve or send back, level by level"), true),
-        info::<HumanTaskConfig>("claim", ("认领", "Claim"), ("志愿者或工作人员认领任务", "A volunteer or staff member takes the task"), true),
-        info::<VoteConfig>("vote", ("投票", "Vote"), ("居民或成员表决，需达到法定人数", "Residents or members vote, with a quorum"), true),
-        info::<NotifyConfig>("notify", ("通知", "Notify"), ("按模板发送站内信、短信或邮件", "Send an inbox message, SMS or e-mail from a template"), false),
-        info::<WebhookConfig>("webhook", ("推送", "Webhook"), ("把案件签名后推送给外部系统", "Post the case, signed, to an outside system"), false),
+        info::<HumanTaskConfig>(
+            "sign",
+            ("签收", "Sign"),
+            ("承办单位确认接收案件", "The receiving unit acknowledges the case"),
+            true,
+        ),
+        info::<HumanTaskConfig>(
+            "handle",
+            ("办理", "Handle"),
+            ("承办人处理并答复", "The handler works on the case and replies"),
+            true,
+        ),
+        info::<ReviewConfig>(
+            "review",
+            ("审核", "Review"),
+            ("逐级审核，通过或退回", "Approve or send back, level by level"),
+            true,
+        ),
+        info::<HumanTaskConfig>(
+            "claim",
+            ("认领", "Claim"),
+            ("志愿者或工作人员认领任务", "A volunteer or staff member takes the task"),
+            true,
+        ),
+        info::<VoteConfig>(
+            "vote",
+            ("投票", "Vote"),
+            ("居民或成员表决，需达到法定人数", "Residents or members vote, with a quorum"),
+            true,
+        ),
+        info::<NotifyConfig>(
+            "notify",
+            ("通知", "Notify"),
+            ("按模板发送站内信、短信或邮件", "Send an inbox message, SMS or e-mail from a template"),
+            false,
+        ),
+        info::<WebhookConfig>(
+            "webhook",
+            ("推送", "Webhook"),
+            ("把案件签名后推送给外部系统", "Post the case, signed, to an outside system"),
+            false,
+        ),
         info::<TimerConfig>("timer", ("定时", "Timer"), ("等待一段时间后继续", "Wait for a while, then go on"), false),
-        info::<ScriptConfig>("script", ("脚本", "Script"), ("运行 rhai 脚本计算字段", "Run a rhai script to compute fields"), false),
+        info::<ScriptConfig>(
+            "script",
+            ("脚本", "Script"),
+            ("运行 rhai 脚本计算字段", "Run a rhai script to compute fields"),
+            false,
+        ),
     ]
 }
 

@@ -51,7 +51,8 @@ pub struct CompiledTransition {
     pub when: Option<Script>,
 }
 
-const KEY_HINT: (&str, &str) = ("只用小写字母、数字和下划线，以字母开头", "Use lower-case letters, digits and _, starting with a letter");
+const KEY_HINT: (&str, &str) =
+    ("只用小写字母、数字和下划线，以字母开头", "Use lower-case letters, digits and _, starting with a letter");
 
 impl App {
     /// Validates `doc` and compiles it. Returns every problem found, or the compiled app.
@@ -59,7 +60,9 @@ impl App {
         let mut problems = unknown_kinds(doc);
         let roots: Vec<String> = problems.iter().map(|p| parent(&p.pointer)).collect();
         problems.extend(
-            schema::check(doc).into_iter().filter(|p| !roots.iter().any(|r| p.pointer == *r || p.pointer.starts_with(&format!("{r}/")))),
+            schema::check(doc)
+                .into_iter()
+                .filter(|p| !roots.iter().any(|r| p.pointer == *r || p.pointer.starts_with(&format!("{r}/")))),
         );
         if !problems.is_empty() {
             return Err(problems);
@@ -179,7 +182,10 @@ impl Checker<'_> {
                 "/id".into(),
                 "bad_id",
                 (format!("应用标识“{}”格式不对", app.id), format!("App id “{}” is not valid", app.id)),
-                ("用 2–63 个小写字母、数字或连字符，例如 nuoche-e-zhan", "Use 2–63 lower-case letters, digits or -, e.g. nuoche-e-zhan"),
+                (
+                    "用 2–63 个小写字母、数字或连字符，例如 nuoche-e-zhan",
+                    "Use 2–63 lower-case letters, digits or -, e.g. nuoche-e-zhan",
+                ),
             );
         }
         let parts: Vec<&str> = app.version.split('.').collect();
@@ -202,7 +208,12 @@ impl Checker<'_> {
             if let Some(f) = &rule.field
                 && !keys.contains(f.as_str())
             {
-                self.problem(format!("{at}/field"), "unknown_field", format!("规则指向不存在的字段“{f}”"), format!("The rule names a field “{f}” that does not exist"));
+                self.problem(
+                    format!("{at}/field"),
+                    "unknown_field",
+                    format!("规则指向不存在的字段“{f}”"),
+                    format!("The rule names a field “{f}” that does not exist"),
+                );
             }
             if let Some(check) = self.script(&Some(rule.check.clone()), format!("{at}/check")) {
                 rules.push(CompiledRule { rule: rule.clone(), check });
@@ -229,13 +240,21 @@ impl Checker<'_> {
                 && field.key.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
                 && field.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !key_ok {
-                self.hinted(format!("{here}/key"), "bad_key", (format!("字段名“{}”格式不对", field.key), format!("Field key “{}” is not valid", field.key)), KEY_HINT);
+                self.hinted(
+                    format!("{here}/key"),
+                    "bad_key",
+                    (format!("字段名“{}”格式不对", field.key), format!("Field key “{}” is not valid", field.key)),
+                    KEY_HINT,
+                );
             }
             if let Some(first) = seen.insert(field.key.clone(), i) {
                 self.hinted(
                     format!("{here}/key"),
                     "duplicate_key",
-                    (format!("字段名“{}”重复（第 {} 个字段已使用）", field.key, first + 1), format!("Field key “{}” is used twice (first by field {})", field.key, first + 1)),
+                    (
+                        format!("字段名“{}”重复（第 {} 个字段已使用）", field.key, first + 1),
+                        format!("Field key “{}” is used twice (first by field {})", field.key, first + 1),
+                    ),
                     ("给每个字段起不同的名字", "Give every field its own key"),
                 );
             }
@@ -250,7 +269,11 @@ impl Checker<'_> {
                                 format!("{here}/type"),
                                 "dict_type_mismatch",
                                 format!("字段类型 {} 与数据字典“{dict_key}”的类型 {} 不一致", mine.id(), theirs.id()),
-                                format!("Type {} differs from dictionary field “{dict_key}” ({})", mine.id(), theirs.id()),
+                                format!(
+                                    "Type {} differs from dictionary field “{dict_key}” ({})",
+                                    mine.id(),
+                                    theirs.id()
+                                ),
                             );
                         }
                         field.inherit(&d.field);
@@ -259,8 +282,14 @@ impl Checker<'_> {
                     None => self.hinted(
                         format!("{here}/dict"),
                         "unknown_dict_field",
-                        (format!("数据字典里没有“{dict_key}”"), format!("The data dictionary has no field “{dict_key}”")),
-                        ("在数据字典页面查找正确的字段名，例如 vehicle.plate_number", "Look the key up in the data dictionary, e.g. vehicle.plate_number"),
+                        (
+                            format!("数据字典里没有“{dict_key}”"),
+                            format!("The data dictionary has no field “{dict_key}”"),
+                        ),
+                        (
+                            "在数据字典页面查找正确的字段名，例如 vehicle.plate_number",
+                            "Look the key up in the data dictionary, e.g. vehicle.plate_number",
+                        ),
                     ),
                 }
             }
@@ -270,7 +299,10 @@ impl Checker<'_> {
                         format!("{here}/type"),
                         "missing_type",
                         (format!("字段“{}”没有类型", field.key), format!("Field “{}” has no type", field.key)),
-                        ("写明 type，或用 dict 引用数据字典字段", "State a type, or reference a dictionary field with dict"),
+                        (
+                            "写明 type，或用 dict 引用数据字典字段",
+                            "State a type, or reference a dictionary field with dict",
+                        ),
                     );
                 }
                 resolved.push(field.clone());
@@ -283,7 +315,14 @@ impl Checker<'_> {
         out
     }
 
-    fn field(&mut self, field: &mut Field, ty: FieldType, here: &str, sensitivity: Sensitivity, earlier: &[CompiledField]) -> CompiledField {
+    fn field(
+        &mut self,
+        field: &mut Field,
+        ty: FieldType,
+        here: &str,
+        sensitivity: Sensitivity,
+        earlier: &[CompiledField],
+    ) -> CompiledField {
         let tname = ty.id();
         let misplaced = |this: &mut Self, name: &str, present: bool| {
             if present {
@@ -314,7 +353,10 @@ impl Checker<'_> {
             let ok = match limit {
                 crate::Limit::Number(n) => numeric && (!ty.counts_items() || (*n >= 0.0 && n.fract() == 0.0)),
                 crate::Limit::Text(s) => {
-                    dated && (s == "today" || crate::formats::parse_date(s).is_some() || crate::formats::parse_datetime(s).is_some())
+                    dated
+                        && (s == "today"
+                            || crate::formats::parse_date(s).is_some()
+                            || crate::formats::parse_datetime(s).is_some())
                 }
             };
             if !ok {
@@ -326,21 +368,37 @@ impl Checker<'_> {
                 );
             }
         }
-        if let (Some(lo), Some(hi)) = (field.min.as_ref().and_then(crate::Limit::as_f64), field.max.as_ref().and_then(crate::Limit::as_f64))
+        if let (Some(lo), Some(hi)) =
+            (field.min.as_ref().and_then(crate::Limit::as_f64), field.max.as_ref().and_then(crate::Limit::as_f64))
             && lo > hi
         {
-            self.problem(format!("{here}/min"), "bad_limit", format!("min（{lo}）大于 max（{hi}）"), format!("min ({lo}) is greater than max ({hi})"));
+            self.problem(
+                format!("{here}/min"),
+                "bad_limit",
+                format!("min（{lo}）大于 max（{hi}）"),
+                format!("min ({lo}) is greater than max ({hi})"),
+            );
         }
         if let (Some(lo), Some(hi)) = (field.min_length, field.max_length)
             && lo > hi
         {
-            self.problem(format!("{here}/min_length"), "bad_limit", format!("min_length（{lo}）大于 max_length（{hi}）"), format!("min_length ({lo}) is greater than max_length ({hi})"));
+            self.problem(
+                format!("{here}/min_length"),
+                "bad_limit",
+                format!("min_length（{lo}）大于 max_length（{hi}）"),
+                format!("min_length ({lo}) is greater than max_length ({hi})"),
+            );
         }
 
         let pattern = field.pattern.as_ref().and_then(|p| match Regex::new(&format!("^(?:{p})$")) {
             Ok(r) => Some(r),
             Err(e) => {
-                self.problem(format!("{here}/pattern"), "bad_pattern", format!("正则表达式有误：{e}"), format!("The pattern is not a valid regular expression: {e}"));
+                self.problem(
+                    format!("{here}/pattern"),
+                    "bad_pattern",
+                    format!("正则表达式有误：{e}"),
+                    format!("The pattern is not a valid regular expression: {e}"),
+                );
                 None
             }
         });
@@ -356,22 +414,39 @@ impl Checker<'_> {
                     None => self.hinted(
                         format!("{here}/options_dict"),
                         "unknown_code_list",
-                        (format!("数据字典里没有代码表“{code}”"), format!("The data dictionary has no code list “{code}”")),
-                        ("在数据字典页面查找代码表，例如 complaint.category", "Look the code list up in the data dictionary, e.g. complaint.category"),
+                        (
+                            format!("数据字典里没有代码表“{code}”"),
+                            format!("The data dictionary has no code list “{code}”"),
+                        ),
+                        (
+                            "在数据字典页面查找代码表，例如 complaint.category",
+                            "Look the code list up in the data dictionary, e.g. complaint.category",
+                        ),
                     ),
                 }
             } else {
                 self.hinted(
                     format!("{here}/options"),
                     "missing_options",
-                    (format!("选择字段“{}”没有选项", field.key), format!("Choice field “{}” has no options", field.key)),
-                    ("用 options 列出选项，或用 options_dict 引用数据字典代码表", "List options, or reference a dictionary code list with options_dict"),
+                    (
+                        format!("选择字段“{}”没有选项", field.key),
+                        format!("Choice field “{}” has no options", field.key),
+                    ),
+                    (
+                        "用 options 列出选项，或用 options_dict 引用数据字典代码表",
+                        "List options, or reference a dictionary code list with options_dict",
+                    ),
                 );
             }
             let mut values = HashSet::new();
             for (j, c) in choices.iter().enumerate() {
                 if !values.insert(c.value().to_string()) {
-                    self.problem(format!("{here}/options/{j}"), "duplicate_option", format!("选项“{}”重复", c.value()), format!("Option “{}” appears twice", c.value()));
+                    self.problem(
+                        format!("{here}/options/{j}"),
+                        "duplicate_option",
+                        format!("选项“{}”重复", c.value()),
+                        format!("Option “{}” appears twice", c.value()),
+                    );
                 }
             }
             if let Some(parent) = &field.depends_on {
@@ -392,7 +467,10 @@ impl Checker<'_> {
                     _ => self.hinted(
                         format!("{here}/depends_on"),
                         "bad_depends_on",
-                        (format!("depends_on 应指向前面的单选字段，“{parent}”不是"), format!("depends_on must name an earlier single-choice field; “{parent}” is not one")),
+                        (
+                            format!("depends_on 应指向前面的单选字段，“{parent}”不是"),
+                            format!("depends_on must name an earlier single-choice field; “{parent}” is not one"),
+                        ),
                         ("级联选择的上级字段要放在前面", "Put the parent select before this field"),
                     ),
                 }
@@ -419,31 +497,60 @@ impl Checker<'_> {
                 ),
             }
         }
-        CompiledField { field: field.clone(), ty, choices, pattern, visible_if, required_if, compute, items, sensitivity }
+        CompiledField {
+            field: field.clone(),
+            ty,
+            choices,
+            pattern,
+            visible_if,
+            required_if,
+            compute,
+            items,
+            sensitivity,
+        }
     }
 
     fn steps(&mut self, app: &App, keys: &HashSet<&str>) {
         if app.steps.is_empty() {
-            self.hinted("/steps".into(), "no_steps", ("应用至少要有一个步骤".into(), "An app needs at least one step".into()), ("第一步通常是表单", "The first step is usually a form"));
+            self.hinted(
+                "/steps".into(),
+                "no_steps",
+                ("应用至少要有一个步骤".into(), "An app needs at least one step".into()),
+                ("第一步通常是表单", "The first step is usually a form"),
+            );
             return;
         }
         if !matches!(app.steps[0].block, BlockConfig::Form(_)) {
             self.hinted(
                 "/steps/0/block".into(),
                 "first_step_not_form",
-                ("第一步必须是表单，居民从这里提交".into(), "The first step must be a form: it is where cases come in".into()),
+                (
+                    "第一步必须是表单，居民从这里提交".into(),
+                    "The first step must be a form: it is where cases come in".into(),
+                ),
                 ("把表单步骤移到最前面", "Move a form step to the front"),
             );
         }
         let mut ids: HashMap<&str, usize> = HashMap::new();
         for (i, step) in app.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
-            let ok = !step.id.is_empty() && step.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            let ok = !step.id.is_empty()
+                && step.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
             if !ok {
-                self.hinted(format!("{at}/id"), "bad_key", (format!("步骤标识“{}”格式不对", step.id), format!("Step id “{}” is not valid", step.id)), KEY_HINT);
+                self.hinted(
+                    format!("{at}/id"),
+                    "bad_key",
+                    (format!("步骤标识“{}”格式不对", step.id), format!("Step id “{}” is not valid", step.id)),
+                    KEY_HINT,
+                );
             }
             if let Some(first) = ids.insert(&step.id, i) {
-                self.problem(format!("{at}/id"), "duplicate_step", format!("步骤标识“{}”重复（第 {} 步已使用）", step.id, first + 1), format!("Step id “{}” is used twice (first by step {})", step.id, first + 1));
+                self.problem(
+                    format!("{at}/id"),
+                    "duplicate_step",
+                    format!("步骤标识“{}”重复（第 {} 步已使用）", step.id, first + 1),
+                    format!("Step id “{}” is used twice (first by step {})", step.id, first + 1),
+                );
             }
             self.block(&step.block, &format!("{at}/config"), keys);
         }
@@ -455,7 +562,10 @@ impl Checker<'_> {
                     self.hinted(
                         format!("/transitions/{i}/{end}"),
                         "dangling_transition",
-                        (format!("流转指向不存在的步骤“{id}”"), format!("The transition points to a step “{id}” that does not exist")),
+                        (
+                            format!("流转指向不存在的步骤“{id}”"),
+                            format!("The transition points to a step “{id}” that does not exist"),
+                        ),
                         (&format!("现有步骤：{known}"), &format!("Existing steps: {known}")),
                     );
                 }
@@ -477,7 +587,10 @@ impl Checker<'_> {
                     format!("/steps/{i}"),
                     "unreachable_step",
                     (format!("步骤“{}”无法到达", step.id), format!("Step “{}” can never be reached", step.id)),
-                    ("加一条流转从前面的步骤指向它，或删除它", "Add a transition into it from an earlier step, or delete it"),
+                    (
+                        "加一条流转从前面的步骤指向它，或删除它",
+                        "Add a transition into it from an earlier step, or delete it",
+                    ),
                 );
             }
         }
@@ -487,7 +600,12 @@ impl Checker<'_> {
         let field_refs = |this: &mut Self, list: &Option<Vec<String>>| {
             for (j, k) in list.iter().flatten().enumerate() {
                 if !keys.contains(k.as_str()) {
-                    this.problem(format!("{at}/fields/{j}"), "unknown_field", format!("步骤引用了不存在的字段“{k}”"), format!("The step names a field “{k}” that does not exist"));
+                    this.problem(
+                        format!("{at}/fields/{j}"),
+                        "unknown_field",
+                        format!("步骤引用了不存在的字段“{k}”"),
+                        format!("The step names a field “{k}” that does not exist"),
+                    );
                 }
             }
         };
@@ -513,7 +631,12 @@ impl Checker<'_> {
             BlockConfig::Review(c) => {
                 field_refs(self, &c.fields);
                 if !(1..=3).contains(&c.levels) {
-                    self.problem(format!("{at}/levels"), "bad_limit", "审核级数应为 1 到 3".into(), "Review levels must be 1 to 3".into());
+                    self.problem(
+                        format!("{at}/levels"),
+                        "bad_limit",
+                        "审核级数应为 1 到 3".into(),
+                        "Review levels must be 1 to 3".into(),
+                    );
                 }
                 if let Some(sla) = &c.sla {
                     duration(self, &sla.due, format!("{at}/sla/due"));
@@ -524,7 +647,12 @@ impl Checker<'_> {
                 duration(self, &c.duration, format!("{at}/duration"));
                 for (name, v) in [("quorum", Some(c.quorum)), ("pass", c.pass)] {
                     if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
-                        self.problem(format!("{at}/{name}"), "bad_limit", format!("{name} 应在 0 到 1 之间"), format!("{name} must be between 0 and 1"));
+                        self.problem(
+                            format!("{at}/{name}"),
+                            "bad_limit",
+                            format!("{name} 应在 0 到 1 之间"),
+                            format!("{name} must be between 0 and 1"),
+                        );
                     }
                 }
             }
@@ -541,12 +669,22 @@ impl Checker<'_> {
                 if let Some(k) = c.to.strip_prefix("record.")
                     && !keys.contains(k)
                 {
-                    self.problem(format!("{at}/to"), "unknown_field", format!("通知对象引用了不存在的字段“{k}”"), format!("The receiver names a field “{k}” that does not exist"));
+                    self.problem(
+                        format!("{at}/to"),
+                        "unknown_field",
+                        format!("通知对象引用了不存在的字段“{k}”"),
+                        format!("The receiver names a field “{k}” that does not exist"),
+                    );
                 }
             }
             BlockConfig::Webhook(c) => {
                 if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
-                    self.problem(format!("{at}/url"), "bad_url", "推送地址应以 https:// 开头".into(), "The webhook URL must start with https://".into());
+                    self.problem(
+                        format!("{at}/url"),
+                        "bad_url",
+                        "推送地址应以 https:// 开头".into(),
+                        "The webhook URL must start with https://".into(),
+                    );
                 }
             }
         }

@@ -287,6 +287,20 @@ impl Field {
         macro_rules! take {
             ($($name:ident),*) => { $( if self.$name.is_none() { self.$name = from.$name.clone(); } )* };
         }
-        take!(ty, label, help, placeholder, min, max, min_length, max_length, pattern, pattern_message, options, options_dict, unit);
+        take!(
+            ty,
+            label,
+            help,
+            placeholder,
+            min,
+            max,
+            min_length,
+            max_length,
+            pattern,
+            pattern_message,
+            options,
+            options_dict,
+            unit
+        );
     }
 }

@@ -53,7 +53,11 @@ pub struct FormState {
 pub fn evaluate(fields: &[&CompiledField], rules: &[CompiledRule], answers: &Value, today: NaiveDate) -> Evaluation {
     let mut ev = Evaluation::default();
     let Some(answers) = answers.as_object() else {
-        ev.errors.push(Problem::new("", "not_an_object", Text::new("答案应是一个 JSON 对象", "Answers must be a JSON object")));
+        ev.errors.push(Problem::new(
+            "",
+            "not_an_object",
+            Text::new("答案应是一个 JSON 对象", "Answers must be a JSON object"),
+        ));
         return ev;
     };
     let mut scope = Scope { today, ev: &mut ev };
@@ -97,10 +101,20 @@ impl Scope<'_> {
     }
 
     /// Evaluates a list of fields. `top` is the record for expressions inside a group item.
-    fn fields(&mut self, fields: &[&CompiledField], answers: &Map<String, Value>, prefix: &str, top: Option<&Value>) -> Map<String, Value> {
+    fn fields(
+        &mut self,
+        fields: &[&CompiledField],
+        answers: &Map<String, Value>,
+        prefix: &str,
+        top: Option<&Value>,
+    ) -> Map<String, Value> {
         for key in answers.keys() {
             if !fields.iter().any(|f| &f.field.key == key && f.ty.holds_value()) {
-                self.error(&answer_pointer(prefix, key), "unknown_answer", msg(format!("表单没有“{key}”这一项"), format!("The form has no field “{key}”")));
+                self.error(
+                    &answer_pointer(prefix, key),
+                    "unknown_answer",
+                    msg(format!("表单没有“{key}”这一项"), format!("The form has no field “{key}”")),
+                );
             }
         }
         // 1. Coerce answers; apply defaults to answers that are absent.
@@ -183,7 +197,12 @@ impl Scope<'_> {
         for (f, pointer, required) in shown {
             if let Some(parent) = &f.field.depends_on {
                 let parent_value = record.get(parent).and_then(Value::as_str);
-                let offered: Vec<String> = f.choices.iter().filter(|c| parent_value.is_some_and(|p| c.parent() == Some(p))).map(|c| c.value().to_string()).collect();
+                let offered: Vec<String> = f
+                    .choices
+                    .iter()
+                    .filter(|c| parent_value.is_some_and(|p| c.parent() == Some(p)))
+                    .map(|c| c.value().to_string())
+                    .collect();
                 self.ev.state.options.insert(pointer.clone(), offered);
             }
             match record.get(&f.field.key).cloned() {
@@ -194,7 +213,8 @@ impl Scope<'_> {
                 }
                 Some(v) => {
                     if f.ty == FieldType::Group {
-                        let items = self.group(f, &v, &pointer, top.cloned().unwrap_or_else(|| Value::Object(record.clone())));
+                        let items =
+                            self.group(f, &v, &pointer, top.cloned().unwrap_or_else(|| Value::Object(record.clone())));
                         record.insert(f.field.key.clone(), Value::Array(items));
                     } else {
                         self.check(f, &v, &pointer, &record);
@@ -238,7 +258,11 @@ impl Scope<'_> {
             let len = s.chars().count() as u32;
             let max = field.max_length.unwrap_or(if f.ty == FieldType::Textarea { TEXTAREA_MAX } else { TEXT_MAX });
             if len > max {
-                self.error(pointer, "too_long", msg(format!("最多 {max} 个字，现在 {len} 个"), format!("At most {max} characters, this has {len}")));
+                self.error(
+                    pointer,
+                    "too_long",
+                    msg(format!("最多 {max} 个字，现在 {len} 个"), format!("At most {max} characters, this has {len}")),
+                );
             }
             if let Some(min) = field.min_length
                 && len < min
@@ -254,7 +278,10 @@ impl Scope<'_> {
             if !format_ok {
                 let (zh, en) = match f.ty {
                     FieldType::Phone => ("请填写 11 位手机号码", "Enter an 11-digit mobile number"),
-                    FieldType::IdNumber => ("身份证号码不正确（18 位，校验位不符）", "Not a valid resident ID number (18 characters, checksum)"),
+                    FieldType::IdNumber => (
+                        "身份证号码不正确（18 位，校验位不符）",
+                        "Not a valid resident ID number (18 characters, checksum)",
+                    ),
                     _ => ("电子邮箱格式不正确", "Not a valid e-mail address"),
                 };
                 self.error(pointer, "bad_format", msg(zh, en));
@@ -336,10 +363,24 @@ impl Scope<'_> {
                 let lon = v.get("lon").and_then(Value::as_f64).unwrap_or(f64::NAN);
                 let lat = v.get("lat").and_then(Value::as_f64).unwrap_or(f64::NAN);
                 if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-                    self.error(pointer, "bad_location", msg("经纬度不正确（WGS-84，经度 -180 到 180，纬度 -90 到 90）", "Not a valid WGS-84 position (longitude -180 to 180, latitude -90 to 90)"));
+                    self.error(
+                        pointer,
+                        "bad_location",
+                        msg(
+                            "经纬度不正确（WGS-84，经度 -180 到 180，纬度 -90 到 90）",
+                            "Not a valid WGS-84 position (longitude -180 to 180, latitude -90 to 90)",
+                        ),
+                    );
                 }
                 if v.get("address").and_then(Value::as_str).is_some_and(|a| a.chars().count() > TEXT_MAX as usize) {
-                    self.error(&format!("{pointer}/address"), "too_long", msg(format!("地址最多 {TEXT_MAX} 个字"), format!("The address has at most {TEXT_MAX} characters")));
+                    self.error(
+                        &format!("{pointer}/address"),
+                        "too_long",
+                        msg(
+                            format!("地址最多 {TEXT_MAX} 个字"),
+                            format!("The address has at most {TEXT_MAX} characters"),
+                        ),
+                    );
                 }
             }
             _ => {}
@@ -348,13 +389,24 @@ impl Scope<'_> {
 
     fn choice(&mut self, f: &CompiledField, value: &str, pointer: &str, record: &Map<String, Value>) {
         let Some(choice) = f.choices.iter().find(|c| c.value() == value) else {
-            self.error(pointer, "not_an_option", msg(format!("“{value}”不是可选项"), format!("“{value}” is not one of the options")));
+            self.error(
+                pointer,
+                "not_an_option",
+                msg(format!("“{value}”不是可选项"), format!("“{value}” is not one of the options")),
+            );
             return;
         };
         if let Some(parent) = &f.field.depends_on {
             let parent_value = record.get(parent).and_then(Value::as_str);
             if choice.parent() != parent_value {
-                self.error(pointer, "not_an_option", msg(format!("“{value}”与上一级的选择不匹配"), format!("“{value}” does not belong under the choice made in “{parent}”")));
+                self.error(
+                    pointer,
+                    "not_an_option",
+                    msg(
+                        format!("“{value}”与上一级的选择不匹配"),
+                        format!("“{value}” does not belong under the choice made in “{parent}”"),
+                    ),
+                );
             }
         }
     }
@@ -362,7 +414,8 @@ impl Scope<'_> {
 
 /// Coerces one answer to the field's type. `Ok(None)` means "not answered".
 fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
-    let wrong = |what: (&str, &str)| Err(msg(format!("类型不对，应为{}", what.0), format!("Wrong type, expected {}", what.1)));
+    let wrong =
+        |what: (&str, &str)| Err(msg(format!("类型不对，应为{}", what.0), format!("Wrong type, expected {}", what.1)));
     if v.is_null() {
         return Ok(None);
     }
@@ -404,7 +457,10 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
             Value::String(s) => Ok(Some(Value::Array(vec![Value::String(s)]))),
             Value::Number(n) => Ok(Some(Value::Array(vec![Value::String(n.to_string())]))),
             Value::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => {
-                let items: Vec<Value> = items.into_iter().map(|i| if let Value::Number(n) = i { Value::String(n.to_string()) } else { i }).collect();
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .map(|i| if let Value::Number(n) = i { Value::String(n.to_string()) } else { i })
+                    .collect();
                 Ok((!items.is_empty()).then_some(Value::Array(items)))
             }
             _ => wrong(("选项列表", "a list of options")),
@@ -437,7 +493,12 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
                 match item.as_str().map(str::to_ascii_lowercase) {
                     Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => out.push(Value::String(s)),
                     Some(s) if s.is_empty() => {}
-                    _ => return Err(msg("照片引用不正确，请先上传照片", "Not a photo reference: upload the photo first")),
+                    _ => {
+                        return Err(msg(
+                            "照片引用不正确，请先上传照片",
+                            "Not a photo reference: upload the photo first",
+                        ));
+                    }
                 }
             }
             Ok((!out.is_empty()).then_some(Value::Array(out)))
@@ -504,8 +565,11 @@ mod tests {
 
     #[test]
     fn date_limits_hold_in_calendar_order() {
-        let a = app(json!([{"key": "d", "type": "date", "min": "2026-03-10T08:00", "max": "2026-03-15T12:00"},
-                          {"key": "t", "type": "datetime", "min": "2026-03-10", "max": "today"}]), json!([]));
+        let a = app(
+            json!([{"key": "d", "type": "date", "min": "2026-03-10T08:00", "max": "2026-03-15T12:00"},
+                          {"key": "t", "type": "datetime", "min": "2026-03-10", "max": "today"}]),
+            json!([]),
+        );
         assert!(errors(&a, json!({"d": "2026-03-10", "t": "2026-03-10T00:00"})).is_empty());
         assert_eq!(errors(&a, json!({"d": "2026-04-01"})), vec![("/d".into(), "too_late")]);
         assert_eq!(errors(&a, json!({"d": "2026-03-09"})), vec![("/d".into(), "too_early")]);
@@ -515,8 +579,11 @@ mod tests {
 
     #[test]
     fn hidden_fields_are_dropped_and_not_required() {
-        let a = app(json!([{"key": "kind", "type": "select", "options": ["a", "other"], "required": true},
-                          {"key": "note", "type": "text", "required": true, "visible_if": "record.kind == \"other\""}]), json!([]));
+        let a = app(
+            json!([{"key": "kind", "type": "select", "options": ["a", "other"], "required": true},
+                          {"key": "note", "type": "text", "required": true, "visible_if": "record.kind == \"other\""}]),
+            json!([]),
+        );
         assert!(errors(&a, json!({"kind": "a", "note": "ignored"})).is_empty());
         assert_eq!(errors(&a, json!({"kind": "other"})), vec![("/note".into(), "required")]);
         let fields: Vec<&CompiledField> = a.fields.iter().collect();
@@ -538,13 +605,19 @@ mod tests {
         assert_eq!(errors(&a, json!({"a": 5, "b": 5})), vec![("/b".into(), "rule")]);
         assert!(errors(&a, json!({"a": 50})).is_empty(), "b is empty: its rule has nothing to check");
         assert_eq!(errors(&a, json!({"people": [{"name": "甲"}, {}]})), vec![("/people/1/name".into(), "required")]);
-        assert_eq!(errors(&a, json!({"people": [{"name": "甲"}, {"name": "乙"}, {"name": "丙"}]})), vec![("/people".into(), "too_many")]);
+        assert_eq!(
+            errors(&a, json!({"people": [{"name": "甲"}, {"name": "乙"}, {"name": "丙"}]})),
+            vec![("/people".into(), "too_many")]
+        );
     }
 
     #[test]
     fn wrong_types_unknown_answers_and_endless_scripts_are_clear_errors() {
-        let a = app(json!([{"key": "n", "type": "number", "max": 10}, {"key": "id", "type": "id_number"},
-                          {"key": "x", "type": "text", "visible_if": "loop { }"}]), json!([]));
+        let a = app(
+            json!([{"key": "n", "type": "number", "max": 10}, {"key": "id", "type": "id_number"},
+                          {"key": "x", "type": "text", "visible_if": "loop { }"}]),
+            json!([]),
+        );
         let e = errors(&a, json!({"n": {"no": 1}, "id": "440301199001011236", "zzz": 1}));
         assert!(e.contains(&("/zzz".into(), "unknown_answer")), "{e:?}");
         assert!(e.contains(&("/n".into(), "wrong_type")), "{e:?}");

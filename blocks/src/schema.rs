@@ -46,11 +46,7 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Problem {
     let (pointer, message, hint) = match &e.kind {
         ValidationErrorKind::Required { property } => {
             let p = property.as_str().unwrap_or_default();
-            (
-                format!("{at}/{p}"),
-                Text::new(format!("缺少必填项“{p}”"), format!("“{p}” is required")),
-                None,
-            )
+            (format!("{at}/{p}"), Text::new(format!("缺少必填项“{p}”"), format!("“{p}” is required")), None)
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let names = unexpected.join(", ");
@@ -65,11 +61,9 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Problem {
             let expected = expected.trim_start_matches("single(").trim_start_matches("multiple(").trim_end_matches(')');
             (at, Text::new(format!("类型不对，应为 {expected}"), format!("Wrong type, expected {expected}")), None)
         }
-        ValidationErrorKind::Enum { options } => (
-            at,
-            Text::new(format!("取值应为其中之一：{options}"), format!("Must be one of: {options}")),
-            None,
-        ),
+        ValidationErrorKind::Enum { options } => {
+            (at, Text::new(format!("取值应为其中之一：{options}"), format!("Must be one of: {options}")), None)
+        }
         ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => (
             at,
             Text::new("写法不符合任何一种允许的格式", "Does not match any of the allowed shapes"),
@@ -80,7 +74,11 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> Problem {
         ),
         _ => {
             let detail = e.to_string();
-            (at, Text::new(format!("不符合应用定义格式：{detail}"), format!("Not a valid app definition: {detail}")), None)
+            (
+                at,
+                Text::new(format!("不符合应用定义格式：{detail}"), format!("Not a valid app definition: {detail}")),
+                None,
+            )
         }
     };
     let mut p = Problem::new(pointer, "schema", message);

@@ -111,7 +111,10 @@ impl Script {
                 let detail = err.err_type().to_string();
                 Err(ScriptError {
                     kind: ScriptErrorKind::Syntax,
-                    message: Text::new(format!("表达式有语法错误：{detail}"), format!("Syntax error in expression: {detail}")),
+                    message: Text::new(
+                        format!("表达式有语法错误：{detail}"),
+                        format!("Syntax error in expression: {detail}"),
+                    ),
                     line: pos.line(),
                     column: pos.position(),
                 })

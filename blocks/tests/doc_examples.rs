@@ -32,10 +32,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/app-definition.md");
-const DICTIONARY_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../templates-library/dictionary"
-);
+const DICTIONARY_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates-library/dictionary");
 const FIRST_STEP: &str = "doc_intake";
 
 /// One fenced block of the document.
@@ -66,17 +63,9 @@ fn examples(doc: &str) -> Vec<Example> {
             body.push_str(inner);
             body.push('\n');
         }
-        let comment = previous
-            .trim()
-            .strip_prefix("<!--")
-            .and_then(|c| c.strip_suffix("-->"))
-            .map(|c| c.trim().to_string());
-        out.push(Example {
-            line: i + 1,
-            info: info.trim().to_string(),
-            body,
-            comment,
-        });
+        let comment =
+            previous.trim().strip_prefix("<!--").and_then(|c| c.strip_suffix("-->")).map(|c| c.trim().to_string());
+        out.push(Example { line: i + 1, info: info.trim().to_string(), body, comment });
         previous = "";
     }
     out
@@ -146,11 +135,7 @@ fn key_of(v: &Value) -> &str {
 }
 
 /// A small app around a fragment. Returns the app and the fragment's own field keys and step ids.
-fn fragment_app(
-    items: &[Value],
-    context: &[Value],
-    at: usize,
-) -> (Value, Vec<String>, Vec<String>) {
+fn fragment_app(items: &[Value], context: &[Value], at: usize) -> (Value, Vec<String>, Vec<String>) {
     let mut fields: Vec<Value> = context.to_vec();
     let (mut rules, mut triggers, mut transitions) = (Vec::new(), Vec::new(), Vec::new());
     let mut steps = vec![json!({"id": FIRST_STEP, "block": "form", "config": {}})];
@@ -165,19 +150,10 @@ fn fragment_app(
             Some(Kind::Step) => {
                 let id = item["id"].as_str().unwrap_or_default().to_string();
                 let config = &item["config"];
-                for k in config
-                    .get("fields")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for k in config.get("fields").and_then(Value::as_array).into_iter().flatten() {
                     wanted_keys.push(k.as_str().unwrap_or_default().to_string());
                 }
-                if let Some(k) = config
-                    .get("to")
-                    .and_then(Value::as_str)
-                    .and_then(|t| t.strip_prefix("record."))
-                {
+                if let Some(k) = config.get("to").and_then(Value::as_str).and_then(|t| t.strip_prefix("record.")) {
                     wanted_keys.push(k.to_string());
                 }
                 transitions.push(json!({"from": FIRST_STEP, "to": id}));
@@ -187,9 +163,7 @@ fn fragment_app(
             Some(Kind::Transition) => transitions.push(item.clone()),
             Some(Kind::Rule) => rules.push(item.clone()),
             Some(Kind::Trigger) => triggers.push(item.clone()),
-            None => panic!(
-                "line {at}: a fragment must be a field, step, transition, rule or trigger: {item}"
-            ),
+            None => panic!("line {at}: a fragment must be a field, step, transition, rule or trigger: {item}"),
         }
     }
     // Steps that the fragment's transitions name, reached from the first step.
@@ -222,15 +196,8 @@ fn fragment_app(
     (app, own_fields, own_steps)
 }
 
-fn field_types(
-    fields: &[CompiledField],
-    keys: Option<&[String]>,
-    out: &mut BTreeSet<&'static str>,
-) {
-    for f in fields
-        .iter()
-        .filter(|f| keys.is_none_or(|k| k.contains(&f.field.key)))
-    {
+fn field_types(fields: &[CompiledField], keys: Option<&[String]>, out: &mut BTreeSet<&'static str>) {
+    for f in fields.iter().filter(|f| keys.is_none_or(|k| k.contains(&f.field.key))) {
         out.insert(f.ty.id());
         field_types(&f.items, None, out);
     }
@@ -286,9 +253,8 @@ fn documented_examples_are_true_and_cover_every_kind() {
         checked += 1;
         match rest.trim() {
             "" => {
-                let app = App::compile(&value, &dict).unwrap_or_else(|p| {
-                    panic!("line {at}: the app does not compile:\n{}", describe(&p))
-                });
+                let app = App::compile(&value, &dict)
+                    .unwrap_or_else(|p| panic!("line {at}: the app does not compile:\n{}", describe(&p)));
                 field_types(&app.fields, None, &mut types);
                 blocks.extend(app.app.steps.iter().map(|s| s.block.kind()));
                 last_app = Some(app);
@@ -299,86 +265,50 @@ fn documented_examples_are_true_and_cover_every_kind() {
                     Value::Array(items) => items.clone(),
                     other => vec![other.clone()],
                 };
-                let context: Vec<Value> = match ex
-                    .comment
-                    .as_deref()
-                    .and_then(|c| c.strip_prefix("context:"))
-                {
+                let context: Vec<Value> = match ex.comment.as_deref().and_then(|c| c.strip_prefix("context:")) {
                     Some(c) if c.trim() == "previous" => last_fields.clone(),
-                    Some(c) => serde_json::from_str(c.trim()).unwrap_or_else(|e| {
-                        panic!("line {at}: the context comment is not a JSON list of fields: {e}")
-                    }),
+                    Some(c) => serde_json::from_str(c.trim())
+                        .unwrap_or_else(|e| panic!("line {at}: the context comment is not a JSON list of fields: {e}")),
                     None => Vec::new(),
                 };
                 let (app, own_fields, own_steps) = fragment_app(&items, &context, at);
                 let compiled = App::compile(&app, &dict).unwrap_or_else(|p| {
-                    panic!(
-                        "line {at}: the fragment does not compile:\n{}\nin {app:#}",
-                        describe(&p)
-                    )
+                    panic!("line {at}: the fragment does not compile:\n{}\nin {app:#}", describe(&p))
                 });
                 field_types(&compiled.fields, Some(&own_fields), &mut types);
-                for step in compiled
-                    .app
-                    .steps
-                    .iter()
-                    .filter(|s| own_steps.contains(&s.id))
-                {
+                for step in compiled.app.steps.iter().filter(|s| own_steps.contains(&s.id)) {
                     blocks.insert(step.block.kind());
                 }
                 last_field = match own_fields.as_slice() {
                     [only] => Some(only.clone()),
                     _ => None,
                 };
-                last_fields = app["record"]["fields"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
+                last_fields = app["record"]["fields"].as_array().cloned().unwrap_or_default();
                 last_app = Some(compiled);
             }
             "answer" => {
-                let app = last_app
+                let app =
+                    last_app.as_ref().unwrap_or_else(|| panic!("line {at}: an answer needs an example before it"));
+                let key = last_field
                     .as_ref()
-                    .unwrap_or_else(|| panic!("line {at}: an answer needs an example before it"));
-                let key = last_field.as_ref().unwrap_or_else(|| {
-                    panic!("line {at}: an answer must follow a fragment with one field")
-                });
+                    .unwrap_or_else(|| panic!("line {at}: an answer must follow a fragment with one field"));
                 let errors = answer_errors(app, &json!({ key.as_str(): value }));
-                assert!(
-                    errors.is_empty(),
-                    "line {at}: the answer is refused:\n{}",
-                    errors.join("\n")
-                );
+                assert!(errors.is_empty(), "line {at}: the answer is refused:\n{}", errors.join("\n"));
             }
             "answers" => {
-                let app = last_app
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("line {at}: answers need an example before them"));
+                let app = last_app.as_ref().unwrap_or_else(|| panic!("line {at}: answers need an example before them"));
                 let errors = answer_errors(app, &value);
-                assert!(
-                    errors.is_empty(),
-                    "line {at}: the answers are refused:\n{}",
-                    errors.join("\n")
-                );
+                assert!(errors.is_empty(), "line {at}: the answers are refused:\n{}", errors.join("\n"));
             }
             "invalid" => {
                 let problems = match App::compile(&value, &dict) {
                     Ok(_) => panic!("line {at}: the invalid example compiles"),
                     Err(p) => p,
                 };
-                if let Some(expect) = ex
-                    .comment
-                    .as_deref()
-                    .and_then(|c| c.strip_prefix("expect:"))
-                {
+                if let Some(expect) = ex.comment.as_deref().and_then(|c| c.strip_prefix("expect:")) {
                     let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
                     let expected: Vec<&str> = expect.split_whitespace().collect();
-                    assert_eq!(
-                        codes,
-                        expected,
-                        "line {at}: other problems than expected:\n{}",
-                        describe(&problems)
-                    );
+                    assert_eq!(codes, expected, "line {at}: other problems than expected:\n{}", describe(&problems));
                 }
                 last_invalid = Some(problems);
             }
@@ -390,11 +320,7 @@ fn documented_examples_are_true_and_cover_every_kind() {
                         shown, &actual,
                         "line {at}: the problem document differs from the problems; they are:\n{actual:#}"
                     );
-                    assert_eq!(
-                        value["detail"],
-                        format!("{} problem(s) found", problems.len()),
-                        "line {at}"
-                    );
+                    assert_eq!(value["detail"], format!("{} problem(s) found", problems.len()), "line {at}");
                 }
             }
             _ => {}
@@ -402,23 +328,10 @@ fn documented_examples_are_true_and_cover_every_kind() {
     }
     assert!(checked > 20, "only {checked} examples found in {DOC}");
 
-    let missing: Vec<&str> = FieldType::ALL
-        .iter()
-        .map(|t| t.id())
-        .filter(|t| !types.contains(t))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "field types without an example in docs/app-definition.md: {missing:?}"
-    );
-    let missing: Vec<&str> = block::ids()
-        .into_iter()
-        .filter(|b| !blocks.contains(b))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "block kinds without an example in docs/app-definition.md: {missing:?}"
-    );
+    let missing: Vec<&str> = FieldType::ALL.iter().map(|t| t.id()).filter(|t| !types.contains(t)).collect();
+    assert!(missing.is_empty(), "field types without an example in docs/app-definition.md: {missing:?}");
+    let missing: Vec<&str> = block::ids().into_iter().filter(|b| !blocks.contains(b)).collect();
+    assert!(missing.is_empty(), "block kinds without an example in docs/app-definition.md: {missing:?}");
 }
 
 #[test]
@@ -438,24 +351,9 @@ fn every_problem_code_is_documented() {
         let text = text.split("#[cfg(test)]").next().unwrap_or_default();
         codes.extend(call.captures_iter(text).map(|c| c[1].to_string()));
     }
-    for expected in [
-        "unknown_block",
-        "unreachable_step",
-        "required",
-        "rule",
-        "schema",
-    ] {
-        assert!(
-            codes.contains(expected),
-            "the scan of the sources missed {expected}: found {codes:?}"
-        );
+    for expected in ["unknown_block", "unreachable_step", "required", "rule", "schema"] {
+        assert!(codes.contains(expected), "the scan of the sources missed {expected}: found {codes:?}");
     }
-    let missing: Vec<&String> = codes
-        .iter()
-        .filter(|c| !doc.contains(&format!("`{c}`")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "problem codes not documented in docs/app-definition.md: {missing:?}"
-    );
+    let missing: Vec<&String> = codes.iter().filter(|c| !doc.contains(&format!("`{c}`"))).collect();
+    assert!(missing.is_empty(), "problem codes not documented in docs/app-definition.md: {missing:?}");
 }

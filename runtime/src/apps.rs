@@ -95,7 +95,14 @@ impl Apps {
                 definition["version"] = Value::String(next);
             }
         }
-        let new = NewAppVersion { app_id: app_id.clone(), owner_id: owner_id.to_string(), definition, digest, at: self.clock.now(), by: by.to_string() };
+        let new = NewAppVersion {
+            app_id: app_id.clone(),
+            owner_id: owner_id.to_string(),
+            definition,
+            digest,
+            at: self.clock.now(),
+            by: by.to_string(),
+        };
         let version = self.store.save_app_version(&new).await?;
         self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id, version.version.clone());
         Ok(Saved { version, created: true })
@@ -108,7 +115,8 @@ impl Apps {
             None => self.latest.read().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned(),
         };
         if let Some(v) = &version
-            && let Some(hit) = self.compiled.read().unwrap_or_else(|e| e.into_inner()).get(&(app_id.to_string(), v.clone()))
+            && let Some(hit) =
+                self.compiled.read().unwrap_or_else(|e| e.into_inner()).get(&(app_id.to_string(), v.clone()))
         {
             return Ok(Some(hit.clone()));
         }
@@ -122,7 +130,10 @@ impl Apps {
         let key = (app_id.to_string(), loaded.meta.version.clone());
         self.compiled.write().unwrap_or_else(|e| e.into_inner()).insert(key, loaded.clone());
         if version.is_none() {
-            self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id.to_string(), loaded.meta.version.clone());
+            self.latest
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(app_id.to_string(), loaded.meta.version.clone());
         }
         Ok(Some(loaded))
     }

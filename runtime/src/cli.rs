@@ -109,7 +109,10 @@ impl ServeArgs {
 
 impl StoreArgs {
     fn resolve(self, file: FileConfig) -> (Option<String>, PathBuf) {
-        (self.database_url.or(file.database_url), self.data_dir.or(file.data_dir).unwrap_or_else(|| Config::default().data_dir))
+        (
+            self.database_url.or(file.database_url),
+            self.data_dir.or(file.data_dir).unwrap_or_else(|| Config::default().data_dir),
+        )
     }
 }
 

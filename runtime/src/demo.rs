@@ -24,12 +24,20 @@ pub const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
 pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
     for (id, kind, parent, zh, en) in UNITS {
         store
-            .put_org_unit(&OrgUnit { id: id.to_string(), kind: kind.to_string(), parent_id: parent.map(str::to_string), name_zh: zh.to_string(), name_en: en.to_string() })
+            .put_org_unit(&OrgUnit {
+                id: id.to_string(),
+                kind: kind.to_string(),
+                parent_id: parent.map(str::to_string),
+                name_zh: zh.to_string(),
+                name_en: en.to_string(),
+            })
             .await?;
     }
     for (file, doc) in baida_catalog::app_docs() {
         match apps.save(doc, "futian", "demo").await {
-            Ok(saved) if saved.created => tracing::info!(app = %saved.version.app_id, version = %saved.version.version, "demo app loaded"),
+            Ok(saved) if saved.created => {
+                tracing::info!(app = %saved.version.app_id, version = %saved.version.version, "demo app loaded")
+            }
             Ok(_) => {}
             Err(e) => anyhow::bail!("the reference app {file} does not load: {e}"),
         }

@@ -101,11 +101,24 @@ pub struct Context<'a> {
 }
 
 /// Builds the views of `fields` from `raw` (the answers as typed).
-pub fn build(fields: &[&CompiledField], raw: &Map<String, Value>, ctx: &Context<'_>, name_prefix: &str, pointer_prefix: &str) -> Vec<FieldView> {
+pub fn build(
+    fields: &[&CompiledField],
+    raw: &Map<String, Value>,
+    ctx: &Context<'_>,
+    name_prefix: &str,
+    pointer_prefix: &str,
+) -> Vec<FieldView> {
     fields.iter().map(|f| build_one(f, fields, raw, ctx, name_prefix, pointer_prefix)).collect()
 }
 
-fn build_one(f: &CompiledField, siblings: &[&CompiledField], raw: &Map<String, Value>, ctx: &Context<'_>, name_prefix: &str, pointer_prefix: &str) -> FieldView {
+fn build_one(
+    f: &CompiledField,
+    siblings: &[&CompiledField],
+    raw: &Map<String, Value>,
+    ctx: &Context<'_>,
+    name_prefix: &str,
+    pointer_prefix: &str,
+) -> FieldView {
     let lang = ctx.lang;
     let field = &f.field;
     let pointer = format!("{pointer_prefix}/{}", field.key);
@@ -115,11 +128,18 @@ fn build_one(f: &CompiledField, siblings: &[&CompiledField], raw: &Map<String, V
     let limit = |l: &Option<Limit>| -> Option<String> {
         l.as_ref().map(|l| match l {
             Limit::Number(n) => n.to_string(),
-            Limit::Text(t) if t == "today" => chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string(),
+            Limit::Text(t) if t == "today" => {
+                chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string()
+            }
             Limit::Text(t) => t.clone(),
         })
     };
-    let error = ctx.errors.iter().filter(|(p, _)| **p == pointer || p.starts_with(&format!("{pointer}/")) && f.ty != FieldType::Group).map(|(_, m)| m.clone()).next();
+    let error = ctx
+        .errors
+        .iter()
+        .filter(|(p, _)| **p == pointer || p.starts_with(&format!("{pointer}/")) && f.ty != FieldType::Group)
+        .map(|(_, m)| m.clone())
+        .next();
     let mut v = FieldView {
         key: field.key.clone(),
         id: element_id(&pointer),
@@ -176,17 +196,26 @@ fn build_one(f: &CompiledField, siblings: &[&CompiledField], raw: &Map<String, V
                 selected: chosen.contains(c.value()),
                 parent: c.parent().map(str::to_string),
             };
-            let parent_value = field.depends_on.as_ref().and_then(|p| raw.get(p)).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let parent_value =
+                field.depends_on.as_ref().and_then(|p| raw.get(p)).and_then(Value::as_str).filter(|s| !s.is_empty());
             v.options = offered(f, parent_value).into_iter().map(option).collect();
             if let Some(parent) = &field.depends_on {
                 v.depends_on = Some(element_id(&format!("{pointer_prefix}/{parent}")));
                 if parent_value.is_none() {
                     // Not chosen yet: show every option, grouped under its parent's label.
-                    let parent_choices = siblings.iter().find(|s| &s.field.key == parent).map(|s| s.choices.as_slice()).unwrap_or_default();
+                    let parent_choices = siblings
+                        .iter()
+                        .find(|s| &s.field.key == parent)
+                        .map(|s| s.choices.as_slice())
+                        .unwrap_or_default();
                     let mut groups: Vec<OptionGroup> = Vec::new();
                     for c in &f.choices {
                         let value = c.parent().unwrap_or_default();
-                        let label = parent_choices.iter().find(|p| p.value() == value).map(|p| p.label().get(lang).to_string()).unwrap_or_else(|| value.to_string());
+                        let label = parent_choices
+                            .iter()
+                            .find(|p| p.value() == value)
+                            .map(|p| p.label().get(lang).to_string())
+                            .unwrap_or_else(|| value.to_string());
                         match groups.iter_mut().find(|g| g.label == label) {
                             Some(g) => g.options.push(option(c)),
                             None => groups.push(OptionGroup { label, options: vec![option(c)] }),
@@ -221,14 +250,21 @@ fn build_one(f: &CompiledField, siblings: &[&CompiledField], raw: &Map<String, V
             if ctx.add_item_to == Some(name.as_str()) {
                 count += 1;
             }
-            v.max_items = field.max.as_ref().and_then(Limit::as_f64).map(|m| m as usize).unwrap_or(baida_blocks::form::GROUP_MAX);
+            v.max_items =
+                field.max.as_ref().and_then(Limit::as_f64).map(|m| m as usize).unwrap_or(baida_blocks::form::GROUP_MAX);
             let sub: Vec<&CompiledField> = f.items.iter().collect();
             let empty = Map::new();
             v.items = (0..count)
                 .map(|i| ItemView {
                     index: i,
                     title: word(lang, "item").replace("{n}", &(i + 1).to_string()),
-                    fields: build(&sub, items.get(i).unwrap_or(&empty), ctx, &format!("{name}.{i}."), &format!("{pointer}/{i}")),
+                    fields: build(
+                        &sub,
+                        items.get(i).unwrap_or(&empty),
+                        ctx,
+                        &format!("{name}.{i}."),
+                        &format!("{pointer}/{i}"),
+                    ),
                 })
                 .collect();
         }
@@ -253,7 +289,8 @@ pub fn answers_from_pairs(fields: &[&CompiledField], pairs: &[(String, String)],
                 (!values.is_empty()).then_some(Value::Array(values))
             }
             FieldType::Location => {
-                let part = |p: &str| pairs.iter().rev().find(|(n, _)| *n == format!("{name}.{p}")).map(|(_, v)| v.clone());
+                let part =
+                    |p: &str| pairs.iter().rev().find(|(n, _)| *n == format!("{name}.{p}")).map(|(_, v)| v.clone());
                 let (lon, lat, address) = (part("lon"), part("lat"), part("address"));
                 (lon.is_some() || lat.is_some() || address.is_some()).then(|| {
                     serde_json::json!({"lon": lon.unwrap_or_default(), "lat": lat.unwrap_or_default(), "address": address.unwrap_or_default()})
@@ -261,8 +298,12 @@ pub fn answers_from_pairs(fields: &[&CompiledField], pairs: &[(String, String)],
             }
             FieldType::Group => {
                 let dotted = format!("{name}.");
-                let indices: BTreeSet<usize> =
-                    pairs.iter().filter_map(|(n, _)| n.strip_prefix(&dotted)).filter_map(|rest| rest.split('.').next()).filter_map(|i| i.parse().ok()).collect();
+                let indices: BTreeSet<usize> = pairs
+                    .iter()
+                    .filter_map(|(n, _)| n.strip_prefix(&dotted))
+                    .filter_map(|rest| rest.split('.').next())
+                    .filter_map(|i| i.parse().ok())
+                    .collect();
                 let sub: Vec<&CompiledField> = f.items.iter().collect();
                 let items: Vec<Value> = indices
                     .into_iter()
@@ -272,7 +313,7 @@ pub fn answers_from_pairs(fields: &[&CompiledField], pairs: &[(String, String)],
                     .collect();
                 (!items.is_empty()).then_some(Value::Array(items))
             }
-            _ => all().last().map(Value::String),
+            _ => all().next_back().map(Value::String),
         };
         if let Some(v) = value {
             out.insert(f.field.key.clone(), v);

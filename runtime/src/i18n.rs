@@ -12,7 +12,8 @@ use baida_blocks::Lang;
 
 /// The language of the request.
 pub fn request_lang(uri_query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let from_query = uri_query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))).and_then(Lang::from_tag);
+    let from_query =
+        uri_query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))).and_then(Lang::from_tag);
     let from_cookie = || {
         headers
             .get_all(header::COOKIE)
@@ -67,7 +68,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("open_form", "填写", "Open"),
     ("case_number", "案件编号", "Case number"),
     ("submitted_ok", "提交成功", "Submitted"),
-    ("keep_number", "请记下案件编号，凭下方链接随时查看办理进度。", "Keep the case number; follow the progress with the link below."),
+    (
+        "keep_number",
+        "请记下案件编号，凭下方链接随时查看办理进度。",
+        "Keep the case number; follow the progress with the link below.",
+    ),
     ("track_link", "查看办理进度", "Follow this case"),
     ("status", "状态", "Status"),
     ("current_step", "当前环节", "Current step"),
@@ -91,7 +96,12 @@ pub fn words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
 
 /// One word in `lang`; the key itself when unknown.
 pub fn word(lang: Lang, key: &str) -> String {
-    WORDS.iter().find(|(k, _, _)| *k == key).map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh }).unwrap_or(key).to_string()
+    WORDS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh })
+        .unwrap_or(key)
+        .to_string()
 }
 
 #[cfg(test)]

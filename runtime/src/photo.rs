@@ -63,7 +63,9 @@ pub fn check(data: Bytes, max_bytes: usize, max_pixels: u64, keep_location: bool
         "image/jpeg" => {
             let mut img = Jpeg::from_bytes(data).map_err(|_| PhotoError::NotAnImage)?;
             if !keep_location {
-                img.segments_mut().retain(|s| !(s.marker() == markers::APP1 && s.contents().starts_with(b"http://ns.adobe.com/xap/1.0/")));
+                img.segments_mut().retain(|s| {
+                    !(s.marker() == markers::APP1 && s.contents().starts_with(b"http://ns.adobe.com/xap/1.0/"))
+                });
                 let exif = img.exif().and_then(|e| strip_gps(&e));
                 img.set_exif(exif.map(Bytes::from));
             }

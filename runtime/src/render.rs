@@ -51,7 +51,12 @@ mod tests {
     fn templates_parse_and_escape() {
         let pages = Pages::new().unwrap();
         let html = pages
-            .render("message.html", Lang::ZhCn, "/x", &serde_json::json!({"title": "<script>alert(1)</script>", "detail": "\"><img onerror=x>"}))
+            .render(
+                "message.html",
+                Lang::ZhCn,
+                "/x",
+                &serde_json::json!({"title": "<script>alert(1)</script>", "detail": "\"><img onerror=x>"}),
+            )
             .unwrap();
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"), "{html}");
         assert!(!html.contains("<img onerror"), "{html}");

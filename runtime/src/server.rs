@@ -26,8 +26,10 @@ pub struct Running {
 
 /// Builds the application state from `config`, with `clock`.
 pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
-    let store = store::open(config.database_url.as_deref(), &config.data_dir).await.context("cannot open the database")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
+    let store =
+        store::open(config.database_url.as_deref(), &config.data_dir).await.context("cannot open the database")?;
     let dictionary = Arc::new(baida_catalog::dictionary());
     let apps = Arc::new(Apps::new(store.clone(), dictionary, clock.clone()));
     if config.demo {
@@ -43,7 +45,8 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     } else {
         Committer::Direct(store.clone())
     };
-    let intake = Arc::new(Intake { store: store.clone(), apps: apps.clone(), committer, clock, timezone: config.timezone });
+    let intake =
+        Arc::new(Intake { store: store.clone(), apps: apps.clone(), committer, clock, timezone: config.timezone });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, intake, pages })
 }
@@ -69,7 +72,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let running = start(config, Arc::new(SystemClock)).await?;
     let base = format!("http://{}", running.addr);
     let cfg = &running.state.config;
-    println!("百搭 Baida is serving at {base}  (database: {}, data folder: {})", running.state.store.backend(), cfg.data_dir.display());
+    println!(
+        "百搭 Baida is serving at {base}  (database: {}, data folder: {})",
+        running.state.store.backend(),
+        cfg.data_dir.display()
+    );
     if demo {
         println!();
         println!("  居民表单 Resident forms:");
@@ -80,9 +87,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!("  API:  {base}/api/v1/openapi.json");
     }
     match &cfg.admin_token {
-        Some(token) if demo => println!("  管理令牌 Admin token:  {token}\n    curl -H 'Authorization: Bearer {token}' {base}/api/v1/cases"),
+        Some(token) if demo => println!(
+            "  管理令牌 Admin token:  {token}\n    curl -H 'Authorization: Bearer {token}' {base}/api/v1/cases"
+        ),
         Some(_) => {}
-        None => println!("  No admin token is set (--admin-token or BAIDA_ADMIN_TOKEN): the endpoints that change apps or read cases will answer 401."),
+        None => println!(
+            "  No admin token is set (--admin-token or BAIDA_ADMIN_TOKEN): the endpoints that change apps or read cases will answer 401."
+        ),
     }
     running.task.await??;
     Ok(())

@@ -29,30 +29,18 @@ pub const DICTIONARY_VERSION: &str = "2026.1";
 /// The dictionary files, one per category, in the order the dictionary lists its categories.
 const DICTIONARY_FILES: [(&str, &str); 6] = [
     ("people.json", include_str!("../dictionary/people.json")),
-    (
-        "household.json",
-        include_str!("../dictionary/household.json"),
-    ),
+    ("household.json", include_str!("../dictionary/household.json")),
     ("housing.json", include_str!("../dictionary/housing.json")),
     ("vehicle.json", include_str!("../dictionary/vehicle.json")),
-    (
-        "complaint.json",
-        include_str!("../dictionary/complaint.json"),
-    ),
+    ("complaint.json", include_str!("../dictionary/complaint.json")),
     ("service.json", include_str!("../dictionary/service.json")),
 ];
 
 /// The reference apps, in catalog order.
 const APP_FILES: [(&str, &str); 3] = [
     ("minyi-suban.json", include_str!("../apps/minyi-suban.json")),
-    (
-        "xinlin-huhang.json",
-        include_str!("../apps/xinlin-huhang.json"),
-    ),
-    (
-        "nuoche-e-zhan.json",
-        include_str!("../apps/nuoche-e-zhan.json"),
-    ),
+    ("xinlin-huhang.json", include_str!("../apps/xinlin-huhang.json")),
+    ("nuoche-e-zhan.json", include_str!("../apps/nuoche-e-zhan.json")),
 ];
 
 /// The dictionary's parts, one per category, as stored.
@@ -65,9 +53,7 @@ pub fn dictionary_parts() -> Vec<DictionaryPart> {
         .iter()
         .map(|(file, json)| {
             serde_json::from_str(json).unwrap_or_else(|e| {
-                panic!(
-                    "built-in dictionary file templates-library/dictionary/{file} is invalid: {e}"
-                )
+                panic!("built-in dictionary file templates-library/dictionary/{file} is invalid: {e}")
             })
         })
         .collect()
@@ -94,10 +80,7 @@ pub struct TemplateApp {
 
 /// Every reference app, in catalog order.
 pub fn apps() -> Vec<TemplateApp> {
-    APP_FILES
-        .iter()
-        .map(|&(file, json)| TemplateApp { file, json })
-        .collect()
+    APP_FILES.iter().map(|&(file, json)| TemplateApp { file, json }).collect()
 }
 
 /// Every reference app as (file name, parsed app definition), ready for
@@ -110,12 +93,8 @@ pub fn app_docs() -> Vec<(&'static str, Value)> {
     apps()
         .into_iter()
         .map(|app| {
-            let doc = serde_json::from_str(app.json).unwrap_or_else(|e| {
-                panic!(
-                    "built-in app templates-library/apps/{} is not JSON: {e}",
-                    app.file
-                )
-            });
+            let doc = serde_json::from_str(app.json)
+                .unwrap_or_else(|e| panic!("built-in app templates-library/apps/{} is not JSON: {e}", app.file));
             (app.file, doc)
         })
         .collect()

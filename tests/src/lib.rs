@@ -79,7 +79,13 @@ pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
     start(backend, dir, data_dir, database_url, options).await
 }
 
-async fn start(backend: Backend, dir: Arc<TempDir>, data_dir: PathBuf, database_url: String, options: Options) -> TestApp {
+async fn start(
+    backend: Backend,
+    dir: Arc<TempDir>,
+    data_dir: PathBuf,
+    database_url: String,
+    options: Options,
+) -> TestApp {
     let defaults = Config::default();
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("an address"),
@@ -92,7 +98,15 @@ async fn start(backend: Backend, dir: Arc<TempDir>, data_dir: PathBuf, database_
         ..defaults
     };
     let running = server::start(config, Arc::new(SystemClock)).await.expect("the server starts");
-    TestApp { backend, base: format!("http://{}", running.addr), client: reqwest::Client::new(), running, data_dir, database_url, _dir: dir }
+    TestApp {
+        backend,
+        base: format!("http://{}", running.addr),
+        client: reqwest::Client::new(),
+        running,
+        data_dir,
+        database_url,
+        _dir: dir,
+    }
 }
 
 impl TestApp {
@@ -100,7 +114,8 @@ impl TestApp {
     pub async fn restart(self) -> TestApp {
         self.running.task.abort();
         let _ = self.running.task.await;
-        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), Options::default()).await
+        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), Options::default())
+            .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -124,14 +139,25 @@ impl TestApp {
 
     /// Submits answers through the API.
     pub async fn submit(&self, app: &str, community: &str, answers: Value) -> (StatusCode, Value) {
-        let r = self.post(&format!("/api/v1/apps/{app}/submissions")).json(&json!({"community": community, "answers": answers})).send().await.expect("the server answers");
+        let r = self
+            .post(&format!("/api/v1/apps/{app}/submissions"))
+            .json(&json!({"community": community, "answers": answers}))
+            .send()
+            .await
+            .expect("the server answers");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Uploads a photo; returns its SHA-256.
     pub async fn upload(&self, bytes: &[u8]) -> String {
-        let r = self.post("/api/v1/photos").header("content-type", "application/octet-stream").body(bytes.to_vec()).send().await.expect("the server answers");
+        let r = self
+            .post("/api/v1/photos")
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("the server answers");
         assert_eq!(r.status(), StatusCode::CREATED, "upload: {}", r.text().await.unwrap_or_default());
         r.json::<Value>().await.expect("JSON")["sha256"].as_str().expect("a sha256").to_string()
     }

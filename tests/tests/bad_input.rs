@@ -12,13 +12,26 @@ async fn problem(r: baida_tests::reqwest::Response) -> (StatusCode, Value) {
 }
 
 fn pointers(p: &Value) -> Vec<(String, String)> {
-    p["errors"].as_array().unwrap().iter().map(|e| (e["pointer"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string())).collect()
+    p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["pointer"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 both!(bad_answers_are_refused_with_every_problem_and_nothing_is_stored, |app: TestApp| async move {
     let url = "/api/v1/apps/minyi-suban/submissions";
     // Malformed JSON.
-    let (status, p) = problem(app.post(url).header("content-type", "application/json").body("{\"community\": \"xinzhou\", ").send().await.unwrap()).await;
+    let (status, p) = problem(
+        app.post(url)
+            .header("content-type", "application/json")
+            .body("{\"community\": \"xinzhou\", ")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, p["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
     // The body has the wrong shape.
     let (status, _) = problem(app.post(url).json(&json!({"community": 7, "answers": {}})).send().await.unwrap()).await;
@@ -31,37 +44,86 @@ both!(bad_answers_are_refused_with_every_problem_and_nothing_is_stored, |app: Te
     a["contact_phone"] = json!("12345");
     a["category"] = json!("nonsense");
     a["sneaky"] = json!("x");
-    let (status, p) = problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    let (status, p) =
+        problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["code"], "invalid_answers");
     let found = pointers(&p);
-    for expected in [("/title", "wrong_type"), ("/description", "required"), ("/location", "bad_location"), ("/contact_phone", "bad_format"), ("/category", "not_an_option"), ("/sneaky", "unknown_answer")] {
+    for expected in [
+        ("/title", "wrong_type"),
+        ("/description", "required"),
+        ("/location", "bad_location"),
+        ("/contact_phone", "bad_format"),
+        ("/category", "not_an_option"),
+        ("/sneaky", "unknown_answer"),
+    ] {
         assert!(found.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing from {found:?}");
     }
-    assert!(p["errors"][0]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "zh-CN by default: {p}");
+    assert!(
+        p["errors"][0]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "zh-CN by default: {p}"
+    );
     // English on request.
-    let (_, p) = problem(app.post(&format!("{url}?lang=en")).json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    let (_, p) = problem(
+        app.post(&format!("{url}?lang=en")).json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap(),
+    )
+    .await;
     assert!(p["errors"].as_array().unwrap().iter().any(|e| e["message"] == "This field is required"), "{p}");
-    let (_, p) = problem(app.post(url).header("accept-language", "en-GB,en;q=0.9").json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    let (_, p) = problem(
+        app.post(url)
+            .header("accept-language", "en-GB,en;q=0.9")
+            .json(&json!({"community": "xinzhou", "answers": {}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(p["title"], "Some answers are not valid");
     // A resident ID number with a wrong checksum.
     let reg = json!({"name": "王芳", "id_number": "440301199001011236", "phone": "13800138000", "move_in_date": "2026-01-05", "address": "新洲花园 3 栋 1201", "consent": true});
-    let (status, p) = problem(app.post("/api/v1/apps/xinlin-huhang/submissions").json(&json!({"community": "xinzhou", "answers": reg})).send().await.unwrap()).await;
+    let (status, p) = problem(
+        app.post("/api/v1/apps/xinlin-huhang/submissions")
+            .json(&json!({"community": "xinzhou", "answers": reg}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&p), vec![("/id_number".to_string(), "bad_format".to_string())]);
     // A photo that was never uploaded.
     let mut a = minyi_answers();
     a["photos"] = json!(["a".repeat(64)]);
-    let (_, p) = problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    let (_, p) =
+        problem(app.post(url).json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
     assert_eq!(pointers(&p), vec![("/photos/0".to_string(), "unknown_photo".to_string())]);
     // Unknown app, version, community.
-    let (status, _) = problem(app.post("/api/v1/apps/no-such-app/submissions").json(&json!({"community": "xinzhou", "answers": {}})).send().await.unwrap()).await;
+    let (status, _) = problem(
+        app.post("/api/v1/apps/no-such-app/submissions")
+            .json(&json!({"community": "xinzhou", "answers": {}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, p) = problem(app.post(&format!("{url}?version=9.9.9")).json(&json!({"community": "xinzhou", "answers": minyi_answers()})).send().await.unwrap()).await;
+    let (status, p) = problem(
+        app.post(&format!("{url}?version=9.9.9"))
+            .json(&json!({"community": "xinzhou", "answers": minyi_answers()}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{p}");
-    let (status, _) = problem(app.post(url).json(&json!({"community": "atlantis", "answers": minyi_answers()})).send().await.unwrap()).await;
+    let (status, _) = problem(
+        app.post(url).json(&json!({"community": "atlantis", "answers": minyi_answers()})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = problem(app.post(url).json(&json!({"community": "shatou", "answers": minyi_answers()})).send().await.unwrap()).await;
+    let (status, _) =
+        problem(app.post(url).json(&json!({"community": "shatou", "answers": minyi_answers()})).send().await.unwrap())
+            .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a street is not a community");
     assert_eq!(app.case_count().await, 0, "nothing was stored");
 });
@@ -80,7 +142,14 @@ async fn over_the_limit(backend: Backend) {
     let app = spawn_with(backend, Options { max_body_bytes: Some(32 * 1024), ..Options::default() }).await;
     let mut a = minyi_answers();
     a["description"] = json!("长".repeat(20_000));
-    let (status, p) = problem(app.post("/api/v1/apps/minyi-suban/submissions").json(&json!({"community": "xinzhou", "answers": a})).send().await.unwrap()).await;
+    let (status, p) = problem(
+        app.post("/api/v1/apps/minyi-suban/submissions")
+            .json(&json!({"community": "xinzhou", "answers": a}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
     assert_eq!(p["code"], "too_large");
     let big = vec![0u8; 64 * 1024];
@@ -97,7 +166,8 @@ both!(photos_are_checked_by_content_and_lose_their_location, |app: TestApp| asyn
     let html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
     let (status, p) = problem(upload("evil.jpg", "image/jpeg", html).await.unwrap()).await;
     assert_eq!((status, p["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
-    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>"#.to_vec();
+    let svg =
+        br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>"#.to_vec();
     let (status, _) = problem(upload("cat.jpg", "image/jpeg", svg).await.unwrap()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let mut bomb = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
@@ -158,7 +228,8 @@ both!(hostile_text_is_escaped_and_endless_scripts_are_stopped, |app: TestApp| as
 
     // The endless loop in visible_if is stopped with a clear error; the server keeps answering.
     let started = std::time::Instant::now();
-    let spin = app.post("/api/v1/apps/hostile/submissions").json(&json!({"community": "xinzhou", "answers": {"kind": "a"}}));
+    let spin =
+        app.post("/api/v1/apps/hostile/submissions").json(&json!({"community": "xinzhou", "answers": {"kind": "a"}}));
     let health = app.get("/healthz");
     let (spin, health) = tokio::join!(spin.send(), health.send());
     assert_eq!(health.unwrap().status(), StatusCode::OK);

@@ -27,15 +27,26 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
         .text("anonymous", "no")
         .text("contact_name", "李明")
         .text("contact_phone", "138 1234 5678")
-        .part("photos", Part::bytes(fixture("photo-gps.jpg")).file_name("IMG_0001.JPG").mime_str("image/jpeg").unwrap());
+        .part(
+            "photos",
+            Part::bytes(fixture("photo-gps.jpg")).file_name("IMG_0001.JPG").mime_str("image/jpeg").unwrap(),
+        );
     let r = client.post(app.url("/a/xinzhou/minyi-suban")).multipart(form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="error-summary""#), "an error summary at the top");
     assert!(html.contains(r##"href="#f-title""##), "the summary links to the field");
     assert!(html.contains(r#"id="f-title-error""#) && html.contains("此项必填"));
-    assert!(html.contains("东门垃圾桶满溢已经三天了，气味很大") && html.contains("新洲花园东门"), "everything typed is kept");
-    let sha = html.split(r#"name="photos" value=""#).nth(1).and_then(|s| s.get(..64)).expect("the uploaded photo is kept").to_string();
+    assert!(
+        html.contains("东门垃圾桶满溢已经三天了，气味很大") && html.contains("新洲花园东门"),
+        "everything typed is kept"
+    );
+    let sha = html
+        .split(r#"name="photos" value=""#)
+        .nth(1)
+        .and_then(|s| s.get(..64))
+        .expect("the uploaded photo is kept")
+        .to_string();
 
     // Second attempt, complete: a redirect to the tracking page with the case number.
     let form = Form::new()
@@ -59,7 +70,10 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
         panic!("expected a redirect, got {status}: {}", &summary[..summary.len().min(1500)]);
     }
     let location = location.unwrap();
-    assert!(location.starts_with("/my/cases/") && location.contains("?t=") && location.ends_with("&new=1"), "{location}");
+    assert!(
+        location.starts_with("/my/cases/") && location.contains("?t=") && location.ends_with("&new=1"),
+        "{location}"
+    );
     let html = app.get(&location).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("提交成功"));
     let number = html.split(r#"<strong class="number">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
@@ -82,12 +96,20 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
 
 both!(conditional_fields_and_repeat_groups_work_without_javascript, |app: TestApp| async move {
     // The live state, as the page's script asks for it.
-    let r = app.post("/a/xinzhou/minyi-suban/state").form(&[("anonymous", "yes"), ("category", "safety_hazard")]).send().await.unwrap();
+    let r = app
+        .post("/a/xinzhou/minyi-suban/state")
+        .form(&[("anonymous", "yes"), ("category", "safety_hazard")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let s: Value = r.json().await.unwrap();
     assert_eq!(s["visible"]["f-contact_name"], false, "anonymous reports hide the contact");
     assert_eq!(s["computed"]["f-priority"], "critical", "the server computes priority");
-    assert!(s["options"]["f-subcategory"].as_array().unwrap().iter().all(|v| v.as_str().is_some()), "cascading options: {s}");
+    assert!(
+        s["options"]["f-subcategory"].as_array().unwrap().iter().all(|v| v.as_str().is_some()),
+        "cascading options: {s}"
+    );
 
     // "Add an item" in a repeat group, by a plain submit button.
     let form = Form::new().text("name", "王芳").text("members.0.name", "王小明").text("_add", "members");
@@ -108,14 +130,27 @@ both!(pages_and_documents_a_client_needs, |app: TestApp| async move {
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     let api: Value = app.get("/api/v1/openapi.json").send().await.unwrap().json().await.unwrap();
     assert!(api["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/healthz", "/api/v1/apps", "/api/v1/apps/{app}", "/api/v1/apps/validate", "/api/v1/apps/{app}/submissions", "/api/v1/cases", "/api/v1/cases/{id}", "/api/v1/cases/{id}/events", "/api/v1/photos"] {
+    for path in [
+        "/healthz",
+        "/api/v1/apps",
+        "/api/v1/apps/{app}",
+        "/api/v1/apps/validate",
+        "/api/v1/apps/{app}/submissions",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/events",
+        "/api/v1/photos",
+    ] {
         assert!(api["paths"].get(path).is_some(), "{path} is documented");
     }
     let missing = app.get("/a/xinzhou/no-such-app").send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("找不到页面"));
     let r = app.get("/api/v1/nothing-here").send().await.unwrap();
-    assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+    assert_eq!(
+        (r.status(), r.headers()["content-type"].to_str().unwrap()),
+        (StatusCode::NOT_FOUND, "application/problem+json")
+    );
     let css = app.get("/static/baida.css").send().await.unwrap();
     let js = app.get("/static/form.js").send().await.unwrap();
     let form = app.get("/a/xinzhou/minyi-suban").send().await.unwrap();
@@ -152,13 +187,33 @@ both!(app_definitions_are_validated_with_pointers_and_hints, |app: TestApp| asyn
     let p: Value = app.post("/api/v1/apps/validate?lang=en").json(&fixed).send().await.unwrap().json().await.unwrap();
     let errors = p["errors"].as_array().unwrap();
     let has = |ptr: &str, code: &str| errors.iter().any(|e| e["pointer"] == ptr && e["code"] == code);
-    for (ptr, code) in [("/id", "bad_id"), ("/version", "bad_version"), ("/record/fields/1/key", "duplicate_key"), ("/record/fields/3/dict", "unknown_dict_field"),
-        ("/record/fields/4/visible_if", "script"), ("/transitions/0/to", "dangling_transition"), ("/steps/1/config/to", "unknown_field"), ("/steps/1", "unreachable_step")] {
+    for (ptr, code) in [
+        ("/id", "bad_id"),
+        ("/version", "bad_version"),
+        ("/record/fields/1/key", "duplicate_key"),
+        ("/record/fields/3/dict", "unknown_dict_field"),
+        ("/record/fields/4/visible_if", "script"),
+        ("/transitions/0/to", "dangling_transition"),
+        ("/steps/1/config/to", "unknown_field"),
+        ("/steps/1", "unreachable_step"),
+    ] {
         assert!(has(ptr, code), "{ptr} {code} missing: {p:#}");
     }
     let script = errors.iter().find(|e| e["code"] == "script").unwrap();
     assert_eq!(script["line"], 2, "script errors carry line and column: {script}");
-    assert!(errors.iter().all(|e| e["hint"].is_string() || e["code"] == "duplicate_key" || e["code"] == "unknown_field" || e["code"] == "bad_version" || e["hint"].is_null()));
-    let ok: Value = app.post("/api/v1/apps/validate").json(&app.admin_get("/api/v1/apps/minyi-suban").await.1["definition"]).send().await.unwrap().json().await.unwrap();
+    assert!(errors.iter().all(|e| e["hint"].is_string()
+        || e["code"] == "duplicate_key"
+        || e["code"] == "unknown_field"
+        || e["code"] == "bad_version"
+        || e["hint"].is_null()));
+    let ok: Value = app
+        .post("/api/v1/apps/validate")
+        .json(&app.admin_get("/api/v1/apps/minyi-suban").await.1["definition"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ok["valid"], true);
 });

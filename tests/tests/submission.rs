@@ -27,7 +27,10 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
 
     let (_, events) = app.admin_get(&format!("/api/v1/cases/{id}/events")).await;
     let events = events.as_array().unwrap().clone();
-    assert_eq!(events.iter().map(|e| e["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["case.submitted", "step.entered"]);
+    assert_eq!(
+        events.iter().map(|e| e["kind"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["case.submitted", "step.entered"]
+    );
     assert_eq!(events[0]["prev_hash"], "0".repeat(64));
     assert_eq!(events[1]["prev_hash"], events[0]["hash"], "events are chained");
     assert_eq!(case["head_hash"], events[1]["hash"]);
@@ -54,11 +57,14 @@ both!(cases_list_filters_and_pages_with_a_cursor, |app: TestApp| async move {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let (_, page1) = app.admin_get("/api/v1/cases?app=minyi-suban&limit=2").await;
-    let items: Vec<&str> = page1["items"].as_array().unwrap().iter().map(|c| c["record"]["title"].as_str().unwrap()).collect();
+    let items: Vec<&str> =
+        page1["items"].as_array().unwrap().iter().map(|c| c["record"]["title"].as_str().unwrap()).collect();
     assert_eq!(items, ["第 4 件", "第 3 件"], "newest first");
     let cursor = page1["next_cursor"].as_str().unwrap();
     let (_, page2) = app.admin_get(&format!("/api/v1/cases?app=minyi-suban&limit=2&cursor={cursor}")).await;
-    let (_, page3) = app.admin_get(&format!("/api/v1/cases?app=minyi-suban&limit=2&cursor={}", page2["next_cursor"].as_str().unwrap())).await;
+    let (_, page3) = app
+        .admin_get(&format!("/api/v1/cases?app=minyi-suban&limit=2&cursor={}", page2["next_cursor"].as_str().unwrap()))
+        .await;
     assert_eq!(page3["items"].as_array().unwrap().len(), 1);
     assert!(page3["next_cursor"].is_null(), "the last page has no cursor");
 
@@ -70,12 +76,22 @@ both!(cases_list_filters_and_pages_with_a_cursor, |app: TestApp| async move {
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
     let (status, bad) = app.admin_get("/api/v1/cases?from=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
-    assert_eq!(app.get("/api/v1/cases").send().await.unwrap().status(), StatusCode::UNAUTHORIZED, "cases need the admin token");
+    assert_eq!(
+        app.get("/api/v1/cases").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "cases need the admin token"
+    );
 });
 
 both!(a_changed_definition_is_a_new_version_and_cases_keep_theirs, |app: TestApp| async move {
-    let (status, first) = app.submit("nuoche-e-zhan", "xinzhou", json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "福田路"},
-        "photos": [app.upload(&fixture("photo.png")).await], "kind": "blocking-exit", "reporter_phone": "13912345678"})).await;
+    let (status, first) = app
+        .submit(
+            "nuoche-e-zhan",
+            "xinzhou",
+            json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "福田路"},
+        "photos": [app.upload(&fixture("photo.png")).await], "kind": "blocking-exit", "reporter_phone": "13912345678"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
 
     let (_, current) = app.admin_get("/api/v1/apps/nuoche-e-zhan").await;
@@ -91,7 +107,8 @@ both!(a_changed_definition_is_a_new_version_and_cases_keep_theirs, |app: TestApp
     assert_eq!(saved["version"], "1.0.1", "same number, changed content: the next patch");
     def["version"] = json!("2.0.0");
     def["name"]["zh-CN"] = json!("挪车e站 2");
-    let saved: Value = app.post("/api/v1/apps").bearer_auth(baida_tests::TOKEN).json(&def).send().await.unwrap().json().await.unwrap();
+    let saved: Value =
+        app.post("/api/v1/apps").bearer_auth(baida_tests::TOKEN).json(&def).send().await.unwrap().json().await.unwrap();
     assert_eq!(saved["version"], "2.0.0", "a higher number is kept");
 
     let (_, latest) = app.admin_get("/api/v1/apps/nuoche-e-zhan").await;

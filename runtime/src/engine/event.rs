@@ -55,7 +55,15 @@ pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn event_hash(prev_hash: &str, case_id: &str, seq: i64, kind: &str, actor: &str, at: DateTime<Utc>, data: &Value) -> String {
+fn event_hash(
+    prev_hash: &str,
+    case_id: &str,
+    seq: i64,
+    kind: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+    data: &Value,
+) -> String {
     let body = json!({
         "case_id": case_id,
         "seq": seq,
@@ -96,7 +104,9 @@ pub enum Break {
 impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Break::Sequence { expected, found } => write!(f, "event {expected} is missing or out of order (found event {found} in its place)"),
+            Break::Sequence { expected, found } => {
+                write!(f, "event {expected} is missing or out of order (found event {found} in its place)")
+            }
             Break::Link { seq } => write!(f, "event {seq} does not link to the event before it"),
             Break::Content { seq } => write!(f, "event {seq} was changed after it was written (hash mismatch)"),
             Break::Head { expected_count, found_count } => write!(
@@ -143,7 +153,10 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
-        assert_eq!(canonical_json(&json!({"b": {"z": 1, "a": [true, null]}, "a": "x"})), r#"{"a":"x","b":{"a":[true,null],"z":1}}"#);
+        assert_eq!(
+            canonical_json(&json!({"b": {"z": 1, "a": [true, null]}, "a": "x"})),
+            r#"{"a":"x","b":{"a":[true,null],"z":1}}"#
+        );
     }
 
     #[test]

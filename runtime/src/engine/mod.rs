@@ -9,4 +9,4 @@ pub mod submit;
 pub mod verify;
 
 pub use clock::{Clock, SystemClock};
-pub use submit::{Committer, Intake, Submission, Submitted, SubmitError};
+pub use submit::{Committer, Intake, Submission, SubmitError, Submitted};

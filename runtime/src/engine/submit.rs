@@ -106,7 +106,9 @@ impl Committer {
             Committer::Direct(store) => Ok(store.create_cases(std::slice::from_ref(&case)).await?.remove(0)),
             Committer::Batched(tx) => {
                 let (reply, answer) = oneshot::channel();
-                tx.send(Job { case, reply }).await.map_err(|_| store::Error::Conflict("the case writer has stopped".into()))?;
+                tx.send(Job { case, reply })
+                    .await
+                    .map_err(|_| store::Error::Conflict("the case writer has stopped".into()))?;
                 answer.await.map_err(|_| store::Error::Conflict("the case writer has stopped".into()))?
             }
         }
@@ -122,7 +124,9 @@ async fn commit_batch(store: &dyn Store, jobs: Vec<Job>) {
             }
         }
         Err(e) if jobs.len() == 1 => {
-            let _ = jobs.into_iter().next().map(|j| j.reply.send(Err(e)));
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.reply.send(Err(e));
+            }
         }
         Err(e) => {
             tracing::warn!(error = %e, batch = jobs.len(), "group commit failed; committing the batch case by case");
@@ -181,7 +185,9 @@ impl Intake {
     pub async fn submit(&self, s: Submission) -> Result<Submitted, SubmitError> {
         let loaded = match self.apps.load(&s.app_id, s.version.as_deref()).await? {
             Some(l) => l,
-            None if s.version.is_some() && self.apps.load(&s.app_id, None).await?.is_some() => return Err(SubmitError::UnknownVersion),
+            None if s.version.is_some() && self.apps.load(&s.app_id, None).await?.is_some() => {
+                return Err(SubmitError::UnknownVersion);
+            }
             None => return Err(SubmitError::UnknownApp),
         };
         self.offered_in(&loaded, &s.community_id).await?;
@@ -200,7 +206,11 @@ impl Intake {
                 .iter()
                 .filter(|(_, sha)| missing.contains(sha))
                 .map(|(pointer, _)| {
-                    Problem::new(pointer.clone(), "unknown_photo", Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"))
+                    Problem::new(
+                        pointer.clone(),
+                        "unknown_photo",
+                        Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"),
+                    )
                 })
                 .collect();
             return Err(SubmitError::Invalid(problems));

@@ -54,7 +54,14 @@ pub struct AppVersionView {
 
 impl From<AppVersion> for AppVersionView {
     fn from(v: AppVersion) -> Self {
-        AppVersionView { id: v.app_id, version: v.version, owner: v.owner_id, created_at: v.created_at, created_by: v.created_by, definition: v.definition }
+        AppVersionView {
+            id: v.app_id,
+            version: v.version,
+            owner: v.owner_id,
+            created_at: v.created_at,
+            created_by: v.created_by,
+            definition: v.definition,
+        }
     }
 }
 
@@ -120,7 +127,15 @@ pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppSumm
     let apps = state.store.apps().await?;
     Ok(Json(
         apps.into_iter()
-            .map(|a| AppSummaryView { id: a.app_id, owner: a.owner_id, latest_version: a.latest_version, versions: a.versions, name: a.name, category: a.category, updated_at: a.updated_at })
+            .map(|a| AppSummaryView {
+                id: a.app_id,
+                owner: a.owner_id,
+                latest_version: a.latest_version,
+                versions: a.versions,
+                name: a.name,
+                category: a.category,
+                updated_at: a.updated_at,
+            })
             .collect(),
     ))
 }
@@ -131,12 +146,23 @@ pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppSumm
 #[utoipa::path(post, path = "/api/v1/apps", tag = "apps", params(OwnerQuery), request_body(content = Object, description = "An app definition"),
     responses((status = 201, body = SavedView), (status = 200, body = SavedView), (status = 401, description = "No or wrong admin token"), (status = 422, description = "The definition has problems (problem+json with errors[])")),
     security(("admin_token" = [])))]
-pub async fn save_app(State(state): State<AppState>, _: Admin, Query(q): Query<OwnerQuery>, ApiJson(definition): ApiJson<Value>) -> Result<impl IntoResponse, ApiError> {
+pub async fn save_app(
+    State(state): State<AppState>,
+    _: Admin,
+    Query(q): Query<OwnerQuery>,
+    ApiJson(definition): ApiJson<Value>,
+) -> Result<impl IntoResponse, ApiError> {
     let owner = match q.owner {
         Some(o) => o,
-        None => state.store.org_units().await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id).ok_or_else(|| {
-            ApiError::BadRequest { code: "no_owner", detail: Text::new("还没有组织机构，请先创建区或用 --demo 启动", "There is no org unit yet: create a district or start with --demo") }
-        })?,
+        None => state.store.org_units().await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id).ok_or_else(
+            || ApiError::BadRequest {
+                code: "no_owner",
+                detail: Text::new(
+                    "还没有组织机构，请先创建区或用 --demo 启动",
+                    "There is no org unit yet: create a district or start with --demo",
+                ),
+            },
+        )?,
     };
     if state.store.org_unit(&owner).await?.is_none() {
         return Err(ApiError::NotFound(Text::new(format!("没有组织机构“{owner}”"), format!("No org unit “{owner}”"))));
@@ -144,13 +170,21 @@ pub async fn save_app(State(state): State<AppState>, _: Admin, Query(q): Query<O
     let saved = state.apps.save(definition, &owner, "admin").await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/api/v1/apps/{}?version={}", saved.version.app_id, saved.version.version);
-    Ok((status, [(header::LOCATION, location)], Json(SavedView { id: saved.version.app_id, version: saved.version.version, created: saved.created })))
+    Ok((
+        status,
+        [(header::LOCATION, location)],
+        Json(SavedView { id: saved.version.app_id, version: saved.version.version, created: saved.created }),
+    ))
 }
 
 /// Read an app: its latest version, or `?version=`.
 #[utoipa::path(get, path = "/api/v1/apps/{app}", tag = "apps", params(("app" = String, Path, description = "App id"), VersionQuery),
     responses((status = 200, body = AppVersionView), (status = 404, description = "No such app or version")))]
-pub async fn get_app(State(state): State<AppState>, Path(app): Path<String>, Query(q): Query<VersionQuery>) -> Result<Json<AppVersionView>, ApiError> {
+pub async fn get_app(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Json<AppVersionView>, ApiError> {
     match state.store.app_version(&app, q.version.as_deref()).await? {
         Some(v) => Ok(Json(v.into())),
         None if q.version.is_some() && state.store.app_version(&app, None).await?.is_some() => {
@@ -163,17 +197,29 @@ pub async fn get_app(State(state): State<AppState>, Path(app): Path<String>, Que
 /// Validate a definition: the same checks and messages as `baida validate`.
 #[utoipa::path(post, path = "/api/v1/apps/validate", tag = "apps", request_body(content = Object, description = "An app definition"),
     responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint")))]
-pub async fn validate_app(State(state): State<AppState>, ApiJson(definition): ApiJson<Value>) -> Result<Json<ValidView>, ApiError> {
+pub async fn validate_app(
+    State(state): State<AppState>,
+    ApiJson(definition): ApiJson<Value>,
+) -> Result<Json<ValidView>, ApiError> {
     match state.apps.validate(&definition) {
         Ok(c) => Ok(Json(ValidView { valid: true, id: c.app.id, version: c.app.version })),
-        Err(problems) => Err(ApiError::Invalid { code: "invalid_app", title: Text::new("应用定义有误", "The app definition is not valid"), problems }),
+        Err(problems) => Err(ApiError::Invalid {
+            code: "invalid_app",
+            title: Text::new("应用定义有误", "The app definition is not valid"),
+            problems,
+        }),
     }
 }
 
 /// Submit answers to an app's intake form; 201 only once the case is committed.
 #[utoipa::path(post, path = "/api/v1/apps/{app}/submissions", tag = "cases", params(("app" = String, Path, description = "App id"), VersionQuery), request_body = SubmissionBody,
     responses((status = 201, body = SubmittedView), (status = 404, description = "Unknown app, version or community"), (status = 413, description = "Body over the limit"), (status = 422, description = "Answers with problems; nothing stored")))]
-pub async fn submit(State(state): State<AppState>, Path(app): Path<String>, Query(q): Query<VersionQuery>, ApiJson(body): ApiJson<SubmissionBody>) -> Result<impl IntoResponse, ApiError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(q): Query<VersionQuery>,
+    ApiJson(body): ApiJson<SubmissionBody>,
+) -> Result<impl IntoResponse, ApiError> {
     let submitted = state
         .intake
         .submit(Submission {
@@ -201,5 +247,8 @@ pub async fn submit(State(state): State<AppState>, Path(app): Path<String>, Quer
 
 /// The app-definition meta-schema (JSON Schema 2020-12).
 pub async fn meta_schema() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/schema+json"), (header::CACHE_CONTROL, "public, max-age=3600")], baida_blocks::schema::APP_SCHEMA_JSON)
+    (
+        [(header::CONTENT_TYPE, "application/schema+json"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        baida_blocks::schema::APP_SCHEMA_JSON,
+    )
 }

@@ -82,7 +82,15 @@ pub struct EventView {
 
 impl From<Event> for EventView {
     fn from(e: Event) -> Self {
-        EventView { seq: e.seq, kind: e.kind, actor: e.actor, at: e.at, data: e.data, prev_hash: e.prev_hash, hash: e.hash }
+        EventView {
+            seq: e.seq,
+            kind: e.kind,
+            actor: e.actor,
+            at: e.at,
+            data: e.data,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
     }
 }
 
@@ -115,19 +123,32 @@ fn instant(state: &AppState, name: &str, s: &str) -> Result<DateTime<Utc>, ApiEr
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| ApiError::BadRequest {
             code: "bad_query",
-            detail: Text::new(format!("参数 {name} 应为日期 2026-01-31 或 RFC 3339 时间"), format!("{name} must be a date like 2026-01-31 or an RFC 3339 instant")),
+            detail: Text::new(
+                format!("参数 {name} 应为日期 2026-01-31 或 RFC 3339 时间"),
+                format!("{name} must be a date like 2026-01-31 or an RFC 3339 instant"),
+            ),
         })
 }
 
 /// List cases, newest first, with filters and a cursor.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = CasePage), (status = 401, description = "No or wrong admin token")), security(("admin_token" = [])))]
-pub async fn list_cases(State(state): State<AppState>, _: Admin, Query(q): Query<CaseQuery>) -> Result<Json<CasePage>, ApiError> {
+pub async fn list_cases(
+    State(state): State<AppState>,
+    _: Admin,
+    Query(q): Query<CaseQuery>,
+) -> Result<Json<CasePage>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest { code: "bad_query", detail: Text::new("limit 应在 1 到 200 之间", "limit must be 1 to 200") });
+        return Err(ApiError::BadRequest {
+            code: "bad_query",
+            detail: Text::new("limit 应在 1 到 200 之间", "limit must be 1 to 200"),
+        });
     }
     let before = match &q.cursor {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| ApiError::BadRequest { code: "bad_query", detail: Text::new("cursor 无效", "cursor is not valid") })?),
+        Some(c) => Some(c.parse::<i64>().map_err(|_| ApiError::BadRequest {
+            code: "bad_query",
+            detail: Text::new("cursor 无效", "cursor is not valid"),
+        })?),
         None => None,
     };
     let filter = CaseFilter {
@@ -151,14 +172,23 @@ pub async fn list_cases(State(state): State<AppState>, _: Admin, Query(q): Query
 
 /// Read a case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = CaseView), (status = 404, description = "No such case")), security(("admin_token" = [])))]
-pub async fn get_case(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<CaseView>, ApiError> {
-    let case = state.store.case(&id).await?.ok_or_else(|| ApiError::NotFound(Text::new("没有这个案件", "No such case")))?;
+pub async fn get_case(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    let case =
+        state.store.case(&id).await?.ok_or_else(|| ApiError::NotFound(Text::new("没有这个案件", "No such case")))?;
     Ok(Json(case.into()))
 }
 
 /// A case's event log, oldest first; each event links to the previous one's hash.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [EventView]), (status = 404, description = "No such case")), security(("admin_token" = [])))]
-pub async fn case_events(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Vec<EventView>>, ApiError> {
+pub async fn case_events(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
     if state.store.case(&id).await?.is_none() {
         return Err(ApiError::NotFound(Text::new("没有这个案件", "No such case")));
     }

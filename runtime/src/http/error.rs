@@ -22,12 +22,21 @@ use crate::{apps, engine::SubmitError, photo::PhotoError, store};
 pub enum ApiError {
     NotFound(Text),
     /// 422 with every problem.
-    Invalid { code: &'static str, title: Text, problems: Vec<Problem> },
-    BadRequest { code: &'static str, detail: Text },
+    Invalid {
+        code: &'static str,
+        title: Text,
+        problems: Vec<Problem>,
+    },
+    BadRequest {
+        code: &'static str,
+        detail: Text,
+    },
     Unauthorized,
     Forbidden(Text),
     Conflict(Text),
-    PayloadTooLarge { detail: Text },
+    PayloadTooLarge {
+        detail: Text,
+    },
     UnsupportedMediaType(Text),
     /// 500: logged with its id; the client sees only the id.
     Internal(String),
@@ -53,23 +62,53 @@ impl ApiError {
     }
 
     fn doc(self) -> ProblemDoc {
-        let plain = |status, code, title: Text, detail: Option<Text>| ProblemDoc { status, code, title, detail, problems: Vec::new(), incident: None };
+        let plain = |status, code, title: Text, detail: Option<Text>| ProblemDoc {
+            status,
+            code,
+            title,
+            detail,
+            problems: Vec::new(),
+            incident: None,
+        };
         match self {
-            ApiError::NotFound(what) => plain(StatusCode::NOT_FOUND, "not_found", Text::new("找不到", "Not found"), Some(what)),
-            ApiError::Invalid { code, title, problems } => ProblemDoc { status: StatusCode::UNPROCESSABLE_ENTITY, code, title, detail: None, problems, incident: None },
-            ApiError::BadRequest { code, detail } => plain(StatusCode::BAD_REQUEST, code, Text::new("请求有误", "Bad request"), Some(detail)),
+            ApiError::NotFound(what) => {
+                plain(StatusCode::NOT_FOUND, "not_found", Text::new("找不到", "Not found"), Some(what))
+            }
+            ApiError::Invalid { code, title, problems } => ProblemDoc {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                title,
+                detail: None,
+                problems,
+                incident: None,
+            },
+            ApiError::BadRequest { code, detail } => {
+                plain(StatusCode::BAD_REQUEST, code, Text::new("请求有误", "Bad request"), Some(detail))
+            }
             ApiError::Unauthorized => plain(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 Text::new("需要授权", "Authorization required"),
-                Some(Text::new("请在 Authorization 头中提供有效的 Bearer 令牌", "Send a valid token as Authorization: Bearer …")),
+                Some(Text::new(
+                    "请在 Authorization 头中提供有效的 Bearer 令牌",
+                    "Send a valid token as Authorization: Bearer …",
+                )),
             ),
-            ApiError::Forbidden(why) => plain(StatusCode::FORBIDDEN, "forbidden", Text::new("无权操作", "Forbidden"), Some(why)),
-            ApiError::Conflict(why) => plain(StatusCode::CONFLICT, "conflict", Text::new("冲突", "Conflict"), Some(why)),
-            ApiError::PayloadTooLarge { detail } => plain(StatusCode::PAYLOAD_TOO_LARGE, "too_large", Text::new("内容过大", "Too large"), Some(detail)),
-            ApiError::UnsupportedMediaType(detail) => {
-                plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", Text::new("不支持的内容类型", "Unsupported media type"), Some(detail))
+            ApiError::Forbidden(why) => {
+                plain(StatusCode::FORBIDDEN, "forbidden", Text::new("无权操作", "Forbidden"), Some(why))
             }
+            ApiError::Conflict(why) => {
+                plain(StatusCode::CONFLICT, "conflict", Text::new("冲突", "Conflict"), Some(why))
+            }
+            ApiError::PayloadTooLarge { detail } => {
+                plain(StatusCode::PAYLOAD_TOO_LARGE, "too_large", Text::new("内容过大", "Too large"), Some(detail))
+            }
+            ApiError::UnsupportedMediaType(detail) => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                Text::new("不支持的内容类型", "Unsupported media type"),
+                Some(detail),
+            ),
             ApiError::Internal(message) => {
                 let incident = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
                 tracing::error!(%incident, error = %message, "internal error");
@@ -77,7 +116,10 @@ impl ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     code: "internal",
                     title: Text::new("服务器内部错误", "Internal server error"),
-                    detail: Some(Text::new(format!("请联系管理员并提供编号 {incident}"), format!("Please contact the administrator and quote {incident}"))),
+                    detail: Some(Text::new(
+                        format!("请联系管理员并提供编号 {incident}"),
+                        format!("Please contact the administrator and quote {incident}"),
+                    )),
                     problems: Vec::new(),
                     incident: Some(incident),
                 }
@@ -145,18 +187,25 @@ pub async fn localize(request: Request, next: Next) -> Response {
         Some(doc) => doc,
         None => {
             let status = response.status();
-            let bare = response.headers().get(header::CONTENT_TYPE).is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
+            let bare =
+                response.headers().get(header::CONTENT_TYPE).is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
             if !(status.is_client_error() && bare) {
                 return response;
             }
             let err = match status {
                 StatusCode::NOT_FOUND => ApiError::NotFound(Text::new("没有这个地址", "No such address")),
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { detail: Text::new("请求内容超过上限", "The request body is over the limit") },
-                StatusCode::METHOD_NOT_ALLOWED => ApiError::BadRequest { code: "method_not_allowed", detail: Text::new("不支持这种请求方法", "This method is not allowed here") },
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
+                    detail: Text::new("请求内容超过上限", "The request body is over the limit"),
+                },
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::BadRequest {
+                    code: "method_not_allowed",
+                    detail: Text::new("不支持这种请求方法", "This method is not allowed here"),
+                },
                 _ => return response,
             };
             let mut fresh = err.into_response();
-            let doc = fresh.extensions_mut().remove::<Arc<ProblemDoc>>().expect("an error response carries its problem");
+            let doc =
+                fresh.extensions_mut().remove::<Arc<ProblemDoc>>().expect("an error response carries its problem");
             let mut parts = response.into_parts().0;
             parts.status = doc.status;
             parts.headers.remove(header::CONTENT_LENGTH);
@@ -184,7 +233,11 @@ impl From<store::Error> for ApiError {
 impl From<apps::Error> for ApiError {
     fn from(e: apps::Error) -> Self {
         match e {
-            apps::Error::Invalid(problems) => ApiError::Invalid { code: "invalid_app", title: Text::new("应用定义有误", "The app definition is not valid"), problems },
+            apps::Error::Invalid(problems) => ApiError::Invalid {
+                code: "invalid_app",
+                title: Text::new("应用定义有误", "The app definition is not valid"),
+                problems,
+            },
             apps::Error::Store(e) => e.into(),
         }
     }
@@ -194,11 +247,21 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {
             SubmitError::UnknownApp => ApiError::not_found_app(),
-            SubmitError::UnknownVersion => ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version")),
+            SubmitError::UnknownVersion => {
+                ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version"))
+            }
             SubmitError::UnknownCommunity => ApiError::NotFound(Text::new("没有这个社区", "No such community")),
-            SubmitError::NotOffered => ApiError::NotFound(Text::new("该社区没有提供这个应用", "This community does not offer the app")),
-            SubmitError::LoginRequired => ApiError::Forbidden(Text::new("这个应用需要登录后提交", "This app needs a log-in to submit")),
-            SubmitError::Invalid(problems) => ApiError::Invalid { code: "invalid_answers", title: Text::new("填写内容有误", "Some answers are not valid"), problems },
+            SubmitError::NotOffered => {
+                ApiError::NotFound(Text::new("该社区没有提供这个应用", "This community does not offer the app"))
+            }
+            SubmitError::LoginRequired => {
+                ApiError::Forbidden(Text::new("这个应用需要登录后提交", "This app needs a log-in to submit"))
+            }
+            SubmitError::Invalid(problems) => ApiError::Invalid {
+                code: "invalid_answers",
+                title: Text::new("填写内容有误", "Some answers are not valid"),
+                problems,
+            },
             SubmitError::App(e) => e.into(),
             SubmitError::Store(e) => e.into(),
         }
@@ -208,12 +271,21 @@ impl From<SubmitError> for ApiError {
 impl From<PhotoError> for ApiError {
     fn from(e: PhotoError) -> Self {
         match e {
-            PhotoError::NotAnImage => ApiError::UnsupportedMediaType(Text::new("只能上传 JPEG、PNG 或 WebP 格式的照片", "Only JPEG, PNG or WebP photos can be uploaded")),
+            PhotoError::NotAnImage => ApiError::UnsupportedMediaType(Text::new(
+                "只能上传 JPEG、PNG 或 WebP 格式的照片",
+                "Only JPEG, PNG or WebP photos can be uploaded",
+            )),
             PhotoError::TooManyPixels { width, height, max } => ApiError::PayloadTooLarge {
-                detail: Text::new(format!("照片尺寸 {width}×{height} 超过上限 {max} 像素"), format!("The photo is {width}×{height}, over the {max}-pixel limit")),
+                detail: Text::new(
+                    format!("照片尺寸 {width}×{height} 超过上限 {max} 像素"),
+                    format!("The photo is {width}×{height}, over the {max}-pixel limit"),
+                ),
             },
             PhotoError::TooLarge { size, max } => ApiError::PayloadTooLarge {
-                detail: Text::new(format!("照片 {size} 字节，超过上限 {max} 字节"), format!("The photo is {size} bytes, over the {max}-byte limit")),
+                detail: Text::new(
+                    format!("照片 {size} 字节，超过上限 {max} 字节"),
+                    format!("The photo is {size} bytes, over the {max}-byte limit"),
+                ),
             },
             PhotoError::Io(e) => ApiError::internal(e),
         }

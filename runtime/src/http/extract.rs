@@ -22,18 +22,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadRequest {
                 code: "malformed_json",
-                detail: Text::new(format!("JSON 格式错误：{}", e.body_text()), format!("Malformed JSON: {}", e.body_text())),
+                detail: Text::new(
+                    format!("JSON 格式错误：{}", e.body_text()),
+                    format!("Malformed JSON: {}", e.body_text()),
+                ),
             }),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
                 code: "wrong_shape",
                 title: Text::new("请求内容的结构不对", "The request body has the wrong shape"),
                 problems: vec![baida_blocks::Problem::new("", "wrong_shape", Text::new(e.body_text(), e.body_text()))],
             }),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::UnsupportedMediaType(Text::new("请使用 Content-Type: application/json", "Send Content-Type: application/json")))
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(Text::new(
+                "请使用 Content-Type: application/json",
+                "Send Content-Type: application/json",
+            ))),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge {
-                detail: Text::new("请求内容超过上限（可用 --max-body-bytes 调整）", "The request body is over the limit (see --max-body-bytes)"),
+                detail: Text::new(
+                    "请求内容超过上限（可用 --max-body-bytes 调整）",
+                    "The request body is over the limit (see --max-body-bytes)",
+                ),
             }),
             Err(e) => Err(ApiError::BadRequest { code: "bad_body", detail: Text::new(e.body_text(), e.body_text()) }),
         }
@@ -55,7 +62,12 @@ where
         let Some(expected) = state.config.admin_token.as_deref() else {
             return Err(ApiError::Unauthorized);
         };
-        let given = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
         if constant_time_eq(given.as_bytes(), expected.as_bytes()) { Ok(Admin) } else { Err(ApiError::Unauthorized) }
     }
 }

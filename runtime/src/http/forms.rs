@@ -20,12 +20,14 @@ use super::photos::store_photo;
 use super::{ApiError, AppState};
 use crate::apps::Loaded;
 use crate::engine::submit::evaluate;
-use crate::engine::{SubmitError, Submission};
+use crate::engine::{Submission, SubmitError};
 use crate::form_page::{self, Context, answers_from_pairs, element_id};
 use crate::i18n::ReqLang;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/a/{community}/{app}", get(show).post(submit)).route("/a/{community}/{app}/state", post(live_state))
+    Router::new()
+        .route("/a/{community}/{app}", get(show).post(submit))
+        .route("/a/{community}/{app}/state", post(live_state))
 }
 
 #[derive(Serialize)]
@@ -62,7 +64,13 @@ async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Resul
         Err(_) => return Err(not_found()),
     }
     let name = match state.store.org_unit(community).await {
-        Ok(Some(u)) => if lang == Lang::En { u.name_en } else { u.name_zh },
+        Ok(Some(u)) => {
+            if lang == Lang::En {
+                u.name_en
+            } else {
+                u.name_zh
+            }
+        }
         _ => community.to_string(),
     };
     Ok((loaded, name))
@@ -95,7 +103,8 @@ fn render(
 ) -> Response {
     let app = &loaded.compiled.app;
     let fields = loaded.compiled.intake_fields();
-    let messages: HashMap<String, String> = errors.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
+    let messages: HashMap<String, String> =
+        errors.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
     let mut names = HashMap::new();
     labels(&fields, "", lang, &mut names);
     let summary = errors
@@ -113,7 +122,11 @@ fn render(
                 }
             };
             match label {
-                Some((ptr, label)) => SummaryItem { href: Some(format!("#{}", element_id(&ptr))), label, message: p.message.get(lang).to_string() },
+                Some((ptr, label)) => SummaryItem {
+                    href: Some(format!("#{}", element_id(&ptr))),
+                    label,
+                    message: p.message.get(lang).to_string(),
+                },
                 None => SummaryItem { href: None, label: String::new(), message: p.message.get(lang).to_string() },
             }
         })
@@ -141,12 +154,22 @@ fn render(
 }
 
 /// The form, with its defaults.
-pub async fn show(State(state): State<AppState>, ReqLang(lang): ReqLang, Path((community, app)): Path<(String, String)>, uri: axum::http::Uri) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path((community, app)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
     let (loaded, community_name) = match load(&state, lang, &community, &app).await {
         Ok(l) => l,
         Err(page) => return page,
     };
-    let raw: Map<String, Value> = loaded.compiled.intake_fields().iter().filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?))).collect();
+    let raw: Map<String, Value> = loaded
+        .compiled
+        .intake_fields()
+        .iter()
+        .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
+        .collect();
     let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.intake.today());
     render(&state, lang, &uri.to_string(), &loaded, &community, community_name, &raw, &ev, &[], None, StatusCode::OK)
 }
@@ -157,7 +180,13 @@ fn pointer_of(name: &str) -> String {
 }
 
 /// Submits the form.
-pub async fn submit(State(state): State<AppState>, ReqLang(lang): ReqLang, Path((community, app)): Path<(String, String)>, uri: axum::http::Uri, mut multipart: Multipart) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path((community, app)): Path<(String, String)>,
+    uri: axum::http::Uri,
+    mut multipart: Multipart,
+) -> Response {
     let (loaded, community_name) = match load(&state, lang, &community, &app).await {
         Ok(l) => l,
         Err(page) => return page,
@@ -166,7 +195,9 @@ pub async fn submit(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(
     let keeps_location = |name: &str| {
         let key = name.rsplit('.').next().unwrap_or(name);
         fn find<'a>(fields: &[&'a CompiledField], key: &str) -> Option<&'a CompiledField> {
-            fields.iter().find_map(|f| if f.field.key == key { Some(*f) } else { find(&f.items.iter().collect::<Vec<_>>(), key) })
+            fields.iter().find_map(|f| {
+                if f.field.key == key { Some(*f) } else { find(&f.items.iter().collect::<Vec<_>>(), key) }
+            })
         }
         find(&fields, key).is_some_and(|f| f.ty == FieldType::Photo && f.field.keep_location)
     };
@@ -205,12 +236,36 @@ pub async fn submit(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.intake.today());
     let path = uri.to_string();
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
-        return render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &upload_errors, Some(group), StatusCode::OK);
+        return render(
+            &state,
+            lang,
+            &path,
+            &loaded,
+            &community,
+            community_name,
+            &answers,
+            &ev,
+            &upload_errors,
+            Some(group),
+            StatusCode::OK,
+        );
     }
     let mut errors = upload_errors;
     errors.extend(ev.errors.iter().cloned());
     if !errors.is_empty() {
-        return render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+        return render(
+            &state,
+            lang,
+            &path,
+            &loaded,
+            &community,
+            community_name,
+            &answers,
+            &ev,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let submission = Submission {
         app_id: loaded.meta.app_id.clone(),
@@ -228,7 +283,19 @@ pub async fn submit(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(
             }
             (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
         }
-        Err(SubmitError::Invalid(problems)) => render(&state, lang, &path, &loaded, &community, community_name, &answers, &ev, &problems, None, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(SubmitError::Invalid(problems)) => render(
+            &state,
+            lang,
+            &path,
+            &loaded,
+            &community,
+            community_name,
+            &answers,
+            &ev,
+            &problems,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -243,12 +310,21 @@ pub struct LiveState {
     options: HashMap<String, Vec<String>>,
 }
 
-pub async fn live_state(State(state): State<AppState>, Path((community, app)): Path<(String, String)>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Json<LiveState>, ApiError> {
+pub async fn live_state(
+    State(state): State<AppState>,
+    Path((community, app)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Json<LiveState>, ApiError> {
     let loaded = state.apps.load(&app, None).await?.ok_or_else(ApiError::not_found_app)?;
     state.intake.offered_in(&loaded, &community).await?;
     let answers = answers_from_pairs(&loaded.compiled.intake_fields(), &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers), state.intake.today());
-    Ok(Json(LiveState { visible: by_id(ev.state.visible), required: by_id(ev.state.required), computed: by_id(ev.state.computed), options: by_id(ev.state.options) }))
+    Ok(Json(LiveState {
+        visible: by_id(ev.state.visible),
+        required: by_id(ev.state.required),
+        computed: by_id(ev.state.computed),
+        options: by_id(ev.state.options),
+    }))
 }
 
 fn by_id<V>(m: std::collections::BTreeMap<String, V>) -> HashMap<String, V> {

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use baida_blocks::Lang;
 use serde::Serialize;
 use serde_json::json;
@@ -26,7 +26,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
 
 pub async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, ty, body)) => ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response(),
+        Some((_, ty, body)) => {
+            ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
+        }
         None => ApiError::NotFound(baida_blocks::Text::new("没有这个文件", "No such file")).into_response(),
     }
 }
@@ -55,7 +57,11 @@ struct CommunityView {
 }
 
 /// The start page: every community and the apps it offers.
-pub async fn home(State(state): State<AppState>, ReqLang(lang): ReqLang, uri: axum::http::Uri) -> Result<Html<String>, ApiError> {
+pub async fn home(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    uri: axum::http::Uri,
+) -> Result<Html<String>, ApiError> {
     let units = state.store.org_units().await?;
     let parents: BTreeMap<&str, Option<&str>> = units.iter().map(|u| (u.id.as_str(), u.parent_id.as_deref())).collect();
     let apps = state.store.apps().await?;
@@ -71,12 +77,27 @@ pub async fn home(State(state): State<AppState>, ReqLang(lang): ReqLang, uri: ax
                 .iter()
                 .filter(|a| chain.contains(&a.owner_id.as_str()))
                 .map(|a| {
-                    let name = a.name.get(lang.tag()).or_else(|| a.name.get("zh-CN")).or(Some(&a.name)).and_then(|n| n.as_str()).unwrap_or(&a.app_id).to_string();
+                    let name = a
+                        .name
+                        .get(lang.tag())
+                        .or_else(|| a.name.get("zh-CN"))
+                        .or(Some(&a.name))
+                        .and_then(|n| n.as_str())
+                        .unwrap_or(&a.app_id)
+                        .to_string();
                     AppLink { id: a.app_id.clone(), name, icon: a.icon.clone() }
                 })
                 .collect();
-            CommunityView { id: c.id.clone(), name: if lang == Lang::En { c.name_en.clone() } else { c.name_zh.clone() }, apps: offered }
+            CommunityView {
+                id: c.id.clone(),
+                name: if lang == Lang::En { c.name_en.clone() } else { c.name_zh.clone() },
+                apps: offered,
+            }
         })
         .collect::<Vec<_>>();
-    state.pages.render("home.html", lang, &uri.to_string(), &json!({"communities": communities})).map(Html).map_err(|e| ApiError::internal(format!("rendering home.html: {e:?}")))
+    state
+        .pages
+        .render("home.html", lang, &uri.to_string(), &json!({"communities": communities}))
+        .map(Html)
+        .map_err(|e| ApiError::internal(format!("rendering home.html: {e:?}")))
 }

@@ -34,7 +34,15 @@ pub struct PhotoView {
 
 impl From<Photo> for PhotoView {
     fn from(p: Photo) -> Self {
-        PhotoView { url: format!("/photos/{}", p.sha256), sha256: p.sha256, content_type: p.content_type, width: p.width, height: p.height, bytes: p.bytes, created_at: p.created_at }
+        PhotoView {
+            url: format!("/photos/{}", p.sha256),
+            sha256: p.sha256,
+            content_type: p.content_type,
+            width: p.width,
+            height: p.height,
+            bytes: p.bytes,
+            created_at: p.created_at,
+        }
     }
 }
 
@@ -67,7 +75,11 @@ pub async fn store_photo(state: &AppState, data: Bytes, keep_location: bool) -> 
 async fn keeps_location(state: &AppState, q: &UploadQuery) -> Result<bool, ApiError> {
     let (Some(app), Some(field)) = (&q.app, &q.field) else { return Ok(false) };
     let Some(loaded) = state.apps.load(app, None).await? else { return Ok(false) };
-    Ok(loaded.compiled.fields.iter().any(|f| &f.field.key == field && f.ty == FieldType::Photo && f.field.keep_location))
+    Ok(loaded
+        .compiled
+        .fields
+        .iter()
+        .any(|f| &f.field.key == field && f.ty == FieldType::Photo && f.field.keep_location))
 }
 
 /// Upload a photo: as `multipart/form-data` (the first file part) or as the raw body.
@@ -75,10 +87,21 @@ async fn keeps_location(state: &AppState, q: &UploadQuery) -> Result<bool, ApiEr
 /// location is removed unless the app's field keeps it.
 #[utoipa::path(post, path = "/api/v1/photos", tag = "photos", params(UploadQuery), request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses((status = 201, body = PhotoView), (status = 413, description = "Too large, or too many pixels declared"), (status = 415, description = "Not a JPEG, PNG or WebP image")))]
-pub async fn upload(State(state): State<AppState>, Query(q): Query<UploadQuery>, request: Request) -> Result<Response, ApiError> {
-    let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+pub async fn upload(
+    State(state): State<AppState>,
+    Query(q): Query<UploadQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let data = if multipart {
-        let mut form = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest { code: "bad_multipart", detail: Text::new(e.body_text(), e.body_text()) })?;
+        let mut form = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest {
+            code: "bad_multipart",
+            detail: Text::new(e.body_text(), e.body_text()),
+        })?;
         let mut found = None;
         while let Some(field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
             if field.file_name().is_some() {
@@ -86,11 +109,16 @@ pub async fn upload(State(state): State<AppState>, Query(q): Query<UploadQuery>,
                 break;
             }
         }
-        found.ok_or_else(|| ApiError::BadRequest { code: "no_file", detail: Text::new("请求中没有文件", "The request holds no file") })?
+        found.ok_or_else(|| ApiError::BadRequest {
+            code: "no_file",
+            detail: Text::new("请求中没有文件", "The request holds no file"),
+        })?
     } else {
         axum::body::Bytes::from_request(request, &state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge { detail: Text::new("请求内容超过上限", "The request body is over the limit") }
+                ApiError::PayloadTooLarge {
+                    detail: Text::new("请求内容超过上限", "The request body is over the limit"),
+                }
             } else {
                 ApiError::BadRequest { code: "bad_body", detail: Text::new(e.body_text(), e.body_text()) }
             }
@@ -105,7 +133,9 @@ pub async fn upload(State(state): State<AppState>, Query(q): Query<UploadQuery>,
 /// Maps a multipart read error, keeping "too large" a 413.
 pub fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge { detail: Text::new("请求内容超过上限", "The request body is over the limit") }
+        ApiError::PayloadTooLarge {
+            detail: Text::new("请求内容超过上限", "The request body is over the limit")
+        }
     } else {
         ApiError::BadRequest { code: "bad_multipart", detail: Text::new(e.body_text(), e.body_text()) }
     }

@@ -1,11 +1,11 @@
 //! The resident's view of a case: `/my/cases/{id}?t=TOKEN`. The token is the secret from the
 //! submission; only its hash is stored. The page shows the step, not personal data.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use baida_blocks::Lang;
 use serde::{Deserialize, Serialize};
 
@@ -47,9 +47,17 @@ struct TrackPage {
     timeline: Vec<TimelineItem>,
 }
 
-pub async fn track(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>, Query(q): Query<TrackQuery>, uri: axum::http::Uri) -> Response {
+pub async fn track(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    Query(q): Query<TrackQuery>,
+    uri: axum::http::Uri,
+) -> Response {
     match page(&state, lang, &id, &q, &uri.to_string()).await {
-        Ok(Some(html)) => ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response(),
+        Ok(Some(html)) => {
+            ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response()
+        }
         Ok(None) => message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
         Err(e) => e.into_response(),
     }
@@ -58,7 +66,9 @@ pub async fn track(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(i
 async fn page(state: &AppState, lang: Lang, id: &str, q: &TrackQuery, path: &str) -> Result<Option<String>, ApiError> {
     let Some(case) = state.store.case(id).await? else { return Ok(None) };
     let given = sha256_hex(q.t.as_deref().unwrap_or_default());
-    if given.len() != case.tracking_hash.len() || given.bytes().zip(case.tracking_hash.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) != 0 {
+    if given.len() != case.tracking_hash.len()
+        || given.bytes().zip(case.tracking_hash.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) != 0
+    {
         return Ok(None);
     }
     let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await? else { return Ok(None) };
@@ -67,7 +77,11 @@ async fn page(state: &AppState, lang: Lang, id: &str, q: &TrackQuery, path: &str
         app.step(id)
             .map(|s| match &s.name {
                 Some(n) => n.get(lang).to_string(),
-                None => baida_blocks::block::all().into_iter().find(|b| b.id == s.block.kind()).map(|b| b.name.get(lang).to_string()).unwrap_or_else(|| s.id.clone()),
+                None => baida_blocks::block::all()
+                    .into_iter()
+                    .find(|b| b.id == s.block.kind())
+                    .map(|b| b.name.get(lang).to_string())
+                    .unwrap_or_else(|| s.id.clone()),
             })
             .unwrap_or_else(|| id.to_string())
     };
@@ -97,5 +111,9 @@ async fn page(state: &AppState, lang: Lang, id: &str, q: &TrackQuery, path: &str
         self_href: tracking_path(&case.id, q.t.as_deref().unwrap_or_default()),
         timeline,
     };
-    state.pages.render("track.html", lang, path, &data).map(Some).map_err(|e| ApiError::internal(format!("rendering track.html: {e:?}")))
+    state
+        .pages
+        .render("track.html", lang, path, &data)
+        .map(Some)
+        .map_err(|e| ApiError::internal(format!("rendering track.html: {e:?}")))
 }

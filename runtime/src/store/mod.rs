@@ -21,7 +21,7 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(Box<sqlx::migrate::MigrateError>),
     #[error("stored data is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{0}")]
@@ -29,6 +29,12 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Migrate(Box::new(e))
+    }
+}
 
 /// A unit of the organisation tree: district → street → community → grid, or a department.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -296,7 +302,14 @@ mod rows {
 
     impl From<PhotoRow> for Photo {
         fn from(r: PhotoRow) -> Self {
-            Photo { sha256: r.sha256, content_type: r.content_type, width: r.width, height: r.height, bytes: r.bytes, created_at: r.created_at }
+            Photo {
+                sha256: r.sha256,
+                content_type: r.content_type,
+                width: r.width,
+                height: r.height,
+                bytes: r.bytes,
+                created_at: r.created_at,
+            }
         }
     }
 
@@ -353,7 +366,16 @@ mod rows {
 
     impl From<EventRow> for Event {
         fn from(r: EventRow) -> Self {
-            Event { case_id: r.case_id, seq: r.seq, kind: r.kind, actor: r.actor, at: r.at, data: r.data.0, prev_hash: r.prev_hash, hash: r.hash }
+            Event {
+                case_id: r.case_id,
+                seq: r.seq,
+                kind: r.kind,
+                actor: r.actor,
+                at: r.at,
+                data: r.data.0,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            }
         }
     }
 }

@@ -9,7 +9,10 @@ use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
-use super::{AppSummary, AppVersion, Case, CaseFilter, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
+use super::{
+    AppSummary, AppVersion, Case, CaseFilter, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store,
+    case_number, conflict_on_unique,
+};
 
 pub struct PgStore {
     pool: PgPool,
@@ -23,7 +26,11 @@ impl PgStore {
     /// Connects to `url` and migrates the database (or the schema named by `search_path`).
     pub async fn open(url: &str) -> Result<PgStore> {
         let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -52,17 +59,19 @@ impl Store for PgStore {
     }
 
     async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
-        let row: Option<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<OrgUnitRow> =
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(Into::into))
     }
 
     async fn org_units(&self) -> Result<Vec<OrgUnit>> {
-        let rows: Vec<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<OrgUnitRow> =
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -122,15 +131,19 @@ impl Store for PgStore {
 
     async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>> {
         let row: Option<AppVersionRow> = match version {
-            Some(v) => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = $2"))
-                .bind(app_id)
-                .bind(v)
-                .fetch_optional(&self.pool)
-                .await?,
-            None => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = a.latest_version"))
-                .bind(app_id)
-                .fetch_optional(&self.pool)
-                .await?,
+            Some(v) => {
+                sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = $2"))
+                    .bind(app_id)
+                    .bind(v)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = $1 AND v.version = a.latest_version"))
+                    .bind(app_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
         };
         Ok(row.map(Into::into))
     }
@@ -165,15 +178,20 @@ impl Store for PgStore {
         if sha256s.is_empty() {
             return Ok(Vec::new());
         }
-        let found: Vec<(String,)> = sqlx::query_as("SELECT sha256 FROM photos WHERE sha256 = ANY($1)").bind(sha256s).fetch_all(&self.pool).await?;
+        let found: Vec<(String,)> = sqlx::query_as("SELECT sha256 FROM photos WHERE sha256 = ANY($1)")
+            .bind(sha256s)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(sha256s.iter().filter(|s| !found.iter().any(|(f,)| f == *s)).cloned().collect())
     }
 
     async fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
-        let row: Option<PhotoRow> = sqlx::query_as("SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = $1")
-            .bind(sha256)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<PhotoRow> = sqlx::query_as(
+            "SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = $1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(Into::into))
     }
 
@@ -283,11 +301,12 @@ impl Store for PgStore {
     }
 
     async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>> {
-        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > $1 ORDER BY seq LIMIT $2"))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<CaseRow> =
+            sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

@@ -10,7 +10,10 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
-use super::{AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store, case_number, conflict_on_unique};
+use super::{
+    AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store,
+    case_number, conflict_on_unique,
+};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -24,7 +27,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Conflict(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Conflict(format!("cannot create {}: {e}", dir.display())))?;
         }
         Self::connect(SqliteConnectOptions::new().filename(path)).await
     }
@@ -70,17 +74,19 @@ impl Store for SqliteStore {
     }
 
     async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
-        let row: Option<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<OrgUnitRow> =
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(Into::into))
     }
 
     async fn org_units(&self) -> Result<Vec<OrgUnit>> {
-        let rows: Vec<OrgUnitRow> = sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<OrgUnitRow> =
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -140,15 +146,19 @@ impl Store for SqliteStore {
 
     async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>> {
         let row: Option<AppVersionRow> = match version {
-            Some(v) => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = ?"))
-                .bind(app_id)
-                .bind(v)
-                .fetch_optional(&self.pool)
-                .await?,
-            None => sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = a.latest_version"))
-                .bind(app_id)
-                .fetch_optional(&self.pool)
-                .await?,
+            Some(v) => {
+                sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = ?"))
+                    .bind(app_id)
+                    .bind(v)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{APP_VERSION_SELECT} WHERE v.app_id = ? AND v.version = a.latest_version"))
+                    .bind(app_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
         };
         Ok(row.map(Into::into))
     }
@@ -194,19 +204,22 @@ impl Store for SqliteStore {
     }
 
     async fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
-        let row: Option<PhotoRow> = sqlx::query_as("SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = ?")
-            .bind(sha256)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<PhotoRow> = sqlx::query_as(
+            "SELECT sha256, content_type, width, height, bytes, created_at FROM photos WHERE sha256 = ?",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(Into::into))
     }
 
     async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>> {
         let mut tx = self.pool.begin().await?;
-        let (last,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + ? WHERE name = 'case_number' RETURNING value")
-            .bind(cases.len() as i64)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (last,): (i64,) =
+            sqlx::query_as("UPDATE counters SET value = value + ? WHERE name = 'case_number' RETURNING value")
+                .bind(cases.len() as i64)
+                .fetch_one(&mut *tx)
+                .await?;
         let mut out = Vec::with_capacity(cases.len());
         for (i, c) in cases.iter().enumerate() {
             let number = case_number(c.created_at, last - cases.len() as i64 + 1 + i as i64);
@@ -307,11 +320,12 @@ impl Store for SqliteStore {
     }
 
     async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>> {
-        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > ? ORDER BY seq LIMIT ?"))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<CaseRow> =
+            sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE seq > ? ORDER BY seq LIMIT ?"))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }

@@ -6,12 +6,8 @@ use baida_catalog::{app_docs, dictionary};
 /// Compiles a built-in app, printing every problem when it does not compile.
 pub fn compile(file: &str) -> CompiledApp {
     let dict = dictionary();
-    let (_, doc) = app_docs()
-        .into_iter()
-        .find(|(f, _)| *f == file)
-        .unwrap_or_else(|| panic!("no built-in app {file}"));
-    App::compile(&doc, &dict)
-        .unwrap_or_else(|problems| panic!("{file} does not compile:\n{}", describe(&problems)))
+    let (_, doc) = app_docs().into_iter().find(|(f, _)| *f == file).unwrap_or_else(|| panic!("no built-in app {file}"));
+    App::compile(&doc, &dict).unwrap_or_else(|problems| panic!("{file} does not compile:\n{}", describe(&problems)))
 }
 
 /// Every problem on its own line: pointer, code, message and hint in Chinese.
@@ -24,10 +20,7 @@ pub fn describe(problems: &[Problem]) -> String {
                 p.pointer,
                 p.code,
                 p.message.zh(),
-                p.hint
-                    .as_ref()
-                    .map(|h| format!(" — {}", h.zh()))
-                    .unwrap_or_default()
+                p.hint.as_ref().map(|h| format!(" — {}", h.zh())).unwrap_or_default()
             )
         })
         .collect::<Vec<_>>()
