@@ -94,6 +94,21 @@ fn unknown_kinds(doc: &Value) -> Vec<Problem> {
     let known_blocks = block::ids();
     if let Some(steps) = doc.get("steps").and_then(Value::as_array) {
         for (i, step) in steps.iter().enumerate() {
+            for key in step.as_object().into_iter().flat_map(|m| m.keys()) {
+                if !matches!(key.as_str(), "id" | "name" | "block" | "config") {
+                    out.push(
+                        Problem::new(
+                            format!("/steps/{i}/{}", crate::problem::pointer_token(key)),
+                            "schema",
+                            Text::new(format!("不认识的属性：{key}"), format!("Unknown property: {key}")),
+                        )
+                        .with_hint(Text::new(
+                            "步骤只有 id、name、block 和 config",
+                            "A step has only id, name, block and config",
+                        )),
+                    );
+                }
+            }
             if let Some(kind) = step.get("block").and_then(Value::as_str)
                 && !known_blocks.contains(&kind)
             {
@@ -541,7 +556,7 @@ impl Checker<'_> {
                     format!("{at}/id"),
                     "bad_key",
                     (format!("步骤标识“{}”格式不对", step.id), format!("Step id “{}” is not valid", step.id)),
-                    KEY_HINT,
+                    ("只用小写字母、数字、下划线和连字符", "Use lower-case letters, digits, _ and -"),
                 );
             }
             if let Some(first) = ids.insert(&step.id, i) {
@@ -738,4 +753,41 @@ impl CompiledApp {
 /// JSON pointer of a field of the record (for answers, not the definition).
 pub fn answer_pointer(prefix: &str, key: &str) -> String {
     format!("{prefix}/{}", pointer_token(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(doc: Value) -> Vec<(String, &'static str)> {
+        App::compile(&doc, &Dictionary::default())
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.pointer, p.code))
+            .collect()
+    }
+
+    fn app(steps: Value) -> Value {
+        json!({"id": "test-app", "version": "1.0.0", "name": "测试", "category": "t",
+               "record": {"fields": [{"key": "a", "type": "text"}]}, "steps": steps,
+               "transitions": [{"from": "s", "to": "n"}]})
+    }
+
+    #[test]
+    fn a_bad_step_config_is_reported_at_the_property() {
+        let p = problems(app(json!([{"id": "s", "block": "form", "config": {}},
+                                     {"id": "n", "block": "notify", "config": {"channel": "pigeon", "to": "x", "template": "t"}}])));
+        assert_eq!(p, vec![("/steps/1/config/channel".to_string(), "schema")]);
+        let p = problems(app(json!([{"id": "s", "block": "form", "config": {}}, {"id": "n", "block": "timer"}])));
+        assert_eq!(p, vec![("/steps/1/config".to_string(), "schema")]);
+    }
+
+    #[test]
+    fn unknown_step_properties_are_reported() {
+        let p = problems(app(json!([{"id": "s", "block": "form", "config": {}, "nmae": "x"},
+                                     {"id": "n", "block": "timer", "config": {"after": "1h"}}])));
+        assert_eq!(p, vec![("/steps/0/nmae".to_string(), "schema")]);
+    }
 }

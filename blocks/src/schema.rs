@@ -37,8 +37,53 @@ fn validator() -> &'static jsonschema::Validator {
 }
 
 /// Checks `doc` against the meta-schema; every error, with its JSON pointer.
+///
+/// A step whose config does not fit would only be reported as "matches none of the block
+/// kinds"; such a step is checked again against its own block's config schema, so the error
+/// points at the property at fault.
 pub fn check(doc: &Value) -> Vec<Problem> {
-    validator().iter_errors(doc).map(|e| describe(&e)).collect()
+    let mut out = Vec::new();
+    for e in validator().iter_errors(doc) {
+        let at = e.instance_path.to_string();
+        let step = at.strip_prefix("/steps/").filter(|i| i.parse::<usize>().is_ok()).and_then(|_| doc.pointer(&at));
+        match (&e.kind, step) {
+            (ValidationErrorKind::OneOfNotValid { .. }, Some(step)) => out.extend(check_step(step, &at)),
+            _ => out.push(describe(&e)),
+        }
+    }
+    out
+}
+
+/// Checks one step against the config schema of its block kind.
+fn check_step(step: &Value, at: &str) -> Vec<Problem> {
+    static VALIDATORS: OnceLock<Vec<(&'static str, jsonschema::Validator)>> = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(|| {
+        crate::block::all()
+            .into_iter()
+            .filter_map(|b| jsonschema::draft202012::new(&b.config_schema).ok().map(|v| (b.id, v)))
+            .collect()
+    });
+    let kind = step.get("block").and_then(Value::as_str).unwrap_or_default();
+    let Some(config) = step.get("config") else {
+        return vec![
+            Problem::new(format!("{at}/config"), "schema", Text::new("缺少必填项“config”", "“config” is required"))
+                .with_hint(Text::new(
+                    "没有设置时写 \"config\": {}",
+                    "Write \"config\": {} when there is nothing to set",
+                )),
+        ];
+    };
+    match validators.iter().find(|(id, _)| *id == kind) {
+        Some((_, v)) => v
+            .iter_errors(config)
+            .map(|e| {
+                let mut p = describe(&e);
+                p.pointer = format!("{at}/config{}", p.pointer);
+                p
+            })
+            .collect(),
+        None => Vec::new(),
+    }
 }
 
 fn describe(e: &jsonschema::ValidationError<'_>) -> Problem {
