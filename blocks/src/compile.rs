@@ -57,29 +57,41 @@ const KEY_HINT: (&str, &str) =
 impl App {
     /// Validates `doc` and compiles it. Returns every problem found, or the compiled app.
     pub fn compile(doc: &Value, dict: &Dictionary) -> Result<CompiledApp, Vec<Problem>> {
+        // Unknown kinds are reported, then stood in for by neutral ones (a timer step, a text
+        // field) so that every other problem of the document is still found in the same pass.
         let mut problems = unknown_kinds(doc);
         let roots: Vec<String> = problems.iter().map(|p| parent(&p.pointer)).collect();
-        problems.extend(
-            schema::check(doc)
-                .into_iter()
-                .filter(|p| !roots.iter().any(|r| p.pointer == *r || p.pointer.starts_with(&format!("{r}/")))),
-        );
-        if !problems.is_empty() {
+        let outside = |p: &Problem| !roots.iter().any(|r| p.pointer == *r || p.pointer.starts_with(&format!("{r}/")));
+        let mut doc = doc.clone();
+        for root in &roots {
+            if let Some(v) = doc.pointer_mut(root) {
+                *v = if root.starts_with("/steps/") {
+                    serde_json::json!({"id": v.get("id").cloned().unwrap_or_default(), "block": "timer", "config": {"after": "1m"}})
+                } else {
+                    serde_json::json!({"key": v.get("key").cloned().unwrap_or_default(), "type": "text"})
+                };
+            }
+        }
+        let structural: Vec<Problem> = schema::check(&doc).into_iter().filter(|p| outside(p)).collect();
+        if !structural.is_empty() {
+            problems.extend(structural);
             return Err(problems);
         }
-        let app: App = match serde_json::from_value(doc.clone()) {
+        let app: App = match serde_json::from_value(doc) {
             Ok(app) => app,
             Err(e) => {
-                return Err(vec![Problem::new(
+                problems.push(Problem::new(
                     "",
                     "schema",
                     Text::new(format!("应用定义无法读取：{e}"), format!("The app definition cannot be read: {e}")),
-                )]);
+                ));
+                return Err(problems);
             }
         };
         let mut c = Checker { dict, problems: Vec::new() };
         let compiled = c.app(app);
-        if c.problems.is_empty() { Ok(compiled) } else { Err(c.problems) }
+        problems.extend(c.problems.into_iter().filter(|p| outside(p)));
+        if problems.is_empty() { Ok(compiled) } else { Err(problems) }
     }
 }
 
@@ -782,6 +794,24 @@ mod tests {
         assert_eq!(p, vec![("/steps/1/config/channel".to_string(), "schema")]);
         let p = problems(app(json!([{"id": "s", "block": "form", "config": {}}, {"id": "n", "block": "timer"}])));
         assert_eq!(p, vec![("/steps/1/config".to_string(), "schema")]);
+    }
+
+    #[test]
+    fn unknown_kinds_do_not_hide_the_other_problems() {
+        let mut doc = app(
+            json!([{"id": "s", "block": "form", "config": {}}, {"id": "n", "block": "teleport", "config": {"x": 1}}]),
+        );
+        doc["record"]["fields"] =
+            json!([{"key": "a", "type": "colour", "options": ["x"]}, {"key": "a", "type": "text"}]);
+        let p = problems(doc);
+        assert_eq!(
+            p,
+            vec![
+                ("/steps/1/block".to_string(), "unknown_block"),
+                ("/record/fields/0/type".to_string(), "unknown_field_type"),
+                ("/record/fields/1/key".to_string(), "duplicate_key"),
+            ]
+        );
     }
 
     #[test]
