@@ -182,3 +182,34 @@ fn read_json(path: &Path) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e} (line {}, column {})", e.line(), e.column()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        match Cli::try_parse_from(["baida", "serve"].iter().chain(args)).unwrap().command {
+            Command::Serve(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let file = FileConfig {
+            listen: Some("127.0.0.1:9000".parse().unwrap()),
+            max_body_bytes: Some(1024),
+            demo: Some(true),
+            ..FileConfig::default()
+        };
+        let c = serve(&["--listen", "127.0.0.1:7000"]).resolve(file).unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.max_body_bytes, 1024);
+        assert!(c.demo);
+        let c = serve(&[]).resolve(FileConfig::default()).unwrap();
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.data_dir, PathBuf::from("./baida-data"));
+        assert!(c.group_commit);
+        assert!(!serve(&["--no-group-commit"]).resolve(FileConfig::default()).unwrap().group_commit);
+    }
+}

@@ -85,3 +85,26 @@ impl FileConfig {
 pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, ConfigError> {
     name.parse().map_err(|_| ConfigError::Timezone(name.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_a_valid_configuration() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/baida.toml");
+        let file = FileConfig::load(Some(&path)).unwrap();
+        assert_eq!(file.timezone.as_deref(), Some("Asia/Shanghai"));
+        assert_eq!(file.group_commit, Some(true));
+        parse_timezone(file.timezone.as_deref().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baida.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nlisten_port = 3\n").unwrap();
+        let err = FileConfig::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("baida.toml") && err.contains("listen_port"), "{err}");
+    }
+}

@@ -146,7 +146,19 @@ async function newPage(options = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    // Failed loads are reported with their address below, not as bare console lines.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    const expected = r.status() === 422 && r.request().method() === 'POST' && url.pathname === FORM;
+    // Browsers ask for /favicon.ico on their own; the pages do not declare one.
+    if (r.status() >= 400 && !expected && url.pathname !== '/favicon.ico') {
+      problems.push(`HTTP ${r.status()} for ${r.request().method()} ${url.pathname}`);
+    }
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
   return { context, page, problems };
 }
 
@@ -193,6 +205,10 @@ test('a resident reports a problem on a phone, fixes a mistake and finds the cas
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
     await page.locator('h1', { hasText: '民意速办' }).waitFor();
     await page.screenshot({ path: join(artifacts, 'form-phone.png'), fullPage: true });
+    // As served, every subcategory is offered, grouped by category.
+    const parents = await page.locator('#f-subcategory option[data-parent]').evaluateAll((os) =>
+      Object.fromEntries(os.map((o) => [o.value, o.dataset.parent])));
+    assert.ok(Object.keys(parents).length > 10, 'before a category is chosen, every subcategory is offered');
 
     // Anonymous: the contact fields disappear live, and come back.
     const name = page.locator('#f-contact_name-wrap');
@@ -209,9 +225,6 @@ test('a resident reports a problem on a phone, fixes a mistake and finds the cas
     await phoneWrap.waitFor({ state: 'visible' });
 
     // Cascading subcategories; 安全隐患 makes the computed priority critical.
-    const parents = await page.locator('#f-subcategory option[data-parent]').evaluateAll((os) =>
-      Object.fromEntries(os.map((o) => [o.value, o.dataset.parent])));
-    assert.ok(Object.keys(parents).length > 10, 'before a category is chosen, every subcategory is offered');
     const priority = page.locator('#f-priority');
     assert.equal((await priority.textContent()).trim(), 'normal');
     await withStateRequest(page, () => page.locator('#f-category').selectOption({ label: '安全隐患' }));
