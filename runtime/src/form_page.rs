@@ -151,7 +151,13 @@ fn build_one(
         required: ctx.state.required.get(&pointer).copied().unwrap_or(field.required),
         visible: ctx.state.visible.get(&pointer).copied().unwrap_or(true),
         computed: f.compute.is_some(),
-        value: if f.compute.is_some() { scalar(computed_value) } else { scalar(value) },
+        value: if f.compute.is_some() {
+            // A computed choice shows its label, not its code.
+            let v = scalar(computed_value);
+            f.choices.iter().find(|c| c.value() == v).map(|c| c.label().get(lang).to_string()).unwrap_or(v)
+        } else {
+            scalar(value)
+        },
         unit: field.unit.as_ref().map(|t| t.get(lang).to_string()),
         maxlength: field.max_length,
         error,

@@ -105,7 +105,7 @@ both!(conditional_fields_and_repeat_groups_work_without_javascript, |app: TestAp
     assert_eq!(r.status(), StatusCode::OK);
     let s: Value = r.json().await.unwrap();
     assert_eq!(s["visible"]["f-contact_name"], false, "anonymous reports hide the contact");
-    assert_eq!(s["computed"]["f-priority"], "critical", "the server computes priority");
+    assert_eq!(s["computed"]["f-priority"], "特急", "the server computes priority and shows its label");
     assert!(
         s["options"]["f-subcategory"].as_array().unwrap().iter().all(|v| v.as_str().is_some()),
         "cascading options: {s}"

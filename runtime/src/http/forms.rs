@@ -312,13 +312,22 @@ pub struct LiveState {
 
 pub async fn live_state(
     State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Json<LiveState>, ApiError> {
     let loaded = state.apps.load(&app, None).await?.ok_or_else(ApiError::not_found_app)?;
     state.intake.offered_in(&loaded, &community).await?;
     let answers = answers_from_pairs(&loaded.compiled.intake_fields(), &pairs, "");
-    let ev = evaluate(&loaded, &Value::Object(answers), state.intake.today());
+    let mut ev = evaluate(&loaded, &Value::Object(answers), state.intake.today());
+    // A computed choice is shown by its label, as on the server-rendered page.
+    for f in loaded.compiled.intake_fields() {
+        if let Some(v) = ev.state.computed.get_mut(&format!("/{}", f.field.key))
+            && let Some(c) = f.choices.iter().find(|c| Some(c.value()) == v.as_str())
+        {
+            *v = Value::String(c.label().get(lang).to_string());
+        }
+    }
     Ok(Json(LiveState {
         visible: by_id(ev.state.visible),
         required: by_id(ev.state.required),
