@@ -1,0 +1,102 @@
+//! No acknowledged submission is lost: the server is killed with SIGKILL while residents are
+//! submitting; every case that got a 201 is there after a restart, and every chain verifies.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not come up at {base}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_submission() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let serve = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_baida"))
+            .args([
+                "serve",
+                "--demo",
+                "--data-dir",
+                &data,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin-token",
+                "t",
+            ])
+            .env_remove("BAIDA_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baida starts")
+    };
+    let mut server = serve(port);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    wait_healthy(&client, &base).await;
+
+    // 16 residents submit as fast as they can; the server is killed under them.
+    let stop_at = Instant::now() + Duration::from_millis(1500);
+    let mut tasks = Vec::new();
+    for r in 0..16 {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..10_000 {
+                if Instant::now() > stop_at + Duration::from_secs(2) {
+                    break;
+                }
+                let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("居民 {r} 第 {i} 件"),
+                    "description": "工地每天晚上十一点以后还在施工，噪音很大", "anonymous": false, "contact_name": "李明",
+                    "contact_phone": "13812345678"});
+                match client.post(format!("{base}/api/v1/apps/minyi-suban/submissions")).json(&json!({"community": "xinzhou", "answers": answers})).send().await {
+                    Ok(resp) if resp.status() == 201 => acknowledged.push(resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()),
+                    Ok(resp) => panic!("unexpected {}", resp.status()),
+                    Err(_) => break, // the server is gone
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep_until((stop_at).into()).await;
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    assert!(acknowledged.len() > 10, "the load ran ({} acknowledged)", acknowledged.len());
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(port);
+    wait_healthy(&client, &base).await;
+    for id in &acknowledged {
+        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status(), 200, "acknowledged case {id} was lost");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["verify", "--data-dir", &data])
+        .env_remove("BAIDA_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(": 0 broken"), "{text}");
+    println!("{} acknowledged submissions survived SIGKILL; {text}", acknowledged.len());
+}
