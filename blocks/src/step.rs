@@ -50,6 +50,10 @@ pub struct FormConfig {
     /// The text on the submit button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_label: Option<Text>,
+    /// A short text above the form for the people who fill it (the app's description, which
+    /// is written for staff and the catalog, is shown when this is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<Text>,
 }
 
 /// Automatic dispatch: the first rule whose condition holds names the receiver.

@@ -544,6 +544,99 @@ fn print_tables(rows: &[Row]) {
     }
 }
 
+async fn breakdown() -> anyhow::Result<()> {
+    use baida_runtime::engine::{Committer, Intake, Submission, event};
+    let dir = tempfile::tempdir()?;
+    let r = baida(&sub(&dir, "x")?, None, false).await?;
+    let st = &r.state;
+    let answers = minyi_answers();
+    let t = |name: &str, n: usize, start: Instant| {
+        eprintln!("{name}: {:.1} us", start.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let n = 20000;
+    let s = Instant::now();
+    for _ in 0..n {
+        let _ = st.apps.load("minyi-suban", None).await?;
+    }
+    t("apps.load (cached)", n, s);
+    let loaded = st.apps.load("minyi-suban", None).await?.unwrap();
+    let today = st.intake.today();
+    let s = Instant::now();
+    for _ in 0..n {
+        let ev = baida_runtime::engine::submit::evaluate(&loaded, &answers, today);
+        assert!(ev.errors.is_empty());
+    }
+    t("evaluate", n, s);
+    let ev = baida_runtime::engine::submit::evaluate(&loaded, &answers, today);
+    let record = Value::Object(ev.record.clone());
+    let s = Instant::now();
+    for _ in 0..n {
+        let _ = loaded.compiled.next_step("intake", &record);
+    }
+    t("next_step", n, s);
+    let s = Instant::now();
+    for _ in 0..n {
+        let a = event::next(None, "id", "case.submitted", "public", Utc::now(), json!({"record": record}));
+        let _ = event::next(Some(&a), "id", "step.entered", "system", Utc::now(), json!({"step": "x"}));
+    }
+    t("2 events", n, s);
+    let n = 5000;
+    let s = Instant::now();
+    for _ in 0..n {
+        let _ = st.store.org_unit("xinzhou").await?;
+    }
+    t("store.org_unit", n, s);
+    let s = Instant::now();
+    for _ in 0..n {
+        st.intake.offered_in(&loaded, "xinzhou").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    t("offered_in", n, s);
+    let n = 3000;
+    let sub_ = || Submission {
+        app_id: "minyi-suban".into(),
+        version: None,
+        community_id: "xinzhou".into(),
+        answers: answers.clone(),
+        channel: "api".into(),
+        actor: "public".into(),
+    };
+    let s = Instant::now();
+    for _ in 0..n {
+        st.intake.submit(sub_()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    t("intake.submit (direct)", n, s);
+    let gc = Intake {
+        store: st.store.clone(),
+        apps: st.apps.clone(),
+        committer: Committer::batched(st.store.clone(), 1, 64),
+        clock: Arc::new(SystemClock),
+        timezone: chrono_tz::Asia::Shanghai,
+    };
+    let s = Instant::now();
+    for _ in 0..n {
+        gc.submit(sub_()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    t("intake.submit (group commit, 1 at a time)", n, s);
+    let bare = bare_sqlite(&sub(&dir, "b")?).await?;
+    let BarePool::Sqlite(pool) = &bare.pool else { unreachable!() };
+    let body = json!({"community": "xinzhou", "answers": answers});
+    let s = Instant::now();
+    for _ in 0..n {
+        let _: i64 = sqlx::query_scalar("INSERT INTO bare_submissions (body, created_at) VALUES (?, ?) RETURNING id")
+            .bind(sqlx::types::Json(&body))
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await?;
+    }
+    t("bare insert", n, s);
+    let s = Instant::now();
+    for _ in 0..n {
+        let _: i64 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await?;
+    }
+    t("sqlx sqlite SELECT 1 via pool", n, s);
+    Ok(())
+}
+
 fn seconds() -> anyhow::Result<Duration> {
     match std::env::var("BAIDA_BENCH_SECONDS") {
         Ok(s) => {
@@ -571,6 +664,9 @@ fn main() -> anyhow::Result<()> {
         seconds.as_secs_f64()
     );
     runtime.block_on(async {
+        if wanted("breakdown") && !filters.is_empty() {
+            return breakdown().await;
+        }
         let mut rows = Vec::new();
         if wanted("sqlite") {
             rows.extend(sqlite(seconds).await?);

@@ -59,6 +59,9 @@ pub struct FieldView {
     pub address: String,
     pub options: Vec<OptionView>,
     pub option_groups: Vec<OptionGroup>,
+    /// For a cascading select: every option as JSON `[[value, label], …]`, so the page's script
+    /// can offer the ones the server says fit the parent's choice.
+    pub all_options: Option<String>,
     pub depends_on: Option<String>,
     pub input_type: &'static str,
     pub inputmode: Option<&'static str>,
@@ -207,6 +210,9 @@ fn build_one(
             v.options = offered(f, parent_value).into_iter().map(option).collect();
             if let Some(parent) = &field.depends_on {
                 v.depends_on = Some(element_id(&format!("{pointer_prefix}/{parent}")));
+                let all: Vec<[String; 2]> =
+                    f.choices.iter().map(|c| [c.value().to_string(), c.label().get(lang).to_string()]).collect();
+                v.all_options = serde_json::to_string(&all).ok();
                 if parent_value.is_none() {
                     // Not chosen yet: show every option, grouped under its parent's label.
                     let parent_choices = siblings

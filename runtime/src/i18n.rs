@@ -12,8 +12,10 @@ use baida_blocks::Lang;
 
 /// The language of the request.
 pub fn request_lang(uri_query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let from_query =
-        uri_query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))).and_then(Lang::from_tag);
+    // The last `lang=` wins, so a link that adds one to an address that had one works.
+    let from_query = uri_query
+        .and_then(|q| q.split('&').filter_map(|kv| kv.strip_prefix("lang=")).next_back())
+        .and_then(Lang::from_tag);
     let from_cookie = || {
         headers
             .get_all(header::COOKIE)
@@ -70,10 +72,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("submitted_ok", "提交成功", "Submitted"),
     (
         "keep_number",
-        "请记下案件编号，凭下方链接随时查看办理进度。",
-        "Keep the case number; follow the progress with the link below.",
+        "请记下案件编号，并收藏下面的链接：凭链接可随时查看办理进度。",
+        "Note the case number and bookmark the link below: it shows the progress at any time.",
     ),
-    ("track_link", "查看办理进度", "Follow this case"),
+    ("track_link", "本案件的进度页（请收藏）", "This case's progress page (bookmark it)"),
     ("status", "状态", "Status"),
     ("current_step", "当前环节", "Current step"),
     ("timeline", "办理经过", "Timeline"),
@@ -83,8 +85,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("back_home", "返回首页", "Back to the start"),
     ("status_open", "办理中", "In progress"),
     ("status_closed", "已办结", "Closed"),
-    ("event_case.submitted", "群众提交了诉求", "The request was submitted"),
-    ("event_step.entered", "进入环节", "Moved to step"),
+    ("event_case.submitted", "您的诉求已提交", "Your request was submitted"),
+    ("event_step.entered", "转到", "Moved on to"),
+    ("photo_keep", "已上传，提交时一并发送", "Uploaded; sent with the form"),
+    ("photo_drop", "删除这张", "Remove this one"),
+    ("coordinates", "经纬度（可选）", "Coordinates (optional)"),
+    ("locate_failed", "无法获取位置，请手动填写地址", "Could not get your position; please type the address"),
+    ("service", "事项", "Service"),
     ("designer", "应用设计器", "App designer"),
     ("api", "接口文档", "API"),
 ];
@@ -116,6 +123,7 @@ mod tests {
         h.insert(header::COOKIE, "a=b; baida_lang=zh-CN".parse().unwrap());
         assert_eq!(request_lang(None, &h), Lang::ZhCn);
         assert_eq!(request_lang(Some("x=1&lang=en"), &h), Lang::En);
+        assert_eq!(request_lang(Some("lang=en&lang=zh-CN"), &h), Lang::ZhCn, "the last one wins");
         assert_eq!(request_lang(None, &HeaderMap::new()), Lang::ZhCn);
     }
 

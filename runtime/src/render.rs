@@ -36,16 +36,31 @@ impl Pages {
         let mut ctx = Context::from_serialize(data)?;
         ctx.insert("lang", lang.tag());
         ctx.insert("t", &words(lang));
-        let other = if lang == Lang::En { "zh-CN" } else { "en" };
-        let sep = if path.contains('?') { '&' } else { '?' };
-        ctx.insert("switch_lang_href", &format!("{path}{sep}lang={other}"));
+        ctx.insert("switch_lang_href", &switch_lang_href(path, lang));
         self.tera.render(template, &ctx)
     }
+}
+
+/// `path` with its `lang` parameter set to the other language (any earlier one removed).
+pub fn switch_lang_href(path: &str, lang: Lang) -> String {
+    let other = if lang == Lang::En { "zh-CN" } else { "en" };
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("lang=")).collect();
+    let lang_param = format!("lang={other}");
+    params.push(&lang_param);
+    format!("{base}?{}", params.join("&"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_language_link_replaces_the_current_language() {
+        assert_eq!(switch_lang_href("/a/x/y", Lang::ZhCn), "/a/x/y?lang=en");
+        assert_eq!(switch_lang_href("/my/cases/1?t=abc&lang=en", Lang::En), "/my/cases/1?t=abc&lang=zh-CN");
+        assert_eq!(switch_lang_href("/?lang=en&lang=en", Lang::En), "/?lang=zh-CN");
+    }
 
     #[test]
     fn templates_parse_and_escape() {

@@ -5,7 +5,7 @@ const form = document.querySelector('form[data-state]');
 if (form) {
   const full = new Map();
   for (const sel of form.querySelectorAll('select[data-depends-on]')) {
-    full.set(sel.id, [...sel.querySelectorAll('option[value]:not([value=""])')].map((o) => [o.value, o.textContent]));
+    full.set(sel.id, JSON.parse(sel.dataset.all || '[]'));
   }
   let timer = 0;
   let seq = 0;
@@ -55,10 +55,13 @@ if (form) {
   for (const btn of form.querySelectorAll('button.locate')) {
     if (!navigator.geolocation) continue;
     btn.hidden = false;
+    const status = btn.parentElement.querySelector('.locate-status');
     btn.addEventListener('click', () => navigator.geolocation.getCurrentPosition((p) => {
       form.elements[btn.dataset.for + '.lon'].value = p.coords.longitude.toFixed(6);
       form.elements[btn.dataset.for + '.lat'].value = p.coords.latitude.toFixed(6);
-    }));
+      btn.parentElement.querySelector('details').open = true;
+      status.textContent = '';
+    }, () => { status.textContent = btn.dataset.failed; }, { timeout: 10000 }));
   }
   const summary = document.getElementById('error-summary');
   if (summary) summary.focus();

@@ -165,7 +165,7 @@ async function newPage(options = {}) {
 /** Runs `action` and waits for the page script to ask the server for the form's state. */
 async function withStateRequest(page, action) {
   const asked = page.waitForResponse(
-    (r) => r.url() === `${base}${FORM}/state` && r.request().method() === 'POST',
+    (r) => new URL(r.url()).pathname === `${FORM}/state` && r.request().method() === 'POST',
     { timeout: ACTION_MS },
   );
   await action();
@@ -226,12 +226,12 @@ test('a resident reports a problem on a phone, fixes a mistake and finds the cas
 
     // Cascading subcategories; 安全隐患 makes the computed priority critical.
     const priority = page.locator('#f-priority');
-    assert.equal((await priority.textContent()).trim(), 'normal');
+    // A computed choice shows its label (一般, 特急), not its code (normal, critical).
+    assert.equal((await priority.textContent()).trim(), '一般');
     await withStateRequest(page, () => page.locator('#f-category').selectOption({ label: '安全隐患' }));
-    await page.waitForFunction(() => document.getElementById('f-priority').textContent.trim() !== 'normal', null,
+    await page.waitForFunction(() => document.getElementById('f-priority').textContent.trim() !== '一般', null,
       { timeout: ACTION_MS });
-    // The page shows the stored value ("critical"); its label would be 特急. Accept both.
-    assert.match((await priority.textContent()).trim(), /^(critical|特急)$/);
+    assert.equal((await priority.textContent()).trim(), '特急');
     const offered = await optionValues(page, '#f-subcategory');
     const expected = Object.entries(parents).filter(([, p]) => p === 'safety_hazard').map(([v]) => v);
     assert.deepEqual(offered.sort(), expected.sort(), 'only 安全隐患 subcategories remain');
@@ -242,6 +242,8 @@ test('a resident reports a problem on a phone, fixes a mistake and finds the cas
     const description = '3 栋 1 单元楼道里每晚都有电动车飞线充电，电线从 5 楼窗户垂下来，很危险，请尽快处理。';
     await page.locator('#f-description').fill(description);
     await page.locator('input[name="location.address"]').fill('新洲社区 3 栋 1 单元楼道');
+    // Coordinates are optional and folded away; a resident who knows them opens the fold.
+    await page.locator('details.coords-box summary').tap();
     await page.locator('input[name="location.lon"]').fill('114.055563');
     await page.locator('input[name="location.lat"]').fill('22.536250');
     await page.locator('#f-photos').setInputFiles(photo);
@@ -273,6 +275,7 @@ test('a resident reports a problem on a phone, fixes a mistake and finds the cas
     assert.equal(await page.locator('#f-contact_name').inputValue(), '王小明');
     assert.equal(await page.locator('#f-contact_phone').inputValue(), '13812345678');
     assert.equal(await page.locator('input[name=anonymous][value=no]').isChecked(), true);
+    assert.equal((await priority.textContent()).trim(), '特急');
     assert.equal(await page.locator('input[type=hidden][name=photos]').count(), 1, 'the uploaded photo is kept');
     const thumb = page.locator('#f-photos-wrap .thumb img');
     await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle(),
@@ -336,7 +339,44 @@ test('the language link switches the form to English', { timeout: TEST_MS }, asy
     const chinese = texts.filter((s) => /[\u3400-\u9fff\uff00-\uffef]/.test(s));
     assert.deepEqual(chinese, [], 'every text of the English form is English');
     await page.screenshot({ path: join(artifacts, 'form-en.png'), fullPage: true });
+    assert.equal((await page.locator('#f-priority').textContent()).trim(), 'Normal');
     assert.deepEqual(problems, [], 'no script errors or CSP violations');
+  } finally {
+    await context.close();
+  }
+});
+
+test('on the English form, live updates stay English', {
+  timeout: TEST_MS,
+}, async () => {
+  // The phone's language is Chinese (Accept-Language: zh-CN); the resident chose English on the page.
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${base}${FORM}?lang=en`);
+    assert.equal((await page.locator('#f-priority').textContent()).trim(), 'Normal');
+    await withStateRequest(page, () => page.locator('#f-category').selectOption({ label: 'Safety hazard' }));
+    await page.waitForFunction(() => document.getElementById('f-priority').textContent.trim() !== 'Normal', null,
+      { timeout: ACTION_MS });
+    assert.equal((await page.locator('#f-priority').textContent()).trim(), 'Critical');
+  } finally {
+    await context.close();
+  }
+});
+
+test('after a failed submit, changing the category offers its subcategories', {
+  timeout: TEST_MS,
+}, async () => {
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${base}${FORM}`);
+    await withStateRequest(page, () => page.locator('#f-category').selectOption('noise'));
+    const res = await submit(page); // nothing else filled: comes back with errors
+    assert.equal(res.status(), 422);
+    await withStateRequest(page, () => page.locator('#f-category').selectOption('parking'));
+    await page.waitForFunction(() => document.querySelectorAll('#f-subcategory option:not([value=""])').length > 0,
+      null, { timeout: 3_000 });
+    assert.deepEqual((await optionValues(page, '#f-subcategory')).sort(),
+      ['disorderly_parking', 'fire_lane_blocked', 'private_lock', 'zombie_car']);
   } finally {
     await context.close();
   }
@@ -344,8 +384,6 @@ test('the language link switches the form to English', { timeout: TEST_MS }, asy
 
 test('switching back from English to 中文 shows Chinese again', {
   timeout: TEST_MS,
-  todo: 'known bug: runtime/src/render.rs appends "&lang=zh-CN" after the "lang=en" already in the path, '
-    + 'and runtime/src/i18n.rs request_lang takes the first lang=, so the page stays English',
 }, async () => {
   const { context, page } = await newPage();
   try {

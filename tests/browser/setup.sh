@@ -9,7 +9,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  $sudo_cmd apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null
 fi
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   echo "browser tests: installing playwright-core"

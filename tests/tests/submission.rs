@@ -9,6 +9,7 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     let photo = app.upload(&fixture("photo.png")).await;
     let mut answers = minyi_answers();
     answers["photos"] = json!([photo]);
+    answers.as_object_mut().unwrap().remove("anonymous");
     let (status, created) = app.submit("minyi-suban", "xinzhou", answers).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
@@ -21,7 +22,8 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(case["record"]["title"], "小区门口垃圾三天没人清运");
     assert_eq!(case["record"]["photos"], json!([photo]));
-    assert_eq!(case["record"]["channel"], "web_form", "defaults apply to answers left out");
+    assert_eq!(case["record"]["anonymous"], false, "defaults apply to answers left out");
+    assert_eq!(case["record"]["priority"], "normal", "computed by the server");
     assert_eq!(case["app_version"], "1.0.0");
     assert_eq!(case["community_id"], "xinzhou");
 

@@ -132,17 +132,20 @@ fn render(
         })
         .collect();
     let ctx = Context { lang, state: &ev.state, errors: &messages, add_item_to };
-    let submit_label = match app.steps.first().map(|s| &s.block) {
-        Some(baida_blocks::BlockConfig::Form(c)) => c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
-        _ => None,
+    let (submit_label, intro) = match app.steps.first().map(|s| &s.block) {
+        Some(baida_blocks::BlockConfig::Form(c)) => (
+            c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
+            c.intro.as_ref().map(|t| t.get(lang).to_string()),
+        ),
+        _ => (None, None),
     };
     let page = FormPage {
         app_name: app.name.get(lang).to_string(),
-        description: app.description.as_ref().map(|d| d.get(lang).to_string()),
+        description: intro.or_else(|| app.description.as_ref().map(|d| d.get(lang).to_string())),
         icon: app.icon.clone().unwrap_or_default(),
         community_name,
         action: format!("/a/{community}/{}{}", app.id, if lang == Lang::En { "?lang=en" } else { "" }),
-        state_url: format!("/a/{community}/{}/state", app.id),
+        state_url: format!("/a/{community}/{}/state?lang={}", app.id, lang.tag()),
         submit_label: submit_label.unwrap_or_else(|| crate::i18n::word(lang, "submit")),
         fields: form_page::build(&fields, raw, &ctx, "", ""),
         summary,
@@ -232,6 +235,9 @@ pub async fn submit(
             }
         }
     }
+    // "Remove this one" on a photo kept from an earlier attempt.
+    let dropped: Vec<String> = pairs.iter().filter(|(n, _)| n == "_drop").map(|(_, v)| v.clone()).collect();
+    pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));
     let answers = answers_from_pairs(&fields, &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.intake.today());
     let path = uri.to_string();
