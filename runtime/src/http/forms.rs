@@ -87,20 +87,28 @@ fn labels(fields: &[&CompiledField], prefix: &str, lang: Lang, out: &mut HashMap
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render(
-    state: &AppState,
+/// One form page being answered: what every rendering of it shares.
+struct Page<'a> {
+    state: &'a AppState,
     lang: Lang,
-    path: &str,
-    loaded: &Loaded,
-    community: &str,
+    path: String,
+    loaded: &'a Loaded,
+    community: &'a str,
     community_name: String,
-    raw: &Map<String, Value>,
-    ev: &Evaluation,
-    errors: &[Problem],
-    add_item_to: Option<&str>,
-    status: StatusCode,
-) -> Response {
+}
+
+/// What one rendering shows: the answers as typed, their evaluation, the errors.
+struct Shown<'a> {
+    raw: &'a Map<String, Value>,
+    ev: &'a Evaluation,
+    errors: &'a [Problem],
+    add_item_to: Option<&'a str>,
+}
+
+fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
+    let Page { state, lang, path, loaded, community, .. } = page;
+    let (lang, community) = (*lang, *community);
+    let Shown { raw, ev, errors, add_item_to } = shown;
     let app = &loaded.compiled.app;
     let fields = loaded.compiled.intake_fields();
     let messages: HashMap<String, String> =
@@ -139,18 +147,18 @@ fn render(
         ),
         _ => (None, None),
     };
-    let page = FormPage {
+    let view = FormPage {
         app_name: app.name.get(lang).to_string(),
         description: intro.or_else(|| app.description.as_ref().map(|d| d.get(lang).to_string())),
         icon: app.icon.clone().unwrap_or_default(),
-        community_name,
+        community_name: page.community_name.clone(),
         action: format!("/a/{community}/{}{}", app.id, if lang == Lang::En { "?lang=en" } else { "" }),
         state_url: format!("/a/{community}/{}/state?lang={}", app.id, lang.tag()),
         submit_label: submit_label.unwrap_or_else(|| crate::i18n::word(lang, "submit")),
         fields: form_page::build(&fields, raw, &ctx, "", ""),
         summary,
     };
-    match state.pages.render("form.html", lang, path, &page) {
+    match state.pages.render("form.html", lang, path, &view) {
         Ok(html) => (status, [(header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response(),
         Err(e) => ApiError::internal(format!("rendering form.html: {e:?}")).into_response(),
     }
@@ -174,7 +182,9 @@ pub async fn show(
         .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
         .collect();
     let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.intake.today());
-    render(&state, lang, &uri.to_string(), &loaded, &community, community_name, &raw, &ev, &[], None, StatusCode::OK)
+    let page =
+        Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
+    render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
 }
 
 /// Turns `members.0.photos` into `/members/0/photos`.
@@ -240,19 +250,12 @@ pub async fn submit(
     pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));
     let answers = answers_from_pairs(&fields, &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.intake.today());
-    let path = uri.to_string();
+    let page =
+        Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
         return render(
-            &state,
-            lang,
-            &path,
-            &loaded,
-            &community,
-            community_name,
-            &answers,
-            &ev,
-            &upload_errors,
-            Some(group),
+            &page,
+            Shown { raw: &answers, ev: &ev, errors: &upload_errors, add_item_to: Some(group) },
             StatusCode::OK,
         );
     }
@@ -260,16 +263,8 @@ pub async fn submit(
     errors.extend(ev.errors.iter().cloned());
     if !errors.is_empty() {
         return render(
-            &state,
-            lang,
-            &path,
-            &loaded,
-            &community,
-            community_name,
-            &answers,
-            &ev,
-            &errors,
-            None,
+            &page,
+            Shown { raw: &answers, ev: &ev, errors: &errors, add_item_to: None },
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -290,16 +285,8 @@ pub async fn submit(
             (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
         }
         Err(SubmitError::Invalid(problems)) => render(
-            &state,
-            lang,
-            &path,
-            &loaded,
-            &community,
-            community_name,
-            &answers,
-            &ev,
-            &problems,
-            None,
+            &page,
+            Shown { raw: &answers, ev: &ev, errors: &problems, add_item_to: None },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(e) => ApiError::from(e).into_response(),
