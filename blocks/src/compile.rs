@@ -21,6 +21,9 @@ pub struct CompiledApp {
     pub fields: Vec<CompiledField>,
     pub rules: Vec<CompiledRule>,
     pub transitions: Vec<CompiledTransition>,
+    /// Scripts of steps, compiled once, by step id: a dispatch step's rule conditions in
+    /// order, a script step's script.
+    pub step_scripts: HashMap<String, Vec<Script>>,
 }
 
 /// A resolved field with its compiled pattern and scripts.
@@ -253,8 +256,21 @@ impl Checker<'_> {
             let when = self.script(&t.when, format!("/transitions/{i}/when"));
             transitions.push(CompiledTransition { transition: t.clone(), when });
         }
+        let mut step_scripts = HashMap::new();
+        for step in &app.steps {
+            let sources: Vec<&str> = match &step.block {
+                BlockConfig::Dispatch(c) => c.rules.iter().map(|r| r.when.as_str()).collect(),
+                BlockConfig::Script(c) => vec![c.run.as_str()],
+                _ => continue,
+            };
+            // Each compiled (and reported) in `steps` above; failures leave no entry.
+            let scripts: Vec<Script> = sources.iter().filter_map(|s| Script::compile(s).ok()).collect();
+            if scripts.len() == sources.len() {
+                step_scripts.insert(step.id.clone(), scripts);
+            }
+        }
         app.record.fields = resolved;
-        CompiledApp { app, fields, rules, transitions }
+        CompiledApp { app, fields, rules, transitions, step_scripts }
     }
 
     /// Resolves and checks a list of fields; `resolved` receives the fields as resolved.

@@ -15,12 +15,27 @@ pub const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
     ("zhuzilin", "community", Some("xiangmihu"), "竹子林社区", "Zhuzilin Community"),
     ("xinzhou-grid-1", "grid", Some("xinzhou"), "新洲第一网格", "Xinzhou Grid 1"),
     ("xinzhou-grid-2", "grid", Some("xinzhou"), "新洲第二网格", "Xinzhou Grid 2"),
-    ("dept-urban-management", "department", Some("futian"), "城市管理和综合执法局", "Urban Management Bureau"),
-    ("dept-housing", "department", Some("futian"), "住房和建设局", "Housing and Construction Bureau"),
-    ("dept-traffic-police", "department", Some("futian"), "交警大队", "Traffic Police Brigade"),
+    ("urban-management", "department", Some("futian"), "城市管理和综合执法局", "Urban Management Bureau"),
+    ("housing", "department", Some("futian"), "住房和建设局", "Housing and Construction Bureau"),
+    ("traffic-police", "department", Some("futian"), "交警大队", "Traffic Police Brigade"),
+    ("emergency-management", "department", Some("futian"), "应急管理局", "Emergency Management Bureau"),
+    ("property-supervision", "department", Some("futian"), "物业监管科", "Property Supervision Office"),
+    ("mediation-committee", "department", Some("futian"), "人民调解委员会", "People's Mediation Committee"),
+    ("fire-safety", "department", Some("futian"), "消防救援大队", "Fire and Rescue Brigade"),
 ];
 
-/// Creates the demo tree and publishes every reference app at the district level.
+/// The demo responsibility list (权责清单): complaint category → department; `*` is the fallback.
+pub const RESPONSIBILITIES: &[(&str, &str)] = &[
+    ("noise", "urban-management"),
+    ("parking", "traffic-police"),
+    ("public_facility", "housing"),
+    ("utilities", "housing"),
+    ("greening", "urban-management"),
+    ("*", "urban-management"),
+];
+
+/// Creates the demo tree and responsibility list, and publishes every reference app at the
+/// district level.
 pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
     for (id, kind, parent, zh, en) in UNITS {
         store
@@ -32,6 +47,11 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
                 name_en: en.to_string(),
             })
             .await?;
+    }
+    if store.responsibilities().await?.is_empty() {
+        for (category, department) in RESPONSIBILITIES {
+            store.put_responsibility(category, department, chrono::Utc::now()).await?;
+        }
     }
     for (file, doc) in baida_catalog::app_docs() {
         match apps.save(doc, "futian", "demo").await {

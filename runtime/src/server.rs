@@ -1,4 +1,4 @@
-//! Putting the server together: store, registry, intake, pages and the router, from one
+//! Putting the server together: store, registry, engine, pages and the router, from one
 //! [`Config`]. [`start`] binds and returns the address (tests bind port 0); [`run`] also
 //! prints where to go and waits for Ctrl-C.
 
@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::apps::Apps;
 use crate::config::Config;
-use crate::engine::{Clock, Committer, Intake, SystemClock};
+use crate::engine::{Clock, Committer, Engine, SystemClock};
 use crate::http::{AppState, router};
 use crate::photo::Blobs;
 use crate::render::Pages;
@@ -45,10 +45,16 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     } else {
         Committer::Direct(store.clone())
     };
-    let intake =
-        Arc::new(Intake { store: store.clone(), apps: apps.clone(), committer, clock, timezone: config.timezone });
+    let engine = Arc::new(Engine {
+        store: store.clone(),
+        apps: apps.clone(),
+        committer,
+        clock,
+        timezone: config.timezone,
+        responsibility_cache: Default::default(),
+    });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
-    Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, intake, pages })
+    Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, engine, pages })
 }
 
 /// Starts serving on `config.listen` (port 0 picks a free port).
@@ -58,6 +64,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    crate::engine::scheduler::spawn(state.engine.clone(), std::time::Duration::from_secs(1));
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
     Ok(Running { addr, state, task })
 }

@@ -88,7 +88,7 @@ async fn verify_finds_edited_deleted_and_reordered_events() {
     let data = dir.path().to_str().unwrap();
     let (code, out) = baida(&["verify", "--data-dir", data]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("verified 3 cases, 6 events: 0 broken"), "{out}");
+    assert!(out.contains("verified 3 cases, 9 events: 0 broken"), "{out}");
 
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}/baida.db", data)).await.unwrap();
     let cases: Vec<(String, String)> =
@@ -103,10 +103,10 @@ async fn verify_finds_edited_deleted_and_reordered_events() {
     .await
     .unwrap();
     // Delete the second case's last event.
-    sqlx::query("DELETE FROM case_events WHERE case_id = ? AND seq = 2").bind(&cases[1].0).execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM case_events WHERE case_id = ? AND seq = 3").bind(&cases[1].0).execute(&db).await.unwrap();
     // Swap the third case's two events.
-    sqlx::query("UPDATE case_events SET seq = -seq WHERE case_id = ?").bind(&cases[2].0).execute(&db).await.unwrap();
-    sqlx::query("UPDATE case_events SET seq = 3 + seq WHERE case_id = ?").bind(&cases[2].0).execute(&db).await.unwrap();
+    sqlx::query("UPDATE case_events SET seq = -seq WHERE case_id = ? AND seq IN (1, 2)").bind(&cases[2].0).execute(&db).await.unwrap();
+    sqlx::query("UPDATE case_events SET seq = 3 + seq WHERE case_id = ? AND seq < 0").bind(&cases[2].0).execute(&db).await.unwrap();
     db.close().await;
 
     let (code, out) = baida(&["verify", "--data-dir", data]);

@@ -62,6 +62,8 @@ async fn fresh_pg_schema() -> String {
 pub struct Options {
     pub max_body_bytes: Option<usize>,
     pub group_commit: Option<bool>,
+    /// A clock the test moves; the system clock when `None`.
+    pub clock: Option<Arc<baida_runtime::engine::ManualClock>>,
 }
 
 /// Starts a server with the demo loaded.
@@ -97,7 +99,11 @@ async fn start(
         group_commit: options.group_commit.unwrap_or(true),
         ..defaults
     };
-    let running = server::start(config, Arc::new(SystemClock)).await.expect("the server starts");
+    let clock: Arc<dyn baida_runtime::engine::Clock> = match &options.clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let running = server::start(config, clock).await.expect("the server starts");
     TestApp {
         backend,
         base: format!("http://{}", running.addr),

@@ -78,7 +78,8 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
     assert!(html.contains("提交成功"));
     let number = html.split(r#"<strong class="number">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(number.len(), 15);
-    assert!(html.contains("派单"), "the current step is named: {html}");
+    assert!(html.contains(r#"<dd id="current-step">签收</dd>"#), "the current step is named: {html}");
+    assert!(html.contains("已派给承办单位"), "the timeline tells of the dispatch");
 
     let (_, cases) = app.admin_get("/api/v1/cases").await;
     let case = cases["items"][0].clone();

@@ -15,7 +15,7 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     let id = created["id"].as_str().unwrap().to_string();
     let number = created["number"].as_str().unwrap().to_string();
     assert!(number.len() == 15 && number.as_bytes()[8] == b'-', "case number like 20261121-000001: {number}");
-    assert_eq!(created["current_step"], "dispatch", "the intake moves the case to dispatch");
+    assert_eq!(created["current_step"], "sign", "dispatch runs at once; the department signs next");
     assert!(created["tracking_url"].as_str().unwrap().starts_with(&format!("/my/cases/{id}?t=")));
 
     let (status, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
@@ -31,11 +31,12 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     let events = events.as_array().unwrap().clone();
     assert_eq!(
         events.iter().map(|e| e["kind"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["case.submitted", "step.entered"]
+        ["case.submitted", "case.dispatched", "step.entered"]
     );
     assert_eq!(events[0]["prev_hash"], "0".repeat(64));
     assert_eq!(events[1]["prev_hash"], events[0]["hash"], "events are chained");
-    assert_eq!(case["head_hash"], events[1]["hash"]);
+    assert_eq!(events[2]["prev_hash"], events[1]["hash"], "events are chained");
+    assert_eq!(case["head_hash"], events[2]["hash"]);
 
     let app = app.restart().await;
     let (status, again) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
@@ -44,7 +45,7 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     let photo_response = app.get(&format!("/photos/{photo}")).send().await.unwrap();
     assert_eq!(photo_response.status(), StatusCode::OK);
     let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
-    assert!(report.broken.is_empty() && report.cases == 1 && report.events == 2, "{report:?}");
+    assert!(report.broken.is_empty() && report.cases == 1 && report.events == 3, "{report:?}");
 });
 
 both!(cases_list_filters_and_pages_with_a_cursor, |app: TestApp| async move {

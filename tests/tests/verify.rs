@@ -43,14 +43,15 @@ both!(tampering_with_events_is_detected, |app: TestApp| async move {
         }
     };
     exec(&app, edit, &ids[0]).await;
-    exec(&app, "DELETE FROM case_events WHERE case_id = $1 AND seq = 2", &ids[1]).await;
+    exec(&app, "DELETE FROM case_events WHERE case_id = $1 AND seq = 3", &ids[1]).await;
     exec(&app, "DELETE FROM case_events WHERE case_id = $1 AND seq = 1", &ids[2]).await;
-    exec(&app, "UPDATE case_events SET seq = 3 - seq WHERE case_id = $1", &ids[3]).await;
+    exec(&app, "UPDATE case_events SET seq = -seq WHERE case_id = $1 AND seq IN (1, 2)", &ids[3]).await;
+    exec(&app, "UPDATE case_events SET seq = 3 + seq WHERE case_id = $1 AND seq < 0", &ids[3]).await;
 
     let report = verify_all(store.as_ref()).await.unwrap();
     let why = |id: &str| report.broken.iter().find(|b| b.case_id == id).map(|b| b.why.clone());
     assert_eq!(why(&ids[0]), Some(Break::Content { seq: 1 }), "edited");
-    assert!(matches!(why(&ids[1]), Some(Break::Head { expected_count: 2, found_count: 1 })), "last event deleted");
+    assert!(matches!(why(&ids[1]), Some(Break::Head { expected_count: 3, found_count: 2 })), "last event deleted");
     assert_eq!(why(&ids[2]), Some(Break::Sequence { expected: 1, found: 2 }), "first event deleted");
     assert!(why(&ids[3]).is_some(), "reordered");
     assert_eq!(report.broken.len(), 4);

@@ -3,10 +3,14 @@
 //! [`clock`] gives the time (injectable, so tests move time instead of sleeping), and
 //! [`verify`] checks every chain.
 
+pub mod actions;
+pub mod calendar;
 pub mod clock;
 pub mod event;
+pub mod flow;
+pub mod scheduler;
 pub mod submit;
 pub mod verify;
 
-pub use clock::{Clock, SystemClock};
-pub use submit::{Committer, Intake, Submission, SubmitError, Submitted};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use submit::{Committer, Engine, Submission, SubmitError, Submitted};

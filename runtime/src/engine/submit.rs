@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
+use super::flow::{Flow, FlowError};
 use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
 use crate::store::{self, Case, NewCase, Store};
@@ -25,7 +26,7 @@ pub struct Submission {
     pub version: Option<String>,
     pub community_id: String,
     pub answers: Value,
-    /// Intake channel, e.g. `web`, `api`, `hotline`.
+    /// Engine channel, e.g. `web`, `api`, `hotline`.
     pub channel: String,
     /// Who submits: `public` for anonymous residents.
     pub actor: String,
@@ -145,15 +146,34 @@ pub fn evaluate(loaded: &Loaded, answers: &Value, today: chrono::NaiveDate) -> E
 }
 
 /// The engine's view of the world it needs to create cases.
-pub struct Intake {
+pub struct Engine {
     pub store: Arc<dyn Store>,
     pub apps: Arc<Apps>,
     pub committer: Committer,
     pub clock: Arc<dyn Clock>,
     pub timezone: chrono_tz::Tz,
+    /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
+    pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Vec<(String, String)>>>>,
 }
 
-impl Intake {
+impl Engine {
+    /// The responsibility list (权责清单), category → department.
+    pub async fn responsibilities(&self) -> Result<Arc<Vec<(String, String)>>, store::Error> {
+        if let Some(list) = self.responsibility_cache.read().await.as_ref() {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(self.store.responsibilities().await?);
+        *self.responsibility_cache.write().await = Some(list.clone());
+        Ok(list)
+    }
+
+    /// Sets the department responsible for a category (`*` for the fallback).
+    pub async fn set_responsibility(&self, category: &str, department: &str) -> Result<(), store::Error> {
+        self.store.put_responsibility(category, department, self.clock.now()).await?;
+        *self.responsibility_cache.write().await = None;
+        Ok(())
+    }
+
     /// Checks that `community_id` is a community where `loaded` is offered.
     pub async fn offered_in(&self, loaded: &Loaded, community_id: &str) -> Result<(), SubmitError> {
         let Some(community) = self.store.org_unit(community_id).await? else {
@@ -215,42 +235,39 @@ impl Intake {
                 .collect();
             return Err(SubmitError::Invalid(problems));
         }
-        let record = Value::Object(ev.record);
         let compiled = &loaded.compiled;
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
-        let next = compiled.next_step(&first, &record).map_err(|e| {
-            let mut p = Problem::new("", "script_failed", e.message);
-            p.line = e.line;
-            p.column = e.column;
-            SubmitError::Invalid(vec![p])
-        })?;
         let now = self.clock.now();
         let id = Uuid::now_v7().to_string();
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-        let submitted = event::next(
-            None,
-            &id,
+        let responsibilities = self.responsibilities().await?;
+        let mut flow = Flow::new_case(compiled, &id, ev.record, now, &s.actor, &responsibilities);
+        flow.current_step = Some(first.clone());
+        flow.emit(
             "case.submitted",
-            &s.actor,
-            now,
-            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": s.community_id, "channel": s.channel, "step": first, "record": record}),
+            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": s.community_id,
+                   "channel": s.channel, "step": first, "record": Value::Object(flow.record.clone())}),
         );
-        let mut events = vec![submitted];
-        if let Some(step) = next {
-            let entered = event::next(events.last(), &id, "step.entered", "system", now, json!({"step": step}));
-            events.push(entered);
-        }
+        flow.advance_from(&first).map_err(|e| {
+            let message = match e {
+                FlowError::Script(m) | FlowError::Definition(m) => m,
+            };
+            SubmitError::Invalid(vec![Problem::new("", "script_failed", message)])
+        })?;
         let new = NewCase {
             id,
             app_id: s.app_id,
             app_version: loaded.meta.version.clone(),
             community_id: s.community_id,
-            status: if next.is_some() { "open".into() } else { "closed".into() },
-            current_step: next.map(str::to_string),
-            record,
+            status: flow.status.clone(),
+            current_step: flow.current_step.clone(),
+            record: Value::Object(flow.record.clone()),
             tracking_hash: event::sha256_hex(&token),
             created_at: now,
-            events,
+            assignee: flow.assignee.clone(),
+            events: std::mem::take(&mut flow.events),
+            timers: std::mem::take(&mut flow.timers),
+            outbox: std::mem::take(&mut flow.outbox),
         };
         let case = self.committer.commit(new).await?;
         Ok(Submitted { case, tracking_token: token })

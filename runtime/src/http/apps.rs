@@ -95,7 +95,7 @@ pub struct SubmissionBody {
     /// Answers keyed by field key.
     #[schema(value_type = Object)]
     pub answers: Value,
-    /// Intake channel (default `api`), e.g. `hotline`, `patrol`, `social`.
+    /// Engine channel (default `api`), e.g. `hotline`, `patrol`, `social`.
     pub channel: Option<String>,
 }
 
@@ -221,7 +221,7 @@ pub async fn submit(
     ApiJson(body): ApiJson<SubmissionBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let submitted = state
-        .intake
+        .engine
         .submit(Submission {
             app_id: app,
             version: q.version,

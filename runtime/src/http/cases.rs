@@ -9,15 +9,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::Admin;
+use super::extract::{Admin, ApiJson};
 use super::{ApiError, AppState};
+use crate::engine::actions::Action;
 use crate::store::{Case, CaseFilter, Event};
+use crate::store::{Delivery, OutboxItem};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/cases", get(list_cases))
         .route("/api/v1/cases/{id}", get(get_case))
         .route("/api/v1/cases/{id}/events", get(case_events))
+        .route("/api/v1/cases/{id}/actions", axum::routing::post(act))
+        .route("/api/v1/cases/{id}/outbox", get(case_outbox))
 }
 
 /// A case.
@@ -38,6 +42,13 @@ pub struct CaseView {
     pub head_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The org unit holding the case now.
+    pub assignee: Option<String>,
+    /// When the case entered its current step.
+    pub step_entered_at: Option<DateTime<Utc>>,
+    /// The highest escalation on the current step: `remind`, `urge`, `overdue`, `supervise`.
+    pub escalation: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl From<Case> for CaseView {
@@ -55,6 +66,10 @@ impl From<Case> for CaseView {
             head_hash: c.head_hash,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            assignee: c.assignee,
+            step_entered_at: c.step_entered_at,
+            escalation: c.escalation,
+            closed_at: c.closed_at,
         }
     }
 }
@@ -193,4 +208,42 @@ pub async fn case_events(
         return Err(ApiError::NotFound(Text::new("没有这个案件", "No such case")));
     }
     Ok(Json(state.store.events(&id).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Act on a case: complete its step, return, re-dispatch, suspend, resume, close or reopen it.
+/// One transaction; 409 when someone else moved the case meanwhile.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", params(("id" = String, Path)), request_body = Action,
+    responses((status = 200, body = CaseView), (status = 404, description = "No such case"), (status = 409, description = "The case changed meanwhile; reload"),
+              (status = 422, description = "The action does not fit the case, or its answers have problems")),
+    security(("admin_token" = [])))]
+pub async fn act(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiJson(action): ApiJson<Action>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(state.engine.act(&id, action, "admin").await?.into()))
+}
+
+/// An outgoing message of a case with its delivery attempts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    #[schema(value_type = Object)]
+    pub message: OutboxItem,
+    #[schema(value_type = Vec<Object>)]
+    pub attempts: Vec<Delivery>,
+}
+
+/// A case's outgoing messages and every delivery attempt.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/outbox", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [OutboxView]), (status = 404, description = "No such case")), security(("admin_token" = [])))]
+pub async fn case_outbox(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<OutboxView>>, ApiError> {
+    if state.store.case(&id).await?.is_none() {
+        return Err(ApiError::NotFound(Text::new("没有这个案件", "No such case")));
+    }
+    let items = state.store.outbox_of_case(&id).await?;
+    Ok(Json(items.into_iter().map(|(message, attempts)| OutboxView { message, attempts }).collect()))
 }

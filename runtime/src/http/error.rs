@@ -268,6 +268,33 @@ impl From<SubmitError> for ApiError {
     }
 }
 
+impl From<crate::engine::actions::ActionError> for ApiError {
+    fn from(e: crate::engine::actions::ActionError) -> Self {
+        use crate::engine::actions::ActionError as E;
+        use crate::engine::flow::FlowError;
+        match e {
+            E::UnknownCase => ApiError::NotFound(Text::new("没有这个案件", "No such case")),
+            E::NotAllowed(why) => ApiError::Invalid {
+                code: "action_not_allowed",
+                title: Text::new("不能这样操作", "This action does not fit the case"),
+                problems: vec![Problem::new("/action", "action_not_allowed", why)],
+            },
+            E::Invalid(problems) => ApiError::Invalid {
+                code: "invalid_answers",
+                title: Text::new("填写内容有误", "Some answers are not valid"),
+                problems,
+            },
+            E::Flow(FlowError::Script(m) | FlowError::Definition(m)) => ApiError::Invalid {
+                code: "flow_failed",
+                title: Text::new("流程无法继续", "The flow cannot go on"),
+                problems: vec![Problem::new("", "flow_failed", m)],
+            },
+            E::App(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<PhotoError> for ApiError {
     fn from(e: PhotoError) -> Self {
         match e {

@@ -58,7 +58,7 @@ async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Resul
         Ok(None) => return Err(not_found()),
         Err(e) => return Err(ApiError::from(e).into_response()),
     };
-    match state.intake.offered_in(&loaded, community).await {
+    match state.engine.offered_in(&loaded, community).await {
         Ok(()) => {}
         Err(SubmitError::Store(e)) => return Err(ApiError::from(e).into_response()),
         Err(_) => return Err(not_found()),
@@ -181,7 +181,7 @@ pub async fn show(
         .iter()
         .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
         .collect();
-    let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.intake.today());
+    let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.engine.today());
     let page =
         Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
@@ -249,7 +249,7 @@ pub async fn submit(
     let dropped: Vec<String> = pairs.iter().filter(|(n, _)| n == "_drop").map(|(_, v)| v.clone()).collect();
     pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));
     let answers = answers_from_pairs(&fields, &pairs, "");
-    let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.intake.today());
+    let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.engine.today());
     let page =
         Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
@@ -276,7 +276,7 @@ pub async fn submit(
         channel: "web".into(),
         actor: "public".into(),
     };
-    match state.intake.submit(submission).await {
+    match state.engine.submit(submission).await {
         Ok(done) => {
             let mut to = format!("{}&new=1", super::track::tracking_path(&done.case.id, &done.tracking_token));
             if lang == Lang::En {
@@ -310,9 +310,9 @@ pub async fn live_state(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Json<LiveState>, ApiError> {
     let loaded = state.apps.load(&app, None).await?.ok_or_else(ApiError::not_found_app)?;
-    state.intake.offered_in(&loaded, &community).await?;
+    state.engine.offered_in(&loaded, &community).await?;
     let answers = answers_from_pairs(&loaded.compiled.intake_fields(), &pairs, "");
-    let mut ev = evaluate(&loaded, &Value::Object(answers), state.intake.today());
+    let mut ev = evaluate(&loaded, &Value::Object(answers), state.engine.today());
     // A computed choice is shown by its label, as on the server-rendered page.
     for f in loaded.compiled.intake_fields() {
         if let Some(v) = ev.state.computed.get_mut(&format!("/{}", f.field.key))

@@ -12,6 +12,7 @@ pub mod health;
 pub mod openapi;
 pub mod pages;
 pub mod photos;
+pub mod responsibilities;
 pub mod track;
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::apps::Apps;
 use crate::config::Config;
-use crate::engine::Intake;
+use crate::engine::Engine;
 use crate::photo::Blobs;
 use crate::render::Pages;
 use crate::store::Store;
@@ -37,7 +38,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub apps: Arc<Apps>,
-    pub intake: Arc<Intake>,
+    pub engine: Arc<Engine>,
     pub blobs: Blobs,
     pub pages: Arc<Pages>,
 }
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps::router())
         .merge(cases::router())
         .merge(photos::router())
+        .merge(responsibilities::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

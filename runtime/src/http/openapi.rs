@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{AppState, apps, cases, health, photos};
+use super::{AppState, apps, cases, health, photos, responsibilities};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,9 +21,13 @@ use super::{AppState, apps, cases, health, photos};
         cases::list_cases,
         cases::get_case,
         cases::case_events,
+        cases::act,
+        cases::case_outbox,
+        responsibilities::list,
+        responsibilities::set,
         photos::upload,
     ),
-    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, photos::PhotoView)),
+    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView)),
     modifiers(&AdminToken),
     tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "health"))
 )]

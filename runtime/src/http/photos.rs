@@ -64,7 +64,7 @@ pub async fn store_photo(state: &AppState, data: Bytes, keep_location: bool) -> 
         width: checked.width as i64,
         height: checked.height as i64,
         bytes: checked.bytes.len() as i64,
-        created_at: state.intake.clock.now(),
+        created_at: state.engine.clock.now(),
     };
     state.blobs.put(&checked.sha256, checked.bytes).await?;
     state.store.put_photo(&meta).await?;

@@ -5,7 +5,10 @@
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
 pub mod postgres;
+mod postgres_workflow;
 pub mod sqlite;
+mod sqlite_workflow;
+pub mod workflow;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -122,6 +125,10 @@ pub struct NewCase {
     pub tracking_hash: String,
     pub created_at: DateTime<Utc>,
     pub events: Vec<Event>,
+    /// Who holds the case after its intake (when dispatch ran at once).
+    pub assignee: Option<String>,
+    pub timers: Vec<Timer>,
+    pub outbox: Vec<OutboxItem>,
 }
 
 /// A stored case.
@@ -142,6 +149,13 @@ pub struct Case {
     pub head_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The org unit (or role) that holds the case now, e.g. `dept-urban-management`.
+    pub assignee: Option<String>,
+    /// When the case entered its current step; SLA clocks count from here.
+    pub step_entered_at: Option<DateTime<Utc>>,
+    /// The highest escalation reached on the current step: `remind`, `urge` or `supervise`.
+    pub escalation: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// Which cases to list; newest first, `before` is the cursor (a case `seq`).
@@ -170,9 +184,11 @@ fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
     }
 }
 
+pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
+
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WorkflowStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -215,7 +231,7 @@ pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn
 }
 
 /// Row shapes shared by both backends (sqlx decodes JSON from TEXT and from JSONB alike).
-mod rows {
+pub(crate) mod rows {
     use chrono::{DateTime, Utc};
     use serde_json::Value;
     use sqlx::types::Json;
@@ -329,6 +345,10 @@ mod rows {
         pub head_hash: String,
         pub created_at: DateTime<Utc>,
         pub updated_at: DateTime<Utc>,
+        pub assignee: Option<String>,
+        pub step_entered_at: Option<DateTime<Utc>>,
+        pub escalation: Option<String>,
+        pub closed_at: Option<DateTime<Utc>>,
     }
 
     impl From<CaseRow> for Case {
@@ -348,6 +368,10 @@ mod rows {
                 head_hash: r.head_hash,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                assignee: r.assignee,
+                step_entered_at: r.step_entered_at,
+                escalation: r.escalation,
+                closed_at: r.closed_at,
             }
         }
     }

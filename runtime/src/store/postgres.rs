@@ -15,12 +15,12 @@ use super::{
 };
 
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
      FROM app_versions v JOIN apps a ON a.id = v.app_id";
-const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at";
 
 impl PgStore {
     /// Connects to `url` and migrates the database (or the schema named by `search_path`).
@@ -206,8 +206,8 @@ impl Store for PgStore {
             let number = case_number(c.created_at, numbers[i].0);
             let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
             let (seq,): (i64,) = sqlx::query_as(
-                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq",
             )
             .bind(&c.id)
             .bind(&number)
@@ -221,6 +221,8 @@ impl Store for PgStore {
             .bind(c.events.len() as i64)
             .bind(&head)
             .bind(c.created_at)
+            .bind(c.created_at)
+            .bind(&c.assignee)
             .bind(c.created_at)
             .fetch_one(&mut *tx)
             .await?;
@@ -237,6 +239,8 @@ impl Store for PgStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            super::postgres_workflow::insert_timers(&mut tx, &c.timers).await?;
+            super::postgres_workflow::insert_outbox(&mut tx, &c.outbox).await?;
             out.push(Case {
                 seq,
                 id: c.id.clone(),
@@ -252,6 +256,10 @@ impl Store for PgStore {
                 head_hash: head,
                 created_at: c.created_at,
                 updated_at: c.created_at,
+                assignee: c.assignee.clone(),
+                step_entered_at: Some(c.created_at),
+                escalation: None,
+                closed_at: None,
             });
         }
         tx.commit().await?;

@@ -16,12 +16,12 @@ use super::{
 };
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
      FROM app_versions v JOIN apps a ON a.id = v.app_id";
-const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -225,8 +225,8 @@ impl Store for SqliteStore {
             let number = case_number(c.created_at, last - cases.len() as i64 + 1 + i as i64);
             let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
             let (seq,): (i64,) = sqlx::query_as(
-                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             )
             .bind(&c.id)
             .bind(&number)
@@ -240,6 +240,8 @@ impl Store for SqliteStore {
             .bind(c.events.len() as i64)
             .bind(&head)
             .bind(c.created_at)
+            .bind(c.created_at)
+            .bind(&c.assignee)
             .bind(c.created_at)
             .fetch_one(&mut *tx)
             .await?;
@@ -256,6 +258,8 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            super::sqlite_workflow::insert_timers(&mut tx, &c.timers).await?;
+            super::sqlite_workflow::insert_outbox(&mut tx, &c.outbox).await?;
             out.push(Case {
                 seq,
                 id: c.id.clone(),
@@ -271,6 +275,10 @@ impl Store for SqliteStore {
                 head_hash: head,
                 created_at: c.created_at,
                 updated_at: c.created_at,
+                assignee: c.assignee.clone(),
+                step_entered_at: Some(c.created_at),
+                escalation: None,
+                closed_at: None,
             });
         }
         tx.commit().await?;

@@ -1,0 +1,254 @@
+//! What people do to a case: complete the current step (sign, handle, review, claim, a later
+//! form), return it (退回) with a reason, re-dispatch it, suspend and resume it, close and
+//! reopen it. Each is one transition: computed by a [`Flow`], written in one transaction,
+//! conditional on nobody else having moved the case meanwhile.
+
+use baida_blocks::{BlockConfig, CompiledField, Problem, Text};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::flow::{Flow, FlowError};
+use super::submit::Engine;
+use crate::store::{self, Case};
+
+/// An action on a case.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Complete the current human step with the answers its fields ask for.
+    Complete {
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        answers: Value,
+    },
+    /// Send the case back to the previous human step (退回).
+    Return { reason: String },
+    /// Send the case to another unit (改派); it must be signed again.
+    Redispatch { to: String, reason: Option<String> },
+    /// Pause the case and its clocks.
+    Suspend { reason: String },
+    /// Continue a suspended case; its clocks resume with the time they had left.
+    Resume,
+    /// Close the case now.
+    Close { reason: String },
+    /// Reopen a closed case at the step where it closed.
+    Reopen { reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no such case")]
+    UnknownCase,
+    #[error("{}", .0.en())]
+    NotAllowed(Text),
+    #[error("the answers have {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error(transparent)]
+    App(#[from] crate::apps::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+fn not_allowed(zh: impl Into<String>, en: impl Into<String>) -> ActionError {
+    ActionError::NotAllowed(Text::new(zh, en))
+}
+
+impl Engine {
+    /// Applies `action` to case `case_id` on behalf of `actor`.
+    pub async fn act(&self, case_id: &str, action: Action, actor: &str) -> Result<Case, ActionError> {
+        let case = self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?;
+        let loaded = self.apps.load(&case.app_id, Some(&case.app_version)).await?.ok_or(ActionError::UnknownCase)?;
+        let app = &loaded.compiled;
+        let events = self.store.events(case_id).await?;
+        let responsibilities = self.responsibilities().await?;
+        let now = self.clock.now();
+        let mut flow = Flow::resume(app, &case, events.last().cloned(), now, actor, &responsibilities);
+        let step_id = case.current_step.clone().unwrap_or_default();
+        let open = case.status == "open";
+        match action {
+            Action::Complete { answers } => {
+                if !open {
+                    return Err(not_allowed("案件不在办理中", "The case is not open"));
+                }
+                let step = app
+                    .app
+                    .step(&step_id)
+                    .ok_or_else(|| not_allowed("案件没有当前步骤", "The case has no current step"))?;
+                let keys = match &step.block {
+                    BlockConfig::Form(c) => c.fields.clone(),
+                    BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
+                        Some(c.fields.clone().unwrap_or_default())
+                    }
+                    BlockConfig::Review(c) => Some(c.fields.clone().unwrap_or_default()),
+                    _ => {
+                        return Err(not_allowed(
+                            "当前步骤由系统自动执行，不能手工完成",
+                            "The current step runs by itself; it cannot be completed by hand",
+                        ));
+                    }
+                };
+                let fields: Vec<&CompiledField> =
+                    app.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect();
+                let answers = if answers.is_null() { json!({}) } else { answers };
+                let ev = baida_blocks::form::evaluate(&fields, &app.rules, &answers, self.today());
+                if !ev.errors.is_empty() {
+                    return Err(ActionError::Invalid(ev.errors));
+                }
+                for (k, v) in &ev.record {
+                    flow.record.insert(k.clone(), v.clone());
+                }
+                flow.emit("step.completed", json!({"step": step_id, "answers": Value::Object(ev.record.clone())}));
+                // A review of several levels: each approval but the last keeps the case at
+                // the review for the next level up.
+                let levels = match &step.block {
+                    BlockConfig::Review(c) => c.levels,
+                    _ => 1,
+                };
+                let approved = ev.record.values().any(|v| v == "approve");
+                let entered = events.iter().rposition(|e| {
+                    e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_id.as_str())
+                });
+                let approvals = entered
+                    .map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count())
+                    as u8;
+                if levels > 1 && approved && approvals + 1 < levels {
+                    flow.emit("review.level_approved", json!({"step": step_id, "level": approvals + 1, "of": levels}));
+                } else {
+                    flow.advance_from(&step_id)?;
+                }
+            }
+            Action::Return { reason } => {
+                if !open {
+                    return Err(not_allowed("案件不在办理中", "The case is not open"));
+                }
+                // The most recent earlier human step the case was in.
+                let previous = events
+                    .iter()
+                    .rev()
+                    .filter(|e| e.kind == "step.entered")
+                    .filter_map(|e| e.data.get("step").and_then(Value::as_str))
+                    .find(|s| *s != step_id && app.app.step(s).is_some_and(|st| is_human(&st.block)))
+                    .map(str::to_string)
+                    .ok_or_else(|| not_allowed("没有可退回的上一步", "There is no earlier step to return to"))?;
+                flow.emit("case.returned", json!({"from": step_id, "to": previous, "reason": reason}));
+                let previous_assignee = events
+                    .iter()
+                    .rev()
+                    .find(|e| {
+                        e.kind == "step.entered"
+                            && e.data.get("step").and_then(Value::as_str) == Some(previous.as_str())
+                    })
+                    .and_then(|e| e.data.get("assignee").and_then(Value::as_str))
+                    .map(str::to_string);
+                flow.assignee = previous_assignee;
+                flow.enter_step(&previous)?;
+            }
+            Action::Redispatch { to, reason } => {
+                if !open {
+                    return Err(not_allowed("案件不在办理中", "The case is not open"));
+                }
+                let dispatch = app
+                    .app
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| {
+                        matches!(s.block, BlockConfig::Dispatch(_))
+                            && events.iter().any(|e| e.data.get("step").and_then(Value::as_str) == Some(&s.id))
+                    })
+                    .map(|s| s.id.clone())
+                    .ok_or_else(|| not_allowed("这个案件没有经过派单", "This case has not been through dispatch"))?;
+                let unit = to.strip_prefix("dept:").or_else(|| to.strip_prefix("unit:")).unwrap_or(&to).to_string();
+                if self.store.org_unit(&unit).await?.is_none() {
+                    return Err(not_allowed(format!("没有组织机构“{unit}”"), format!("There is no org unit “{unit}”")));
+                }
+                flow.assignee = Some(unit.clone());
+                flow.emit(
+                    "case.redispatched",
+                    json!({"step": dispatch, "from": case.assignee, "to": unit, "reason": reason}),
+                );
+                // On to the step after dispatch (the new unit signs again).
+                let next = app
+                    .next_step(&dispatch, &case.record)
+                    .map_err(|e| FlowError::Script(e.message))?
+                    .map(str::to_string);
+                match next {
+                    Some(next) => flow.enter_step(&next)?,
+                    None => flow.close("completed"),
+                }
+            }
+            Action::Suspend { reason } => {
+                if !open {
+                    return Err(not_allowed("案件不在办理中", "The case is not open"));
+                }
+                let pending = self.store.pending_timers(case_id).await?;
+                let remaining: Vec<Value> = pending
+                    .iter()
+                    .map(|t| json!({"step": t.step, "kind": t.kind, "remaining_ms": (t.due_at - now).num_milliseconds().max(0)}))
+                    .collect();
+                flow.status = "suspended".into();
+                flow.cancel_timers = true;
+                flow.emit("case.suspended", json!({"step": step_id, "reason": reason, "clocks": remaining}));
+            }
+            Action::Resume => {
+                if case.status != "suspended" {
+                    return Err(not_allowed("案件没有挂起", "The case is not suspended"));
+                }
+                let clocks = events
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == "case.suspended")
+                    .and_then(|e| e.data.get("clocks").and_then(Value::as_array).cloned())
+                    .unwrap_or_default();
+                flow.status = "open".into();
+                for c in clocks {
+                    let (Some(step), Some(kind), Some(ms)) =
+                        (c["step"].as_str(), c["kind"].as_str(), c["remaining_ms"].as_i64())
+                    else {
+                        continue;
+                    };
+                    flow.timers.push(store::Timer {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        case_id: case_id.to_string(),
+                        step: step.to_string(),
+                        kind: kind.to_string(),
+                        due_at: now + chrono::Duration::milliseconds(ms),
+                    });
+                }
+                flow.emit("case.resumed", json!({"step": step_id}));
+            }
+            Action::Close { reason } => {
+                if case.status == "closed" {
+                    return Err(not_allowed("案件已经办结", "The case is already closed"));
+                }
+                flow.close(&reason);
+            }
+            Action::Reopen { reason } => {
+                if case.status != "closed" {
+                    return Err(not_allowed("案件没有办结，不需要重新打开", "The case is not closed"));
+                }
+                flow.status = "open".into();
+                flow.closed_at = None;
+                flow.emit("case.reopened", json!({"step": step_id, "reason": reason}));
+                flow.enter_step(&step_id)?;
+            }
+        }
+        let change = flow.into_change(case.event_count);
+        self.store.apply(&change).await?;
+        Ok(self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?)
+    }
+}
+
+/// Whether a person works on steps of this kind.
+pub fn is_human(block: &BlockConfig) -> bool {
+    !matches!(
+        block,
+        BlockConfig::Dispatch(_)
+            | BlockConfig::Notify(_)
+            | BlockConfig::Webhook(_)
+            | BlockConfig::Script(_)
+            | BlockConfig::Timer(_)
+    )
+}

@@ -1,0 +1,264 @@
+//! [`WorkflowStore`] on PostgreSQL. Timers and outbox messages are claimed with
+//! `FOR UPDATE SKIP LOCKED`, so several schedulers share the work and never take the same row.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{Postgres, Transaction};
+
+use super::postgres::PgStore;
+use super::workflow::OUTBOX_COLUMNS;
+use super::workflow::rows::{DeliveryRow, InboxRow, OutboxRow, TimerRow};
+use super::{CaseChange, Delivery, Error, InboxItem, OutboxItem, Result, Timer, WorkflowStore};
+
+pub(super) async fn insert_timers(tx: &mut Transaction<'_, Postgres>, timers: &[Timer]) -> Result<()> {
+    for t in timers {
+        sqlx::query("INSERT INTO timers (id, case_id, step, kind, due_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&t.id)
+            .bind(&t.case_id)
+            .bind(&t.step)
+            .bind(&t.kind)
+            .bind(t.due_at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, items: &[OutboxItem]) -> Result<()> {
+    for o in items {
+        sqlx::query(
+            "INSERT INTO outbox (id, case_id, channel, recipient, template, data, state, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
+        )
+        .bind(&o.id)
+        .bind(&o.case_id)
+        .bind(&o.channel)
+        .bind(&o.recipient)
+        .bind(&o.template)
+        .bind(Json(&o.data))
+        .bind(o.next_attempt_at)
+        .bind(o.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl WorkflowStore for PgStore {
+    async fn apply(&self, c: &CaseChange) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let head = c.events.last().map(|e| e.hash.clone());
+        let count = c.expected_event_count + c.events.len() as i64;
+        let updated = sqlx::query(
+            "UPDATE cases SET status = $1, current_step = $2, assignee = $3, record = $4, escalation = $5, step_entered_at = $6, \
+             closed_at = $7, updated_at = $8, event_count = $9, head_hash = COALESCE($10, head_hash) \
+             WHERE id = $11 AND event_count = $12",
+        )
+        .bind(&c.status)
+        .bind(&c.current_step)
+        .bind(&c.assignee)
+        .bind(Json(&c.record))
+        .bind(&c.escalation)
+        .bind(c.step_entered_at)
+        .bind(c.closed_at)
+        .bind(c.at)
+        .bind(count)
+        .bind(&head)
+        .bind(&c.case_id)
+        .bind(c.expected_event_count)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(Error::Conflict(format!(
+                "case {} was changed by someone else; reload and try again",
+                c.case_id
+            )));
+        }
+        if let Some(timer) = &c.fires {
+            let fired = sqlx::query(
+                "UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
+            )
+            .bind(c.at)
+            .bind(timer)
+            .execute(&mut *tx)
+            .await?;
+            if fired.rows_affected() != 1 {
+                return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
+            }
+        }
+        if c.cancel_timers {
+            sqlx::query(
+                "UPDATE timers SET cancelled_at = $1 WHERE case_id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
+            )
+            .bind(c.at)
+            .bind(&c.case_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for e in &c.events {
+            sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&e.case_id)
+                .bind(e.seq)
+                .bind(&e.kind)
+                .bind(&e.actor)
+                .bind(e.at)
+                .bind(Json(&e.data))
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_timers(&mut tx, &c.timers).await?;
+        insert_outbox(&mut tx, &c.outbox).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_timers(&self, case_id: &str) -> Result<Vec<Timer>> {
+        let rows: Vec<TimerRow> = sqlx::query_as(
+            "SELECT id, case_id, step, kind, due_at FROM timers WHERE case_id = $1 AND fired_at IS NULL AND cancelled_at IS NULL ORDER BY due_at",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn claim_due_timers(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<Timer>> {
+        let rows: Vec<TimerRow> = sqlx::query_as(
+            "UPDATE timers SET claimed_until = $1 WHERE id IN ( \
+               SELECT id FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
+               AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, case_id, step, kind, due_at",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut timers: Vec<Timer> = rows.into_iter().map(Into::into).collect();
+        timers.sort_by_key(|t| t.due_at);
+        Ok(timers)
+    }
+
+    async fn claim_due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN ( \
+               SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+               AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn record_attempt(&self, d: &Delivery, next: Option<DateTime<Utc>>, inbox: Option<&InboxItem>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO deliveries (outbox_id, attempt, at, ok, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&d.outbox_id)
+            .bind(d.attempt)
+            .bind(d.at)
+            .bind(d.ok)
+            .bind(&d.detail)
+            .execute(&mut *tx)
+            .await?;
+        let (state, delivered_at) = match (d.ok, next) {
+            (true, _) => ("delivered", Some(d.at)),
+            (false, Some(_)) => ("pending", None),
+            (false, None) => ("failed", None),
+        };
+        sqlx::query(
+            "UPDATE outbox SET state = $1, attempts = $2, next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = NULL, \
+             last_error = $4, delivered_at = $5 WHERE id = $6",
+        )
+        .bind(state)
+        .bind(d.attempt)
+        .bind(next)
+        .bind((!d.ok).then_some(&d.detail))
+        .bind(delivered_at)
+        .bind(&d.outbox_id)
+        .execute(&mut *tx)
+        .await?;
+        if let (true, Some(i)) = (d.ok, inbox) {
+            sqlx::query(
+                "INSERT INTO inbox (id, recipient, case_id, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&i.id)
+            .bind(&i.recipient)
+            .bind(&i.case_id)
+            .bind(&i.subject)
+            .bind(&i.body)
+            .bind(i.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn outbox_of_case(&self, case_id: &str) -> Result<Vec<(OutboxItem, Vec<Delivery>)>> {
+        let items: Vec<OutboxRow> =
+            sqlx::query_as(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = $1 ORDER BY created_at, id"))
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let deliveries: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT d.outbox_id, d.attempt, d.at, d.ok, d.detail FROM deliveries d JOIN outbox o ON o.id = d.outbox_id \
+             WHERE o.case_id = $1 ORDER BY d.attempt",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let deliveries: Vec<Delivery> = deliveries.into_iter().map(Into::into).collect();
+        Ok(items
+            .into_iter()
+            .map(|o| {
+                let mine = deliveries.iter().filter(|d| d.outbox_id == o.id).cloned().collect();
+                (o.into(), mine)
+            })
+            .collect())
+    }
+
+    async fn inbox(&self, recipient: &str, limit: i64) -> Result<Vec<InboxItem>> {
+        let rows: Vec<InboxRow> = sqlx::query_as(
+            "SELECT id, recipient, case_id, subject, body, created_at FROM inbox WHERE recipient = $1 ORDER BY created_at DESC, id LIMIT $2",
+        )
+        .bind(recipient)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn responsibilities(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT category, department FROM responsibilities ORDER BY category")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn put_responsibility(&self, category: &str, department: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO responsibilities (category, department, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (category) DO UPDATE SET department = excluded.department, updated_at = excluded.updated_at",
+        )
+        .bind(category)
+        .bind(department)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,232 @@
+//! A 民意速办 case from intake to close: dispatch by the responsibility list, the 30-minute
+//! sign clock escalating (remind at 80%, urge at due, supervise two hours later), sign,
+//! handle, a return (退回), a rejection at review sending it back, three review levels, the
+//! resident's rating — and re-dispatch, suspend/resume with paused clocks, close/reopen.
+//! Time is moved by the test, not slept through.
+
+use std::sync::Arc;
+
+use baida_runtime::engine::ManualClock;
+use baida_tests::reqwest::StatusCode;
+use baida_tests::serde_json::{Value, json};
+use baida_tests::{Backend, Options, TOKEN, TestApp, minyi_answers, spawn_with};
+use chrono::{DateTime, Duration, Utc};
+
+fn monday_9am() -> DateTime<Utc> {
+    // 2026-11-23 09:00 in Shanghai.
+    DateTime::parse_from_rfc3339("2026-11-23T01:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+async fn start(backend: Backend) -> (TestApp, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(monday_9am()));
+    let app = spawn_with(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await;
+    (app, clock)
+}
+
+async fn act(app: &TestApp, id: &str, action: Value) -> (StatusCode, Value) {
+    let r = app.post(&format!("/api/v1/cases/{id}/actions")).bearer_auth(TOKEN).json(&action).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn tick(app: &TestApp, clock: &ManualClock, by: Duration) {
+    clock.advance(by);
+    app.running.state.engine.fire_due_timers(100).await.unwrap();
+}
+
+async fn kinds(app: &TestApp, id: &str) -> Vec<String> {
+    let (_, events) = app.admin_get(&format!("/api/v1/cases/{id}/events")).await;
+    events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
+}
+
+async fn a_case_goes_from_intake_to_close(backend: Backend) {
+    let (app, clock) = start(backend).await;
+    let mut answers = minyi_answers();
+    answers["category"] = json!("noise");
+    answers["subcategory"] = json!("construction_noise");
+    let (status, created) = app.submit("minyi-suban", "xinzhou", answers).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["current_step"], "sign", "dispatch ran at once");
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["assignee"], "urban-management", "noise → urban management, from the responsibility list");
+
+    // The 30-minute sign clock: nothing at 23 minutes, a reminder at 24 (80%).
+    tick(&app, &clock, Duration::minutes(23)).await;
+    assert!(!kinds(&app, &id).await.contains(&"sla.remind".to_string()));
+    tick(&app, &clock, Duration::minutes(1)).await;
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["escalation"], "remind");
+    // Urge and overdue at 30 minutes; supervision two hours later, to the level above too.
+    tick(&app, &clock, Duration::minutes(6)).await;
+    let k = kinds(&app, &id).await;
+    assert!(k.contains(&"sla.urge".to_string()) && k.contains(&"sla.overdue".to_string()), "{k:?}");
+    tick(&app, &clock, Duration::hours(2)).await;
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["escalation"], "supervise");
+    let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
+    let letters: Vec<(String, String)> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["message"]["template"].as_str().unwrap().to_string(),
+                o["message"]["recipient"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("sla.remind", "urban-management"),
+        ("sla.urge", "urban-management"),
+        ("sla.supervise", "urban-management"),
+        ("sla.supervise", "futian"),
+    ] {
+        assert!(letters.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {letters:?}");
+    }
+    // No rung fires twice, however often the scheduler looks.
+    tick(&app, &clock, Duration::hours(1)).await;
+    tick(&app, &clock, Duration::seconds(1)).await;
+    let k = kinds(&app, &id).await;
+    assert_eq!(k.iter().filter(|k| *k == "sla.remind").count(), 1, "{k:?}");
+    assert_eq!(k.iter().filter(|k| *k == "sla.supervise").count(), 1, "{k:?}");
+
+    // Sign; the sign clock stops and the 24-hour reply clock starts.
+    let (status, case) = act(&app, &id, json!({"action": "complete"})).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["current_step"], "handle");
+    assert!(case["escalation"].is_null(), "a new step starts with a clean mark");
+    // The handler returns it (退回): back to signing.
+    let (status, case) = act(&app, &id, json!({"action": "return", "reason": "不属于本部门，请核实"})).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["current_step"], "sign");
+    act(&app, &id, json!({"action": "complete"})).await;
+    // Handling needs its answers.
+    let (status, p) = act(&app, &id, json!({"action": "complete", "answers": {}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let handled = json!({"action": "complete", "answers": {"result": "resolved", "reply": "已责令工地停止夜间施工，并安排夜间巡查。"}});
+    let (_, case) = act(&app, &id, handled.clone()).await;
+    assert_eq!(case["current_step"], "review");
+    // Review rejects: back to handling (a loop), then approves at three levels.
+    let (_, case) = act(
+        &app,
+        &id,
+        json!({"action": "complete", "answers": {"review_result": "reject", "review_comment": "请附整改照片"}}),
+    )
+    .await;
+    assert_eq!(case["current_step"], "handle");
+    act(&app, &id, handled).await;
+    for level in 1..=3 {
+        let (status, case) =
+            act(&app, &id, json!({"action": "complete", "answers": {"review_result": "approve"}})).await;
+        assert_eq!(status, StatusCode::OK, "{case}");
+        let expected = if level < 3 { "review" } else { "feedback" };
+        assert_eq!(case["current_step"], expected, "after level {level}");
+    }
+    // The resident rates it; the case closes.
+    let (_, case) =
+        act(&app, &id, json!({"action": "complete", "answers": {"rating": 5, "comment": "处理及时"}})).await;
+    assert_eq!(case["status"], "closed");
+    assert!(case["closed_at"].is_string());
+    let (status, p) = act(&app, &id, json!({"action": "complete", "answers": {}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["code"], "action_not_allowed");
+
+    let k = kinds(&app, &id).await;
+    for expected in [
+        "case.submitted",
+        "case.dispatched",
+        "step.entered",
+        "case.returned",
+        "step.completed",
+        "review.level_approved",
+        "case.closed",
+    ] {
+        assert!(k.contains(&expected.to_string()), "{expected} in {k:?}");
+    }
+    let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    assert!(report.broken.is_empty(), "{report:?}");
+}
+
+async fn cases_are_redispatched_suspended_and_reopened(backend: Backend) {
+    let (app, clock) = start(backend).await;
+    // The admin changes the responsibility list: parking now goes to urban management.
+    let r = app
+        .client
+        .put(app.url("/api/v1/responsibilities/parking"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"department": "urban-management"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .client
+        .put(app.url("/api/v1/responsibilities/parking"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"department": "atlantis"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let mut answers = minyi_answers();
+    answers["category"] = json!("parking");
+    answers["subcategory"] = json!("disorderly_parking");
+    let (_, created) = app.submit("minyi-suban", "xinzhou", answers).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["assignee"], "urban-management");
+
+    // Re-dispatch to the traffic police: they must sign again.
+    let (status, case) =
+        act(&app, &id, json!({"action": "redispatch", "to": "traffic-police", "reason": "属交警职责"})).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!((case["assignee"].as_str(), case["current_step"].as_str()), (Some("traffic-police"), Some("sign")));
+    let (status, _) = act(&app, &id, json!({"action": "redispatch", "to": "atlantis"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Suspended for an hour at minute 10: the clock pauses, and resumes with 20 minutes left.
+    tick(&app, &clock, Duration::minutes(10)).await;
+    let (_, case) = act(&app, &id, json!({"action": "suspend", "reason": "等待车主联系"})).await;
+    assert_eq!(case["status"], "suspended");
+    tick(&app, &clock, Duration::hours(1)).await;
+    assert!(!kinds(&app, &id).await.iter().any(|k| k.starts_with("sla.")), "no escalation while suspended");
+    let (_, case) = act(&app, &id, json!({"action": "resume"})).await;
+    assert_eq!(case["status"], "open");
+    tick(&app, &clock, Duration::minutes(13)).await;
+    assert!(!kinds(&app, &id).await.contains(&"sla.remind".to_string()), "14 of 20 remaining minutes: not yet");
+    tick(&app, &clock, Duration::minutes(1)).await;
+    assert!(kinds(&app, &id).await.contains(&"sla.remind".to_string()), "the reminder at 24 minutes of clock time");
+
+    // Closed by hand, reopened.
+    let (_, case) = act(&app, &id, json!({"action": "close", "reason": "重复诉求"})).await;
+    assert_eq!(case["status"], "closed");
+    let (_, case) = act(&app, &id, json!({"action": "reopen", "reason": "群众再次反映"})).await;
+    assert_eq!((case["status"].as_str(), case["current_step"].as_str()), (Some("open"), Some("sign")));
+    let (status, _) = act(&app, "no-such-case", json!({"action": "resume"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, p) = act(&app, &id, json!({"action": "teleport"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    assert!(report.broken.is_empty(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_to_close_on_sqlite() {
+    a_case_goes_from_intake_to_close(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_to_close_on_postgres() {
+    a_case_goes_from_intake_to_close(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redispatch_suspend_reopen_on_sqlite() {
+    cases_are_redispatched_suspended_and_reopened(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redispatch_suspend_reopen_on_postgres() {
+    cases_are_redispatched_suspended_and_reopened(Backend::Postgres).await;
+}
