@@ -51,10 +51,30 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         committer,
         clock,
         timezone: config.timezone,
+        calendar: Arc::new(calendar(&config)?),
         responsibility_cache: Default::default(),
     });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, engine, pages })
+}
+
+/// The working calendar: the shipped years, replaced by any `<data-dir>/calendar/*.json` of
+/// the same shape (an admin's corrected or newly published year).
+fn calendar(config: &Config) -> anyhow::Result<crate::engine::calendar::Calendar> {
+    use crate::engine::calendar::{Calendar, CalendarConfig, CalendarYear};
+    let base = Calendar::new(&CalendarConfig { timezone: config.timezone, ..CalendarConfig::default() })?;
+    let dir = config.data_dir.join("calendar");
+    let mut years = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                years.push(CalendarYear::parse(&path.display().to_string(), &text)?);
+            }
+        }
+    }
+    Ok(base.with_overrides(&years)?)
 }
 
 /// Starts serving on `config.listen` (port 0 picks a free port).

@@ -230,3 +230,70 @@ async fn redispatch_suspend_reopen_on_sqlite() {
 async fn redispatch_suspend_reopen_on_postgres() {
     cases_are_redispatched_suspended_and_reopened(Backend::Postgres).await;
 }
+
+fn shanghai(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("{s}+08:00")).unwrap().with_timezone(&Utc)
+}
+
+/// An 8-working-hour clock across the National Day holidays (10/1–10/7 2026) and onto the
+/// make-up working Saturday 10/10.
+async fn the_ladder_runs_on_working_time(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(shanghai("2026-09-30T14:00:00")));
+    let app = spawn_with(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await;
+    let def = json!({"id": "working-clock", "version": "1.0.0", "name": "工作时间时钟", "category": "test",
+        "record": {"fields": [{"key": "title", "type": "text", "required": true}]},
+        "steps": [{"id": "report", "block": "form", "config": {}},
+                  {"id": "dispatch", "block": "dispatch", "config": {"otherwise": "dept:housing"}},
+                  {"id": "handle", "block": "handle", "config": {"sla": {"due": "8h", "calendar": "working", "ladder": ["remind@50%", "urge@100%", "supervise@+1wd"]}}}],
+        "transitions": [{"from": "report", "to": "dispatch"}, {"from": "dispatch", "to": "handle"}]});
+    let r = app.post("/api/v1/apps?owner=xinzhou").bearer_auth(TOKEN).json(&def).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, a) = app.submit("working-clock", "xinzhou", json!({"title": "节前报修"})).await;
+    let a = a["id"].as_str().unwrap().to_string();
+    let at = |s: &str| {
+        let (app, clock) = (&app, &clock);
+        let s = s.to_string();
+        async move {
+            clock.set(shanghai(&s));
+            app.running.state.engine.fire_due_timers(100).await.unwrap();
+        }
+    };
+    let has = |id: String, kind: &'static str| {
+        let app = &app;
+        async move { kinds(app, &id).await.iter().any(|k| k == kind) }
+    };
+    // 4 of 8 working hours: the rest of Wednesday afternoon.
+    at("2026-09-30T17:59:00").await;
+    assert!(!has(a.clone(), "sla.remind").await);
+    at("2026-09-30T18:00:00").await;
+    assert!(has(a.clone(), "sla.remind").await, "reminder at half the working time");
+    // The holiday week counts for nothing; due on Thursday 10/8 at 14:30.
+    at("2026-10-08T14:29:00").await;
+    assert!(!has(a.clone(), "sla.urge").await, "not during the holidays, not before 14:30");
+    at("2026-10-08T14:30:00").await;
+    assert!(has(a.clone(), "sla.urge").await && has(a.clone(), "sla.overdue").await);
+    // Supervision one working day after due.
+    at("2026-10-09T14:29:00").await;
+    assert!(!has(a.clone(), "sla.supervise").await);
+    at("2026-10-09T14:30:00").await;
+    assert!(has(a.clone(), "sla.supervise").await);
+
+    // Friday 16:00 + 8 working hours ends on the make-up working Saturday at 16:30.
+    at("2026-10-09T16:00:00").await;
+    let (_, b) = app.submit("working-clock", "xinzhou", json!({"title": "周五报修"})).await;
+    let b = b["id"].as_str().unwrap().to_string();
+    at("2026-10-10T16:29:00").await;
+    assert!(!has(b.clone(), "sla.urge").await);
+    at("2026-10-10T16:30:00").await;
+    assert!(has(b.clone(), "sla.urge").await, "the make-up Saturday is a working day");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn working_time_ladder_on_sqlite() {
+    the_ladder_runs_on_working_time(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn working_time_ladder_on_postgres() {
+    the_ladder_runs_on_working_time(Backend::Postgres).await;
+}

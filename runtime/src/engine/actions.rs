@@ -64,7 +64,7 @@ impl Engine {
         let events = self.store.events(case_id).await?;
         let responsibilities = self.responsibilities().await?;
         let now = self.clock.now();
-        let mut flow = Flow::resume(app, &case, events.last().cloned(), now, actor, &responsibilities);
+        let mut flow = Flow::resume(app, &self.calendar, &case, events.last().cloned(), now, actor, &responsibilities);
         let step_id = case.current_step.clone().unwrap_or_default();
         let open = case.status == "open";
         match action {
@@ -183,10 +183,15 @@ impl Engine {
                 if !open {
                     return Err(not_allowed("案件不在办理中", "The case is not open"));
                 }
+                // Each clock keeps the time it had left, in its own kind of time.
                 let pending = self.store.pending_timers(case_id).await?;
                 let remaining: Vec<Value> = pending
                     .iter()
-                    .map(|t| json!({"step": t.step, "kind": t.kind, "remaining_ms": (t.due_at - now).num_milliseconds().max(0)}))
+                    .map(|t| {
+                        let working = self.working_clock(app, &t.step);
+                        let left = if working { self.calendar.working_between(now, t.due_at) } else { t.due_at - now };
+                        json!({"step": t.step, "kind": t.kind, "working": working, "remaining_ms": left.num_milliseconds().max(0)})
+                    })
                     .collect();
                 flow.status = "suspended".into();
                 flow.cancel_timers = true;
@@ -214,7 +219,11 @@ impl Engine {
                         case_id: case_id.to_string(),
                         step: step.to_string(),
                         kind: kind.to_string(),
-                        due_at: now + chrono::Duration::milliseconds(ms),
+                        due_at: if c["working"].as_bool() == Some(true) {
+                            self.calendar.add_working(now, chrono::Duration::milliseconds(ms))
+                        } else {
+                            now + chrono::Duration::milliseconds(ms)
+                        },
                     });
                 }
                 flow.emit("case.resumed", json!({"step": step_id}));
@@ -238,6 +247,18 @@ impl Engine {
         let change = flow.into_change(case.event_count);
         self.store.apply(&change).await?;
         Ok(self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?)
+    }
+}
+
+impl Engine {
+    /// Whether the SLA clock of `step` runs on working time.
+    fn working_clock(&self, app: &baida_blocks::CompiledApp, step: &str) -> bool {
+        let sla = app.app.step(step).and_then(|s| match &s.block {
+            BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => c.sla.clone(),
+            BlockConfig::Review(c) => c.sla.clone(),
+            _ => None,
+        });
+        sla.is_some_and(|s| s.calendar == baida_blocks::step::Calendar::Working)
     }
 }
 

@@ -9,10 +9,11 @@
 
 use baida_blocks::step::{Sla, parse_duration};
 use baida_blocks::{BlockConfig, CompiledApp, Text};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::calendar::{Calendar, Unit};
 use super::event;
 use crate::store::{Case, CaseChange, Event, OutboxItem, Timer};
 
@@ -35,6 +36,7 @@ pub type Responsibilities = [(String, String)];
 /// A case while a transition is computed.
 pub struct Flow<'a> {
     pub app: &'a CompiledApp,
+    pub calendar: &'a Calendar,
     pub case_id: String,
     pub now: DateTime<Utc>,
     pub actor: String,
@@ -58,6 +60,7 @@ impl<'a> Flow<'a> {
     /// A flow for a new case (no events yet).
     pub fn new_case(
         app: &'a CompiledApp,
+        calendar: &'a Calendar,
         case_id: &str,
         record: Map<String, Value>,
         now: DateTime<Utc>,
@@ -66,6 +69,7 @@ impl<'a> Flow<'a> {
     ) -> Flow<'a> {
         Flow {
             app,
+            calendar,
             case_id: case_id.to_string(),
             now,
             actor: actor.to_string(),
@@ -89,6 +93,7 @@ impl<'a> Flow<'a> {
     /// A flow continuing `case`, whose latest event is `head`.
     pub fn resume(
         app: &'a CompiledApp,
+        calendar: &'a Calendar,
         case: &Case,
         head: Option<Event>,
         now: DateTime<Utc>,
@@ -97,6 +102,7 @@ impl<'a> Flow<'a> {
     ) -> Flow<'a> {
         Flow {
             app,
+            calendar,
             case_id: case.id.clone(),
             now,
             actor: actor.to_string(),
@@ -261,7 +267,10 @@ impl<'a> Flow<'a> {
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Timer(c) => {
-                let due = natural_due(self.now, &c.after);
+                let due = match parse_duration(&c.after).and_then(|(n, u)| Some((n, Unit::parse(u)?))) {
+                    Some((n, unit)) => self.calendar.add(self.now, n, unit),
+                    None => self.now,
+                };
                 self.emit("step.entered", json!({"step": step_id, "until": due}));
                 self.timers.push(self.timer(step_id, "step", due));
                 Ok(None)
@@ -328,17 +337,23 @@ impl<'a> Flow<'a> {
         id
     }
 
-    /// Schedules the escalation ladder of an SLA clock starting now.
+    /// Schedules the escalation ladder of an SLA clock starting now, on natural or working
+    /// time as the SLA says: a percentage is of the clock's own time, `+2h` counts after due.
     fn schedule_sla(&mut self, step: &str, sla: &Sla) {
-        let due = natural_due(self.now, &sla.due);
-        let span = due - self.now;
+        let cal = self.calendar;
+        let Ok(due) = cal.due(sla, self.now) else { return };
+        let working = sla.calendar == baida_blocks::step::Calendar::Working;
+        let span = if working { cal.working_between(self.now, due) } else { due - self.now };
         let mut rungs: Vec<(String, DateTime<Utc>)> = Vec::new();
         for rung in &sla.ladder {
             let Some((what, when)) = rung.split_once('@') else { continue };
-            let at = if let Some(pct) = when.strip_suffix('%').and_then(|p| p.parse::<i64>().ok()) {
-                self.now + span * pct as i32 / 100
-            } else if let Some(after) = when.strip_prefix('+') {
-                natural_due(due, after)
+            let at = if let Some(pct) = when.strip_suffix('%').and_then(|p| p.parse::<i32>().ok()) {
+                let part = span * pct / 100;
+                if working { cal.add_working(self.now, part) } else { self.now + part }
+            } else if let Some((n, unit)) =
+                when.strip_prefix('+').and_then(parse_duration).and_then(|(n, u)| Some((n, Unit::parse(u)?)))
+            {
+                cal.add_on(sla.calendar, due, n, unit)
             } else {
                 continue;
             };
@@ -357,17 +372,5 @@ impl<'a> Flow<'a> {
         self.cancel_timers = true;
         self.timers.clear();
         self.emit("case.closed", json!({"reason": reason}));
-    }
-}
-
-/// `from` plus a duration in natural time (`30m`, `24h`, `3d`; `wd` counts 5 working days a
-/// week until the working calendar is used).
-pub fn natural_due(from: DateTime<Utc>, duration: &str) -> DateTime<Utc> {
-    match parse_duration(duration) {
-        Some((n, "m")) => from + Duration::minutes(n.into()),
-        Some((n, "h")) => from + Duration::hours(n.into()),
-        Some((n, "d")) => from + Duration::days(n.into()),
-        Some((n, _)) => from + Duration::days(i64::from(n) * 7 / 5),
-        None => from,
     }
 }

@@ -58,6 +58,7 @@ impl Engine {
         let responsibilities = self.responsibilities().await?;
         let mut flow = Flow::resume(
             &loaded.compiled,
+            &self.calendar,
             &case,
             events.last().cloned(),
             self.clock.now(),

@@ -152,6 +152,8 @@ pub struct Engine {
     pub committer: Committer,
     pub clock: Arc<dyn Clock>,
     pub timezone: chrono_tz::Tz,
+    /// Working days and hours, for SLA clocks on working time.
+    pub calendar: Arc<super::calendar::Calendar>,
     /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
     pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Vec<(String, String)>>>>,
 }
@@ -241,7 +243,7 @@ impl Engine {
         let id = Uuid::now_v7().to_string();
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         let responsibilities = self.responsibilities().await?;
-        let mut flow = Flow::new_case(compiled, &id, ev.record, now, &s.actor, &responsibilities);
+        let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);
         flow.current_step = Some(first.clone());
         flow.emit(
             "case.submitted",
