@@ -297,3 +297,69 @@ async fn working_time_ladder_on_sqlite() {
 async fn working_time_ladder_on_postgres() {
     the_ladder_runs_on_working_time(Backend::Postgres).await;
 }
+
+/// Reads server-sent events from `response` until `want` events arrived or 5 s passed.
+async fn read_events(mut response: baida_tests::reqwest::Response, want: usize) -> Vec<(i64, Value)> {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut out = Vec::new();
+    while out.len() < want && tokio::time::Instant::now() < deadline {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, response.chunk()).await else { break };
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        out = text
+            .split("\n\n")
+            .filter_map(|block| {
+                let id = block.lines().find_map(|l| l.strip_prefix("id:"))?.trim().parse().ok()?;
+                let data = block.lines().find_map(|l| l.strip_prefix("data:"))?.trim();
+                Some((id, serde_json::from_str(data).ok()?))
+            })
+            .collect();
+    }
+    out
+}
+
+async fn the_resident_sees_the_case_move_live(backend: Backend) {
+    let app = baida_tests::spawn(backend).await;
+    let r = app
+        .post("/api/v1/apps/minyi-suban/submissions")
+        .json(&json!({"community": "xinzhou", "answers": minyi_answers()}))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let stream_url = format!(
+        "{}&lang=zh-CN",
+        created["tracking_url"]
+            .as_str()
+            .unwrap()
+            .replace(&format!("/my/cases/{id}"), &format!("/my/cases/{id}/stream"))
+    );
+    let live = app.get(&stream_url).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    act(&app, &id, json!({"action": "complete"})).await; // signed: completed + entered handle
+    let got = read_events(live, 2).await;
+    assert_eq!(
+        got.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        vec![4, 5],
+        "only what happened after the page loaded"
+    );
+    assert_eq!(got[1].1["current_step"], "办理答复", "{got:?}");
+    // Resuming after event 1 replays 2..5, in order.
+    let resumed = app.get(&stream_url).header("last-event-id", "1").send().await.unwrap();
+    let got = read_events(resumed, 4).await;
+    assert_eq!(got.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+    let wrong = app.get(&format!("/my/cases/{id}/stream?t=guess")).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tracking_on_sqlite() {
+    the_resident_sees_the_case_move_live(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tracking_on_postgres() {
+    the_resident_sees_the_case_move_live(Backend::Postgres).await;
+}
