@@ -363,3 +363,59 @@ async fn live_tracking_on_sqlite() {
 async fn live_tracking_on_postgres() {
     the_resident_sees_the_case_move_live(Backend::Postgres).await;
 }
+
+async fn the_resident_rates_the_result_on_the_tracking_page(backend: Backend) {
+    let app = baida_tests::spawn(backend).await;
+    let (_, created) = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let page = app.url(created["tracking_url"].as_str().unwrap());
+    let html = app.client.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains(r#"id="ask""#), "nothing is asked of the resident while the department works");
+    act(&app, &id, json!({"action": "complete"})).await;
+    act(
+        &app,
+        &id,
+        json!({"action": "complete", "answers": {"result": "resolved", "reply": "垃圾已清运，并增加了清运频次。"}}),
+    )
+    .await;
+    for _ in 0..3 {
+        act(&app, &id, json!({"action": "complete", "answers": {"review_result": "approve"}})).await;
+    }
+    let html = app.client.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(r#"id="ask""#) && html.contains("回访评价") && html.contains(r#"name="rating""#),
+        "the rating form is shown"
+    );
+    let no_redirect = baida_tests::reqwest::Client::builder()
+        .redirect(baida_tests::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = baida_tests::reqwest::multipart::Form::new().text("comment", "很满意");
+    let r = no_redirect.post(&page).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "the rating is required");
+    assert!(r.text().await.unwrap().contains("很满意"), "the comment is kept");
+    let form = baida_tests::reqwest::multipart::Form::new().text("rating", "5").text("comment", "很满意");
+    let r = no_redirect.post(&page).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!((case["status"].as_str(), case["record"]["rating"].as_i64()), (Some("closed"), Some(5)));
+    let html = app.client.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("已办结") && !html.contains(r#"id="ask""#));
+    let r = no_redirect
+        .post(app.url(&format!("/my/cases/{id}?t=guess")))
+        .multipart(baida_tests::reqwest::multipart::Form::new().text("rating", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resident_rating_on_sqlite() {
+    the_resident_rates_the_result_on_the_tracking_page(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resident_rating_on_postgres() {
+    the_resident_rates_the_result_on_the_tracking_page(Backend::Postgres).await;
+}

@@ -187,6 +187,45 @@ pub async fn show(
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
 }
 
+/// Reads a posted multipart form: text parts as name/value pairs; photos checked, stored and
+/// replaced by their SHA-256; a photo that is refused becomes a problem at its field.
+pub async fn read_form(
+    state: &AppState,
+    fields: &[&CompiledField],
+    multipart: &mut Multipart,
+) -> Result<(Vec<(String, String)>, Vec<Problem>), ApiError> {
+    let keeps_location = |name: &str| {
+        let key = name.rsplit('.').next().unwrap_or(name);
+        fn find<'a>(fields: &[&'a CompiledField], key: &str) -> Option<&'a CompiledField> {
+            fields.iter().find_map(|f| {
+                if f.field.key == key { Some(*f) } else { find(&f.items.iter().collect::<Vec<_>>(), key) }
+            })
+        }
+        find(fields, key).is_some_and(|f| f.ty == FieldType::Photo && f.field.keep_location)
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut upload_errors: Vec<Problem> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| super::photos::multipart_error(&e))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if field.file_name().is_some() {
+            let data = field.bytes().await.map_err(|e| super::photos::multipart_error(&e))?;
+            if data.is_empty() {
+                continue;
+            }
+            match store_photo(state, data, keeps_location(&name)).await {
+                Ok(photo) => pairs.push((name, photo.sha256)),
+                Err(ApiError::UnsupportedMediaType(m) | ApiError::PayloadTooLarge { detail: m }) => {
+                    upload_errors.push(Problem::new(pointer_of(&name), "bad_photo", m));
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            pairs.push((name, field.text().await.map_err(|e| super::photos::multipart_error(&e))?));
+        }
+    }
+    Ok((pairs, upload_errors))
+}
+
 /// Turns `members.0.photos` into `/members/0/photos`.
 fn pointer_of(name: &str) -> String {
     format!("/{}", name.replace('.', "/"))
@@ -205,46 +244,10 @@ pub async fn submit(
         Err(page) => return page,
     };
     let fields = loaded.compiled.intake_fields();
-    let keeps_location = |name: &str| {
-        let key = name.rsplit('.').next().unwrap_or(name);
-        fn find<'a>(fields: &[&'a CompiledField], key: &str) -> Option<&'a CompiledField> {
-            fields.iter().find_map(|f| {
-                if f.field.key == key { Some(*f) } else { find(&f.items.iter().collect::<Vec<_>>(), key) }
-            })
-        }
-        find(&fields, key).is_some_and(|f| f.ty == FieldType::Photo && f.field.keep_location)
+    let (mut pairs, upload_errors) = match read_form(&state, &fields, &mut multipart).await {
+        Ok(read) => read,
+        Err(e) => return e.into_response(),
     };
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut upload_errors: Vec<Problem> = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return super::photos::multipart_error(&e).into_response(),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if field.file_name().is_some() {
-            let data = match field.bytes().await {
-                Ok(d) => d,
-                Err(e) => return super::photos::multipart_error(&e).into_response(),
-            };
-            if data.is_empty() {
-                continue;
-            }
-            match store_photo(&state, data, keeps_location(&name)).await {
-                Ok(photo) => pairs.push((name, photo.sha256)),
-                Err(ApiError::UnsupportedMediaType(m) | ApiError::PayloadTooLarge { detail: m }) => {
-                    upload_errors.push(Problem::new(pointer_of(&name), "bad_photo", m));
-                }
-                Err(e) => return e.into_response(),
-            }
-        } else {
-            match field.text().await {
-                Ok(text) => pairs.push((name, text)),
-                Err(e) => return super::photos::multipart_error(&e).into_response(),
-            }
-        }
-    }
     // "Remove this one" on a photo kept from an earlier attempt.
     let dropped: Vec<String> = pairs.iter().filter(|(n, _)| n == "_drop").map(|(_, v)| v.clone()).collect();
     pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));

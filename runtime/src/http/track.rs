@@ -9,18 +9,63 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use baida_blocks::Lang;
+use std::collections::HashMap;
+
+use axum::extract::Multipart;
+use baida_blocks::{BlockConfig, CompiledField, Lang, Problem};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::pages::message_page;
 use super::{ApiError, AppState};
 use crate::apps::Loaded;
+use crate::engine::actions::{Action, ActionError};
 use crate::engine::event::sha256_hex;
+use crate::form_page;
 use crate::i18n::{ReqLang, word};
 use crate::store::{Case, Event};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/my/cases/{id}", get(track)).route("/my/cases/{id}/stream", get(stream))
+    Router::new().route("/my/cases/{id}", get(track).post(answer)).route("/my/cases/{id}/stream", get(stream))
+}
+
+/// The resident answers the step that asks them (more information, a rating).
+pub async fn answer(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    Query(q): Query<TrackQuery>,
+    uri: axum::http::Uri,
+    mut multipart: Multipart,
+) -> Response {
+    let not_found = || message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
+    let (case, loaded) = match authorized(&state, &id, q.t.as_deref()).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(),
+        Err(e) => return e.into_response(),
+    };
+    let Some((_, fields)) = resident_step(&loaded, &case) else { return not_found() };
+    let (pairs, mut problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+        Ok(read) => read,
+        Err(e) => return e.into_response(),
+    };
+    let answers = form_page::answers_from_pairs(&fields, &pairs, "");
+    if problems.is_empty() {
+        let action = Action::Complete { answers: Value::Object(answers.clone()) };
+        match state.engine.act(&id, action, "reporter").await {
+            Ok(_) => {
+                let back = format!("{}&lang={}", tracking_path(&id, q.t.as_deref().unwrap_or_default()), lang.tag());
+                return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
+            }
+            Err(ActionError::Invalid(found)) => problems = found,
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    match page(&state, lang, &id, &q, &uri.to_string(), Some((&answers, &problems))).await {
+        Ok(Some(html)) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),
+        Ok(None) => not_found(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// How long one live connection stays open before the browser reconnects (and resumes).
@@ -55,6 +100,33 @@ struct TrackPage {
     self_href: String,
     timeline: Vec<TimelineItem>,
     stream_href: String,
+    /// The form the resident is asked to fill now (more information, a rating), if any.
+    form: Option<StepForm>,
+}
+
+#[derive(Serialize)]
+struct StepForm {
+    title: String,
+    action: String,
+    submit_label: String,
+    fields: Vec<form_page::FieldView>,
+    errors: Vec<String>,
+}
+
+/// The current step when it is a form for the resident (`who` has reporter, resident or
+/// public): its id, fields and submit label.
+fn resident_step<'l>(loaded: &'l Loaded, case: &Case) -> Option<(&'l baida_blocks::Step, Vec<&'l CompiledField>)> {
+    if case.status != "open" {
+        return None;
+    }
+    let step = loaded.compiled.app.step(case.current_step.as_deref()?)?;
+    let BlockConfig::Form(c) = &step.block else { return None };
+    if !c.who.iter().any(|w| matches!(w.as_str(), "reporter" | "resident" | "public")) {
+        return None;
+    }
+    let fields =
+        loaded.compiled.fields.iter().filter(|f| c.fields.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect();
+    Some((step, fields))
 }
 
 /// The case behind a tracking link, or `None` when the link is wrong (never says which part).
@@ -106,7 +178,7 @@ pub async fn track(
     Query(q): Query<TrackQuery>,
     uri: axum::http::Uri,
 ) -> Response {
-    match page(&state, lang, &id, &q, &uri.to_string()).await {
+    match page(&state, lang, &id, &q, &uri.to_string(), None).await {
         Ok(Some(html)) => {
             ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response()
         }
@@ -115,7 +187,14 @@ pub async fn track(
     }
 }
 
-async fn page(state: &AppState, lang: Lang, id: &str, q: &TrackQuery, path: &str) -> Result<Option<String>, ApiError> {
+async fn page(
+    state: &AppState,
+    lang: Lang,
+    id: &str,
+    q: &TrackQuery,
+    path: &str,
+    shown: Option<(&Map<String, Value>, &[Problem])>,
+) -> Result<Option<String>, ApiError> {
     let Some((case, loaded)) = authorized(state, id, q.t.as_deref()).await? else { return Ok(None) };
     let app = &loaded.compiled.app;
     let when =
@@ -134,6 +213,25 @@ async fn page(state: &AppState, lang: Lang, id: &str, q: &TrackQuery, path: &str
         self_href: tracking_path(&case.id, token),
         timeline,
         stream_href: format!("/my/cases/{}/stream?t={token}&lang={}", case.id, lang.tag()),
+        form: resident_step(&loaded, &case).map(|(step, fields)| {
+            let empty = Map::new();
+            let (raw, problems) = shown.unwrap_or((&empty, &[]));
+            let ev = baida_blocks::form::evaluate(&fields, &[], &Value::Object(raw.clone()), state.engine.today());
+            let messages: HashMap<String, String> =
+                problems.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
+            let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None };
+            let submit_label = match &step.block {
+                BlockConfig::Form(c) => c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
+                _ => None,
+            };
+            StepForm {
+                title: step_name(&loaded, lang, &step.id),
+                action: format!("{}&lang={}", tracking_path(&case.id, token), lang.tag()),
+                submit_label: submit_label.unwrap_or_else(|| word(lang, "submit")),
+                fields: form_page::build(&fields, raw, &ctx, "", ""),
+                errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
+            }
+        }),
     };
     state
         .pages
