@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("track.html", include_str!("../templates/track.html")),
     ("home.html", include_str!("../templates/home.html")),
     ("message.html", include_str!("../templates/message.html")),
+    ("figures.html", include_str!("../templates/figures.html")),
 ];
 
 /// The parsed templates.

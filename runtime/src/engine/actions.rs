@@ -246,7 +246,7 @@ impl Engine {
         }
         let change = flow.into_change(case.event_count);
         self.store.apply(&change).await?;
-        Ok(self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?)
+        self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)
     }
 }
 

@@ -145,6 +145,9 @@ pub fn evaluate(loaded: &Loaded, answers: &Value, today: chrono::NaiveDate) -> E
     form::evaluate(&c.intake_fields(), &c.rules, answers, today)
 }
 
+/// The responsibility list: (category, department) pairs.
+pub type Responsibilities = Vec<(String, String)>;
+
 /// The engine's view of the world it needs to create cases.
 pub struct Engine {
     pub store: Arc<dyn Store>,
@@ -155,12 +158,12 @@ pub struct Engine {
     /// Working days and hours, for SLA clocks on working time.
     pub calendar: Arc<super::calendar::Calendar>,
     /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
-    pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Vec<(String, String)>>>>,
+    pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Responsibilities>>>,
 }
 
 impl Engine {
     /// The responsibility list (权责清单), category → department.
-    pub async fn responsibilities(&self) -> Result<Arc<Vec<(String, String)>>, store::Error> {
+    pub async fn responsibilities(&self) -> Result<Arc<Responsibilities>, store::Error> {
         if let Some(list) = self.responsibility_cache.read().await.as_ref() {
             return Ok(list.clone());
         }

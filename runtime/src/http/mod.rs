@@ -7,6 +7,7 @@ pub mod apps;
 pub mod cases;
 pub mod error;
 pub mod extract;
+pub mod figures;
 pub mod forms;
 pub mod health;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::router())
         .merge(photos::router())
         .merge(responsibilities::router())
+        .merge(figures::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

@@ -4,9 +4,12 @@
 //! Architecture invariant: only this module writes SQL. Each domain operation is one
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
+pub mod figures;
 pub mod postgres;
+mod postgres_figures;
 mod postgres_workflow;
 pub mod sqlite;
+mod sqlite_figures;
 mod sqlite_workflow;
 pub mod workflow;
 
@@ -184,11 +187,12 @@ fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
     }
 }
 
+pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: WorkflowStore + Send + Sync + 'static {
+pub trait Store: FiguresStore + WorkflowStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
