@@ -105,8 +105,16 @@ async fn verify_finds_edited_deleted_and_reordered_events() {
     // Delete the second case's last event.
     sqlx::query("DELETE FROM case_events WHERE case_id = ? AND seq = 3").bind(&cases[1].0).execute(&db).await.unwrap();
     // Swap the third case's two events.
-    sqlx::query("UPDATE case_events SET seq = -seq WHERE case_id = ? AND seq IN (1, 2)").bind(&cases[2].0).execute(&db).await.unwrap();
-    sqlx::query("UPDATE case_events SET seq = 3 + seq WHERE case_id = ? AND seq < 0").bind(&cases[2].0).execute(&db).await.unwrap();
+    sqlx::query("UPDATE case_events SET seq = -seq WHERE case_id = ? AND seq IN (1, 2)")
+        .bind(&cases[2].0)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE case_events SET seq = 3 + seq WHERE case_id = ? AND seq < 0")
+        .bind(&cases[2].0)
+        .execute(&db)
+        .await
+        .unwrap();
     db.close().await;
 
     let (code, out) = baida(&["verify", "--data-dir", data]);
