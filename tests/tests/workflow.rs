@@ -419,3 +419,47 @@ async fn resident_rating_on_sqlite() {
 async fn resident_rating_on_postgres() {
     the_resident_rates_the_result_on_the_tracking_page(Backend::Postgres).await;
 }
+
+async fn a_move_my_car_case_closes_the_loop(backend: Backend) {
+    let app = baida_tests::spawn(backend).await;
+    let photo = app.upload(&baida_tests::fixture("photo.png")).await;
+    let report = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "新洲花园东门消防通道"},
+                        "photos": [photo], "kind": "fire-lane", "reporter_phone": "13912345678"});
+    let (status, created) = app.submit("nuoche-e-zhan", "xinzhou", report).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(
+        (case["assignee"].as_str(), case["current_step"].as_str()),
+        (Some("fire-safety"), Some("handle")),
+        "a fire lane goes to the fire brigade"
+    );
+    let (_, case) =
+        act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved", "credit_record": true}})).await;
+    assert_eq!(case["current_step"], "feedback", "the notification went out on the way");
+    let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
+    let sms = &outbox[0]["message"];
+    assert_eq!(
+        (sms["channel"].as_str(), sms["recipient"].as_str(), sms["template"].as_str()),
+        (Some("sms"), Some("13912345678"), Some("move-car-result"))
+    );
+    act(&app, &id, json!({"action": "complete", "answers": {"rating": 4}})).await;
+    let (status, record) = app.admin_get("/api/v1/vehicles/粤b12345").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(record["plate"], "粤B12345");
+    assert_eq!(record["cases"].as_array().unwrap().len(), 1, "{record}");
+    assert_eq!(record["credit_marks"], 1);
+    assert_eq!(record["cases"][0]["outcome"], "moved");
+    let (_, other) = app.admin_get("/api/v1/vehicles/粤B99999").await;
+    assert_eq!(other["cases"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_my_car_on_sqlite() {
+    a_move_my_car_case_closes_the_loop(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_my_car_on_postgres() {
+    a_move_my_car_case_closes_the_loop(Backend::Postgres).await;
+}

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod photos;
 pub mod responsibilities;
 pub mod track;
+pub mod vehicles;
 
 use std::sync::Arc;
 
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())
+        .merge(vehicles::router())
         .merge(pages::router())
         .with_state(state)
         .merge(baida_designer::router())

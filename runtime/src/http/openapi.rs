@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{AppState, apps, cases, figures, health, photos, responsibilities};
+use super::{AppState, apps, cases, figures, health, photos, responsibilities, vehicles};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,12 +23,13 @@ use super::{AppState, apps, cases, figures, health, photos, responsibilities};
         cases::case_events,
         cases::act,
         cases::case_outbox,
+        vehicles::record,
         responsibilities::list,
         responsibilities::set,
         photos::upload,
         figures::figures,
     ),
-    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow)),
+    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow)),
     modifiers(&AdminToken),
     tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "health"))
 )]

@@ -218,6 +218,9 @@ pub trait Store: FiguresStore + WorkflowStore + Send + Sync + 'static {
     async fn events(&self, case_id: &str) -> Result<Vec<Event>>;
     /// Cases in `seq` order after `after`, for verification.
     async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>>;
+    /// Closed cases of `app_id` whose record has `value` at field `key` (a valid field key),
+    /// newest first.
+    async fn closed_cases_with(&self, app_id: &str, key: &str, value: &str, limit: i64) -> Result<Vec<Case>>;
 }
 
 /// Opens the store named by `database_url`, or SQLite under `data_dir`; runs migrations.

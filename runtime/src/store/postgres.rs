@@ -317,4 +317,15 @@ impl Store for PgStore {
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    async fn closed_cases_with(&self, app_id: &str, key: &str, value: &str, limit: i64) -> Result<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE app_id = $1 AND status = 'closed' AND record ->> $2 = $3 ORDER BY seq DESC LIMIT $4"))
+            .bind(app_id)
+            .bind(key)
+            .bind(value)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }

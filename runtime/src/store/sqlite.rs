@@ -336,4 +336,15 @@ impl Store for SqliteStore {
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+
+    async fn closed_cases_with(&self, app_id: &str, key: &str, value: &str, limit: i64) -> Result<Vec<Case>> {
+        let rows: Vec<CaseRow> = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE app_id = ? AND status = 'closed' AND json_extract(record, '$.' || ?) = ? ORDER BY seq DESC LIMIT ?"))
+            .bind(app_id)
+            .bind(key)
+            .bind(value)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }
