@@ -53,6 +53,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         timezone: config.timezone,
         calendar: Arc::new(calendar(&config)?),
         responsibility_cache: Default::default(),
+        org_tree_cache: Default::default(),
     });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, engine, pages })

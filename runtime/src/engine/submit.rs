@@ -5,6 +5,7 @@
 //! transaction (group commit) and answers each only after the commit. A failed batch is
 //! retried case by case, so one bad case never fails its neighbours.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use baida_blocks::form::{self, Evaluation};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use super::flow::{Flow, FlowError};
 use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
-use crate::store::{self, Case, NewCase, Store};
+use crate::store::{self, Case, NewCase, OrgUnit, Store};
 
 /// A submission of an intake form.
 #[derive(Debug, Clone)]
@@ -159,7 +160,12 @@ pub struct Engine {
     pub calendar: Arc<super::calendar::Calendar>,
     /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
     pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Responsibilities>>>,
+    /// The organisation tree, with when it was read.
+    pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<HashMap<String, OrgUnit>>)>>,
 }
+
+/// How long the cached organisation tree is trusted.
+pub const ORG_TREE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Engine {
     /// The responsibility list (权责清单), category → department.
@@ -181,24 +187,35 @@ impl Engine {
 
     /// Checks that `community_id` is a community where `loaded` is offered.
     pub async fn offered_in(&self, loaded: &Loaded, community_id: &str) -> Result<(), SubmitError> {
-        let Some(community) = self.store.org_unit(community_id).await? else {
-            return Err(SubmitError::UnknownCommunity);
-        };
-        if community.kind != "community" {
-            return Err(SubmitError::UnknownCommunity);
+        let units = self.org_tree().await?;
+        match units.get(community_id) {
+            Some(c) if c.kind == "community" => {}
+            _ => return Err(SubmitError::UnknownCommunity),
         }
         // Offered where the owner is the community itself or one of its ancestors.
-        let mut unit = Some(community);
-        while let Some(u) = unit {
+        let mut unit = units.get(community_id);
+        for _ in 0..16 {
+            let Some(u) = unit else { break };
             if u.id == loaded.meta.owner_id {
                 return Ok(());
             }
-            unit = match u.parent_id {
-                Some(p) => self.store.org_unit(&p).await?,
-                None => None,
-            };
+            unit = u.parent_id.as_ref().and_then(|p| units.get(p));
         }
         Err(SubmitError::NotOffered)
+    }
+
+    /// The organisation tree, read at most every [`ORG_TREE_TTL`] (it changes rarely; a unit
+    /// created by another process is seen within that time).
+    pub async fn org_tree(&self) -> Result<Arc<HashMap<String, OrgUnit>>, store::Error> {
+        if let Some((at, tree)) = self.org_tree_cache.read().await.as_ref()
+            && at.elapsed() < ORG_TREE_TTL
+        {
+            return Ok(tree.clone());
+        }
+        let tree: HashMap<String, OrgUnit> = self.store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let tree = Arc::new(tree);
+        *self.org_tree_cache.write().await = Some((std::time::Instant::now(), tree.clone()));
+        Ok(tree)
     }
 
     /// Today in the deployment's time zone.
