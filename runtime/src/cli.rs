@@ -103,6 +103,7 @@ impl ServeArgs {
             max_photo_pixels: file.max_photo_pixels.unwrap_or(d.max_photo_pixels),
             group_commit: !self.no_group_commit && file.group_commit.unwrap_or(true),
             timezone,
+            notify: file.notify,
         })
     }
 }

@@ -26,6 +26,18 @@ pub struct Config {
     pub group_commit: bool,
     /// Time zone for dates shown to people and for "today".
     pub timezone: chrono_tz::Tz,
+    /// How notifications leave: e-mail, SMS and webhook transports (from the file only).
+    pub notify: NotifyConfig,
+}
+
+/// The `[notify]` section of the configuration file. A channel without a section is not
+/// configured: its messages fail with a clear reason on the case, and nothing else stops.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub email: Option<crate::notify::SmtpConfig>,
+    pub sms: Option<crate::notify::SmsConfig>,
+    pub webhook: Option<crate::notify::WebhookConfig>,
 }
 
 impl Default for Config {
@@ -41,6 +53,7 @@ impl Default for Config {
             max_photo_pixels: 50_000_000,
             group_commit: true,
             timezone: chrono_tz::Asia::Shanghai,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -59,6 +72,8 @@ pub struct FileConfig {
     pub max_photo_pixels: Option<u64>,
     pub group_commit: Option<bool>,
     pub timezone: Option<String>,
+    #[serde(default)]
+    pub notify: NotifyConfig,
 }
 
 /// A configuration problem, worded for the person at the terminal.

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod form_page;
 pub mod http;
 pub mod i18n;
+pub mod notify;
 pub mod photo;
 pub mod render;
 pub mod server;

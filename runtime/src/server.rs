@@ -59,6 +59,26 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, engine, pages })
 }
 
+/// The notification transports the configuration names.
+pub fn transports(config: &crate::config::NotifyConfig) -> anyhow::Result<crate::notify::Transports> {
+    use crate::notify::{SmsTransport, SmtpTransport, Transport, WebhookTransport};
+    let arc = |t: Arc<dyn Transport>| Some(t);
+    Ok(crate::notify::Transports {
+        email: match &config.email {
+            Some(c) => arc(Arc::new(SmtpTransport::new(c)?)),
+            None => None,
+        },
+        sms: match &config.sms {
+            Some(c) => arc(Arc::new(SmsTransport::from_config(c)?)),
+            None => None,
+        },
+        webhook: match &config.webhook {
+            Some(c) => arc(Arc::new(WebhookTransport::new(c)?)),
+            None => None,
+        },
+    })
+}
+
 /// The working calendar: the shipped years, replaced by any `<data-dir>/calendar/*.json` of
 /// the same shape (an admin's corrected or newly published year).
 fn calendar(config: &Config) -> anyhow::Result<crate::engine::calendar::Calendar> {
@@ -86,6 +106,11 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let addr = listener.local_addr()?;
     let app = router(state.clone());
     crate::engine::scheduler::spawn(state.engine.clone(), std::time::Duration::from_secs(1));
+    crate::engine::outbox::spawn(
+        state.engine.clone(),
+        transports(&state.config.notify)?,
+        std::time::Duration::from_secs(1),
+    );
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
     Ok(Running { addr, state, task })
 }

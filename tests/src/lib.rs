@@ -64,6 +64,8 @@ pub struct Options {
     pub group_commit: Option<bool>,
     /// A clock the test moves; the system clock when `None`.
     pub clock: Option<Arc<baida_runtime::engine::ManualClock>>,
+    /// Notification transports (none when `None`).
+    pub notify: Option<baida_runtime::config::NotifyConfig>,
 }
 
 /// Starts a server with the demo loaded.
@@ -97,6 +99,7 @@ async fn start(
         demo: true,
         max_body_bytes: options.max_body_bytes.unwrap_or(defaults.max_body_bytes),
         group_commit: options.group_commit.unwrap_or(true),
+        notify: options.notify.clone().unwrap_or_default(),
         ..defaults
     };
     let clock: Arc<dyn baida_runtime::engine::Clock> = match &options.clock {

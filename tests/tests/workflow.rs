@@ -463,3 +463,80 @@ async fn move_my_car_on_sqlite() {
 async fn move_my_car_on_postgres() {
     a_move_my_car_case_closes_the_loop(Backend::Postgres).await;
 }
+
+/// A local SMS gateway that fails its first `fail` requests with 500, then accepts; it keeps
+/// what it accepted.
+async fn sms_gateway(fail: usize) -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (kept, counter) = (received.clone(), calls.clone());
+    let router = axum::Router::new().route(
+        "/sms",
+        post(move |axum::Json(body): axum::Json<Value>| {
+            let (kept, counter) = (kept.clone(), counter.clone());
+            async move {
+                if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < fail {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                kept.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}
+
+async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
+    let (url, received) = sms_gateway(1).await;
+    let clock = Arc::new(ManualClock::new(monday_9am()));
+    let notify: baida_runtime::config::NotifyConfig =
+        serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}})).unwrap();
+    let app =
+        spawn_with(backend, Options { clock: Some(clock.clone()), notify: Some(notify), ..Options::default() }).await;
+    let photo = app.upload(&baida_tests::fixture("photo.png")).await;
+    let report = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "新洲花园东门"},
+                        "photos": [photo], "kind": "blocking-exit", "reporter_phone": "13912345678"});
+    let (_, created) = app.submit("nuoche-e-zhan", "xinzhou", report).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, case) = act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
+    assert_eq!(case["current_step"], "feedback", "the case does not wait for its message");
+    let engine = &app.running.state.engine;
+    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
+    engine.deliver_due(&transports, 10).await.unwrap();
+    let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
+    let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap().clone();
+    assert_eq!(sms["message"]["state"], "pending", "a 500 is retried: {sms}");
+    assert_eq!(sms["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(sms["attempts"][0]["ok"], false);
+    // Not before the backoff…
+    clock.advance(Duration::seconds(30));
+    engine.deliver_due(&transports, 10).await.unwrap();
+    assert!(received.lock().unwrap().is_empty());
+    // …and delivered once after it.
+    clock.advance(Duration::seconds(31));
+    engine.deliver_due(&transports, 10).await.unwrap();
+    engine.deliver_due(&transports, 10).await.unwrap();
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "delivered exactly once: {got:?}");
+    assert_eq!(got[0]["phone"], "13912345678");
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(text.contains("粤B12345") && text.contains("车主已挪车"), "{text}");
+    let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
+    let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap().clone();
+    assert_eq!(sms["message"]["state"], "delivered");
+    assert_eq!(sms["attempts"].as_array().unwrap().len(), 2, "every attempt is recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_retries_on_sqlite() {
+    notifications_are_retried_without_blocking_the_case(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_retries_on_postgres() {
+    notifications_are_retried_without_blocking_the_case(Backend::Postgres).await;
+}

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod event;
 pub mod flow;
+pub mod outbox;
 pub mod scheduler;
 pub mod submit;
 pub mod verify;

@@ -161,8 +161,11 @@ pub struct Engine {
     /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
     pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Responsibilities>>>,
     /// The organisation tree, with when it was read.
-    pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<HashMap<String, OrgUnit>>)>>,
+    pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<OrgTree>)>>,
 }
+
+/// The organisation tree by unit id.
+pub type OrgTree = HashMap<String, OrgUnit>;
 
 /// How long the cached organisation tree is trusted.
 pub const ORG_TREE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
@@ -206,13 +209,14 @@ impl Engine {
 
     /// The organisation tree, read at most every [`ORG_TREE_TTL`] (it changes rarely; a unit
     /// created by another process is seen within that time).
-    pub async fn org_tree(&self) -> Result<Arc<HashMap<String, OrgUnit>>, store::Error> {
+    pub async fn org_tree(&self) -> Result<Arc<OrgTree>, store::Error> {
         if let Some((at, tree)) = self.org_tree_cache.read().await.as_ref()
             && at.elapsed() < ORG_TREE_TTL
         {
             return Ok(tree.clone());
         }
-        let tree: HashMap<String, OrgUnit> = self.store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let tree: HashMap<String, OrgUnit> =
+            self.store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
         let tree = Arc::new(tree);
         *self.org_tree_cache.write().await = Some((std::time::Instant::now(), tree.clone()));
         Ok(tree)

@@ -72,7 +72,7 @@ pub async fn record(
             }
         }
     }
-    cases.sort_by(|a, b| b.closed_at.cmp(&a.closed_at));
+    cases.sort_by_key(|c| std::cmp::Reverse(c.closed_at));
     let credit_marks = cases.iter().filter(|c| c.counts_against_credit).count();
     Ok(Json(VehicleRecord { plate, cases, credit_marks }))
 }
