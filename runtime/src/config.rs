@@ -115,6 +115,15 @@ mod tests {
     }
 
     #[test]
+    fn the_notify_section_of_the_readme_parses() {
+        let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+        let toml_block = readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();
+        let file: FileConfig = toml::from_str(toml_block).unwrap();
+        assert_eq!(file.notify.email.as_ref().map(|e| e.host.as_str()), Some("smtp.example.org"));
+        assert!(file.notify.sms.is_some() && file.notify.webhook.is_some());
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_the_file_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("baida.toml");
