@@ -1,5 +1,6 @@
-//! No acknowledged submission is lost: the server is killed with SIGKILL while residents are
-//! submitting; every case that got a 201 is there after a restart, and every chain verifies.
+//! Nothing acknowledged is lost: the server is killed with SIGKILL while residents submit, or
+//! while departments sign and answer cases; every submission that got a 201 and every action
+//! that got a 200 is there after a restart, and every event chain verifies.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -99,4 +100,111 @@ async fn sigkill_loses_no_acknowledged_submission() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains(": 0 broken"), "{text}");
     println!("{} acknowledged submissions survived SIGKILL; {text}", acknowledged.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_transition() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let serve = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_baida"))
+            .args([
+                "serve",
+                "--demo",
+                "--data-dir",
+                &data,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin-token",
+                "t",
+            ])
+            .env_remove("BAIDA_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baida starts")
+    };
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(port);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    wait_healthy(&client, &base).await;
+    // 120 cases waiting to be signed.
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("第 {i} 件"),
+            "description": "工地每天晚上十一点以后还在施工，噪音很大", "anonymous": false, "contact_name": "李明", "contact_phone": "13812345678"});
+        let r = client
+            .post(format!("{base}/api/v1/apps/minyi-suban/submissions"))
+            .json(&json!({"community": "xinzhou", "answers": answers}))
+            .send()
+            .await
+            .unwrap();
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    // Departments sign and answer them as fast as they can; the server is killed under them.
+    let stop_at = Instant::now() + Duration::from_millis(250);
+    let mut tasks = Vec::new();
+    for chunk in ids.chunks(10) {
+        let (client, base, chunk) = (client.clone(), base.clone(), chunk.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged: Vec<(String, i64)> = Vec::new();
+            'cases: for id in chunk {
+                let steps = [
+                    json!({"action": "complete"}),
+                    json!({"action": "complete", "answers": {"result": "resolved", "reply": "已处理完毕，感谢反映。"}}),
+                ];
+                for action in steps {
+                    match client
+                        .post(format!("{base}/api/v1/cases/{id}/actions"))
+                        .bearer_auth("t")
+                        .json(&action)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status() == 200 => {
+                            let case: Value = r.json().await.unwrap();
+                            acknowledged.push((id.clone(), case["event_count"].as_i64().unwrap()));
+                        }
+                        Ok(r) => panic!("unexpected {}", r.status()),
+                        Err(_) => break 'cases,
+                    }
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep_until(stop_at.into()).await;
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(port);
+    wait_healthy(&client, &base).await;
+    for (id, count) in &acknowledged {
+        let case: Value = client
+            .get(format!("{base}/api/v1/cases/{id}"))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(case["event_count"].as_i64().unwrap() >= *count, "acknowledged transition of {id} was lost");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["verify", "--data-dir", &data])
+        .env_remove("BAIDA_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(": 0 broken"), "{text}");
+    println!("{} acknowledged transitions survived SIGKILL; {text}", acknowledged.len());
 }
