@@ -6,11 +6,11 @@
 //!
 //! - **bare**: one axum route that takes the JSON body and inserts it into
 //!   `bare_submissions(id, body, created_at)` with sqlx, answering 201 with the id. SQLite:
-//!   WAL, `synchronous=FULL`, `busy_timeout`, a pool of 8 (as `store/sqlite.rs`); PostgreSQL:
-//!   its own schema, a pool of 16 (as `store/postgres.rs`).
+//!   WAL, `synchronous=FULL`, `busy_timeout`, a pool of 8 without a ping before use (as
+//!   `store/sqlite.rs`); PostgreSQL: its own schema, a pool of 16 (as `store/postgres.rs`).
 //! - **baida (group commit)** and **baida (no group commit)**: `server::start` with the demo
-//!   loaded, `POST /api/v1/apps/minyi-suban/submissions` (validate, compute, persist the case,
-//!   its two hash-chained events and the case-number counter, respond).
+//!   loaded, `POST /api/v1/apps/minyi-suban/submissions` (validate, compute, run the workflow
+//!   from the intake step, persist the case with its events and timers, respond).
 //!
 //! At 1 and 32 concurrent connections, each server gets a 1 s warm-up and then a measured
 //! run (5 s, or `BAIDA_BENCH_SECONDS`); every response must be 201. The result is a markdown
@@ -23,7 +23,8 @@
 //! PostgreSQL is reached at `BAIDA_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`); each run creates fresh schemas and drops them at
 //! the end. If it cannot be reached, the PostgreSQL rows are skipped. Passing `sqlite` or
-//! `postgres` after `--` runs only that backend.
+//! `postgres` after `--` runs only that backend; `-- breakdown` instead times the steps of one
+//! submission in process (no HTTP) on SQLite, to show where the time goes.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -129,7 +130,7 @@ async fn serve_bare(pool: BarePool) -> anyhow::Result<Bare> {
     Ok(Bare { addr, task, pool })
 }
 
-/// The same settings as `SqliteStore::connect`.
+/// The same settings as `SqliteStore::connect` (keep them in step).
 async fn bare_sqlite(dir: &Path) -> anyhow::Result<Bare> {
     let options = SqliteConnectOptions::new()
         .filename(dir.join("bare.db"))
@@ -138,7 +139,7 @@ async fn bare_sqlite(dir: &Path) -> anyhow::Result<Bare> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
     sqlx::query(
         "CREATE TABLE bare_submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at TEXT NOT NULL)",
     )
@@ -498,6 +499,10 @@ fn ms(d: Duration) -> String {
 
 fn print_tables(rows: &[Row]) {
     println!();
+    if rows.is_empty() {
+        println!("Nothing was measured.");
+        return;
+    }
     println!(
         "| backend | concurrency | bare req/s | bare p50 | bare p99 | baida (group commit) req/s | p50 | p99 | ratio | baida (no group commit) req/s | ratio |"
     );
@@ -544,96 +549,137 @@ fn print_tables(rows: &[Row]) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// `-- breakdown`: where one submission's time goes, step by step, in process (no HTTP), on
+// SQLite, one call at a time.
+
 async fn breakdown() -> anyhow::Result<()> {
-    use baida_runtime::engine::{Committer, Intake, Submission, event};
-    let dir = tempfile::tempdir()?;
-    let r = baida(&sub(&dir, "x")?, None, false).await?;
-    let st = &r.state;
-    let answers = minyi_answers();
-    let t = |name: &str, n: usize, start: Instant| {
-        eprintln!("{name}: {:.1} us", start.elapsed().as_secs_f64() * 1e6 / n as f64)
-    };
-    let n = 20000;
-    let s = Instant::now();
-    for _ in 0..n {
-        let _ = st.apps.load("minyi-suban", None).await?;
+    use baida_runtime::engine::{Engine, Submission, submit};
+
+    async fn time<F: Future<Output = anyhow::Result<()>>>(n: usize, mut f: impl FnMut() -> F) -> anyhow::Result<f64> {
+        let start = Instant::now();
+        for _ in 0..n {
+            f().await?;
+        }
+        Ok(start.elapsed().as_secs_f64() * 1e6 / n as f64)
     }
-    t("apps.load (cached)", n, s);
-    let loaded = st.apps.load("minyi-suban", None).await?.unwrap();
-    let today = st.intake.today();
-    let s = Instant::now();
-    for _ in 0..n {
-        let ev = baida_runtime::engine::submit::evaluate(&loaded, &answers, today);
-        assert!(ev.errors.is_empty());
-    }
-    t("evaluate", n, s);
-    let ev = baida_runtime::engine::submit::evaluate(&loaded, &answers, today);
-    let record = Value::Object(ev.record.clone());
-    let s = Instant::now();
-    for _ in 0..n {
-        let _ = loaded.compiled.next_step("intake", &record);
-    }
-    t("next_step", n, s);
-    let s = Instant::now();
-    for _ in 0..n {
-        let a = event::next(None, "id", "case.submitted", "public", Utc::now(), json!({"record": record}));
-        let _ = event::next(Some(&a), "id", "step.entered", "system", Utc::now(), json!({"step": "x"}));
-    }
-    t("2 events", n, s);
-    let n = 5000;
-    let s = Instant::now();
-    for _ in 0..n {
-        let _ = st.store.org_unit("xinzhou").await?;
-    }
-    t("store.org_unit", n, s);
-    let s = Instant::now();
-    for _ in 0..n {
-        st.intake.offered_in(&loaded, "xinzhou").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    t("offered_in", n, s);
-    let n = 3000;
-    let sub_ = || Submission {
+
+    let submission = || Submission {
         app_id: "minyi-suban".into(),
         version: None,
         community_id: "xinzhou".into(),
-        answers: answers.clone(),
+        answers: minyi_answers(),
         channel: "api".into(),
         actor: "public".into(),
     };
-    let s = Instant::now();
-    for _ in 0..n {
-        st.intake.submit(sub_()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    async fn submit_one(engine: &Engine, s: Submission) -> anyhow::Result<()> {
+        engine.submit(s).await.map(drop).map_err(|e| anyhow::anyhow!("the submission failed: {e}"))
     }
-    t("intake.submit (direct)", n, s);
-    let gc = Intake {
-        store: st.store.clone(),
-        apps: st.apps.clone(),
-        committer: Committer::batched(st.store.clone(), 1, 64),
-        clock: Arc::new(SystemClock),
-        timezone: chrono_tz::Asia::Shanghai,
-    };
-    let s = Instant::now();
-    for _ in 0..n {
-        gc.submit(sub_()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    /// 32 submissions at once; the time per call is divided by 32 below.
+    async fn submit_32(engine: &Engine, s: impl Fn() -> Submission) -> anyhow::Result<()> {
+        futures::future::try_join_all((0..32).map(|_| submit_one(engine, s()))).await.map(drop)
     }
-    t("intake.submit (group commit, 1 at a time)", n, s);
-    let bare = bare_sqlite(&sub(&dir, "b")?).await?;
-    let BarePool::Sqlite(pool) = &bare.pool else { unreachable!() };
+
+    let dir = tempfile::tempdir()?;
+    let direct = baida(&sub(&dir, "direct")?, None, false).await?;
+    let grouped = baida(&sub(&dir, "group-commit")?, None, true).await?;
+    let (state, answers) = (&direct.state, minyi_answers());
+    let loaded = state.apps.load("minyi-suban", None).await?.context("the demo app minyi-suban")?;
+    let today = state.engine.today();
+    let evaluation = submit::evaluate(&loaded, &answers, today);
+    anyhow::ensure!(evaluation.errors.is_empty(), "the answers do not validate: {:?}", evaluation.errors);
+    let bare = bare_sqlite(&sub(&dir, "bare")?).await?;
+    let BarePool::Sqlite(pool) = &bare.pool else { bail!("the bare SQLite server has no SQLite pool") };
+    let unsynced = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new().filename(dir.path().join("bare/bare.db")).synchronous(SqliteSynchronous::Off),
+        )
+        .await?;
     let body = json!({"community": "xinzhou", "answers": answers});
-    let s = Instant::now();
-    for _ in 0..n {
-        let _: i64 = sqlx::query_scalar("INSERT INTO bare_submissions (body, created_at) VALUES (?, ?) RETURNING id")
-            .bind(sqlx::types::Json(&body))
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await?;
+    let insert = |pool: SqlitePool| {
+        let body = body.clone();
+        async move {
+            sqlx::query("INSERT INTO bare_submissions (body, created_at) VALUES (?, ?)")
+                .bind(sqlx::types::Json(&body))
+                .bind(Utc::now())
+                .execute(&pool)
+                .await?;
+            Ok(())
+        }
+    };
+    let (fast, slow) = (20_000, 2_000);
+    let rows = [
+        (
+            "Apps::load (cached)",
+            time(fast, || async { state.apps.load("minyi-suban", None).await.map(drop).map_err(Into::into) }).await?,
+        ),
+        (
+            "submit::evaluate (validate + compute)",
+            time(fast, || async {
+                drop(submit::evaluate(&loaded, &answers, today));
+                Ok(())
+            })
+            .await?,
+        ),
+        (
+            "Engine::responsibilities (cached)",
+            time(fast, || async { state.engine.responsibilities().await.map(drop).map_err(Into::into) }).await?,
+        ),
+        (
+            "Engine::offered_in (xinzhou → shatou → futian)",
+            time(slow, || async {
+                state.engine.offered_in(&loaded, "xinzhou").await.map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await?,
+        ),
+        (
+            "Engine::submit, no group commit, one at a time",
+            time(slow, || submit_one(&direct.state.engine, submission())).await?,
+        ),
+        (
+            "Engine::submit, group commit, one at a time",
+            time(slow, || submit_one(&grouped.state.engine, submission())).await?,
+        ),
+        (
+            "Engine::submit, group commit, 32 at once from one task (per submission)",
+            time(slow / 32, || submit_32(&grouped.state.engine, submission)).await? / 32.0,
+        ),
+        ("bare INSERT, synchronous=FULL", time(slow, || insert(pool.clone())).await?),
+        ("bare INSERT, synchronous=OFF (no fsync)", time(slow, || insert(unsynced.clone())).await?),
+        (
+            "sqlx round trip: SELECT 1 on the pool",
+            time(slow, || async { sqlx::query("SELECT 1").execute(pool).await.map(drop).map_err(Into::into) }).await?,
+        ),
+    ];
+    println!();
+    println!("| step (SQLite, in process, one at a time) | µs per call |");
+    println!("|---|---:|");
+    for (step, us) in rows {
+        println!("| {step} | {us:.1} |");
     }
-    t("bare insert", n, s);
-    let s = Instant::now();
-    for _ in 0..n {
-        let _: i64 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await?;
+    rows_per_case(&dir.path().join("direct/baida.db")).await
+}
+
+/// What one submission leaves in the database: rows per case in every table, read from the
+/// SQLite file after the breakdown (each row is one INSERT in `create_cases`).
+async fn rows_per_case(file: &Path) -> anyhow::Result<()> {
+    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(file).read_only(true)).await?;
+    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(&pool).await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%' ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await?;
+    println!();
+    println!("| table | rows per submitted case ({cases} cases) |");
+    println!("|---|---:|");
+    for table in tables {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{table}\"")).fetch_one(&pool).await?;
+        if rows >= cases && cases > 0 {
+            println!("| {table} | {:.2} |", rows as f64 / cases as f64);
+        }
     }
-    t("sqlx sqlite SELECT 1 via pool", n, s);
     Ok(())
 }
 
@@ -652,21 +698,21 @@ fn seconds() -> anyhow::Result<Duration> {
 
 fn main() -> anyhow::Result<()> {
     let seconds = seconds()?;
-    // `cargo bench` passes `--bench`; any other argument picks a backend.
+    // `cargo bench` passes `--bench`; any other argument picks a backend, or `breakdown`.
     let filters: Vec<String> =
         std::env::args().skip(1).filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
     let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!(
-        "# Submission benchmark: {cores} core(s), {} tokio worker thread(s) shared by the servers and the load generator; 1 s warm-up, {:.1} s measured per cell",
-        cores,
-        seconds.as_secs_f64()
-    );
     runtime.block_on(async {
-        if wanted("breakdown") && !filters.is_empty() {
+        if filters.iter().any(|f| f == "breakdown") {
             return breakdown().await;
         }
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        println!(
+            "# Submission benchmark: {cores} core(s), {} tokio worker thread(s) shared by the servers and the load generator; 1 s warm-up, {:.1} s measured per cell",
+            cores,
+            seconds.as_secs_f64()
+        );
         let mut rows = Vec::new();
         if wanted("sqlite") {
             rows.extend(sqlite(seconds).await?);
