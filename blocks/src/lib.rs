@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod block;
+mod check;
 pub mod compile;
 pub mod dictionary;
 pub mod field;

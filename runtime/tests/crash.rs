@@ -7,6 +7,17 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// Starts `baida serve --demo` on `port` with `data` as its folder.
+fn serve(data: &str, port: u16) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["serve", "--demo", "--data-dir", data, "--listen", &format!("127.0.0.1:{port}"), "--admin-token", "t"])
+        .env_remove("BAIDA_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("baida starts")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -28,24 +39,7 @@ async fn sigkill_loses_no_acknowledged_submission() {
     let data = dir.path().to_str().unwrap().to_string();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let serve = |port: u16| {
-        Command::new(env!("CARGO_BIN_EXE_baida"))
-            .args([
-                "serve",
-                "--demo",
-                "--data-dir",
-                &data,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--admin-token",
-                "t",
-            ])
-            .env_remove("BAIDA_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("baida starts")
-    };
+    let serve = |port: u16| serve(&data, port);
     let mut server = serve(port);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     wait_healthy(&client, &base).await;
@@ -106,24 +100,7 @@ async fn sigkill_loses_no_acknowledged_submission() {
 async fn sigkill_loses_no_acknowledged_transition() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
-    let serve = |port: u16| {
-        Command::new(env!("CARGO_BIN_EXE_baida"))
-            .args([
-                "serve",
-                "--demo",
-                "--data-dir",
-                &data,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--admin-token",
-                "t",
-            ])
-            .env_remove("BAIDA_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("baida starts")
-    };
+    let serve = |port: u16| serve(&data, port);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = serve(port);

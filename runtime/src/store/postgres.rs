@@ -226,19 +226,7 @@ impl Store for PgStore {
             .bind(c.created_at)
             .fetch_one(&mut *tx)
             .await?;
-            for e in &c.events {
-                sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(&e.case_id)
-                    .bind(e.seq)
-                    .bind(&e.kind)
-                    .bind(&e.actor)
-                    .bind(e.at)
-                    .bind(Json(&e.data))
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            super::postgres_workflow::insert_events(&mut tx, &c.events).await?;
             super::postgres_workflow::insert_timers(&mut tx, &c.timers).await?;
             super::postgres_workflow::insert_outbox(&mut tx, &c.outbox).await?;
             out.push(Case {

@@ -9,7 +9,24 @@ use sqlx::{Postgres, Transaction};
 use super::postgres::PgStore;
 use super::workflow::OUTBOX_COLUMNS;
 use super::workflow::rows::{DeliveryRow, InboxRow, OutboxRow, TimerRow};
-use super::{CaseChange, Delivery, Error, InboxItem, OutboxItem, Result, Timer, WorkflowStore};
+use super::{CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore};
+
+pub(super) async fn insert_events(tx: &mut Transaction<'_, Postgres>, events: &[Event]) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&e.case_id)
+            .bind(e.seq)
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(e.at)
+            .bind(Json(&e.data))
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
 
 pub(super) async fn insert_timers(tx: &mut Transaction<'_, Postgres>, timers: &[Timer]) -> Result<()> {
     for t in timers {
@@ -97,19 +114,7 @@ impl WorkflowStore for PgStore {
             .execute(&mut *tx)
             .await?;
         }
-        for e in &c.events {
-            sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(&e.case_id)
-                .bind(e.seq)
-                .bind(&e.kind)
-                .bind(&e.actor)
-                .bind(e.at)
-                .bind(Json(&e.data))
-                .bind(&e.prev_hash)
-                .bind(&e.hash)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_events(&mut tx, &c.events).await?;
         insert_timers(&mut tx, &c.timers).await?;
         insert_outbox(&mut tx, &c.outbox).await?;
         tx.commit().await?;

@@ -246,19 +246,7 @@ impl Store for SqliteStore {
             .bind(c.created_at)
             .fetch_one(&mut *tx)
             .await?;
-            for e in &c.events {
-                sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                    .bind(&e.case_id)
-                    .bind(e.seq)
-                    .bind(&e.kind)
-                    .bind(&e.actor)
-                    .bind(e.at)
-                    .bind(Json(&e.data))
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            super::sqlite_workflow::insert_events(&mut tx, &c.events).await?;
             super::sqlite_workflow::insert_timers(&mut tx, &c.timers).await?;
             super::sqlite_workflow::insert_outbox(&mut tx, &c.outbox).await?;
             out.push(Case {
