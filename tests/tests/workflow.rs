@@ -540,3 +540,57 @@ async fn notification_retries_on_sqlite() {
 async fn notification_retries_on_postgres() {
     notifications_are_retried_without_blocking_the_case(Backend::Postgres).await;
 }
+
+async fn escalation_letters_reach_the_inbox_live(backend: Backend) {
+    let (app, clock) = start(backend).await;
+    let (_, created) = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;
+    let number = created["number"].as_str().unwrap().to_string();
+    let (_, case) = app.admin_get(&format!("/api/v1/cases/{}", created["id"].as_str().unwrap())).await;
+    let unit = case["assignee"].as_str().unwrap().to_string();
+    let engine = &app.running.state.engine;
+    let none = baida_runtime::notify::Transports::default();
+    tick(&app, &clock, Duration::minutes(24)).await;
+    engine.deliver_due(&none, 10).await.unwrap();
+    let (status, inbox) = app.admin_get(&format!("/api/v1/inbox/{unit}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = &inbox[0];
+    assert!(
+        first["subject"].as_str().unwrap().contains("提醒函") && first["body"].as_str().unwrap().contains(&number),
+        "{inbox}"
+    );
+    // Live: the urging letter arrives on the open stream.
+    let live = app.get(&format!("/api/v1/inbox/{unit}/stream")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    tick(&app, &clock, Duration::minutes(6)).await;
+    engine.deliver_due(&none, 10).await.unwrap();
+    let got = read_events_by_kind(live, 1).await;
+    assert!(got.iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("催办函")), "{got:?}");
+    assert_eq!(app.get(&format!("/api/v1/inbox/{unit}")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Reads `data:` payloads of server-sent events until `want` arrived or 5 s passed.
+async fn read_events_by_kind(mut response: baida_tests::reqwest::Response, want: usize) -> Vec<Value> {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut out = Vec::new();
+    while out.len() < want && tokio::time::Instant::now() < deadline {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, response.chunk()).await else { break };
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        out = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str(d.trim()).ok())
+            .collect();
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_on_sqlite() {
+    escalation_letters_reach_the_inbox_live(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_on_postgres() {
+    escalation_letters_reach_the_inbox_live(Backend::Postgres).await;
+}

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod figures;
 pub mod forms;
 pub mod health;
+pub mod inbox;
 pub mod openapi;
 pub mod pages;
 pub mod photos;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())
+        .merge(inbox::router())
         .merge(vehicles::router())
         .merge(pages::router())
         .with_state(state)

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{AppState, apps, cases, figures, health, photos, responsibilities, vehicles};
+use super::{AppState, apps, cases, figures, health, inbox, photos, responsibilities, vehicles};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use super::{AppState, apps, cases, figures, health, photos, responsibilities, ve
         cases::act,
         cases::case_outbox,
         vehicles::record,
+        inbox::list,
         responsibilities::list,
         responsibilities::set,
         photos::upload,

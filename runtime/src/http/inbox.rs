@@ -1,0 +1,79 @@
+//! The in-app inbox of a unit (or, once people exist, a person): escalation letters and
+//! notifications, listed and pushed live by server-sent events (resumable with
+//! `Last-Event-ID`, the id of the last message seen).
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::extract::Admin;
+use super::{ApiError, AppState};
+use crate::store::InboxItem;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/inbox/{recipient}", get(list)).route("/api/v1/inbox/{recipient}/stream", get(stream))
+}
+
+/// How long one live connection stays open before the client reconnects (and resumes).
+const STREAM_SECONDS: u64 = 300;
+
+/// The newest messages of an inbox, newest first.
+#[utoipa::path(get, path = "/api/v1/inbox/{recipient}", tag = "inbox", params(("recipient" = String, Path, description = "An org unit id")),
+    responses((status = 200, body = [Object])), security(("admin_token" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(recipient): Path<String>,
+) -> Result<Json<Vec<InboxItem>>, ApiError> {
+    Ok(Json(state.store.inbox(&recipient, 100).await?))
+}
+
+/// New messages as they arrive (`event: message`, `id` = the message id).
+pub async fn stream(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(recipient): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+        Some(id) => id.to_string(),
+        None => match state.store.inbox(&recipient, 1).await {
+            Ok(items) => items.first().map(|i| i.id.clone()).unwrap_or_default(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
+    let events = futures::stream::unfold((after, Vec::<SseEvent>::new()), move |(mut after, mut pending)| {
+        let (state, recipient) = (state.clone(), recipient.clone());
+        async move {
+            loop {
+                if let Some(next) = pending.pop() {
+                    return Some((Ok::<_, std::convert::Infallible>(next), (after, pending)));
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
+                // Newest first from the store; ids are time-ordered (UUIDv7).
+                let fresh: Vec<&InboxItem> = items.iter().filter(|i| i.id > after).collect();
+                if let Some(newest) = fresh.first() {
+                    after = newest.id.clone();
+                }
+                pending = fresh
+                    .into_iter()
+                    .map(|i| {
+                        SseEvent::default()
+                            .id(i.id.clone())
+                            .event("message")
+                            .data(serde_json::to_string(i).unwrap_or_default())
+                    })
+                    .collect();
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response()
+}
