@@ -558,12 +558,13 @@ async fn escalation_letters_reach_the_inbox_live(backend: Backend) {
         first["subject"].as_str().unwrap().contains("提醒函") && first["body"].as_str().unwrap().contains(&number),
         "{inbox}"
     );
-    // Live: the urging letter arrives on the open stream.
+    // Live: the urging letter (and the overdue notice, due at the same moment) arrive on the
+    // open stream.
     let live = app.get(&format!("/api/v1/inbox/{unit}/stream")).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(live.headers()["content-type"], "text/event-stream");
     tick(&app, &clock, Duration::minutes(6)).await;
     engine.deliver_due(&none, 10).await.unwrap();
-    let got = read_events_by_kind(live, 1).await;
+    let got = read_events_by_kind(live, 2).await;
     assert!(got.iter().any(|m| m["subject"].as_str().unwrap_or_default().contains("催办函")), "{got:?}");
     assert_eq!(app.get(&format!("/api/v1/inbox/{unit}")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }

@@ -226,9 +226,6 @@ impl Store for PgStore {
             .bind(c.created_at)
             .fetch_one(&mut *tx)
             .await?;
-            super::postgres_workflow::insert_events(&mut tx, &c.events).await?;
-            super::postgres_workflow::insert_timers(&mut tx, &c.timers).await?;
-            super::postgres_workflow::insert_outbox(&mut tx, &c.outbox).await?;
             out.push(Case {
                 seq,
                 id: c.id.clone(),
@@ -250,6 +247,13 @@ impl Store for PgStore {
                 closed_at: None,
             });
         }
+        // The batch's events and timers in one statement each.
+        let events: Vec<Event> = cases.iter().flat_map(|c| c.events.iter().cloned()).collect();
+        let timers: Vec<super::Timer> = cases.iter().flat_map(|c| c.timers.iter().cloned()).collect();
+        let outbox: Vec<super::OutboxItem> = cases.iter().flat_map(|c| c.outbox.iter().cloned()).collect();
+        super::postgres_workflow::insert_events(&mut tx, &events).await?;
+        super::postgres_workflow::insert_timers(&mut tx, &timers).await?;
+        super::postgres_workflow::insert_outbox(&mut tx, &outbox).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -3,40 +3,44 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::sqlite::SqliteStore;
 use super::workflow::OUTBOX_COLUMNS;
 use super::workflow::rows::{DeliveryRow, InboxRow, OutboxRow, TimerRow};
 use super::{CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore};
 
+/// Rows per multi-row INSERT (well under both backends' limit on bound parameters).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts events with one statement per [`ROWS_PER_INSERT`] rows.
 pub(super) async fn insert_events(tx: &mut Transaction<'_, Sqlite>, events: &[Event]) -> Result<()> {
-    for e in events {
-        sqlx::query("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(&e.case_id)
-            .bind(e.seq)
-            .bind(&e.kind)
-            .bind(&e.actor)
-            .bind(e.at)
-            .bind(Json(&e.data))
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .execute(&mut **tx)
-            .await?;
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO case_events (case_id, seq, kind, actor, at, data, prev_hash, hash) ");
+        q.push_values(chunk, |mut row, e| {
+            row.push_bind(&e.case_id)
+                .push_bind(e.seq)
+                .push_bind(&e.kind)
+                .push_bind(&e.actor)
+                .push_bind(e.at)
+                .push_bind(Json(&e.data))
+                .push_bind(&e.prev_hash)
+                .push_bind(&e.hash);
+        });
+        q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
 
+/// Inserts timers with one statement per [`ROWS_PER_INSERT`] rows.
 pub(super) async fn insert_timers(tx: &mut Transaction<'_, Sqlite>, timers: &[Timer]) -> Result<()> {
-    for t in timers {
-        sqlx::query("INSERT INTO timers (id, case_id, step, kind, due_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&t.id)
-            .bind(&t.case_id)
-            .bind(&t.step)
-            .bind(&t.kind)
-            .bind(t.due_at)
-            .execute(&mut **tx)
-            .await?;
+    for chunk in timers.chunks(ROWS_PER_INSERT) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO timers (id, case_id, step, kind, due_at) ");
+        q.push_values(chunk, |mut row, t| {
+            row.push_bind(&t.id).push_bind(&t.case_id).push_bind(&t.step).push_bind(&t.kind).push_bind(t.due_at);
+        });
+        q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
