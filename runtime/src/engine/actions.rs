@@ -64,7 +64,7 @@ impl Engine {
         let events = self.store.events(case_id).await?;
         let responsibilities = self.responsibilities().await?;
         let now = self.clock.now();
-        let mut flow = Flow::resume(app, &self.calendar, &case, events.last().cloned(), now, actor, &responsibilities);
+        let mut flow = Flow::resume(app, &self.calendar, &case, now, actor, &responsibilities);
         let step_id = case.current_step.clone().unwrap_or_default();
         let open = case.status == "open";
         match action {

@@ -80,8 +80,21 @@ fn event_hash(
 
 /// Builds the next event of a chain whose head is `prev` (or a first event).
 pub fn next(prev: Option<&Event>, case_id: &str, kind: &str, actor: &str, at: DateTime<Utc>, data: Value) -> Event {
-    let (seq, prev_hash) = match prev {
-        Some(p) => (p.seq + 1, p.hash.clone()),
+    next_after(prev.map(|p| (p.seq, p.hash.as_str())), case_id, kind, actor, at, data)
+}
+
+/// Builds the event after the chain head `(seq, hash)` — what a case row records — or a first
+/// event when there is none.
+pub fn next_after(
+    head: Option<(i64, &str)>,
+    case_id: &str,
+    kind: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+    data: Value,
+) -> Event {
+    let (seq, prev_hash) = match head {
+        Some((seq, hash)) => (seq + 1, hash.to_string()),
         None => (1, GENESIS.to_string()),
     };
     let hash = event_hash(&prev_hash, case_id, seq, kind, actor, at, &data);

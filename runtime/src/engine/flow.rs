@@ -48,7 +48,8 @@ pub struct Flow<'a> {
     pub escalation: Option<String>,
     pub step_entered_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    head: Option<Event>,
+    /// The chain head before this transition: (sequence, hash), as the case row records it.
+    head: Option<(i64, String)>,
     pub events: Vec<Event>,
     pub timers: Vec<Timer>,
     pub outbox: Vec<OutboxItem>,
@@ -90,12 +91,11 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// A flow continuing `case`, whose latest event is `head`.
+    /// A flow continuing `case` from the chain head its row records.
     pub fn resume(
         app: &'a CompiledApp,
         calendar: &'a Calendar,
         case: &Case,
-        head: Option<Event>,
         now: DateTime<Utc>,
         actor: &str,
         responsibilities: &'a Responsibilities,
@@ -114,7 +114,7 @@ impl<'a> Flow<'a> {
             escalation: case.escalation.clone(),
             step_entered_at: case.step_entered_at,
             closed_at: case.closed_at,
-            head,
+            head: (case.event_count > 0).then(|| (case.event_count, case.head_hash.clone())),
             events: Vec::new(),
             timers: Vec::new(),
             outbox: Vec::new(),
@@ -125,8 +125,11 @@ impl<'a> Flow<'a> {
 
     /// Appends an event to the case's chain.
     pub fn emit(&mut self, kind: &str, data: Value) {
-        let prev = self.events.last().or(self.head.as_ref());
-        let e = event::next(prev, &self.case_id, kind, &self.actor, self.now, data);
+        let prev = match self.events.last() {
+            Some(e) => Some((e.seq, e.hash.as_str())),
+            None => self.head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+        };
+        let e = event::next_after(prev, &self.case_id, kind, &self.actor, self.now, data);
         self.events.push(e);
     }
 

@@ -54,17 +54,9 @@ impl Engine {
             .await
             .map_err(|e| store::Error::Conflict(e.to_string()))?;
         let Some(loaded) = loaded else { return Ok(()) };
-        let events = self.store.events(&case.id).await?;
         let responsibilities = self.responsibilities().await?;
-        let mut flow = Flow::resume(
-            &loaded.compiled,
-            &self.calendar,
-            &case,
-            events.last().cloned(),
-            self.clock.now(),
-            "system",
-            &responsibilities,
-        );
+        let mut flow =
+            Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", &responsibilities);
         flow.fires = Some(timer.id.clone());
         let current = case.status == "open" && case.current_step.as_deref() == Some(timer.step.as_str());
         if current {
@@ -79,7 +71,7 @@ impl Engine {
                     let mut to = vec![holder.clone()];
                     if rung == "supervise" {
                         // Supervision goes to the next level up.
-                        if let Some(parent) = self.store.org_unit(&holder).await?.and_then(|u| u.parent_id) {
+                        if let Some(parent) = self.org_tree().await?.get(&holder).and_then(|u| u.parent_id.clone()) {
                             to.push(parent);
                         }
                     }
