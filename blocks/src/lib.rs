@@ -15,6 +15,7 @@
 pub mod app;
 pub mod block;
 mod check;
+mod check_steps;
 pub mod compile;
 pub mod dictionary;
 pub mod field;
