@@ -38,10 +38,13 @@ use baida_runtime::config::Config;
 use baida_runtime::engine::{Clock, Engine, ManualClock, Submission};
 use baida_runtime::http::AppState;
 use baida_runtime::server;
+use baida_runtime::store::sqlite::durable_pool;
 use chrono::{DateTime, TimeZone, Utc};
-use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+mod common;
+use common::minyi_answers;
 use tempfile::TempDir;
 
 const BATCH: i64 = 500;
@@ -59,20 +62,6 @@ const DUE_ROUNDS: usize = 5;
 /// minutes, rungs up to +2 h) falls due the same day.
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).single().expect("a valid time")
-}
-
-/// A realistic 民意速办 report, as in `tests/src/lib.rs` (`minyi_answers`).
-fn minyi_answers() -> Value {
-    json!({
-        "category": "city_appearance",
-        "subcategory": "garbage",
-        "title": "小区门口垃圾三天没人清运",
-        "description": "新洲花园东门垃圾桶满溢三天，气味很大，请尽快安排清运。",
-        "location": {"lon": 114.0513, "lat": 22.5121, "address": "新洲花园东门"},
-        "anonymous": false,
-        "contact_name": "李明",
-        "contact_phone": "13812345678"
-    })
 }
 
 fn submission() -> Submission {
@@ -109,17 +98,9 @@ const PG_CLAIM: &str = "UPDATE timers SET claimed_until = $1 WHERE id IN ( \
 type TimerTuple = (String, String, String, String, DateTime<Utc>);
 
 impl Db {
-    /// The same settings as `SqliteStore::connect` (keep them in step).
+    /// The same settings as the store (`store::sqlite::durable_pool`).
     async fn sqlite(file: &Path) -> anyhow::Result<Db> {
-        let options = SqliteConnectOptions::new()
-            .filename(file)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(durable_pool(SqliteConnectOptions::new().filename(file)).await?))
     }
 
     /// The same pool as `PgStore::open`.

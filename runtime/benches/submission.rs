@@ -41,11 +41,15 @@ use axum::{Json, Router};
 use baida_runtime::config::Config;
 use baida_runtime::engine::SystemClock;
 use baida_runtime::server::{self, Running};
+use baida_runtime::store::sqlite::durable_pool;
 use bytes::Bytes;
 use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+mod common;
+use common::minyi_answers;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -60,20 +64,6 @@ const PATH: &str = "/api/v1/apps/minyi-suban/submissions";
 const ADMIN_TOKEN: &str = "bench-admin-token";
 /// How many failed responses to print per run.
 const FAILURE_SAMPLES: usize = 5;
-
-/// A realistic 民意速办 request, as in `tests/src/lib.rs` (`minyi_answers`).
-fn minyi_answers() -> Value {
-    json!({
-        "category": "city_appearance",
-        "subcategory": "garbage",
-        "title": "小区门口垃圾三天没人清运",
-        "description": "新洲花园东门垃圾桶满溢三天，气味很大，请尽快安排清运。",
-        "location": {"lon": 114.0513, "lat": 22.5121, "address": "新洲花园东门"},
-        "anonymous": false,
-        "contact_name": "李明",
-        "contact_phone": "13812345678"
-    })
-}
 
 fn request_body() -> Bytes {
     Bytes::from(json!({"community": "xinzhou", "answers": minyi_answers()}).to_string())
@@ -130,16 +120,9 @@ async fn serve_bare(pool: BarePool) -> anyhow::Result<Bare> {
     Ok(Bare { addr, task, pool })
 }
 
-/// The same settings as `SqliteStore::connect` (keep them in step).
+/// The same settings as the store (`store::sqlite::durable_pool`).
 async fn bare_sqlite(dir: &Path) -> anyhow::Result<Bare> {
-    let options = SqliteConnectOptions::new()
-        .filename(dir.join("bare.db"))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
+    let pool = durable_pool(SqliteConnectOptions::new().filename(dir.join("bare.db"))).await?;
     sqlx::query(
         "CREATE TABLE bare_submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, created_at TEXT NOT NULL)",
     )

@@ -39,17 +39,24 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        // The database is a file in this process: a connection needs no ping before use.
-        let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
+        let pool = durable_pool(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
+}
+
+/// The pool Baida writes SQLite through: WAL, `synchronous=FULL` (a commit is on disk),
+/// foreign keys on, a 10 s busy timeout, 8 connections. Public so that benchmarks compare
+/// against exactly the same settings.
+pub async fn durable_pool(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    // The database is a file in this process: a connection needs no ping before use.
+    SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await
 }
 
 #[async_trait]
