@@ -45,6 +45,24 @@ pub struct App {
 pub struct Access {
     #[serde(default)]
     pub submit: SubmitAccess,
+    /// Staff roles that may see the app's cases (within the units where they hold the role).
+    /// Empty: every staff role that reads cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub view: Vec<String>,
+    /// Staff roles with a need to know: they see personal fields (phone, ID number, address,
+    /// a face) in clear; everyone else sees them masked. Default: `grid_worker`,
+    /// `community_admin`, `department_handler`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<Vec<String>>,
+}
+
+impl Access {
+    /// The roles that see personal fields in clear.
+    pub fn need_to_know(&self) -> Vec<String> {
+        self.personal.clone().unwrap_or_else(|| {
+            ["grid_worker", "community_admin", "department_handler"].iter().map(|s| s.to_string()).collect()
+        })
+    }
 }
 
 /// Who may submit the intake form.

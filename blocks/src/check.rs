@@ -204,6 +204,12 @@ impl<'d> Checker<'d> {
                 resolved.push(field.clone());
                 continue;
             };
+            let sensitivity = field.sensitivity.unwrap_or(match (field.dict.is_some(), ty) {
+                (true, _) => sensitivity,
+                (false, FieldType::Phone) => Sensitivity::Personal,
+                (false, FieldType::IdNumber) => Sensitivity::Sensitive,
+                (false, _) => Sensitivity::Internal,
+            });
             let compiled = self.field(field, ty, &here, sensitivity, &out);
             resolved.push(field.clone());
             out.push(compiled);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Choice, Field, Text};
 
 /// How carefully a field's values must be handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sensitivity {
     /// May be published.

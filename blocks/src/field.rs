@@ -210,6 +210,11 @@ pub struct Field {
     /// A data-dictionary field this field is an instance of, e.g. `vehicle.plate_number`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dict: Option<String>,
+    /// How carefully values must be handled: `public`, `internal`, `personal` (masked for
+    /// roles without need to know) or `sensitive` (masked, and never logged). By default the
+    /// dictionary's, else `personal` for phone numbers and `sensitive` for ID numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::dictionary::Sensitivity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<Text>,
     /// Help text shown under the input (for `section`, the note text).

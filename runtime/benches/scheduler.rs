@@ -72,6 +72,8 @@ fn submission() -> Submission {
         answers: minyi_answers(),
         channel: "api".into(),
         actor: "public".into(),
+        resident_id: None,
+        staff: false,
     }
 }
 

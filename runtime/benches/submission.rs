@@ -554,6 +554,8 @@ async fn breakdown() -> anyhow::Result<()> {
         answers: minyi_answers(),
         channel: "api".into(),
         actor: "public".into(),
+        resident_id: None,
+        staff: false,
     };
     async fn submit_one(engine: &Engine, s: Submission) -> anyhow::Result<()> {
         engine.submit(s).await.map(drop).map_err(|e| anyhow::anyhow!("the submission failed: {e}"))

@@ -45,6 +45,7 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
                 parent_id: parent.map(str::to_string),
                 name_zh: zh.to_string(),
                 name_en: en.to_string(),
+                retired_at: None,
             })
             .await?;
     }

@@ -187,12 +187,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("fig_unit_h", "小时", "h"),
     ("fig_unit_m", "分钟", "min"),
     ("fig_unit_s", "秒", "s"),
-    ("fig_unauthorized", "需要授权", "Authorization required"),
-    (
-        "fig_unauthorized_detail",
-        "查看统计需要管理令牌（请求头 Authorization: Bearer …）。人员和角色功能上线后，登录的工作人员即可查看。",
-        "The figures need the admin token (header Authorization: Bearer …). Once people and roles exist, logged-in staff will see them.",
-    ),
+    ("forbidden", "无权查看", "Not allowed"),
+    ("forbidden_detail", "你的角色没有查看这个页面的权限。", "Your roles do not allow you to see this page."),
+    ("login_title", "工作人员登录", "Staff log-in"),
+    ("login_intro", "网格员、社区和街道管理员、部门办理人请用用户名或手机号登录。", "Grid workers, community and street admins and department handlers: log in with your username or mobile number."),
+    ("login_name", "用户名或手机号", "Username or mobile number"),
+    ("login_password", "密码", "Password"),
+    ("login_submit", "登录", "Log in"),
+    ("login_resident_hint", "居民查看自己的诉求：", "Residents following their own requests:"),
+    ("login_resident_link", "用手机验证码登录", "log in with a code sent to your phone"),
+    ("logout", "退出登录", "Log out"),
 ];
 
 /// The words of the pages in `lang`, for templates.

@@ -11,6 +11,7 @@
 //! [`store`], then the rest.
 
 pub mod apps;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;

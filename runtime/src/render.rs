@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../templates/home.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("figures.html", include_str!("../templates/figures.html")),
+    ("login.html", include_str!("../templates/login.html")),
 ];
 
 /// The parsed templates.

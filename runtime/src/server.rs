@@ -56,7 +56,15 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         org_tree_cache: Default::default(),
     });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
-    Ok(AppState { blobs: Blobs::new(&config.data_dir), config: Arc::new(config), store, apps, engine, pages })
+    Ok(AppState {
+        blobs: Blobs::new(&config.data_dir),
+        config: Arc::new(config),
+        store,
+        apps,
+        engine,
+        pages,
+        limits: Default::default(),
+    })
 }
 
 /// The notification transports the configuration names.
@@ -111,6 +119,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         transports(&state.config.notify)?,
         std::time::Duration::from_secs(1),
     );
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
     Ok(Running { addr, state, task })
 }

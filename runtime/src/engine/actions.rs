@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use super::flow::{Flow, FlowError};
 use super::submit::Engine;
+use crate::auth::steps::{self, Act};
+use crate::auth::Actor;
 use crate::store::{self, Case};
 
 /// An action on a case.
@@ -41,6 +43,9 @@ pub enum ActionError {
     UnknownCase,
     #[error("{}", .0.en())]
     NotAllowed(Text),
+    /// The actor may not do this to this case.
+    #[error("{}", .0.en())]
+    Forbidden(Text),
     #[error("the answers have {} problem(s)", .0.len())]
     Invalid(Vec<Problem>),
     #[error(transparent)]
@@ -57,11 +62,35 @@ fn not_allowed(zh: impl Into<String>, en: impl Into<String>) -> ActionError {
 
 impl Engine {
     /// Applies `action` to case `case_id` on behalf of `actor`.
-    pub async fn act(&self, case_id: &str, action: Action, actor: &str) -> Result<Case, ActionError> {
+    ///
+    /// Permission is checked here, against the case as it is: who may complete or return the
+    /// current step, and who may administer the case ([`steps::may_act`]). A case the actor
+    /// may not even read is [`ActionError::UnknownCase`].
+    pub async fn act(&self, case_id: &str, action: Action, who: &Actor) -> Result<Case, ActionError> {
         let case = self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?;
+        let tree = self.org_tree().await?;
+        if !matches!(who, Actor::Reporter) && !who.can_read_case(&case, &tree) {
+            return Err(ActionError::UnknownCase);
+        }
         let loaded = self.apps.load(&case.app_id, Some(&case.app_version)).await?.ok_or(ActionError::UnknownCase)?;
         let app = &loaded.compiled;
         let events = self.store.events(case_id).await?;
+        let step_now = case.current_step.clone().unwrap_or_default();
+        let act = match &action {
+            Action::Complete { .. } => {
+                let entered = events.iter().rposition(|e| {
+                    e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_now.as_str())
+                });
+                let level = entered
+                    .map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count());
+                Act::Complete { level }
+            }
+            Action::Return { .. } => Act::Return,
+            _ => Act::Administer,
+        };
+        steps::may_act(who, app, &case, act, &tree).map_err(ActionError::Forbidden)?;
+        let actor_label = who.label();
+        let actor = actor_label.as_str();
         let responsibilities = self.responsibilities().await?;
         let now = self.clock.now();
         let mut flow = Flow::resume(app, &self.calendar, &case, now, actor, &responsibilities);

@@ -25,12 +25,17 @@ pub struct Submission {
     pub app_id: String,
     /// A version to submit to; the latest when `None`.
     pub version: Option<String>,
+    /// The community, or a grid of it, where the case is filed.
     pub community_id: String,
     pub answers: Value,
     /// Engine channel, e.g. `web`, `api`, `hotline`.
     pub channel: String,
-    /// Who submits: `public` for anonymous residents.
+    /// Who submits, for the event log: `public` for anonymous residents.
     pub actor: String,
+    /// The logged-in resident who submits.
+    pub resident_id: Option<String>,
+    /// Submitted by staff allowed to file cases here.
+    pub staff: bool,
 }
 
 /// A created case and the secret token that lets the resident follow it.
@@ -188,15 +193,32 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks that `community_id` is a community where `loaded` is offered.
+    /// The community and grid a case filed at `unit` (a community or one of its grids)
+    /// belongs to. Retired units take nothing new.
+    pub async fn filed_in(&self, unit: &str) -> Result<(String, Option<String>), SubmitError> {
+        let units = self.org_tree().await?;
+        match units.get(unit) {
+            Some(u) if u.retired_at.is_some() => Err(SubmitError::UnknownCommunity),
+            Some(u) if u.kind == "community" => Ok((u.id.clone(), None)),
+            Some(u) if u.kind == "grid" => match u.parent_id.as_ref().and_then(|p| units.get(p)) {
+                Some(c) if c.kind == "community" && c.retired_at.is_none() => Ok((c.id.clone(), Some(u.id.clone()))),
+                _ => Err(SubmitError::UnknownCommunity),
+            },
+            _ => Err(SubmitError::UnknownCommunity),
+        }
+    }
+
+    /// Forgets the cached org tree (after this process changed it).
+    pub async fn org_tree_changed(&self) {
+        *self.org_tree_cache.write().await = None;
+    }
+
+    /// Checks that `community_id` is a community (or a grid of one) where `loaded` is offered.
     pub async fn offered_in(&self, loaded: &Loaded, community_id: &str) -> Result<(), SubmitError> {
         let units = self.org_tree().await?;
-        match units.get(community_id) {
-            Some(c) if c.kind == "community" => {}
-            _ => return Err(SubmitError::UnknownCommunity),
-        }
+        let (community_id, _) = self.filed_in(community_id).await?;
         // Offered where the owner is the community itself or one of its ancestors.
-        let mut unit = units.get(community_id);
+        let mut unit = units.get(&community_id);
         for _ in 0..16 {
             let Some(u) = unit else { break };
             if u.id == loaded.meta.owner_id {
@@ -236,8 +258,14 @@ impl Engine {
             }
             None => return Err(SubmitError::UnknownApp),
         };
+        let (community_id, grid_id) = self.filed_in(&s.community_id).await?;
         self.offered_in(&loaded, &s.community_id).await?;
-        if loaded.compiled.app.access.submit != SubmitAccess::Public && s.actor == "public" {
+        let allowed = match loaded.compiled.app.access.submit {
+            SubmitAccess::Public => true,
+            SubmitAccess::Resident => s.resident_id.is_some() || s.staff,
+            SubmitAccess::Staff => s.staff,
+        };
+        if !allowed {
             return Err(SubmitError::LoginRequired);
         }
         let ev = evaluate(&loaded, &s.answers, self.today());
@@ -271,7 +299,7 @@ impl Engine {
         flow.current_step = Some(first.clone());
         flow.emit(
             "case.submitted",
-            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": s.community_id,
+            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": community_id, "grid_id": grid_id,
                    "channel": s.channel, "step": first, "record": Value::Object(flow.record.clone())}),
         );
         flow.advance_from(&first).map_err(|e| {
@@ -284,7 +312,9 @@ impl Engine {
             id,
             app_id: s.app_id,
             app_version: loaded.meta.version.clone(),
-            community_id: s.community_id,
+            community_id,
+            grid_id,
+            resident_id: s.resident_id,
             status: flow.status.clone(),
             current_step: flow.current_step.clone(),
             record: Value::Object(flow.record.clone()),

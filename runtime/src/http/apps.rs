@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Admin, ApiJson};
+use super::access;
+use super::extract::{ApiJson, StaffActor};
+use crate::auth::{Actor, OrgTree, Permission, is_within};
 use super::{ApiError, AppState};
 use crate::engine::Submission;
 use crate::store::AppVersion;
@@ -76,7 +78,8 @@ pub struct SavedView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OwnerQuery {
-    /// The org unit that owns a new app (default: the district).
+    /// The org unit that owns a new app (default: the builder's own unit). An existing app
+    /// keeps its owner.
     pub owner: Option<String>,
 }
 
@@ -90,7 +93,7 @@ pub struct VersionQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionBody {
-    /// The community whose form this is.
+    /// The community (or grid) whose form this is.
     pub community: String,
     /// Answers keyed by field key.
     #[schema(value_type = Object)]
@@ -121,12 +124,28 @@ pub struct ValidView {
     pub version: String,
 }
 
-/// List apps.
-#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", responses((status = 200, body = [AppSummaryView])))]
-pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppSummaryView>>, ApiError> {
+/// Is an app owned by `owner` visible to the actor: offered where they work (owned at or
+/// above one of their units) or owned below one of their units?
+pub fn app_visible(actor: &Actor, owner: &str, tree: &OrgTree) -> bool {
+    match actor {
+        Actor::Root => true,
+        Actor::Staff(s) => s.holdings.iter().any(|h| is_within(tree, &h.unit_id, owner) || is_within(tree, owner, &h.unit_id)),
+        _ => false,
+    }
+}
+
+/// List the apps offered where the caller works, or owned below.
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", responses((status = 200, body = [AppSummaryView]), (status = 401, description = "Not logged in")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_apps(
+    State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
+) -> Result<Json<Vec<AppSummaryView>>, ApiError> {
+    let tree = access::tree(&state).await?;
     let apps = state.store.apps().await?;
     Ok(Json(
         apps.into_iter()
+            .filter(|a| app_visible(&actor, &a.owner_id, &tree))
             .map(|a| AppSummaryView {
                 id: a.app_id,
                 owner: a.owner_id,
@@ -145,29 +164,41 @@ pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppSumm
 /// latest, else the next patch number.
 #[utoipa::path(post, path = "/api/v1/apps", tag = "apps", params(OwnerQuery), request_body(content = Object, description = "An app definition"),
     responses((status = 201, body = SavedView), (status = 200, body = SavedView), (status = 401, description = "No or wrong admin token"), (status = 422, description = "The definition has problems (problem+json with errors[])")),
-    security(("admin_token" = [])))]
+    security(("bearer" = []), ("session" = [])))]
 pub async fn save_app(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Query(q): Query<OwnerQuery>,
     ApiJson(definition): ApiJson<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let owner = match q.owner {
-        Some(o) => o,
-        None => state.store.org_units().await?.into_iter().find(|u| u.parent_id.is_none()).map(|u| u.id).ok_or_else(
-            || ApiError::BadRequest {
+    let tree = access::tree(&state).await?;
+    // An existing app keeps its owner; a new one belongs to `?owner=`, else to the builder's
+    // own unit (root: the top of the tree).
+    let existing = match definition.get("id").and_then(Value::as_str) {
+        Some(id) => state.store.app_version(id, None).await?.map(|v| v.owner_id),
+        None => None,
+    };
+    let owner = match (existing, q.owner, actor.staff()) {
+        (Some(o), _, _) => o,
+        (None, Some(o), _) => o,
+        (None, None, Some(staff)) => staff.unit_id.clone(),
+        (None, None, None) => tree.values().find(|u| u.parent_id.is_none()).map(|u| u.id.clone()).ok_or_else(|| {
+            ApiError::BadRequest {
                 code: "no_owner",
                 detail: Text::new(
                     "还没有组织机构，请先创建区或用 --demo 启动",
                     "There is no org unit yet: create a district or start with --demo",
                 ),
-            },
-        )?,
+            }
+        })?,
     };
-    if state.store.org_unit(&owner).await?.is_none() {
+    if !tree.contains_key(&owner) || !app_visible(&actor, &owner, &tree) {
         return Err(ApiError::NotFound(Text::new(format!("没有组织机构“{owner}”"), format!("No org unit “{owner}”"))));
     }
-    let saved = state.apps.save(definition, &owner, "admin").await?;
+    if !actor.can(Permission::AppsBuild, &owner, &tree) {
+        return Err(access::denied(&state, &actor, "apps.build", Some(&owner)).await);
+    }
+    let saved = state.apps.save(definition, &owner, &actor.label()).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/api/v1/apps/{}?version={}", saved.version.app_id, saved.version.version);
     Ok((
@@ -179,15 +210,20 @@ pub async fn save_app(
 
 /// Read an app: its latest version, or `?version=`.
 #[utoipa::path(get, path = "/api/v1/apps/{app}", tag = "apps", params(("app" = String, Path, description = "App id"), VersionQuery),
-    responses((status = 200, body = AppVersionView), (status = 404, description = "No such app or version")))]
+    responses((status = 200, body = AppVersionView), (status = 404, description = "No such app or version")), security(("bearer" = []), ("session" = [])))]
 pub async fn get_app(
     State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
     Path(app): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Json<AppVersionView>, ApiError> {
+    let tree = access::tree(&state).await?;
     match state.store.app_version(&app, q.version.as_deref()).await? {
-        Some(v) => Ok(Json(v.into())),
-        None if q.version.is_some() && state.store.app_version(&app, None).await?.is_some() => {
+        Some(v) if app_visible(&actor, &v.owner_id, &tree) => Ok(Json(v.into())),
+        Some(_) => Err(ApiError::not_found_app()),
+        None if q.version.is_some()
+            && state.store.app_version(&app, None).await?.is_some_and(|v| app_visible(&actor, &v.owner_id, &tree)) =>
+        {
             Err(ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version")))
         }
         None => Err(ApiError::not_found_app()),
@@ -196,9 +232,10 @@ pub async fn get_app(
 
 /// Validate a definition: the same checks and messages as `baida validate`.
 #[utoipa::path(post, path = "/api/v1/apps/validate", tag = "apps", request_body(content = Object, description = "An app definition"),
-    responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint")))]
+    responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint")), security(("bearer" = []), ("session" = [])))]
 pub async fn validate_app(
     State(state): State<AppState>,
+    _: StaffActor,
     ApiJson(definition): ApiJson<Value>,
 ) -> Result<Json<ValidView>, ApiError> {
     match state.apps.validate(&definition) {
@@ -216,21 +253,22 @@ pub async fn validate_app(
     responses((status = 201, body = SubmittedView), (status = 404, description = "Unknown app, version or community"), (status = 413, description = "Body over the limit"), (status = 422, description = "Answers with problems; nothing stored")))]
 pub async fn submit(
     State(state): State<AppState>,
+    actor: Actor,
     Path(app): Path<String>,
     Query(q): Query<VersionQuery>,
     ApiJson(body): ApiJson<SubmissionBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let submitted = state
-        .engine
-        .submit(Submission {
-            app_id: app,
-            version: q.version,
-            community_id: body.community,
-            answers: body.answers,
-            channel: body.channel.unwrap_or_else(|| "api".into()),
-            actor: "public".into(),
-        })
-        .await?;
+    let submission = Submission {
+        app_id: app,
+        version: q.version,
+        community_id: body.community,
+        answers: body.answers,
+        channel: body.channel.unwrap_or_else(|| "api".into()),
+        actor: actor.label(),
+        resident_id: None,
+        staff: false,
+    };
+    let submitted = access::submit_as(&state, &actor, submission).await?;
     let c = submitted.case;
     let view = SubmittedView {
         tracking_url: super::track::tracking_path(&c.id, &submitted.tracking_token),

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Admin, ApiJson};
+use super::access;
+use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
 use crate::engine::actions::Action;
 use crate::store::{Case, CaseFilter, Event};
@@ -146,12 +147,13 @@ fn instant(state: &AppState, name: &str, s: &str) -> Result<DateTime<Utc>, ApiEr
 }
 
 /// List cases, newest first, with filters and a cursor.
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = CasePage), (status = 401, description = "No or wrong admin token")), security(("admin_token" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery), responses((status = 200, body = CasePage), (status = 401, description = "No or wrong admin token")), security(("bearer" = []), ("session" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Query(q): Query<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
+    let tree = access::tree(&state).await?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest {
@@ -174,6 +176,8 @@ pub async fn list_cases(
         created_to: q.to.as_deref().map(|s| instant(&state, "to", s)).transpose()?,
         before,
         limit: limit + 1,
+        scope: actor.case_scope(&tree),
+        resident_id: None,
     };
     let mut cases = state.store.cases(&filter).await?;
     let next_cursor = if cases.len() as i64 > limit {
@@ -182,32 +186,49 @@ pub async fn list_cases(
     } else {
         None
     };
-    Ok(Json(CasePage { items: cases.into_iter().map(Into::into).collect(), next_cursor }))
+    let mut items = Vec::with_capacity(cases.len());
+    for mut case in cases {
+        case.record = access::visible_record(&state, &actor, &case, &tree).await?;
+        items.push(case.into());
+    }
+    Ok(Json(CasePage { items, next_cursor }))
 }
 
 /// Read a case.
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = CaseView), (status = 404, description = "No such case")), security(("admin_token" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = CaseView), (status = 404, description = "No such case")), security(("bearer" = []), ("session" = [])))]
 pub async fn get_case(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let case =
-        state.store.case(&id).await?.ok_or_else(|| ApiError::NotFound(Text::new("没有这个案件", "No such case")))?;
+    let (mut case, tree) = access::readable_case(&state, &actor, &id).await?;
+    case.record = access::visible_record(&state, &actor, &case, &tree).await?;
     Ok(Json(case.into()))
 }
 
 /// A case's event log, oldest first; each event links to the previous one's hash.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [EventView]), (status = 404, description = "No such case")), security(("admin_token" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [EventView]), (status = 404, description = "No such case")), security(("bearer" = []), ("session" = [])))]
 pub async fn case_events(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
-    if state.store.case(&id).await?.is_none() {
-        return Err(ApiError::NotFound(Text::new("没有这个案件", "No such case")));
+    let (case, tree) = access::readable_case(&state, &actor, &id).await?;
+    let mut events = state.store.events(&id).await?;
+    // Events carry the record and answers: masked like the record itself.
+    if let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await?
+        && !access::needs_to_know(&actor, &loaded.compiled, &case, &tree)
+    {
+        let masks = access::masks(&loaded.compiled);
+        for e in &mut events {
+            for key in ["record", "answers"] {
+                if let Some(Value::Object(m)) = e.data.get(key) {
+                    e.data[key] = Value::Object(crate::auth::mask::mask_record(m, &masks));
+                }
+            }
+        }
     }
-    Ok(Json(state.store.events(&id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(events.into_iter().map(Into::into).collect()))
 }
 
 /// Act on a case: complete its step, return, re-dispatch, suspend, resume, close or reopen it.
@@ -215,14 +236,23 @@ pub async fn case_events(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", params(("id" = String, Path)), request_body = Action,
     responses((status = 200, body = CaseView), (status = 404, description = "No such case"), (status = 409, description = "The case changed meanwhile; reload"),
               (status = 422, description = "The action does not fit the case, or its answers have problems")),
-    security(("admin_token" = [])))]
+    security(("bearer" = []), ("session" = [])))]
 pub async fn act(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(id): Path<String>,
     ApiJson(action): ApiJson<Action>,
 ) -> Result<Json<CaseView>, ApiError> {
-    Ok(Json(state.engine.act(&id, action, "admin").await?.into()))
+    let mut case = match state.engine.act(&id, action, &actor).await {
+        Err(crate::engine::actions::ActionError::Forbidden(why)) => {
+            access::record_denial(&state, &actor, &format!("case:{id}"), None).await;
+            return Err(ApiError::Forbidden(why));
+        }
+        other => other?,
+    };
+    let tree = access::tree(&state).await?;
+    case.record = access::visible_record(&state, &actor, &case, &tree).await?;
+    Ok(Json(case.into()))
 }
 
 /// An outgoing message of a case with its delivery attempts.
@@ -235,15 +265,13 @@ pub struct OutboxView {
 }
 
 /// A case's outgoing messages and every delivery attempt.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/outbox", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [OutboxView]), (status = 404, description = "No such case")), security(("admin_token" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/outbox", tag = "cases", params(("id" = String, Path)), responses((status = 200, body = [OutboxView]), (status = 404, description = "No such case")), security(("bearer" = []), ("session" = [])))]
 pub async fn case_outbox(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
-    if state.store.case(&id).await?.is_none() {
-        return Err(ApiError::NotFound(Text::new("没有这个案件", "No such case")));
-    }
+    access::readable_case(&state, &actor, &id).await?;
     let items = state.store.outbox_of_case(&id).await?;
     Ok(Json(items.into_iter().map(|(message, attempts)| OutboxView { message, attempts }).collect()))
 }

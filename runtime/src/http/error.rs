@@ -32,7 +32,16 @@ pub enum ApiError {
         detail: Text,
     },
     Unauthorized,
+    /// 401 for a failed log-in, with the reason.
+    Unauthenticated(Text),
     Forbidden(Text),
+    /// 403 for a state-changing request from another origin.
+    CrossOrigin(Text),
+    /// 429 with `Retry-After` (seconds).
+    TooManyRequests {
+        retry_after: u64,
+        detail: Text,
+    },
     Conflict(Text),
     PayloadTooLarge {
         detail: Text,
@@ -55,6 +64,14 @@ struct ProblemDoc {
 impl ApiError {
     pub fn not_found_app() -> ApiError {
         ApiError::NotFound(Text::new("没有这个应用", "No such app"))
+    }
+
+    /// The `Retry-After` seconds of a 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -90,9 +107,21 @@ impl ApiError {
                 "unauthorized",
                 Text::new("需要授权", "Authorization required"),
                 Some(Text::new(
-                    "请在 Authorization 头中提供有效的 Bearer 令牌",
-                    "Send a valid token as Authorization: Bearer …",
+                    "请先登录（/login），或在 Authorization 头中提供有效的 Bearer 令牌",
+                    "Log in first (/login), or send a valid token as Authorization: Bearer …",
                 )),
+            ),
+            ApiError::Unauthenticated(why) => {
+                plain(StatusCode::UNAUTHORIZED, "login_failed", Text::new("登录失败", "Log-in failed"), Some(why))
+            }
+            ApiError::CrossOrigin(why) => {
+                plain(StatusCode::FORBIDDEN, "cross_origin", Text::new("跨站请求被拒绝", "Cross-origin request refused"), Some(why))
+            }
+            ApiError::TooManyRequests { detail, .. } => plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                Text::new("请求过于频繁", "Too many requests"),
+                Some(detail),
             ),
             ApiError::Forbidden(why) => {
                 plain(StatusCode::FORBIDDEN, "forbidden", Text::new("无权操作", "Forbidden"), Some(why))
@@ -130,10 +159,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let doc = self.doc();
         let mut response = doc.status.into_response();
-        if doc.status == StatusCode::UNAUTHORIZED {
+        if doc.status == StatusCode::UNAUTHORIZED && doc.code == "unauthorized" {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response.extensions_mut().insert(Arc::new(doc));
         response
@@ -274,6 +312,7 @@ impl From<crate::engine::actions::ActionError> for ApiError {
         use crate::engine::flow::FlowError;
         match e {
             E::UnknownCase => ApiError::NotFound(Text::new("没有这个案件", "No such case")),
+            E::Forbidden(why) => ApiError::Forbidden(why),
             E::NotAllowed(why) => ApiError::Invalid {
                 code: "action_not_allowed",
                 title: Text::new("不能这样操作", "This action does not fit the case"),

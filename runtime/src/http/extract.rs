@@ -1,5 +1,6 @@
 //! Extractors that turn bad requests into clear problems: [`ApiJson`] for JSON bodies and
-//! [`Admin`] for the bearer token.
+//! [`Actor`] for who is asking (admin token, API token or session cookie), [`StaffActor`] for
+//! staff-only routes and [`Client`] for the client's address.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -9,6 +10,7 @@ use baida_blocks::Text;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
+use crate::auth::{Actor, session};
 
 /// A JSON body; malformed JSON, wrong types, a wrong content type and an over-long body each
 /// get their own problem.
@@ -47,10 +49,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Proof that the request carries the admin token.
-pub struct Admin;
+/// The client's address (the TCP peer).
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub std::net::IpAddr);
 
-impl<S> FromRequestParts<S> for Admin
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(Client(ip))
+    }
+}
+
+/// Who is asking: the admin token (root), an API token, a session cookie, or nobody. A bearer
+/// token that is wrong or revoked is refused outright (401) rather than treated as anonymous.
+impl<S> FromRequestParts<S> for Actor
 where
     AppState: FromRef<S>,
     S: Send + Sync,
@@ -58,17 +76,68 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(actor.clone());
+        }
         let state = AppState::from_ref(state);
-        let Some(expected) = state.config.admin_token.as_deref() else {
-            return Err(ApiError::Unauthorized);
-        };
-        let given = parts
+        let now = state.engine.clock.now();
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if constant_time_eq(given.as_bytes(), expected.as_bytes()) { Ok(Admin) } else { Err(ApiError::Unauthorized) }
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or("").trim().to_string());
+        let actor = match bearer {
+            Some(given) => {
+                if let Some(expected) = state.config.admin_token.as_deref()
+                    && constant_time_eq(given.as_bytes(), expected.as_bytes())
+                {
+                    Actor::Root
+                } else if given.starts_with(session::TOKEN_PREFIX) {
+                    session::actor_for_token(state.store.as_ref(), &given, now)
+                        .await
+                        .map_err(ApiError::internal)?
+                        .ok_or(ApiError::Unauthorized)?
+                } else {
+                    return Err(ApiError::Unauthorized);
+                }
+            }
+            None => match session_cookie(&parts.headers) {
+                Some(id) => session::actor_for_session(state.store.as_ref(), &id, now)
+                    .await
+                    .map_err(ApiError::internal)?
+                    .unwrap_or(Actor::Anonymous),
+                None => Actor::Anonymous,
+            },
+        };
+        parts.extensions.insert(actor.clone());
+        Ok(actor)
+    }
+}
+
+/// The session id in the request's cookie, if any.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(session::COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Staff behind the request, or 401: the extractor for staff-only routes.
+pub struct StaffActor(pub Actor);
+
+impl<S> FromRequestParts<S> for StaffActor
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        match actor {
+            Actor::Staff(_) | Actor::Root => Ok(StaffActor(actor)),
+            _ => Err(ApiError::Unauthorized),
+        }
     }
 }
 

@@ -2,14 +2,14 @@
 //! table and a GET form, no JavaScript), grouped by app, department or category over a period
 //! of days. The definitions are in `docs/figures.md`; the counting is in `store::figures`.
 //!
-//! Both need the admin token as `Authorization: Bearer …`, as the rest of the case API does;
-//! the page becomes reachable to logged-in staff when people and roles exist.
+//! Both need staff with `figures.read` (a log-in or a token); each counts only the cases the
+//! caller may see: a community admin their community's, a department its own.
 
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,7 +18,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::Admin;
+use super::access;
+use super::extract::StaffActor;
+use crate::auth::{Actor, Permission};
 use super::pages::message_page;
 use super::{ApiError, AppState};
 use crate::i18n::{ReqLang, word};
@@ -139,6 +141,7 @@ fn parse(state: &AppState, p: &FiguresParams) -> Result<Asked, Text> {
             since: since.map(|t| t.with_timezone(&Utc)),
             until: until.map(|t| t.with_timezone(&Utc)),
             app_id: given(&p.app).map(str::to_string),
+            scope: None,
         },
         from,
         to,
@@ -245,14 +248,16 @@ async fn compute(state: &AppState, asked: &Asked) -> Result<FiguresView, ApiErro
 /// the cases created in the period (days in the deployment's time zone, `to` inclusive).
 #[utoipa::path(get, path = "/api/v1/figures", tag = "figures", params(FiguresParams),
     responses((status = 200, body = FiguresView), (status = 400, description = "A parameter is not valid"), (status = 401, description = "No or wrong admin token")),
-    security(("admin_token" = [])))]
+    security(("bearer" = []), ("session" = [])))]
 pub async fn figures(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     q: Result<Query<FiguresParams>, QueryRejection>,
 ) -> Result<Json<FiguresView>, ApiError> {
+    let tree = access::require(&state, &actor, Permission::FiguresRead, None).await?;
     let p = query_params(q).map_err(bad_query)?;
-    let asked = parse(&state, &p).map_err(bad_query)?;
+    let mut asked = parse(&state, &p).map_err(bad_query)?;
+    asked.query.scope = actor.scope_for(Permission::FiguresRead, &tree);
     Ok(Json(compute(&state, &asked).await?))
 }
 
@@ -331,20 +336,24 @@ fn page_row(r: &FigureRow, lang: Lang) -> PageRow {
 pub async fn figures_page(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
-    admin: Result<Admin, ApiError>,
+    actor: Result<Actor, ApiError>,
     q: Result<Query<FiguresParams>, QueryRejection>,
     uri: axum::http::Uri,
 ) -> Response {
-    if admin.is_err() {
-        let mut r = message_page(&state, lang, StatusCode::UNAUTHORIZED, "fig_unauthorized", "fig_unauthorized_detail");
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return r;
-    }
+    let actor = match actor {
+        Ok(a @ (Actor::Staff(_) | Actor::Root)) => a,
+        _ => return super::session::to_login(&uri),
+    };
+    let tree = match access::require(&state, &actor, Permission::FiguresRead, None).await {
+        Ok(t) => t,
+        Err(_) => return message_page(&state, lang, StatusCode::FORBIDDEN, "forbidden", "forbidden_detail"),
+    };
+    let scope = actor.scope_for(Permission::FiguresRead, &tree);
     let (p, bad) = match query_params(q) {
         Ok(p) => (p, None),
         Err(why) => (FiguresParams::default(), Some(why)),
     };
-    match page(&state, lang, &p, bad, &uri.to_string()).await {
+    match page(&state, lang, &p, bad, &uri.to_string(), scope).await {
         Ok((status, html)) => {
             (status, [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html))
                 .into_response()
@@ -359,10 +368,14 @@ async fn page(
     p: &FiguresParams,
     bad: Option<Text>,
     path: &str,
+    scope: Option<crate::store::CaseScope>,
 ) -> Result<(StatusCode, String), ApiError> {
     let asked = match bad {
         Some(why) => Err(why),
-        None => parse(state, p),
+        None => parse(state, p).map(|mut a| {
+            a.query.scope = scope;
+            a
+        }),
     };
     let by = asked.as_ref().map(|a| a.query.by).unwrap_or_default();
     let app = given(&p.app);

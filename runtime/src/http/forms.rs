@@ -234,6 +234,7 @@ fn pointer_of(name: &str) -> String {
 /// Submits the form.
 pub async fn submit(
     State(state): State<AppState>,
+    actor: crate::auth::Actor,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
@@ -278,8 +279,10 @@ pub async fn submit(
         answers: Value::Object(answers.clone()),
         channel: "web".into(),
         actor: "public".into(),
+        resident_id: None,
+        staff: false,
     };
-    match state.engine.submit(submission).await {
+    match super::access::submit_as(&state, &actor, submission).await.map_err(SubmitOrApi::from) {
         Ok(done) => {
             let mut to = format!("{}&new=1", super::track::tracking_path(&done.case.id, &done.tracking_token));
             if lang == Lang::En {
@@ -287,12 +290,27 @@ pub async fn submit(
             }
             (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
         }
-        Err(SubmitError::Invalid(problems)) => render(
+        Err(SubmitOrApi::Invalid(problems)) => render(
             &page,
             Shown { raw: &answers, ev: &ev, errors: &problems, add_item_to: None },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(SubmitOrApi::Other(e)) => e.into_response(),
+    }
+}
+
+/// A failed submission: answers to show again with their problems, or any other error.
+enum SubmitOrApi {
+    Invalid(Vec<baida_blocks::Problem>),
+    Other(ApiError),
+}
+
+impl From<ApiError> for SubmitOrApi {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Invalid { code: "invalid_answers", problems, .. } => SubmitOrApi::Invalid(problems),
+            other => SubmitOrApi::Other(other),
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::extract::Admin;
+use super::extract::StaffActor;
+use crate::auth::{Actor, Permission};
 use super::{ApiError, AppState};
 use crate::store::InboxItem;
 
@@ -22,22 +23,37 @@ const STREAM_SECONDS: u64 = 300;
 
 /// The newest messages of an inbox, newest first.
 #[utoipa::path(get, path = "/api/v1/inbox/{recipient}", tag = "inbox", params(("recipient" = String, Path, description = "An org unit id")),
-    responses((status = 200, body = [Object])), security(("admin_token" = [])))]
+    responses((status = 200, body = [Object])), security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(recipient): Path<String>,
 ) -> Result<Json<Vec<InboxItem>>, ApiError> {
+    readable_inbox(&state, &actor, &recipient).await?;
     Ok(Json(state.store.inbox(&recipient, 100).await?))
+}
+
+/// An inbox belongs to an org unit: readable by those who read cases there, else 404.
+async fn readable_inbox(state: &AppState, actor: &Actor, recipient: &str) -> Result<(), ApiError> {
+    let tree = super::access::tree(state).await?;
+    let own = actor.staff().is_some_and(|s| s.id == recipient);
+    if own || (tree.contains_key(recipient) && actor.can(Permission::CasesRead, recipient, &tree)) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(baida_blocks::Text::new("没有这个收件箱", "No such inbox")))
+    }
 }
 
 /// New messages as they arrive (`event: message`, `id` = the message id).
 pub async fn stream(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(recipient): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Err(e) = readable_inbox(&state, &actor, &recipient).await {
+        return e.into_response();
+    }
     let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         Some(id) => id.to_string(),
         None => match state.store.inbox(&recipient, 1).await {

@@ -3,8 +3,10 @@
 //! Architecture invariant: only this module knows about HTTP. One file per resource; errors
 //! become problem+json in `error.rs` only.
 
+pub mod access;
 pub mod apps;
 pub mod cases;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod figures;
@@ -15,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod photos;
 pub mod responsibilities;
+pub mod session;
 pub mod track;
 pub mod vehicles;
 
@@ -44,6 +47,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub blobs: Blobs,
     pub pages: Arc<Pages>,
+    /// Rate limits per client address.
+    pub limits: Arc<crate::auth::limit::Limits>,
 }
 
 /// The whole application: API, pages, photos, schemas, designer.
@@ -62,9 +67,11 @@ pub fn router(state: AppState) -> Router {
         .merge(inbox::router())
         .merge(vehicles::router())
         .merge(pages::router())
+        .merge(session::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(csrf::protect))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -8,7 +8,9 @@ use baida_blocks::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{Admin, ApiJson};
+use super::access;
+use super::extract::{ApiJson, StaffActor};
+use crate::auth::Permission;
 use super::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -33,21 +35,22 @@ pub struct DepartmentBody {
 }
 
 /// The responsibility list.
-#[utoipa::path(get, path = "/api/v1/responsibilities", tag = "dispatch", responses((status = 200, body = [Responsibility])), security(("admin_token" = [])))]
-pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Responsibility>>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/responsibilities", tag = "dispatch", responses((status = 200, body = [Responsibility])), security(("bearer" = []), ("session" = [])))]
+pub async fn list(State(state): State<AppState>, _: StaffActor) -> Result<Json<Vec<Responsibility>>, ApiError> {
     let list = state.engine.responsibilities().await?;
     Ok(Json(list.iter().map(|(c, d)| Responsibility { category: c.clone(), department: d.clone() }).collect()))
 }
 
 /// Sets the department for a category; dispatch uses it from the next case on.
 #[utoipa::path(put, path = "/api/v1/responsibilities/{category}", tag = "dispatch", params(("category" = String, Path)), request_body = DepartmentBody,
-    responses((status = 200, body = Responsibility), (status = 404, description = "No such department")), security(("admin_token" = [])))]
+    responses((status = 200, body = Responsibility), (status = 404, description = "No such department")), security(("bearer" = []), ("session" = [])))]
 pub async fn set(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(category): Path<String>,
     ApiJson(body): ApiJson<DepartmentBody>,
 ) -> Result<Json<Responsibility>, ApiError> {
+    access::require(&state, &actor, Permission::ResponsibilitiesManage, None).await?;
     match state.store.org_unit(&body.department).await? {
         Some(u) if u.kind == "department" => {}
         _ => {
@@ -57,6 +60,7 @@ pub async fn set(
             )));
         }
     }
+    access::require(&state, &actor, Permission::ResponsibilitiesManage, Some(&body.department)).await?;
     state.engine.set_responsibility(&category, &body.department).await?;
     Ok(Json(Responsibility { category, department: body.department }))
 }

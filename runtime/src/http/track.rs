@@ -52,7 +52,7 @@ pub async fn answer(
     let answers = form_page::answers_from_pairs(&fields, &pairs, "");
     if problems.is_empty() {
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
-        match state.engine.act(&id, action, "reporter").await {
+        match state.engine.act(&id, action, &crate::auth::Actor::Reporter).await {
             Ok(_) => {
                 let back = format!("{}&lang={}", tracking_path(&id, q.t.as_deref().unwrap_or_default()), lang.tag());
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();

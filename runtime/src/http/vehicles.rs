@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::extract::Admin;
+use super::extract::StaffActor;
+use crate::auth::Permission;
 use super::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -41,12 +42,13 @@ pub struct VehicleRecord {
 
 /// The record of a vehicle by plate number: its closed cases, newest first.
 #[utoipa::path(get, path = "/api/v1/vehicles/{plate}", tag = "cases", params(("plate" = String, Path, description = "Plate number, e.g. 粤B12345")),
-    responses((status = 200, body = VehicleRecord)), security(("admin_token" = [])))]
+    responses((status = 200, body = VehicleRecord)), security(("bearer" = []), ("session" = [])))]
 pub async fn record(
     State(state): State<AppState>,
-    _: Admin,
+    StaffActor(actor): StaffActor,
     Path(plate): Path<String>,
 ) -> Result<Json<VehicleRecord>, ApiError> {
+    let tree = super::access::require(&state, &actor, Permission::CasesRead, None).await?;
     let plate = plate.trim().to_uppercase();
     let mut cases = Vec::new();
     for app in state.store.apps().await? {
@@ -60,6 +62,10 @@ pub async fn record(
             .collect();
         for key in keys {
             for c in state.store.closed_cases_with(&app.app_id, key, &plate, 200).await? {
+                // Only the cases this person may read count, or a record would leak others'.
+                if !actor.can_read_case(&c, &tree) {
+                    continue;
+                }
                 let credit = c.record.get("credit_record").and_then(Value::as_bool).unwrap_or(false);
                 cases.push(VehicleCase {
                     case_id: c.id,

@@ -60,6 +60,8 @@ pub struct FiguresQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only cases of this app.
     pub app_id: Option<String>,
+    /// Only cases this scope may read; `None` for all.
+    pub scope: Option<super::CaseScope>,
 }
 
 /// The figures of one group: counts as the database gives them; rates are derived from them.

@@ -5,6 +5,7 @@
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
 pub mod figures;
+pub mod people;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
@@ -50,6 +51,8 @@ pub struct OrgUnit {
     pub parent_id: Option<String>,
     pub name_zh: String,
     pub name_en: String,
+    /// When the unit was retired: it keeps its history but receives nothing new.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 /// A new version of an app definition to save.
@@ -122,6 +125,10 @@ pub struct NewCase {
     pub app_id: String,
     pub app_version: String,
     pub community_id: String,
+    /// The grid the case belongs to, when it was filed in one.
+    pub grid_id: Option<String>,
+    /// The logged-in resident who filed it.
+    pub resident_id: Option<String>,
     pub status: String,
     pub current_step: Option<String>,
     pub record: Value,
@@ -159,6 +166,19 @@ pub struct Case {
     /// The highest escalation reached on the current step: `remind`, `urge` or `supervise`.
     pub escalation: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The grid the case belongs to, when it was filed in one.
+    pub grid_id: Option<String>,
+    /// The logged-in resident who filed it.
+    #[serde(skip)]
+    pub resident_id: Option<String>,
+}
+
+/// Which cases a person may see: those filed in one of `units` (communities or grids), and
+/// those held by one of `holders` (departments).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseScope {
+    pub units: Vec<String>,
+    pub holders: Vec<String>,
 }
 
 /// Which cases to list; newest first, `before` is the cursor (a case `seq`).
@@ -171,6 +191,10 @@ pub struct CaseFilter {
     pub created_to: Option<DateTime<Utc>>,
     pub before: Option<i64>,
     pub limit: i64,
+    /// Only cases this scope may see; `None` for all (the root admin token, internal use).
+    pub scope: Option<CaseScope>,
+    /// Only cases filed by this resident.
+    pub resident_id: Option<String>,
 }
 
 /// The case number shown to people: the creation date and a sequence, e.g. `20261121-000042`.
@@ -179,20 +203,43 @@ pub fn case_number(created_at: DateTime<Utc>, n: i64) -> String {
     format!("{}-{n:06}", local.format("%Y%m%d"))
 }
 
+/// Narrows a query over `cases` to what `scope` may see: cases filed in one of its units
+/// (community or grid) or held by one of its holders.
+pub(crate) fn push_scope<'a, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'a, DB>, scope: &CaseScope)
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    // An empty list would be `IN ()`, not valid SQL: an impossible id stands in for nothing.
+    let or_nothing = |v: &[String]| if v.is_empty() { vec![String::new()] } else { v.to_vec() };
+    let units = or_nothing(&scope.units);
+    for (i, (column, values)) in
+        [("community_id", &units), ("grid_id", &units), ("assignee", &or_nothing(&scope.holders))].into_iter().enumerate()
+    {
+        q.push(if i == 0 { " AND (" } else { " OR " }).push(column).push(" IN (");
+        let mut list = q.separated(", ");
+        for v in values.iter() {
+            list.push_bind(v.clone());
+        }
+        list.push_unseparated(")");
+    }
+    q.push(")");
+}
+
 /// Turns a unique-constraint violation into a [`Error::Conflict`] with a message.
-fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
+pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what()),
         _ => Error::Database(e),
     }
 }
 
+pub use people::{ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + Send + Sync + 'static {
+pub trait Store: FiguresStore + WorkflowStore + PeopleStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -252,11 +299,19 @@ pub(crate) mod rows {
         pub parent_id: Option<String>,
         pub name_zh: String,
         pub name_en: String,
+        pub retired_at: Option<DateTime<Utc>>,
     }
 
     impl From<OrgUnitRow> for OrgUnit {
         fn from(r: OrgUnitRow) -> Self {
-            OrgUnit { id: r.id, kind: r.kind, parent_id: r.parent_id, name_zh: r.name_zh, name_en: r.name_en }
+            OrgUnit {
+                id: r.id,
+                kind: r.kind,
+                parent_id: r.parent_id,
+                name_zh: r.name_zh,
+                name_en: r.name_en,
+                retired_at: r.retired_at,
+            }
         }
     }
 
@@ -356,6 +411,8 @@ pub(crate) mod rows {
         pub step_entered_at: Option<DateTime<Utc>>,
         pub escalation: Option<String>,
         pub closed_at: Option<DateTime<Utc>>,
+        pub grid_id: Option<String>,
+        pub resident_id: Option<String>,
     }
 
     impl From<CaseRow> for Case {
@@ -379,6 +436,8 @@ pub(crate) mod rows {
                 step_entered_at: r.step_entered_at,
                 escalation: r.escalation,
                 closed_at: r.closed_at,
+                grid_id: r.grid_id,
+                resident_id: r.resident_id,
             }
         }
     }

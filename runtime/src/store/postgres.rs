@@ -20,7 +20,7 @@ pub struct PgStore {
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
      FROM app_versions v JOIN apps a ON a.id = v.app_id";
-const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at, grid_id, resident_id";
 
 impl PgStore {
     /// Connects to `url` and migrates the database (or the schema named by `search_path`).
@@ -44,15 +44,16 @@ impl Store for PgStore {
 
     async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
         sqlx::query(
-            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en, retired_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, parent_id = excluded.parent_id, \
-             name_zh = excluded.name_zh, name_en = excluded.name_en",
+             name_zh = excluded.name_zh, name_en = excluded.name_en, retired_at = excluded.retired_at",
         )
         .bind(&u.id)
         .bind(&u.kind)
         .bind(&u.parent_id)
         .bind(&u.name_zh)
         .bind(&u.name_en)
+        .bind(u.retired_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -60,7 +61,7 @@ impl Store for PgStore {
 
     async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
         let row: Option<OrgUnitRow> =
-            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = $1")
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en, retired_at FROM org_units WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -69,7 +70,7 @@ impl Store for PgStore {
 
     async fn org_units(&self) -> Result<Vec<OrgUnit>> {
         let rows: Vec<OrgUnitRow> =
-            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en, retired_at FROM org_units ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -206,8 +207,8 @@ impl Store for PgStore {
             let number = case_number(c.created_at, numbers[i].0);
             let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
             let (seq,): (i64,) = sqlx::query_as(
-                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq",
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, grid_id, resident_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING seq",
             )
             .bind(&c.id)
             .bind(&number)
@@ -224,6 +225,8 @@ impl Store for PgStore {
             .bind(c.created_at)
             .bind(&c.assignee)
             .bind(c.created_at)
+            .bind(&c.grid_id)
+            .bind(&c.resident_id)
             .fetch_one(&mut *tx)
             .await?;
             out.push(Case {
@@ -245,6 +248,8 @@ impl Store for PgStore {
                 step_entered_at: Some(c.created_at),
                 escalation: None,
                 closed_at: None,
+                grid_id: c.grid_id.clone(),
+                resident_id: c.resident_id.clone(),
             });
         }
         // The batch's events and timers in one statement each.
@@ -286,6 +291,12 @@ impl Store for PgStore {
         if let Some(v) = f.before {
             q.push(" AND seq < ").push_bind(v);
         }
+        if let Some(v) = &f.resident_id {
+            q.push(" AND resident_id = ").push_bind(v);
+        }
+        if let Some(scope) = &f.scope {
+            super::push_scope(&mut q, scope);
+        }
         q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit);
         let rows: Vec<CaseRow> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -321,3 +332,5 @@ impl Store for PgStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
+
+crate::store::people::people_store!(PgStore, crate::store::people::pg, "IN (SELECT jsonb_array_elements_text(?::jsonb))");

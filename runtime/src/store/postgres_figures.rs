@@ -40,6 +40,9 @@ async fn grouped(conn: &mut PgConnection, f: &FiguresQuery, by: GroupBy) -> Resu
     if let Some(v) = &f.app_id {
         q.push(" AND app_id = ").push_bind(v);
     }
+    if let Some(scope) = &f.scope {
+        super::push_scope(&mut q, scope);
+    }
     q.push("), s AS (SELECT e.case_id, MIN(e.seq) FILTER (WHERE e.kind = 'step.completed' AND e.data->>'step' = ");
     q.push_bind(SIGN_STEP)
         .push(") AS sign_done, MIN(e.seq) FILTER (WHERE e.kind = 'sla.overdue' AND e.data->>'step' = ");

@@ -21,7 +21,7 @@ pub struct SqliteStore {
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
      FROM app_versions v JOIN apps a ON a.id = v.app_id";
-const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at";
+const CASE_COLUMNS: &str = "seq, id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, escalation, closed_at, grid_id, resident_id";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -67,15 +67,16 @@ impl Store for SqliteStore {
 
     async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
         sqlx::query(
-            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en, retired_at) VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, parent_id = excluded.parent_id, \
-             name_zh = excluded.name_zh, name_en = excluded.name_en",
+             name_zh = excluded.name_zh, name_en = excluded.name_en, retired_at = excluded.retired_at",
         )
         .bind(&u.id)
         .bind(&u.kind)
         .bind(&u.parent_id)
         .bind(&u.name_zh)
         .bind(&u.name_en)
+        .bind(u.retired_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -83,7 +84,7 @@ impl Store for SqliteStore {
 
     async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>> {
         let row: Option<OrgUnitRow> =
-            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units WHERE id = ?")
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en, retired_at FROM org_units WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -92,7 +93,7 @@ impl Store for SqliteStore {
 
     async fn org_units(&self) -> Result<Vec<OrgUnit>> {
         let rows: Vec<OrgUnitRow> =
-            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en FROM org_units ORDER BY id")
+            sqlx::query_as("SELECT id, kind, parent_id, name_zh, name_en, retired_at FROM org_units ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -233,8 +234,8 @@ impl Store for SqliteStore {
             let number = case_number(c.created_at, last - cases.len() as i64 + 1 + i as i64);
             let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
             let (seq,): (i64,) = sqlx::query_as(
-                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, step_entered_at, grid_id, resident_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             )
             .bind(&c.id)
             .bind(&number)
@@ -251,6 +252,8 @@ impl Store for SqliteStore {
             .bind(c.created_at)
             .bind(&c.assignee)
             .bind(c.created_at)
+            .bind(&c.grid_id)
+            .bind(&c.resident_id)
             .fetch_one(&mut *tx)
             .await?;
             out.push(Case {
@@ -272,6 +275,8 @@ impl Store for SqliteStore {
                 step_entered_at: Some(c.created_at),
                 escalation: None,
                 closed_at: None,
+                grid_id: c.grid_id.clone(),
+                resident_id: c.resident_id.clone(),
             });
         }
         // The batch's events and timers in one statement each.
@@ -313,6 +318,12 @@ impl Store for SqliteStore {
         if let Some(v) = f.before {
             q.push(" AND seq < ").push_bind(v);
         }
+        if let Some(v) = &f.resident_id {
+            q.push(" AND resident_id = ").push_bind(v);
+        }
+        if let Some(scope) = &f.scope {
+            super::push_scope(&mut q, scope);
+        }
         q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit);
         let rows: Vec<CaseRow> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -348,3 +359,5 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 }
+
+crate::store::people::people_store!(SqliteStore, crate::store::people::lite, "IN (SELECT value FROM json_each(?))");

@@ -40,6 +40,9 @@ async fn grouped(conn: &mut SqliteConnection, f: &FiguresQuery, by: GroupBy) -> 
     if let Some(v) = &f.app_id {
         q.push(" AND app_id = ").push_bind(v);
     }
+    if let Some(scope) = &f.scope {
+        super::push_scope(&mut q, scope);
+    }
     q.push(
         "), ev AS (SELECT e.case_id, e.seq, e.kind, json_extract(e.data, '$.step') AS step \
            FROM case_events e JOIN c ON c.id = e.case_id WHERE e.kind IN ('step.completed', 'sla.overdue')), \

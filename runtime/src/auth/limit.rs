@@ -1,0 +1,63 @@
+//! Rate limits per client address (GCRA from `governor`, kept in memory per process): log-in
+//! attempts and one-time-code requests. A limited client is told when to come back; other
+//! clients are not affected.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// One limit: a burst and a steady rate, per client address.
+pub struct Limit {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl Limit {
+    /// `burst` requests at once, then one every `every`.
+    pub fn new(burst: u32, every: Duration) -> Limit {
+        let quota = Quota::with_period(every)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        Limit { limiter: RateLimiter::keyed(quota), clock: DefaultClock::default() }
+    }
+
+    /// `Ok` when `client` may go on; otherwise how long it must wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        self.limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
+/// The limits a server keeps.
+pub struct Limits {
+    /// Staff log-in attempts: 20 at once, then one every 15 s, per address.
+    pub login: Limit,
+    /// Requests for a resident's log-in code: 10 at once, then one every 6 min, per address.
+    pub code: Limit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { login: Limit::new(20, Duration::from_secs(15)), code: Limit::new(10, Duration::from_secs(360)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offending_client_waits_and_no_one_else() {
+        let limit = Limit::new(3, Duration::from_secs(60));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            assert!(limit.check(a).is_ok());
+        }
+        let wait = limit.check(a).unwrap_err();
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert!(limit.check(b).is_ok());
+    }
+}

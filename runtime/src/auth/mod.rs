@@ -1,0 +1,421 @@
+//! Who is asking, and what they may do: roles granted at org units and inherited below them,
+//! the permissions each role carries, API tokens scoped to a unit and permissions, and the
+//! scopes that every query is narrowed to.
+//!
+//! Architecture invariant: authorization is decided here, from an [`Actor`] and the org tree;
+//! `runtime::http` turns a request into an [`Actor`] and asks. The tenant of a request comes
+//! from its actor, never from its body.
+//!
+//! Reading order: [`Role`] and [`Permission`], [`Actor`], then [`password`], [`session`],
+//! [`limit`] and [`mask`].
+
+pub mod limit;
+pub mod mask;
+pub mod password;
+pub mod session;
+pub mod steps;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Case, CaseScope, OrgUnit};
+
+/// The organisation tree by unit id.
+pub type OrgTree = HashMap<String, OrgUnit>;
+
+/// A role, granted to a person at an org unit and holding at every unit below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 网格员: files cases in their grid, sees and works on them.
+    GridWorker,
+    /// 社区管理员: the community's cases, staff and figures.
+    CommunityAdmin,
+    /// 街道管理员: the street's communities, units and staff.
+    StreetAdmin,
+    /// 区管理员: the whole district.
+    DistrictAdmin,
+    /// 部门办理人: signs and handles the cases dispatched to their department.
+    DepartmentHandler,
+    /// 应用搭建者: builds and versions apps owned by their unit.
+    AppBuilder,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::GridWorker,
+        Role::CommunityAdmin,
+        Role::StreetAdmin,
+        Role::DistrictAdmin,
+        Role::DepartmentHandler,
+        Role::AppBuilder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::GridWorker => "grid_worker",
+            Role::CommunityAdmin => "community_admin",
+            Role::StreetAdmin => "street_admin",
+            Role::DistrictAdmin => "district_admin",
+            Role::DepartmentHandler => "department_handler",
+            Role::AppBuilder => "app_builder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn name(self) -> baida_blocks::Text {
+        let (zh, en) = match self {
+            Role::GridWorker => ("网格员", "Grid worker"),
+            Role::CommunityAdmin => ("社区管理员", "Community admin"),
+            Role::StreetAdmin => ("街道管理员", "Street admin"),
+            Role::DistrictAdmin => ("区管理员", "District admin"),
+            Role::DepartmentHandler => ("部门办理人", "Department handler"),
+            Role::AppBuilder => ("应用搭建者", "App builder"),
+        };
+        baida_blocks::Text::new(zh, en)
+    }
+
+    /// The kinds of unit this role may be granted at.
+    pub fn granted_at(self) -> &'static [&'static str] {
+        match self {
+            Role::GridWorker => &["grid", "community"],
+            Role::CommunityAdmin => &["community"],
+            Role::StreetAdmin => &["street"],
+            Role::DistrictAdmin => &["district"],
+            Role::DepartmentHandler => &["department"],
+            Role::AppBuilder => &["district", "street", "community"],
+        }
+    }
+
+    /// What the role may do, within the subtree of the unit it is granted at.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::GridWorker => &[CasesRead, CasesAct, CasesSubmit],
+            Role::CommunityAdmin => {
+                &[CasesRead, CasesAct, CasesSubmit, CasesAdminister, UsersManage, FiguresRead, SecurityRead, TokensManage]
+            }
+            Role::StreetAdmin => &[
+                CasesRead,
+                CasesAct,
+                CasesAdminister,
+                UsersManage,
+                OrgManage,
+                FiguresRead,
+                SecurityRead,
+                TokensManage,
+            ],
+            Role::DistrictAdmin => &Permission::ALL,
+            Role::DepartmentHandler => &[CasesRead, CasesAct, FiguresRead],
+            Role::AppBuilder => &[AppsBuild],
+        }
+    }
+
+    /// The roles a holder of this role may grant (within their subtree).
+    pub fn may_grant(self) -> &'static [Role] {
+        match self {
+            Role::DistrictAdmin => &Role::ALL,
+            Role::StreetAdmin => &[Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker, Role::AppBuilder],
+            Role::CommunityAdmin => &[Role::CommunityAdmin, Role::GridWorker, Role::AppBuilder],
+            _ => &[],
+        }
+    }
+}
+
+/// Something a request may do. Roles carry sets of these; API tokens carry a chosen subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum Permission {
+    #[serde(rename = "cases.read")]
+    CasesRead,
+    #[serde(rename = "cases.act")]
+    CasesAct,
+    #[serde(rename = "cases.submit")]
+    CasesSubmit,
+    /// Re-dispatch, suspend, resume, close and reopen cases.
+    #[serde(rename = "cases.administer")]
+    CasesAdminister,
+    #[serde(rename = "apps.build")]
+    AppsBuild,
+    #[serde(rename = "org.manage")]
+    OrgManage,
+    #[serde(rename = "users.manage")]
+    UsersManage,
+    #[serde(rename = "responsibilities.manage")]
+    ResponsibilitiesManage,
+    #[serde(rename = "figures.read")]
+    FiguresRead,
+    #[serde(rename = "security.read")]
+    SecurityRead,
+    #[serde(rename = "tokens.manage")]
+    TokensManage,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 11] = [
+        Permission::CasesRead,
+        Permission::CasesAct,
+        Permission::CasesSubmit,
+        Permission::CasesAdminister,
+        Permission::AppsBuild,
+        Permission::OrgManage,
+        Permission::UsersManage,
+        Permission::ResponsibilitiesManage,
+        Permission::FiguresRead,
+        Permission::SecurityRead,
+        Permission::TokensManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::CasesRead => "cases.read",
+            Permission::CasesAct => "cases.act",
+            Permission::CasesSubmit => "cases.submit",
+            Permission::CasesAdminister => "cases.administer",
+            Permission::AppsBuild => "apps.build",
+            Permission::OrgManage => "org.manage",
+            Permission::UsersManage => "users.manage",
+            Permission::ResponsibilitiesManage => "responsibilities.manage",
+            Permission::FiguresRead => "figures.read",
+            Permission::SecurityRead => "security.read",
+            Permission::TokensManage => "tokens.manage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A role or a token's permissions, held at a unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holding {
+    pub unit_id: String,
+    /// `None` for an API token, which holds permissions but no role.
+    pub role: Option<Role>,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl Holding {
+    pub fn role(role: Role, unit_id: impl Into<String>) -> Holding {
+        Holding { unit_id: unit_id.into(), role: Some(role), permissions: role.permissions().iter().copied().collect() }
+    }
+}
+
+/// Staff behind a request: a logged-in person or an integration's API token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staff {
+    /// The user id, or `token:<id>`.
+    pub id: String,
+    pub name: String,
+    /// The unit the account or token belongs to: its tenant.
+    pub unit_id: String,
+    pub holdings: Vec<Holding>,
+}
+
+/// Who is making a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    /// No session, no token.
+    Anonymous,
+    /// A resident logged in with a code sent to their phone.
+    Resident { id: String, phone: String },
+    /// Whoever holds a case's tracking link (checked by the tracking page): may fill in the
+    /// steps that ask the reporter.
+    Reporter,
+    Staff(Staff),
+    /// The operator's bootstrap token (`--admin-token`): everything, everywhere.
+    Root,
+}
+
+/// Is `unit` the unit `ancestor` or below it?
+pub fn is_within(tree: &OrgTree, unit: &str, ancestor: &str) -> bool {
+    let mut at = Some(unit);
+    for _ in 0..32 {
+        let Some(id) = at else { return false };
+        if id == ancestor {
+            return true;
+        }
+        at = tree.get(id).and_then(|u| u.parent_id.as_deref());
+    }
+    false
+}
+
+/// `unit` and every unit below it.
+pub fn subtree(tree: &OrgTree, unit: &str) -> Vec<String> {
+    let mut out: Vec<String> = tree.keys().filter(|id| is_within(tree, id, unit)).cloned().collect();
+    out.sort();
+    out
+}
+
+impl Actor {
+    /// A label for events and logs: the user id, `token:<id>`, `resident:<id>`, `admin` or
+    /// `public`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Anonymous => "public".into(),
+            Actor::Resident { id, .. } => format!("resident:{id}"),
+            Actor::Reporter => "reporter".into(),
+            Actor::Staff(s) => s.id.clone(),
+            Actor::Root => "admin".into(),
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        matches!(self, Actor::Root)
+    }
+
+    pub fn staff(&self) -> Option<&Staff> {
+        match self {
+            Actor::Staff(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn holdings(&self) -> &[Holding] {
+        match self {
+            Actor::Staff(s) => &s.holdings,
+            _ => &[],
+        }
+    }
+
+    /// May the actor do `perm` at `unit`?
+    pub fn can(&self, perm: Permission, unit: &str, tree: &OrgTree) -> bool {
+        self.is_root()
+            || self.holdings().iter().any(|h| h.permissions.contains(&perm) && is_within(tree, unit, &h.unit_id))
+    }
+
+    /// May the actor do `perm` anywhere?
+    pub fn has(&self, perm: Permission) -> bool {
+        self.is_root() || self.holdings().iter().any(|h| h.permissions.contains(&perm))
+    }
+
+    /// Every unit where the actor may do `perm`; `None` means everywhere (root).
+    pub fn units_with(&self, perm: Permission, tree: &OrgTree) -> Option<Vec<String>> {
+        if self.is_root() {
+            return None;
+        }
+        let mut out = BTreeSet::new();
+        for h in self.holdings().iter().filter(|h| h.permissions.contains(&perm)) {
+            out.extend(subtree(tree, &h.unit_id));
+        }
+        Some(out.into_iter().collect())
+    }
+
+    /// Does the actor hold `role` at `unit` (granted there or above)?
+    pub fn holds(&self, role: Role, unit: &str, tree: &OrgTree) -> bool {
+        self.holdings().iter().any(|h| h.role == Some(role) && is_within(tree, unit, &h.unit_id))
+    }
+
+    /// The cases the actor may read; `None` means all (root).
+    pub fn case_scope(&self, tree: &OrgTree) -> Option<CaseScope> {
+        self.scope_for(Permission::CasesRead, tree)
+    }
+
+    /// The cases the actor may do `perm` on (read, count in figures); `None` means all.
+    pub fn scope_for(&self, perm: Permission, tree: &OrgTree) -> Option<CaseScope> {
+        let units = self.units_with(perm, tree)?;
+        let (holders, units): (Vec<String>, Vec<String>) =
+            units.into_iter().partition(|u| tree.get(u).is_some_and(|u| u.kind == "department"));
+        Some(CaseScope { units, holders })
+    }
+
+    /// May the actor read this case?
+    pub fn can_read_case(&self, case: &Case, tree: &OrgTree) -> bool {
+        match self {
+            Actor::Root => true,
+            Actor::Resident { id, .. } => case.resident_id.as_deref() == Some(id),
+            Actor::Anonymous | Actor::Reporter => false,
+            Actor::Staff(_) => {
+                self.can(Permission::CasesRead, &case.community_id, tree)
+                    || case.grid_id.as_deref().is_some_and(|g| self.can(Permission::CasesRead, g, tree))
+                    || case.assignee.as_deref().is_some_and(|a| {
+                        tree.get(a).is_some_and(|u| u.kind == "department") && self.can(Permission::CasesRead, a, tree)
+                    })
+            }
+        }
+    }
+
+    /// The unit a case belongs to most precisely: its grid, else its community.
+    pub fn case_unit(case: &Case) -> &str {
+        case.grid_id.as_deref().unwrap_or(&case.community_id)
+    }
+
+    /// May the actor grant `role` at `unit`?
+    pub fn may_grant(&self, role: Role, unit: &str, tree: &OrgTree) -> bool {
+        self.is_root()
+            || self.holdings().iter().any(|h| {
+                h.role.is_some_and(|r| r.may_grant().contains(&role))
+                    && h.permissions.contains(&Permission::UsersManage)
+                    && is_within(tree, unit, &h.unit_id)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> OrgTree {
+        crate::demo::UNITS
+            .iter()
+            .map(|(id, kind, parent, zh, en)| {
+                (
+                    id.to_string(),
+                    OrgUnit {
+                        id: id.to_string(),
+                        kind: kind.to_string(),
+                        parent_id: parent.map(str::to_string),
+                        name_zh: zh.to_string(),
+                        name_en: en.to_string(),
+                        retired_at: None,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn staff(role: Role, unit: &str) -> Actor {
+        Actor::Staff(Staff {
+            id: "u".into(),
+            name: "n".into(),
+            unit_id: unit.into(),
+            holdings: vec![Holding::role(role, unit)],
+        })
+    }
+
+    #[test]
+    fn roles_hold_below_where_they_are_granted_and_nowhere_else() {
+        let t = tree();
+        let street = staff(Role::StreetAdmin, "shatou");
+        assert!(street.can(Permission::CasesRead, "xinzhou-grid-2", &t));
+        assert!(street.can(Permission::CasesRead, "tianan", &t));
+        assert!(!street.can(Permission::CasesRead, "xiangnan", &t), "another street");
+        assert!(!street.can(Permission::CasesRead, "futian", &t), "above the grant");
+        let grid = staff(Role::GridWorker, "xinzhou-grid-1");
+        assert!(!grid.can(Permission::CasesRead, "xinzhou-grid-2", &t), "sibling grid");
+        assert!(!grid.can(Permission::UsersManage, "xinzhou-grid-1", &t), "not the role's permission");
+    }
+
+    #[test]
+    fn a_department_reads_the_cases_it_holds() {
+        let t = tree();
+        let scope = staff(Role::DepartmentHandler, "housing").case_scope(&t).unwrap();
+        assert_eq!(scope.holders, vec!["housing".to_string()]);
+        assert!(scope.units.is_empty());
+        assert_eq!(Actor::Root.case_scope(&t), None);
+    }
+
+    #[test]
+    fn admins_grant_only_lesser_roles_within_their_subtree() {
+        let t = tree();
+        let community = staff(Role::CommunityAdmin, "xinzhou");
+        assert!(community.may_grant(Role::GridWorker, "xinzhou-grid-1", &t));
+        assert!(!community.may_grant(Role::StreetAdmin, "shatou", &t));
+        assert!(!community.may_grant(Role::GridWorker, "tianan", &t));
+        assert!(!staff(Role::GridWorker, "xinzhou-grid-1").may_grant(Role::GridWorker, "xinzhou-grid-1", &t));
+    }
+}

@@ -1,0 +1,181 @@
+//! Sessions and API tokens: random secrets handed to the client once, stored only as their
+//! SHA-256; staff log-in with lock-out; resolving a session or token to an [`Actor`].
+
+use std::collections::BTreeSet;
+
+use baida_blocks::Text;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+
+use super::{Actor, Holding, Permission, Role, Staff, password};
+use crate::store::{self, SecurityEvent, Session, Store, User};
+
+/// The cookie that carries a session id.
+pub const COOKIE: &str = "baida_session";
+/// How long a staff session lasts (a working day and then some).
+pub const STAFF_SESSION: Duration = Duration::hours(12);
+/// How long a resident stays logged in.
+pub const RESIDENT_SESSION: Duration = Duration::days(30);
+/// Failed log-ins in a row that lock an account.
+pub const LOCK_AFTER: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_FOR: Duration = Duration::minutes(15);
+/// Prefix of API tokens, so that a leaked one is recognisable in a scanner.
+pub const TOKEN_PREFIX: &str = "baida_";
+
+/// A new random secret: 32 bytes, URL-safe base64.
+pub fn secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored in place of a secret.
+pub fn digest(secret: &str) -> String {
+    crate::engine::event::sha256_hex(secret)
+}
+
+/// Why a log-in failed. The message never says whether the account exists.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong username or password")]
+    Wrong,
+    #[error("the account is locked until {0}")]
+    Locked(DateTime<Utc>),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+impl LoginError {
+    pub fn message(&self) -> Text {
+        match self {
+            LoginError::Wrong => Text::new("用户名或密码不正确", "Wrong username or password"),
+            LoginError::Locked(_) => Text::new(
+                format!("连续输错 {LOCK_AFTER} 次，账号已锁定 {} 分钟，请稍后再试或联系管理员", LOCK_FOR.num_minutes()),
+                format!(
+                    "{LOCK_AFTER} failed attempts in a row: the account is locked for {} minutes; try later or ask an admin",
+                    LOCK_FOR.num_minutes()
+                ),
+            ),
+            LoginError::Store(_) => Text::new("暂时无法登录，请稍后再试", "Log-in is unavailable; try again later"),
+        }
+    }
+}
+
+/// A security event with the common fields filled in.
+pub fn event(kind: &str, actor: &str, unit: Option<&str>, subject: Option<&str>, client: &str, now: DateTime<Utc>) -> SecurityEvent {
+    SecurityEvent {
+        seq: 0,
+        at: now,
+        kind: kind.into(),
+        actor: actor.into(),
+        unit_id: unit.map(str::to_string),
+        subject: subject.map(str::to_string),
+        client: Some(client.to_string()),
+        detail: serde_json::json!({}),
+    }
+}
+
+/// Checks a staff log-in; on success creates a session and returns its id (for the cookie).
+/// Failures count towards a lock-out; every outcome is a security event.
+pub async fn log_in(
+    store: &dyn Store,
+    login: &str,
+    given: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, User), LoginError> {
+    let found = store.credentials(login.trim()).await?;
+    let Some(creds) = found else {
+        // Same work as a real check, so timing does not tell which usernames exist.
+        let _ = password::verify(given, password::decoy());
+        store.record_security_event(&event("login.failed", "anonymous", None, None, client, now)).await?;
+        return Err(LoginError::Wrong);
+    };
+    let user = creds.user;
+    if let Some(until) = user.locked_until.filter(|u| *u > now) {
+        let _ = password::verify(given, password::decoy());
+        store
+            .record_security_event(&event("login.locked", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
+            .await?;
+        return Err(LoginError::Locked(until));
+    }
+    if user.disabled_at.is_some() || !password::verify(given, &creds.password_hash) {
+        let failures = user.failed_logins + 1;
+        let lock = (failures >= LOCK_AFTER).then(|| now + LOCK_FOR);
+        store.login_failed(&user.id, lock).await?;
+        store
+            .record_security_event(&event("login.failed", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
+            .await?;
+        if let Some(until) = lock {
+            store
+                .record_security_event(&event("account.locked", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
+                .await?;
+            return Err(LoginError::Locked(until));
+        }
+        return Err(LoginError::Wrong);
+    }
+    store.login_succeeded(&user.id).await?;
+    let id = secret();
+    store
+        .create_session(
+            &digest(&id),
+            &Session { user_id: Some(user.id.clone()), resident_id: None, created_at: now, expires_at: now + STAFF_SESSION },
+        )
+        .await?;
+    store.record_security_event(&event("login", &user.id, Some(&user.unit_id), Some(&user.id), client, now)).await?;
+    Ok((id, user))
+}
+
+/// The actor behind a session id, with their roles as they are now (a revoked role stops
+/// working on the next request). Expired sessions and disabled accounts resolve to nobody.
+pub async fn actor_for_session(store: &dyn Store, id: &str, now: DateTime<Utc>) -> Result<Option<Actor>, store::Error> {
+    let hash = digest(id);
+    let Some(session) = store.session(&hash).await? else { return Ok(None) };
+    if session.expires_at <= now {
+        store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    if let Some(user_id) = &session.user_id {
+        let Some(user) = store.user(user_id).await? else { return Ok(None) };
+        if user.disabled_at.is_some() {
+            return Ok(None);
+        }
+        return Ok(Some(staff_actor(store, user).await?));
+    }
+    if let Some(resident_id) = &session.resident_id {
+        return Ok(store.resident_by_id(resident_id).await?.map(|r| Actor::Resident { id: r.id, phone: r.phone }));
+    }
+    Ok(None)
+}
+
+/// A user as an actor with their current grants.
+pub async fn staff_actor(store: &dyn Store, user: User) -> Result<Actor, store::Error> {
+    let holdings = store
+        .grants(&user.id)
+        .await?
+        .into_iter()
+        .filter_map(|g| Role::parse(&g.role).map(|r| Holding::role(r, g.unit_id)))
+        .collect();
+    Ok(Actor::Staff(Staff { id: user.id, name: user.name, unit_id: user.unit_id, holdings }))
+}
+
+/// The actor behind an API token, or `None` when it is unknown or revoked. Records the use.
+pub async fn actor_for_token(store: &dyn Store, secret: &str, now: DateTime<Utc>) -> Result<Option<Actor>, store::Error> {
+    let Some(token) = store.token_by_hash(&digest(secret)).await? else { return Ok(None) };
+    if token.revoked_at.is_some() {
+        return Ok(None);
+    }
+    // One write a minute at most, not one per request.
+    if token.last_used_at.is_none_or(|t| now - t > Duration::minutes(1)) {
+        store.token_used(&token.id, now).await?;
+    }
+    let permissions: BTreeSet<Permission> = token.permissions.iter().filter_map(|p| Permission::parse(p)).collect();
+    Ok(Some(Actor::Staff(Staff {
+        id: format!("token:{}", token.id),
+        name: token.name.clone(),
+        unit_id: token.unit_id.clone(),
+        holdings: vec![Holding { unit_id: token.unit_id, role: None, permissions }],
+    })))
+}

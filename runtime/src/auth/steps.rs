@@ -1,0 +1,98 @@
+//! Who may act on a case: complete or return its current step (by the step's `who` roles, or
+//! the unit holding the case), and administer it (re-dispatch, suspend, resume, close,
+//! reopen).
+
+use baida_blocks::{BlockConfig, CompiledApp, Text};
+
+use super::{Actor, OrgTree, Permission, Role};
+use crate::store::Case;
+
+/// What is being done, as far as permission goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// Complete the current step; `level` is the review level (0-based) being approved.
+    Complete { level: usize },
+    Return,
+    Administer,
+}
+
+fn refuse() -> Text {
+    Text::new("你没有办理这个步骤的权限", "You may not act on this step")
+}
+
+/// `Ok` when the actor may do `act` on `case`, else why not.
+pub fn may_act(actor: &Actor, app: &CompiledApp, case: &Case, act: Act, tree: &OrgTree) -> Result<(), Text> {
+    let step = case.current_step.as_deref().and_then(|s| app.app.step(s));
+    let who: Vec<String> = step
+        .map(|s| match &s.block {
+            BlockConfig::Form(c) => c.who.clone(),
+            BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => c.who.clone(),
+            BlockConfig::Review(c) => c.who.clone(),
+            BlockConfig::Vote(c) => c.who.clone(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let residents_step = who.iter().any(|w| w == "reporter" || w == "public");
+    match actor {
+        Actor::Root => Ok(()),
+        Actor::Anonymous => Err(refuse()),
+        Actor::Reporter => {
+            if matches!(act, Act::Complete { .. }) && residents_step { Ok(()) } else { Err(refuse()) }
+        }
+        Actor::Resident { id, .. } => {
+            let own = case.resident_id.as_deref() == Some(id);
+            if own && matches!(act, Act::Complete { .. }) && residents_step { Ok(()) } else { Err(refuse()) }
+        }
+        Actor::Staff(_) => {
+            let unit = Actor::case_unit(case);
+            if act == Act::Administer {
+                return if actor.can(Permission::CasesAdminister, unit, tree) {
+                    Ok(())
+                } else {
+                    Err(Text::new("只有管理员可以改派、挂起、办结或重新打开案件", "Only admins may re-dispatch, suspend, close or reopen a case"))
+                };
+            }
+            let roles: Vec<Role> = who.iter().filter_map(|w| Role::parse(w)).collect();
+            if roles.is_empty() {
+                if residents_step {
+                    return Err(Text::new("这一步由居民本人填写", "This step is for the resident to fill in"));
+                }
+                // A step held by a unit: whoever may act there (a department's handlers, or
+                // the grid and community staff when the case is held there).
+                let holder = case.assignee.as_deref().unwrap_or(unit);
+                let holder_is_department = tree.get(holder).is_some_and(|u| u.kind == "department");
+                let ok = if holder_is_department {
+                    actor.holds(Role::DepartmentHandler, holder, tree)
+                        || (actor.staff().is_some_and(|s| s.id.starts_with("token:"))
+                            && actor.can(Permission::CasesAct, holder, tree))
+                } else {
+                    actor.can(Permission::CasesAct, holder, tree)
+                };
+                return if ok { Ok(()) } else { Err(refuse()) };
+            }
+            // A multi-level review asks each level's role in turn.
+            let levels = match step.map(|s| &s.block) {
+                Some(BlockConfig::Review(c)) => c.levels as usize,
+                _ => 1,
+            };
+            let wanted: Vec<Role> = match act {
+                Act::Complete { level } if levels > 1 && roles.len() == levels => vec![roles[level.min(levels - 1)]],
+                _ => roles,
+            };
+            let ok = actor.has(Permission::CasesAct)
+                && wanted.iter().any(|r| {
+                    actor.holds(*r, unit, tree) || case.assignee.as_deref().is_some_and(|a| actor.holds(*r, a, tree))
+                });
+            if ok {
+                Ok(())
+            } else {
+                let names: Vec<String> = wanted.iter().map(|r| r.name().zh().to_string()).collect();
+                let names_en: Vec<String> = wanted.iter().map(|r| r.name().en().to_string()).collect();
+                Err(Text::new(
+                    format!("这一步需要由{}办理", names.join("或")),
+                    format!("This step is for: {}", names_en.join(" or ")),
+                ))
+            }
+        }
+    }
+}
