@@ -1,8 +1,13 @@
-//! The demo: an organisation tree and the reference apps from `templates-library`, loaded by
+//! The demo: an organisation tree, its people (one account per role, all with the password
+//! [`PASSWORD`]) and the reference apps from `templates-library`, loaded by
 //! `baida serve --demo`. Loading is idempotent: a restart changes nothing that is already there.
 
+use std::collections::HashMap;
+
 use crate::apps::Apps;
-use crate::store::{OrgUnit, Store};
+use crate::auth::Role;
+use crate::org;
+use crate::store::{NewUser, OrgUnit, Store};
 
 /// The demo district: (id, kind, parent, zh-CN, en).
 pub const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
@@ -22,6 +27,25 @@ pub const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
     ("property-supervision", "department", Some("futian"), "物业监管科", "Property Supervision Office"),
     ("mediation-committee", "department", Some("futian"), "人民调解委员会", "People's Mediation Committee"),
     ("fire-safety", "department", Some("futian"), "消防救援大队", "Fire and Rescue Brigade"),
+];
+
+/// The demo password of every demo account (printed by `baida serve --demo`).
+pub const PASSWORD: &str = "Baida-demo-2026";
+
+/// The demo people: (username, name, phone, home unit, role).
+pub const PEOPLE: &[(&str, &str, &str, &str, Role)] = &[
+    ("district", "区管理员 周敏", "13900000001", "futian", Role::DistrictAdmin),
+    ("shatou", "沙头街道 陈立", "13900000002", "shatou", Role::StreetAdmin),
+    ("xiangmihu", "香蜜湖街道 黄欣", "13900000003", "xiangmihu", Role::StreetAdmin),
+    ("xinzhou", "新洲社区 林芳", "13900000004", "xinzhou", Role::CommunityAdmin),
+    ("tianan", "天安社区 吴强", "13900000005", "tianan", Role::CommunityAdmin),
+    ("xiangnan", "香南社区 郑丽", "13900000006", "xiangnan", Role::CommunityAdmin),
+    ("grid1", "网格员 王磊", "13900000007", "xinzhou-grid-1", Role::GridWorker),
+    ("grid2", "网格员 李娜", "13900000008", "xinzhou-grid-2", Role::GridWorker),
+    ("urban", "城管局 赵刚", "13900000009", "urban-management", Role::DepartmentHandler),
+    ("housing", "住建局 孙悦", "13900000010", "housing", Role::DepartmentHandler),
+    ("traffic", "交警大队 何伟", "13900000011", "traffic-police", Role::DepartmentHandler),
+    ("builder", "应用搭建 刘洋", "13900000012", "futian", Role::AppBuilder),
 ];
 
 /// The demo responsibility list (权责清单): complaint category → department; `*` is the fallback.
@@ -48,6 +72,28 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
                 retired_at: None,
             })
             .await?;
+    }
+    let tree: HashMap<String, OrgUnit> = store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+    let now = chrono::Utc::now();
+    // One hash for all demo accounts: hashing is deliberately slow, and a demo starts often.
+    let mut hash = None;
+    for (username, name, phone, unit, role) in PEOPLE {
+        if store.credentials(username).await?.is_some() {
+            continue;
+        }
+        let hash = hash.get_or_insert_with(|| crate::auth::password::hash(PASSWORD)).clone();
+        let user = store
+            .create_user(&NewUser {
+                id: uuid::Uuid::now_v7().to_string(),
+                username: username.to_string(),
+                phone: Some(phone.to_string()),
+                name: name.to_string(),
+                unit_id: unit.to_string(),
+                password_hash: hash,
+                at: now,
+            })
+            .await?;
+        org::grant(store, &tree, &user.id, *role, unit, "demo", now).await?;
     }
     if store.responsibilities().await?.is_empty() {
         for (category, department) in RESPONSIBILITIES {

@@ -197,6 +197,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("login_resident_hint", "居民查看自己的诉求：", "Residents following their own requests:"),
     ("login_resident_link", "用手机验证码登录", "log in with a code sent to your phone"),
     ("logout", "退出登录", "Log out"),
+    ("my_login_title", "居民登录", "Resident log-in"),
+    ("my_login_intro", "输入手机号，我们会发送 6 位验证码。登录后可以查看您提交过的全部诉求。", "Enter your mobile number and we send you a 6-digit code. Once logged in you see every request you have filed."),
+    ("my_phone", "手机号", "Mobile number"),
+    ("my_send_code", "获取验证码", "Send me a code"),
+    ("my_code", "验证码", "Code"),
+    ("my_code_sent", "验证码已发送至", "We sent a code to"),
+    ("my_code_again", "没收到？重新获取", "Nothing came? Ask again"),
+    ("my_title", "我的诉求", "My requests"),
+    ("my_none", "您还没有提交过诉求。", "You have not filed any requests yet."),
 ];
 
 /// The words of the pages in `lang`, for templates.

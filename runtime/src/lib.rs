@@ -20,6 +20,7 @@ pub mod form_page;
 pub mod http;
 pub mod i18n;
 pub mod notify;
+pub mod org;
 pub mod photo;
 pub mod render;
 pub mod server;

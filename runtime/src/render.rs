@@ -17,6 +17,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../templates/message.html")),
     ("figures.html", include_str!("../templates/figures.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("resident_login.html", include_str!("../templates/resident_login.html")),
+    ("my.html", include_str!("../templates/my.html")),
 ];
 
 /// The parsed templates.

@@ -147,6 +147,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         println!("  全部社区 All communities:  {base}/");
         println!("  API:  {base}/api/v1/openapi.json");
+        println!();
+        println!("  工作人员登录 Staff log-in:  {base}/login   (密码 password: {})", crate::demo::PASSWORD);
+        for (username, name, _, unit, role) in crate::demo::PEOPLE {
+            println!("    {username:<10} {:<20} {} @ {unit}", role.as_str(), name);
+        }
+        println!("  居民登录 Resident log-in:  {base}/my/login   (验证码打印在日志中 the code is printed in the log)");
     }
     match &cfg.admin_token {
         Some(token) if demo => println!(

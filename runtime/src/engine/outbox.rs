@@ -50,6 +50,11 @@ const LETTERS: &[(&str, &str, &str)] = &[
         "案件 {{ number }}（{{ app }}）“{{ step }}”环节超过办理时限（{{ due }}）仍未办结，现予督办，请承办单位说明情况并限时办结。",
     ),
     (
+        "login-code",
+        "登录验证码",
+        "【百搭】您的登录验证码是 {{ data.code }}，{{ data.minutes }} 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。",
+    ),
+    (
         "move-car-result",
         "挪车处理结果",
         "【挪车e站】您反映的车辆 {{ record.plate }} 已处理，结果：{{ labels.outcome | default(value=\"已处理\") }}。感谢您对社区的支持。",

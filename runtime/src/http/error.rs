@@ -334,6 +334,22 @@ impl From<crate::engine::actions::ActionError> for ApiError {
     }
 }
 
+impl From<crate::org::OrgError> for ApiError {
+    fn from(e: crate::org::OrgError) -> Self {
+        use crate::org::OrgError as E;
+        match e {
+            E::Invalid(problem) => ApiError::Invalid {
+                code: "invalid",
+                title: Text::new("请求内容有误", "The request has a problem"),
+                problems: vec![problem],
+            },
+            E::NotFound(what) => ApiError::NotFound(what),
+            E::Conflict(why) => ApiError::Conflict(why),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<PhotoError> for ApiError {
     fn from(e: PhotoError) -> Self {
         match e {

@@ -50,6 +50,21 @@ struct FormPage {
     summary: Vec<SummaryItem>,
 }
 
+/// An app for logged-in residents (or staff) sends everyone else to log in first.
+fn login_first(loaded: &Loaded, actor: &crate::auth::Actor, uri: &axum::http::Uri) -> Option<Response> {
+    use crate::auth::Actor;
+    let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match (loaded.compiled.app.access.submit, actor) {
+        (baida_blocks::SubmitAccess::Public, _) => None,
+        (_, Actor::Staff(_) | Actor::Root) => None,
+        (baida_blocks::SubmitAccess::Resident, Actor::Resident { .. }) => None,
+        (baida_blocks::SubmitAccess::Resident, _) => {
+            Some(axum::response::Redirect::to(&format!("/my/login?next={}", next.replace('&', "%26"))).into_response())
+        }
+        (baida_blocks::SubmitAccess::Staff, _) => Some(super::session::to_login(uri)),
+    }
+}
+
 /// Loads the app and checks it is offered in the community; `Err` is the page to show.
 async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Result<(Loaded, String), Response> {
     let not_found = || message_page(state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
@@ -167,6 +182,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
 /// The form, with its defaults.
 pub async fn show(
     State(state): State<AppState>,
+    actor: crate::auth::Actor,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
@@ -175,6 +191,9 @@ pub async fn show(
         Ok(l) => l,
         Err(page) => return page,
     };
+    if let Some(to_login) = login_first(&loaded, &actor, &uri) {
+        return to_login;
+    }
     let raw: Map<String, Value> = loaded
         .compiled
         .intake_fields()

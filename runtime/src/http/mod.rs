@@ -14,10 +14,15 @@ pub mod forms;
 pub mod health;
 pub mod inbox;
 pub mod openapi;
+pub mod org;
 pub mod pages;
+pub mod people;
 pub mod photos;
+pub mod residents;
 pub mod responsibilities;
+pub mod security;
 pub mod session;
+pub mod tokens;
 pub mod track;
 pub mod vehicles;
 
@@ -68,6 +73,11 @@ pub fn router(state: AppState) -> Router {
         .merge(vehicles::router())
         .merge(pages::router())
         .merge(session::router())
+        .merge(org::router())
+        .merge(people::router())
+        .merge(tokens::router())
+        .merge(security::router())
+        .merge(residents::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))

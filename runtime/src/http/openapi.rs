@@ -3,10 +3,12 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{AppState, apps, cases, figures, health, inbox, photos, responsibilities, vehicles};
+use super::{
+    AppState, apps, cases, figures, health, inbox, org, people, photos, responsibilities, security, session, tokens, vehicles,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,21 +31,45 @@ use super::{AppState, apps, cases, figures, health, inbox, photos, responsibilit
         responsibilities::set,
         photos::upload,
         figures::figures,
+        session::login_json,
+        session::logout_json,
+        session::me,
+        org::list,
+        org::read,
+        org::create,
+        org::change,
+        org::retire,
+        people::list,
+        people::create,
+        people::read,
+        people::change,
+        people::grant,
+        people::revoke,
+        people::reset_password,
+        people::change_own_password,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
+        security::list,
     ),
-    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow)),
-    modifiers(&AdminToken),
-    tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "health"))
+    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role)),
+    modifiers(&Auth),
+    tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "health"))
 )]
 pub struct ApiDoc;
 
-struct AdminToken;
+/// Two ways in: a bearer token (an API token, or the operator's admin token) and the session
+/// cookie set by log-in.
+struct Auth;
 
-impl Modify for AdminToken {
+impl Modify for Auth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
         components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::COOKIE))),
         );
     }
 }

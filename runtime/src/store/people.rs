@@ -214,7 +214,8 @@ pub trait PeopleStore: Send + Sync {
     /// The resident with this phone number, created when new.
     async fn resident(&self, phone: &str, at: DateTime<Utc>) -> Result<Resident>;
     async fn resident_by_id(&self, id: &str) -> Result<Option<Resident>>;
-    async fn create_login_code(&self, code: &LoginCode) -> Result<()>;
+    /// Stores a code and queues the text message that carries it, in one transaction.
+    async fn create_login_code(&self, code: &LoginCode, sms: &super::OutboxItem) -> Result<()>;
     /// Codes sent to `phone`, or requested by `client`, since `since`.
     async fn login_codes_since(&self, phone: &str, client: &str, since: DateTime<Utc>) -> Result<(i64, i64)>;
     /// The newest unused, unexpired code for `phone`.
@@ -505,7 +506,8 @@ macro_rules! people_store {
                     .await?)
             }
 
-            async fn create_login_code(&self, c: &$crate::store::people::LoginCode) -> $crate::store::Result<()> {
+            async fn create_login_code(&self, c: &$crate::store::people::LoginCode, o: &$crate::store::OutboxItem) -> $crate::store::Result<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query($sql("INSERT INTO login_codes (id, phone, code_hash, client, created_at, expires_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)"))
                     .bind(&c.id)
                     .bind(&c.phone)
@@ -513,8 +515,20 @@ macro_rules! people_store {
                     .bind(&c.client)
                     .bind(c.created_at)
                     .bind(c.expires_at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query($sql("INSERT INTO outbox (id, case_id, channel, recipient, template, data, state, attempts, next_attempt_at, created_at) \
+                     VALUES (?, NULL, ?, ?, ?, ?, 'pending', 0, ?, ?)"))
+                    .bind(&o.id)
+                    .bind(&o.channel)
+                    .bind(&o.recipient)
+                    .bind(&o.template)
+                    .bind(sqlx::types::Json(&o.data))
+                    .bind(o.next_attempt_at)
+                    .bind(o.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
