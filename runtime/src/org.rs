@@ -61,10 +61,20 @@ pub fn check_id(pointer: &str, id: &str) -> Result<(), OrgError> {
 
 fn check_names(zh: &str, en: &str) -> Result<(), OrgError> {
     if zh.trim().is_empty() || zh.chars().count() > 64 {
-        return Err(invalid("/name_zh", "bad_name", "请填写中文名称（最多 64 字）", "Give a Chinese name (at most 64 characters)"));
+        return Err(invalid(
+            "/name_zh",
+            "bad_name",
+            "请填写中文名称（最多 64 字）",
+            "Give a Chinese name (at most 64 characters)",
+        ));
     }
     if en.trim().is_empty() || en.chars().count() > 128 {
-        return Err(invalid("/name_en", "bad_name", "请填写英文名称（最多 128 字符）", "Give an English name (at most 128 characters)"));
+        return Err(invalid(
+            "/name_en",
+            "bad_name",
+            "请填写英文名称（最多 128 字符）",
+            "Give an English name (at most 128 characters)",
+        ));
     }
     Ok(())
 }
@@ -81,7 +91,12 @@ fn check_place(tree: &OrgTree, kind: &str, parent: Option<&str>) -> Result<(), O
     };
     match (wanted, parent) {
         (None, None) => Ok(()),
-        (None, Some(_)) => Err(invalid("/parent_id", "bad_parent", "区是最上一级，不能有上级", "A district is the top; it has no parent")),
+        (None, Some(_)) => Err(invalid(
+            "/parent_id",
+            "bad_parent",
+            "区是最上一级，不能有上级",
+            "A district is the top; it has no parent",
+        )),
         (Some(w), None) => Err(invalid(
             "/parent_id",
             "bad_parent",
@@ -170,7 +185,12 @@ pub struct NewAccount {
 }
 
 /// Creates an account (the password must pass the strength rule).
-pub async fn create_account(store: &dyn Store, tree: &OrgTree, new: NewAccount, at: DateTime<Utc>) -> Result<User, OrgError> {
+pub async fn create_account(
+    store: &dyn Store,
+    tree: &OrgTree,
+    new: NewAccount,
+    at: DateTime<Utc>,
+) -> Result<User, OrgError> {
     let username = new.username.trim().to_string();
     let ok_name = (2..=32).contains(&username.chars().count())
         && username.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '_' || c == '-');
@@ -186,7 +206,12 @@ pub async fn create_account(store: &dyn Store, tree: &OrgTree, new: NewAccount, 
     if let Some(p) = &phone
         && !baida_blocks::formats::is_mobile_phone(p)
     {
-        return Err(invalid("/phone", "bad_phone", "手机号应为 11 位、以 1 开头", "A mobile number has 11 digits and starts with 1"));
+        return Err(invalid(
+            "/phone",
+            "bad_phone",
+            "手机号应为 11 位、以 1 开头",
+            "A mobile number has 11 digits and starts with 1",
+        ));
     }
     if new.name.trim().is_empty() || new.name.chars().count() > 64 {
         return Err(invalid("/name", "bad_name", "请填写姓名（最多 64 字）", "Give a name (at most 64 characters)"));
@@ -228,13 +253,24 @@ pub async fn grant(
             "/unit_id",
             "bad_grant",
             format!("{}只能授予在 {} 上，“{unit}”是 {}", role.name().zh(), role.granted_at().join("、"), u.kind),
-            format!("{} is granted at a {}; “{unit}” is a {}", role.name().en(), role.granted_at().join(" or "), u.kind),
+            format!(
+                "{} is granted at a {}; “{unit}” is a {}",
+                role.name().en(),
+                role.granted_at().join(" or "),
+                u.kind
+            ),
         ));
     }
     if store.user(user_id).await?.is_none() {
         return Err(OrgError::NotFound(Text::new("没有这个账号", "No such account")));
     }
-    let g = Grant { user_id: user_id.into(), role: role.as_str().into(), unit_id: unit.into(), granted_at: at, granted_by: by.into() };
+    let g = Grant {
+        user_id: user_id.into(),
+        role: role.as_str().into(),
+        unit_id: unit.into(),
+        granted_at: at,
+        granted_by: by.into(),
+    };
     store.grant(&g).await?;
     Ok(g)
 }

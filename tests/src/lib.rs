@@ -139,6 +139,40 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    /// A client from another loopback address (e.g. `127.0.0.2`): a different client as far
+    /// as per-address rate limits go.
+    pub fn client_from(&self, ip: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client")
+    }
+
+    /// A client logged in as a demo person (`grid1`, `xinzhou`, `shatou`, `urban`, …), with
+    /// its session cookie.
+    pub async fn login(&self, username: &str) -> Staff {
+        self.login_with(username, DEMO_PASSWORD).await
+    }
+
+    pub async fn login_with(&self, username: &str, password: &str) -> Staff {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        let r = client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"login": username, "password": password}))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(r.status(), StatusCode::OK, "log-in as {username}: {}", r.text().await.unwrap_or_default());
+        let me: Value = r.json().await.expect("JSON");
+        Staff { base: self.base.clone(), client, me }
+    }
+
     /// GET with the admin token, returning status and JSON.
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
         let r = self.get(path).bearer_auth(TOKEN).send().await.expect("the server answers");
@@ -188,6 +222,47 @@ impl TestApp {
                 None => return n,
             }
         }
+    }
+}
+
+/// The demo accounts' password.
+pub const DEMO_PASSWORD: &str = "Baida-demo-2026";
+
+/// A logged-in person: a client carrying their session cookie.
+pub struct Staff {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// What `/api/v1/me` said at log-in.
+    pub me: Value,
+}
+
+impl Staff {
+    pub fn id(&self) -> String {
+        self.me["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// GET, returning status and JSON (null when the body is not JSON).
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(format!("{}{path}", self.base)).send().await.expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A request with a JSON body, returning status and JSON.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, body).await
     }
 }
 

@@ -307,15 +307,16 @@ async fn figures_count_what_happened(backend: Backend) {
     assert_eq!(table_row(&html, "All cases"), "All cases 1 0 0.0% — (0/0) — (0/0) — 1");
     assert!(html.contains("Period: 2026-11-24 — now"), "{html}");
 
-    // A bad date keeps the form and says what is wrong; without the token, no figures.
+    // A bad date keeps the form and says what is wrong; without a log-in, no figures: the
+    // log-in page instead.
     let (status, html) = page(&app, "?from=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains(r#"id="error-summary""#) && html.contains("参数 from 应为日期"), "{html}");
     let r = app.get("/figures").send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    assert_eq!(r.url().path(), "/login");
+    assert_eq!(r.url().query(), Some("next=/figures"));
     let html = r.text().await.unwrap();
-    assert!(html.contains("需要授权") && !html.contains("城市管理"), "{html}");
+    assert!(html.contains("工作人员登录") && !html.contains("城市管理"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

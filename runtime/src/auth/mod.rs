@@ -96,19 +96,19 @@ impl Role {
         use Permission::*;
         match self {
             Role::GridWorker => &[CasesRead, CasesAct, CasesSubmit],
-            Role::CommunityAdmin => {
-                &[CasesRead, CasesAct, CasesSubmit, CasesAdminister, UsersManage, FiguresRead, SecurityRead, TokensManage]
-            }
-            Role::StreetAdmin => &[
+            Role::CommunityAdmin => &[
                 CasesRead,
                 CasesAct,
+                CasesSubmit,
                 CasesAdminister,
                 UsersManage,
-                OrgManage,
                 FiguresRead,
                 SecurityRead,
                 TokensManage,
             ],
+            Role::StreetAdmin => {
+                &[CasesRead, CasesAct, CasesAdminister, UsersManage, OrgManage, FiguresRead, SecurityRead, TokensManage]
+            }
             Role::DistrictAdmin => &Permission::ALL,
             Role::DepartmentHandler => &[CasesRead, CasesAct, FiguresRead],
             Role::AppBuilder => &[AppsBuild],
@@ -222,7 +222,10 @@ pub enum Actor {
     /// No session, no token.
     Anonymous,
     /// A resident logged in with a code sent to their phone.
-    Resident { id: String, phone: String },
+    Resident {
+        id: String,
+        phone: String,
+    },
     /// Whoever holds a case's tracking link (checked by the tracking page): may fill in the
     /// steps that ask the reporter.
     Reporter,

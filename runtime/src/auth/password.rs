@@ -69,7 +69,10 @@ pub fn check_strength(password: &str, username: &str, phone: Option<&str>) -> Re
     }
     let lower = password.to_lowercase();
     if lower.contains(&username.to_lowercase()) || phone.is_some_and(|p| !p.is_empty() && password.contains(p)) {
-        return Err(Text::new("密码不能包含用户名或手机号", "The password must not contain the username or phone number"));
+        return Err(Text::new(
+            "密码不能包含用户名或手机号",
+            "The password must not contain the username or phone number",
+        ));
     }
     Ok(())
 }

@@ -64,7 +64,14 @@ impl LoginError {
 }
 
 /// A security event with the common fields filled in.
-pub fn event(kind: &str, actor: &str, unit: Option<&str>, subject: Option<&str>, client: &str, now: DateTime<Utc>) -> SecurityEvent {
+pub fn event(
+    kind: &str,
+    actor: &str,
+    unit: Option<&str>,
+    subject: Option<&str>,
+    client: &str,
+    now: DateTime<Utc>,
+) -> SecurityEvent {
     SecurityEvent {
         seq: 0,
         at: now,
@@ -110,7 +117,14 @@ pub async fn log_in(
             .await?;
         if let Some(until) = lock {
             store
-                .record_security_event(&event("account.locked", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
+                .record_security_event(&event(
+                    "account.locked",
+                    &user.id,
+                    Some(&user.unit_id),
+                    Some(&user.id),
+                    client,
+                    now,
+                ))
                 .await?;
             return Err(LoginError::Locked(until));
         }
@@ -121,7 +135,12 @@ pub async fn log_in(
     store
         .create_session(
             &digest(&id),
-            &Session { user_id: Some(user.id.clone()), resident_id: None, created_at: now, expires_at: now + STAFF_SESSION },
+            &Session {
+                user_id: Some(user.id.clone()),
+                resident_id: None,
+                created_at: now,
+                expires_at: now + STAFF_SESSION,
+            },
         )
         .await?;
     store.record_security_event(&event("login", &user.id, Some(&user.unit_id), Some(&user.id), client, now)).await?;
@@ -162,7 +181,11 @@ pub async fn staff_actor(store: &dyn Store, user: User) -> Result<Actor, store::
 }
 
 /// The actor behind an API token, or `None` when it is unknown or revoked. Records the use.
-pub async fn actor_for_token(store: &dyn Store, secret: &str, now: DateTime<Utc>) -> Result<Option<Actor>, store::Error> {
+pub async fn actor_for_token(
+    store: &dyn Store,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Actor>, store::Error> {
     let Some(token) = store.token_by_hash(&digest(secret)).await? else { return Ok(None) };
     if token.revoked_at.is_some() {
         return Ok(None);

@@ -11,7 +11,9 @@ use crate::store::Case;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
     /// Complete the current step; `level` is the review level (0-based) being approved.
-    Complete { level: usize },
+    Complete {
+        level: usize,
+    },
     Return,
     Administer,
 }
@@ -37,7 +39,11 @@ pub fn may_act(actor: &Actor, app: &CompiledApp, case: &Case, act: Act, tree: &O
         Actor::Root => Ok(()),
         Actor::Anonymous => Err(refuse()),
         Actor::Reporter => {
-            if matches!(act, Act::Complete { .. }) && residents_step { Ok(()) } else { Err(refuse()) }
+            if matches!(act, Act::Complete { .. }) && residents_step {
+                Ok(())
+            } else {
+                Err(refuse())
+            }
         }
         Actor::Resident { id, .. } => {
             let own = case.resident_id.as_deref() == Some(id);
@@ -49,7 +55,10 @@ pub fn may_act(actor: &Actor, app: &CompiledApp, case: &Case, act: Act, tree: &O
                 return if actor.can(Permission::CasesAdminister, unit, tree) {
                     Ok(())
                 } else {
-                    Err(Text::new("只有管理员可以改派、挂起、办结或重新打开案件", "Only admins may re-dispatch, suspend, close or reopen a case"))
+                    Err(Text::new(
+                        "只有管理员可以改派、挂起、办结或重新打开案件",
+                        "Only admins may re-dispatch, suspend, close or reopen a case",
+                    ))
                 };
             }
             let roles: Vec<Role> = who.iter().filter_map(|w| Role::parse(w)).collect();

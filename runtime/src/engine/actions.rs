@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::flow::{Flow, FlowError};
 use super::submit::Engine;
-use crate::auth::steps::{self, Act};
 use crate::auth::Actor;
+use crate::auth::steps::{self, Act};
 use crate::store::{self, Case};
 
 /// An action on a case.
@@ -81,8 +81,8 @@ impl Engine {
                 let entered = events.iter().rposition(|e| {
                     e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_now.as_str())
                 });
-                let level = entered
-                    .map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count());
+                let level =
+                    entered.map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count());
                 Act::Complete { level }
             }
             Action::Return { .. } => Act::Return,

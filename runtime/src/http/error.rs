@@ -114,9 +114,12 @@ impl ApiError {
             ApiError::Unauthenticated(why) => {
                 plain(StatusCode::UNAUTHORIZED, "login_failed", Text::new("登录失败", "Log-in failed"), Some(why))
             }
-            ApiError::CrossOrigin(why) => {
-                plain(StatusCode::FORBIDDEN, "cross_origin", Text::new("跨站请求被拒绝", "Cross-origin request refused"), Some(why))
-            }
+            ApiError::CrossOrigin(why) => plain(
+                StatusCode::FORBIDDEN,
+                "cross_origin",
+                Text::new("跨站请求被拒绝", "Cross-origin request refused"),
+                Some(why),
+            ),
             ApiError::TooManyRequests { detail, .. } => plain(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

@@ -20,9 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::access;
 use super::extract::StaffActor;
-use crate::auth::{Actor, Permission};
 use super::pages::message_page;
 use super::{ApiError, AppState};
+use crate::auth::{Actor, Permission};
 use crate::i18n::{ReqLang, word};
 use crate::store::{Figures, FiguresQuery, FiguresRow, GroupBy};
 

@@ -10,8 +10,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::extract::StaffActor;
-use crate::auth::{Actor, Permission};
 use super::{ApiError, AppState};
+use crate::auth::{Actor, Permission};
 use crate::store::InboxItem;
 
 pub fn router() -> Router<AppState> {

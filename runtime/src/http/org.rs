@@ -39,7 +39,10 @@ fn no_such_unit(id: &str) -> ApiError {
 
 /// The org units the caller may see, by id.
 #[utoipa::path(get, path = "/api/v1/org-units", tag = "people", responses((status = 200, body = [Object])), security(("bearer" = []), ("session" = [])))]
-pub async fn list(State(state): State<AppState>, StaffActor(actor): StaffActor) -> Result<Json<Vec<OrgUnit>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
+) -> Result<Json<Vec<OrgUnit>>, ApiError> {
     let tree = access::tree(&state).await?;
     let mut units: Vec<OrgUnit> = tree.values().filter(|u| visible(&actor, &u.id, &tree)).cloned().collect();
     units.sort_by(|a, b| a.id.cmp(&b.id));

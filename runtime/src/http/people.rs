@@ -45,14 +45,18 @@ fn no_such_user() -> ApiError {
 async fn managed(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std::sync::Arc<OrgTree>), ApiError> {
     let tree = access::tree(state).await?;
     let user = state.store.user(id).await?.ok_or_else(no_such_user)?;
-    if actor.can(Permission::UsersManage, &user.unit_id, &tree) {
-        Ok((user, tree))
-    } else {
-        Err(no_such_user())
-    }
+    if actor.can(Permission::UsersManage, &user.unit_id, &tree) { Ok((user, tree)) } else { Err(no_such_user()) }
 }
 
-async fn record(state: &AppState, actor: &Actor, kind: &str, unit: &str, subject: &str, client: Client, detail: serde_json::Value) -> Result<(), ApiError> {
+async fn record(
+    state: &AppState,
+    actor: &Actor,
+    kind: &str,
+    unit: &str,
+    subject: &str,
+    client: Client,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
     let mut e = event(kind, &actor.label(), Some(unit), Some(subject), &client.0.to_string(), state.engine.clock.now());
     e.detail = detail;
     state.store.record_security_event(&e).await?;
@@ -92,15 +96,32 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let tree = access::tree(&state).await?;
     if !tree.contains_key(&body.unit_id) || !super::org::visible(&actor, &body.unit_id, &tree) {
-        return Err(ApiError::NotFound(Text::new(format!("没有机构“{}”", body.unit_id), format!("No org unit “{}”", body.unit_id))));
+        return Err(ApiError::NotFound(Text::new(
+            format!("没有机构“{}”", body.unit_id),
+            format!("No org unit “{}”", body.unit_id),
+        )));
     }
     if !actor.can(Permission::UsersManage, &body.unit_id, &tree) {
         return Err(access::denied(&state, &actor, "users.manage", Some(&body.unit_id)).await);
     }
-    let account =
-        NewAccount { username: body.username, phone: body.phone, name: body.name, unit_id: body.unit_id, password: body.password };
+    let account = NewAccount {
+        username: body.username,
+        phone: body.phone,
+        name: body.name,
+        unit_id: body.unit_id,
+        password: body.password,
+    };
     let user = org::create_account(state.store.as_ref(), &tree, account, state.engine.clock.now()).await?;
-    record(&state, &actor, "user.created", &user.unit_id, &user.id, client, serde_json::json!({"username": user.username})).await?;
+    record(
+        &state,
+        &actor,
+        "user.created",
+        &user.unit_id,
+        &user.id,
+        client,
+        serde_json::json!({"username": user.username}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -150,7 +171,11 @@ pub async fn change(
             return Err(ApiError::Invalid {
                 code: "invalid",
                 title: Text::new("请求内容有误", "The request has a problem"),
-                problems: vec![baida_blocks::Problem::new("/name", "bad_name", Text::new("请填写姓名（最多 64 字）", "Give a name (at most 64 characters)"))],
+                problems: vec![baida_blocks::Problem::new(
+                    "/name",
+                    "bad_name",
+                    Text::new("请填写姓名（最多 64 字）", "Give a name (at most 64 characters)"),
+                )],
             });
         }
         user.name = name.trim().to_string();
@@ -161,7 +186,11 @@ pub async fn change(
             return Err(ApiError::Invalid {
                 code: "invalid",
                 title: Text::new("请求内容有误", "The request has a problem"),
-                problems: vec![baida_blocks::Problem::new("/phone", "bad_phone", Text::new("手机号应为 11 位、以 1 开头", "A mobile number has 11 digits and starts with 1"))],
+                problems: vec![baida_blocks::Problem::new(
+                    "/phone",
+                    "bad_phone",
+                    Text::new("手机号应为 11 位、以 1 开头", "A mobile number has 11 digits and starts with 1"),
+                )],
             });
         }
         user.phone = (!phone.is_empty()).then_some(phone);
@@ -204,13 +233,34 @@ pub async fn grant(
 ) -> Result<(StatusCode, Json<Grant>), ApiError> {
     let (user, tree) = managed(&state, &actor, &id).await?;
     if !tree.contains_key(&body.unit_id) || !super::org::visible(&actor, &body.unit_id, &tree) {
-        return Err(ApiError::NotFound(Text::new(format!("没有机构“{}”", body.unit_id), format!("No org unit “{}”", body.unit_id))));
+        return Err(ApiError::NotFound(Text::new(
+            format!("没有机构“{}”", body.unit_id),
+            format!("No org unit “{}”", body.unit_id),
+        )));
     }
     if !actor.may_grant(body.role, &body.unit_id, &tree) {
         return Err(access::denied(&state, &actor, &format!("grant {}", body.role.as_str()), Some(&body.unit_id)).await);
     }
-    let g = org::grant(state.store.as_ref(), &tree, &user.id, body.role, &body.unit_id, &actor.label(), state.engine.clock.now()).await?;
-    record(&state, &actor, "role.granted", &user.unit_id, &user.id, client, serde_json::json!({"role": g.role, "unit_id": g.unit_id})).await?;
+    let g = org::grant(
+        state.store.as_ref(),
+        &tree,
+        &user.id,
+        body.role,
+        &body.unit_id,
+        &actor.label(),
+        state.engine.clock.now(),
+    )
+    .await?;
+    record(
+        &state,
+        &actor,
+        "role.granted",
+        &user.unit_id,
+        &user.id,
+        client,
+        serde_json::json!({"role": g.role, "unit_id": g.unit_id}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
@@ -232,7 +282,16 @@ pub async fn revoke(
     if !state.store.revoke(&user.id, role.as_str(), &unit).await? {
         return Err(no_grant());
     }
-    record(&state, &actor, "role.revoked", &user.unit_id, &user.id, client, serde_json::json!({"role": role.as_str(), "unit_id": unit})).await?;
+    record(
+        &state,
+        &actor,
+        "role.revoked",
+        &user.unit_id,
+        &user.id,
+        client,
+        serde_json::json!({"role": role.as_str(), "unit_id": unit}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -278,7 +337,10 @@ pub async fn change_own_password(
     ApiJson(body): ApiJson<OwnPasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let Some(staff) = actor.staff().filter(|s| !s.id.starts_with("token:")) else {
-        return Err(ApiError::Forbidden(Text::new("只有登录的工作人员可以修改自己的密码", "Only a logged-in person can change their own password")));
+        return Err(ApiError::Forbidden(Text::new(
+            "只有登录的工作人员可以修改自己的密码",
+            "Only a logged-in person can change their own password",
+        )));
     };
     let user = state.store.user(&staff.id).await?.ok_or(ApiError::Unauthorized)?;
     let creds = state.store.credentials(&user.username).await?.ok_or(ApiError::Unauthorized)?;

@@ -4,11 +4,11 @@
 //! and per client address. In `--demo` the code is also printed to the log, as there is no
 //! SMS gateway.
 
+use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use baida_blocks::{Lang, Text};
 use chrono::Duration;
 use rand::Rng;
@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::extract::{Client, session_cookie};
 use super::session::{over_https, session_cookie_for};
 use super::{ApiError, AppState};
+use crate::auth::Actor;
 use crate::auth::mask::{Mask, mask_value};
 use crate::auth::session::{self, RESIDENT_SESSION, event};
-use crate::auth::Actor;
 use crate::i18n::ReqLang;
 use crate::store::{CaseFilter, LoginCode, OutboxItem, Session};
 
@@ -41,7 +41,6 @@ const PER_PHONE_HOUR: i64 = 5;
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
     pub next: Option<String>,
-    pub phone: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -72,9 +71,19 @@ fn masked(phone: &str) -> String {
     mask_value(&serde_json::json!(phone), Mask::Phone).as_str().unwrap_or_default().to_string()
 }
 
-pub async fn login_page(State(state): State<AppState>, ReqLang(lang): ReqLang, Query(q): Query<LoginQuery>, uri: Uri) -> Response {
-    let phone = q.phone.unwrap_or_default();
-    let page = LoginPage { next: safe_next(q.next.as_deref()), masked_phone: masked(&phone), sent: !phone.is_empty(), phone, error: None };
+pub async fn login_page(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Query(q): Query<LoginQuery>,
+    uri: Uri,
+) -> Response {
+    let page = LoginPage {
+        next: safe_next(q.next.as_deref()),
+        masked_phone: String::new(),
+        sent: false,
+        phone: String::new(),
+        error: None,
+    };
     render(&state, lang, &uri.to_string(), &page, StatusCode::OK)
 }
 
@@ -172,16 +181,9 @@ pub async fn send_code(
     if state.config.demo {
         tracing::info!(phone = %masked(&phone), %code, "demo: a resident's log-in code (sent by SMS when a gateway is configured)");
     }
-    Redirect::to(&format!("/my/login?phone={phone}&next={}", urlencode(&next))).into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    // The code form comes back as the answer, so the number never appears in a URL (and so
+    // never in an access log).
+    render(&state, lang, &uri.to_string(), &page(None, true), StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,8 +206,16 @@ pub async fn verify(
     let next = safe_next(form.next.as_deref());
     let now = state.engine.clock.now();
     let wrong = |state: &AppState| {
-        let why = Text::new("验证码不正确或已过期，请重新获取", "The code is wrong or has expired; ask for a new one").get(lang).to_string();
-        let page = LoginPage { next: next.clone(), phone: phone.clone(), masked_phone: masked(&phone), sent: true, error: Some(why) };
+        let why = Text::new("验证码不正确或已过期，请重新获取", "The code is wrong or has expired; ask for a new one")
+            .get(lang)
+            .to_string();
+        let page = LoginPage {
+            next: next.clone(),
+            phone: phone.clone(),
+            masked_phone: masked(&phone),
+            sent: true,
+            error: Some(why),
+        };
         render(state, lang, &uri.to_string(), &page, StatusCode::UNAUTHORIZED)
     };
     let live = match state.store.live_login_code(&phone, now).await {
@@ -233,7 +243,12 @@ pub async fn verify(
             .store
             .create_session(
                 &session::digest(&id),
-                &Session { user_id: None, resident_id: Some(resident.id.clone()), created_at: now, expires_at: now + RESIDENT_SESSION },
+                &Session {
+                    user_id: None,
+                    resident_id: Some(resident.id.clone()),
+                    created_at: now,
+                    expires_at: now + RESIDENT_SESSION,
+                },
             )
             .await?;
         let e = event("resident.login", &format!("resident:{}", resident.id), None, None, &client.0.to_string(), now);

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::access;
 use super::extract::{ApiJson, StaffActor};
-use crate::auth::Permission;
 use super::{ApiError, AppState};
+use crate::auth::Permission;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 
 use super::extract::{ApiJson, Client, session_cookie};
 use super::{ApiError, AppState};
-use crate::auth::session::{self, LoginError};
 use crate::auth::Actor;
+use crate::auth::session::{self, LoginError};
 use crate::i18n::ReqLang;
 
 pub fn router() -> Router<AppState> {
@@ -148,8 +148,7 @@ pub async fn login_form(
     match attempt(&state, client, &headers, &form.login, &form.password).await {
         Ok((id, _)) => {
             let cookie = session_cookie_for(&id, session::STAFF_SESSION, over_https(&headers));
-            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, next)])
-                .into_response()
+            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, next)]).into_response()
         }
         Err(ApiError::Unauthenticated(why)) => {
             let page = LoginPage { next, login: &form.login, error: Some(why.get(lang).to_string()) };

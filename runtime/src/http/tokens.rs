@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use super::access;
 use super::extract::{ApiJson, Client, StaffActor};
 use super::{ApiError, AppState};
-use crate::auth::session::{self, event};
 use crate::auth::Permission;
+use crate::auth::session::{self, event};
 use crate::store::ApiToken;
 
 pub fn router() -> Router<AppState> {
@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
 
 /// Tokens of the units where the caller manages tokens.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "people", responses((status = 200, body = [ApiToken])), security(("bearer" = []), ("session" = [])))]
-pub async fn list(State(state): State<AppState>, StaffActor(actor): StaffActor) -> Result<Json<Vec<ApiToken>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
+) -> Result<Json<Vec<ApiToken>>, ApiError> {
     let tree = access::require(&state, &actor, Permission::TokensManage, None).await?;
     let units = actor.units_with(Permission::TokensManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
     Ok(Json(state.store.tokens_in(&units).await?))
@@ -62,7 +65,10 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let tree = access::tree(&state).await?;
     if !tree.contains_key(&body.unit_id) || !super::org::visible(&actor, &body.unit_id, &tree) {
-        return Err(ApiError::NotFound(Text::new(format!("没有机构“{}”", body.unit_id), format!("No org unit “{}”", body.unit_id))));
+        return Err(ApiError::NotFound(Text::new(
+            format!("没有机构“{}”", body.unit_id),
+            format!("No org unit “{}”", body.unit_id),
+        )));
     }
     if !actor.can(Permission::TokensManage, &body.unit_id, &tree) {
         return Err(access::denied(&state, &actor, "tokens.manage", Some(&body.unit_id)).await);
@@ -73,12 +79,20 @@ pub async fn create(
         problems: vec![baida_blocks::Problem::new(pointer, code, why)],
     };
     if body.name.trim().is_empty() || body.name.chars().count() > 64 {
-        return Err(invalid("/name", "bad_name", Text::new("请写明令牌用途（最多 64 字）", "Say what the token is for (at most 64 characters)")));
+        return Err(invalid(
+            "/name",
+            "bad_name",
+            Text::new("请写明令牌用途（最多 64 字）", "Say what the token is for (at most 64 characters)"),
+        ));
     }
     let mut permissions = Vec::new();
     for (i, p) in body.permissions.iter().enumerate() {
         let Some(perm) = Permission::parse(p) else {
-            return Err(invalid(&format!("/permissions/{i}"), "unknown_permission", Text::new(format!("没有权限“{p}”"), format!("No permission “{p}”"))));
+            return Err(invalid(
+                &format!("/permissions/{i}"),
+                "unknown_permission",
+                Text::new(format!("没有权限“{p}”"), format!("No permission “{p}”")),
+            ));
         };
         if !actor.can(perm, &body.unit_id, &tree) {
             return Err(access::denied(&state, &actor, &format!("token with {p}"), Some(&body.unit_id)).await);
@@ -86,7 +100,11 @@ pub async fn create(
         permissions.push(perm.as_str().to_string());
     }
     if permissions.is_empty() {
-        return Err(invalid("/permissions", "no_permissions", Text::new("请至少选择一项权限", "Choose at least one permission")));
+        return Err(invalid(
+            "/permissions",
+            "no_permissions",
+            Text::new("请至少选择一项权限", "Choose at least one permission"),
+        ));
     }
     let now = state.engine.clock.now();
     let secret = format!("{}{}", session::TOKEN_PREFIX, session::secret());
@@ -101,7 +119,8 @@ pub async fn create(
         revoked_at: None,
     };
     state.store.create_token(&token, &session::digest(&secret)).await?;
-    let mut e = event("token.created", &actor.label(), Some(&token.unit_id), Some(&token.id), &client.0.to_string(), now);
+    let mut e =
+        event("token.created", &actor.label(), Some(&token.unit_id), Some(&token.id), &client.0.to_string(), now);
     e.detail = serde_json::json!({"name": token.name, "permissions": token.permissions});
     state.store.record_security_event(&e).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))

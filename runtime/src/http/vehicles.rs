@@ -11,8 +11,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::extract::StaffActor;
-use crate::auth::Permission;
 use super::{ApiError, AppState};
+use crate::auth::Permission;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/vehicles/{plate}", get(record))

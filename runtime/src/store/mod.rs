@@ -213,7 +213,9 @@ where
     let or_nothing = |v: &[String]| if v.is_empty() { vec![String::new()] } else { v.to_vec() };
     let units = or_nothing(&scope.units);
     for (i, (column, values)) in
-        [("community_id", &units), ("grid_id", &units), ("assignee", &or_nothing(&scope.holders))].into_iter().enumerate()
+        [("community_id", &units), ("grid_id", &units), ("assignee", &or_nothing(&scope.holders))]
+            .into_iter()
+            .enumerate()
     {
         q.push(if i == 0 { " AND (" } else { " OR " }).push(column).push(" IN (");
         let mut list = q.separated(", ");
@@ -233,8 +235,10 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
     }
 }
 
-pub use people::{ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
+pub use people::{
+    ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
+};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.

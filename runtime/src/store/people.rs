@@ -609,7 +609,6 @@ macro_rules! token_columns {
 
 pub(crate) use {people_store, token_columns, user_columns};
 
-
 #[cfg(test)]
 mod tests {
     use super::pg;

@@ -333,4 +333,8 @@ impl Store for PgStore {
     }
 }
 
-crate::store::people::people_store!(PgStore, crate::store::people::pg, "IN (SELECT jsonb_array_elements_text(?::jsonb))");
+crate::store::people::people_store!(
+    PgStore,
+    crate::store::people::pg,
+    "IN (SELECT jsonb_array_elements_text(?::jsonb))"
+);
