@@ -353,7 +353,11 @@ pub async fn figures_page(
         Ok(p) => (p, None),
         Err(why) => (FiguresParams::default(), Some(why)),
     };
-    match page(&state, lang, &p, bad, &uri.to_string(), scope).await {
+    let apps = match state.store.apps().await {
+        Ok(all) => all.into_iter().filter(|a| super::apps::app_visible(&actor, &a.owner_id, &tree)).collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match page(&state, lang, &p, bad, &uri.to_string(), scope, apps).await {
         Ok((status, html)) => {
             (status, [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html))
                 .into_response()
@@ -369,6 +373,7 @@ async fn page(
     bad: Option<Text>,
     path: &str,
     scope: Option<crate::store::CaseScope>,
+    apps: Vec<crate::store::AppSummary>,
 ) -> Result<(StatusCode, String), ApiError> {
     let asked = match bad {
         Some(why) => Err(why),
@@ -389,7 +394,7 @@ async fn page(
         .collect();
     let mut app_choices =
         vec![Choice { value: String::new(), label: word(lang, "fig_all_apps"), selected: app.is_none() }];
-    for a in state.store.apps().await? {
+    for a in apps {
         let name =
             serde_json::from_value::<Text>(a.name.clone()).map_or_else(|_| a.app_id.clone(), |n| n.get(lang).into());
         app_choices.push(Choice { selected: app == Some(a.app_id.as_str()), value: a.app_id, label: name });
