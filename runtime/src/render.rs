@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("resident_login.html", include_str!("../templates/resident_login.html")),
     ("my.html", include_str!("../templates/my.html")),
+    ("admin.html", include_str!("../templates/admin.html")),
 ];
 
 /// The parsed templates.

@@ -66,6 +66,16 @@ impl ApiError {
         ApiError::NotFound(Text::new("没有这个应用", "No such app"))
     }
 
+    /// What went wrong, in one sentence of `lang` (for pages that show an error next to a
+    /// form): the first problem's message, else the detail, else the title.
+    pub fn message(self, lang: baida_blocks::Lang) -> String {
+        let doc = self.doc();
+        if let Some(p) = doc.problems.first() {
+            return p.message.get(lang).to_string();
+        }
+        doc.detail.unwrap_or(doc.title).get(lang).to_string()
+    }
+
     /// The `Retry-After` seconds of a 429.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

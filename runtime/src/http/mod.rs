@@ -4,6 +4,7 @@
 //! become problem+json in `error.rs` only.
 
 pub mod access;
+pub mod admin;
 pub mod apps;
 pub mod cases;
 pub mod csrf;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(security::router())
         .merge(residents::router())
+        .merge(admin::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))

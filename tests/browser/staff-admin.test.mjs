@@ -1,0 +1,233 @@
+// Browser tests of staff log-in, the admin page, and cross-site request forgery: a page
+// served on a second loopback port (another origin, the same site) posting to Baida.
+//
+// Starts its own `baida serve --demo` (binary from BAIDA_BIN, default
+// ~/.cache/baida-target/debug/baida) on a free port with a fresh data folder, drives Debian's
+// Chromium through playwright-core, and writes screenshots to tests/browser/artifacts/.
+// Every wait is bounded; the server is killed at the end, also when a test fails.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, 'artifacts');
+const bin = process.env.BAIDA_BIN || join(homedir(), '.cache', 'baida-target', 'debug', 'baida');
+const chromiumPath = process.env.BAIDA_CHROMIUM || '/usr/bin/chromium';
+const adminToken = randomBytes(16).toString('hex');
+
+const SERVER_START_MS = 30_000;
+const ACTION_MS = 10_000;
+const NAV_MS = 20_000;
+const TEST_MS = 120_000;
+
+const phone = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 2,
+  locale: 'zh-CN',
+};
+
+/** @type {import('node:child_process').ChildProcess | undefined} */
+let server;
+let serverLog = '';
+let dataDir;
+let base;
+/** @type {import('playwright-core').Browser | undefined} */
+let browser;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Last resort: never leave the server running, whatever ends this process.
+const killServerNow = () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+};
+process.on('exit', killServerNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    killServerNow();
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 })[sig]);
+  });
+}
+
+/** Starts the server on port 0 and resolves with the address it prints. */
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const args = ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-token', adminToken];
+    server = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const timer = setTimeout(
+      () => reject(new Error(`server did not print its address within ${SERVER_START_MS} ms:\n${serverLog}`)),
+      SERVER_START_MS,
+    );
+    const onData = (chunk) => {
+      serverLog += chunk;
+      const m = /serving at (http:\/\/[^\s]+)/.exec(serverLog);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    server.stdout.setEncoding('utf8').on('data', onData);
+    server.stderr.setEncoding('utf8').on('data', (c) => { serverLog += c; });
+    server.once('error', (e) => { clearTimeout(timer); reject(e); });
+    server.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${sig}):\n${serverLog}`));
+    });
+  });
+}
+
+async function waitForHealth() {
+  const deadline = Date.now() + SERVER_START_MS;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`/healthz did not answer within ${SERVER_START_MS} ms (${last}):\n${serverLog}`);
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  if (await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)])) return;
+  server.kill('SIGKILL');
+  await Promise.race([exited, sleep(5_000)]);
+}
+
+before(async () => {
+  assert.ok(existsSync(bin), `server binary not found at ${bin}: build it with
+  CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo build -p baida-runtime
+or set BAIDA_BIN`);
+  await mkdir(artifacts, { recursive: true });
+  dataDir = await mkdtemp(join(tmpdir(), 'baida-browser-'));
+  base = await startServer();
+  await waitForHealth();
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    timeout: 30_000,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  try {
+    if (browser) await Promise.race([browser.close(), sleep(10_000)]);
+  } finally {
+    await stopServer();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+const desktop = { viewport: { width: 1100, height: 900 }, locale: 'zh-CN' };
+
+test('a district admin logs in, sees the tree, adds a grid and an account', { timeout: TEST_MS }, async () => {
+  const context = await browser.newContext(desktop);
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_MS);
+  try {
+    await page.goto(`${base}/admin`, { timeout: NAV_MS });
+    assert.match(new URL(page.url()).pathname, /^\/login$/, 'sent to log in first');
+    await page.fill('#login', 'district');
+    await page.fill('#password', 'wrong-Password-1');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.errors');
+    assert.match(await page.textContent('.errors'), /用户名或密码不正确/);
+    await page.fill('#password', 'Baida-demo-2026');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/admin`, { timeout: NAV_MS });
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'baida_session');
+    assert.ok(session && session.httpOnly && session.sameSite === 'Lax', JSON.stringify(cookies));
+    assert.match(await page.textContent('h1'), /管理/);
+    assert.match(await page.textContent('.tree'), /新洲第一网格/);
+    // Add a grid through the form.
+    await page.click('text=新增机构');
+    const add = page.locator('form[action="/admin/units"]');
+    await add.locator('input[name=id]').fill('tianan-grid-2');
+    await add.locator('select[name=kind]').selectOption('grid');
+    await add.locator('select[name=parent_id]').selectOption('tianan');
+    await add.locator('input[name=name_zh]').fill('天安第二网格');
+    await add.locator('input[name=name_en]').fill("Tian'an Grid 2");
+    await add.locator('button[type=submit]').click();
+    await page.waitForSelector('.success');
+    assert.match(await page.textContent('.tree'), /天安第二网格/);
+    // A weak password is refused with the reason, in Chinese.
+    await page.click('text=新增账号');
+    const user = page.locator('form[action="/admin/users"]');
+    await user.locator('input[name=username]').fill('grid5');
+    await user.locator('input[name=name]').fill('网格员 五');
+    await user.locator('select[name=unit_id]').selectOption('tianan-grid-2');
+    await user.locator('input[name=password]').fill('short');
+    await user.locator('button[type=submit]').click();
+    await page.waitForSelector('#error-summary');
+    assert.match(await page.textContent('#error-summary'), /密码至少 10 个字符/);
+    await page.screenshot({ path: join(artifacts, 'admin-error.png'), fullPage: true });
+    await page.click('text=新增账号');
+    await user.locator('input[name=username]').fill('grid5');
+    await user.locator('input[name=name]').fill('网格员 五');
+    await user.locator('select[name=unit_id]').selectOption('tianan-grid-2');
+    await user.locator('input[name=password]').fill('Grid-five-2026');
+    await user.locator('button[type=submit]').click();
+    await page.waitForSelector('.success');
+    assert.match(await page.textContent('table.people'), /grid5/);
+    await page.screenshot({ path: join(artifacts, 'admin.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a page on another port cannot make a logged-in browser post to Baida', { timeout: TEST_MS }, async () => {
+  // The attacker's page: same host, other port — a different origin but the same site, so
+  // SameSite cookies alone would not stop it.
+  const evil = createServer((req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><form id=f method=post action="${base}/admin/users">
+      <input name=username value=intruder><input name=name value=x><input name=unit_id value=futian>
+      <input name=password value=Intruder-pass-2026></form><script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise((r) => evil.listen(0, '127.0.0.1', r));
+  const evilUrl = `http://127.0.0.1:${evil.address().port}/`;
+  const context = await browser.newContext(desktop);
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_MS);
+  try {
+    await page.goto(`${base}/login?next=/admin`, { timeout: NAV_MS });
+    await page.fill('#login', 'district');
+    await page.fill('#password', 'Baida-demo-2026');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/admin`, { timeout: NAV_MS });
+    const answer = page.waitForResponse((r) => r.url() === `${base}/admin/users`, { timeout: NAV_MS });
+    await page.goto(evilUrl, { timeout: NAV_MS });
+    const res = await answer;
+    assert.equal(res.status(), 403, 'the forged post is refused');
+    const body = await res.text();
+    assert.match(body, /cross_origin/);
+    await page.screenshot({ path: join(artifacts, 'csrf-refused.png') });
+    // And nothing was made.
+    await page.goto(`${base}/admin`, { timeout: NAV_MS });
+    assert.doesNotMatch(await page.textContent('table.people'), /intruder/);
+  } finally {
+    await context.close();
+    evil.close();
+  }
+});
