@@ -16,7 +16,7 @@ use crate::store::{self, Grant, NewUser, OrgUnit, Store, User};
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
     #[error("{}", .0.message.en())]
-    Invalid(Problem),
+    Invalid(Box<Problem>),
     #[error("{}", .0.en())]
     NotFound(Text),
     #[error("{}", .0.en())]
@@ -26,7 +26,7 @@ pub enum OrgError {
 }
 
 fn invalid(pointer: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> OrgError {
-    OrgError::Invalid(Problem::new(pointer, code, Text::new(zh, en)))
+    OrgError::Invalid(Box::new(Problem::new(pointer, code, Text::new(zh, en))))
 }
 
 /// The kinds of unit, and what each may sit under.
@@ -218,7 +218,7 @@ pub async fn create_account(
     }
     existing(tree, &new.unit_id)?;
     password::check_strength(&new.password, &username, phone.as_deref())
-        .map_err(|why| OrgError::Invalid(Problem::new("/password", "weak_password", why)))?;
+        .map_err(|why| OrgError::Invalid(Box::new(Problem::new("/password", "weak_password", why))))?;
     let user = store
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
@@ -278,7 +278,7 @@ pub async fn grant(
 /// Sets a new password (strength rule applies); every session of the account ends.
 pub async fn set_password(store: &dyn Store, user: &User, new: &str, at: DateTime<Utc>) -> Result<(), OrgError> {
     password::check_strength(new, &user.username, user.phone.as_deref())
-        .map_err(|why| OrgError::Invalid(Problem::new("/password", "weak_password", why)))?;
+        .map_err(|why| OrgError::Invalid(Box::new(Problem::new("/password", "weak_password", why))))?;
     store.set_password(&user.id, &password::hash(new), at).await?;
     Ok(())
 }

@@ -218,7 +218,7 @@ both!(no_role_from_elsewhere_reaches_another_tenant, |app: TestApp| async move {
         if status == StatusCode::OK {
             assert_eq!(figures["total"]["received"], 0, "{who}: {figures}");
         }
-        let (_, cases) = staff.get(&format!("/api/v1/cases?limit=200&community=xinzhou")).await;
+        let (_, cases) = staff.get("/api/v1/cases?limit=200&community=xinzhou").await;
         assert!(cases["items"].as_array().is_none_or(|i| i.is_empty()), "{who}: {cases}");
     }
     // Pages: the case's page without its link's token, and the figures page.

@@ -267,14 +267,6 @@ fn render(state: &AppState, lang: Lang, page: &AdminPage, status: StatusCode) ->
     }
 }
 
-/// Staff only; everyone else is sent to log in.
-fn staff_or_login(actor: Result<Actor, ApiError>, uri: &Uri) -> Result<Actor, Response> {
-    match actor {
-        Ok(a @ (Actor::Staff(_) | Actor::Root)) => Ok(a),
-        _ => Err(super::session::to_login(uri)),
-    }
-}
-
 pub async fn page(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -282,9 +274,10 @@ pub async fn page(
     Query(q): Query<DoneQuery>,
     uri: Uri,
 ) -> Response {
-    let actor = match staff_or_login(actor, &uri) {
-        Ok(a) => a,
-        Err(r) => return r,
+    // Staff only; everyone else is sent to log in.
+    let actor = match actor {
+        Ok(a @ (Actor::Staff(_) | Actor::Root)) => a,
+        _ => return super::session::to_login(&uri),
     };
     match build(&state, &actor, lang).await {
         Ok(mut page) => {
@@ -339,7 +332,13 @@ pub async fn add_unit(
     StaffActor(actor): StaffActor,
     Form(f): Form<UnitForm>,
 ) -> Response {
-    let body = org::NewUnitBody { id: f.id, kind: f.kind, parent_id: some(f.parent_id), name_zh: f.name_zh, name_en: f.name_en };
+    let body = org::NewUnitBody {
+        id: f.id,
+        kind: f.kind,
+        parent_id: some(f.parent_id),
+        name_zh: f.name_zh,
+        name_en: f.name_en,
+    };
     let result = org::create(State(state.clone()), StaffActor(actor.clone()), ApiJson(body)).await;
     answer(state, lang, actor, result, "unit").await
 }
@@ -435,7 +434,8 @@ pub async fn revoke(
     Path(id): Path<String>,
     Form(f): Form<GrantForm>,
 ) -> Response {
-    let result = people::revoke(State(state.clone()), StaffActor(actor.clone()), client, Path((id, f.role, f.unit_id))).await;
+    let result =
+        people::revoke(State(state.clone()), StaffActor(actor.clone()), client, Path((id, f.role, f.unit_id))).await;
     answer(state, lang, actor, result, "revoke").await
 }
 

@@ -354,7 +354,7 @@ impl From<crate::org::OrgError> for ApiError {
             E::Invalid(problem) => ApiError::Invalid {
                 code: "invalid",
                 title: Text::new("请求内容有误", "The request has a problem"),
-                problems: vec![problem],
+                problems: vec![*problem],
             },
             E::NotFound(what) => ApiError::NotFound(what),
             E::Conflict(why) => ApiError::Conflict(why),
