@@ -254,7 +254,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("adm_done_user", "账号已创建。", "The account was created."),
     ("adm_done_grant", "角色已授予。", "The role was granted."),
     ("adm_done_revoke", "角色已收回，下次请求即生效。", "The role was revoked; it stops on the next request."),
-    ("adm_done_password", "密码已重置，该账号的所有会话已结束。", "The password was reset; every session of the account ended."),
+    (
+        "adm_done_password",
+        "密码已重置，该账号的所有会话已结束。",
+        "The password was reset; every session of the account ended.",
+    ),
     ("adm_done_user_state", "账号状态已更新。", "The account was updated."),
     ("adm_done_token", "令牌已创建。", "The token was created."),
     ("adm_done_token_revoked", "令牌已吊销。", "The token was revoked."),
