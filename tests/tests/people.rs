@@ -398,3 +398,41 @@ async fn residents_on_sqlite() {
 async fn residents_on_postgres() {
     residents_log_in_with_a_code_and_see_their_own_cases(Backend::Postgres).await;
 }
+
+both!(the_admin_page_shows_only_the_admins_own_units, |app: TestApp| async move {
+    // Nobody logged in: sent to log in.
+    let r = app.client_from("127.0.0.1").get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/admin");
+    let xinzhou = app.login("xinzhou").await;
+    let html = xinzhou.client.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("新洲第一网格") && html.contains("grid1"), "{html}");
+    for other in ["天安社区", "香南社区", "grid3", "shatou"] {
+        assert!(!html.contains(other), "{other} is not theirs: {html}");
+    }
+    // A form aimed at another community answers as if it did not exist, and changes nothing.
+    let r = xinzhou
+        .client
+        .post(app.url("/admin/users"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=sneak&name=x&unit_id=tianan&password=Sneaky-pass-2026")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("没有机构"));
+    // Their own: made, and back to the page with a note.
+    let r = xinzhou
+        .client
+        .post(app.url("/admin/users"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=grid7&name=%E7%BD%91%E6%A0%BC%E5%91%98&phone=&unit_id=xinzhou-grid-2&password=Grid-seven-2026")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = xinzhou.client.get(app.url("/admin?done=user")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("账号已创建") && html.contains("grid7"), "{html}");
+    let (_, users) = app.login("district").await.get("/api/v1/users").await;
+    assert!(!users.to_string().contains("sneak"));
+});
