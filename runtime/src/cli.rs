@@ -1,4 +1,6 @@
-//! The command line: `baida serve | validate | migrate | verify`.
+//! The command line: `baida serve | validate | migrate | verify | org | user`.
+//!
+//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, FileConfig, parse_timezone};
 use crate::engine::verify;
-use crate::{server, store};
+use crate::{org_cli, server, store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,15 +47,146 @@ pub enum Command {
     Migrate(StoreArgs),
     /// Check every case's hash-chained event log; exits non-zero if any was altered.
     Verify(StoreArgs),
+    /// Manage the organisation tree: district, streets, communities, grids, departments.
+    Org {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage staff accounts and their roles.
+    #[command(after_help = PASSWORD_HELP)]
+    User {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// How `user add` and `user reset-password` take the password.
+pub const PASSWORD_HELP: &str = "The password is never a flag, so it does not land in shell history: it is read from the \
+    environment variable BAIDA_NEW_PASSWORD or, when that is not set, from the first line of standard input \
+    (e.g. `printf '%s\\n' \"$PW\" | baida user add …`). It needs at least 10 characters of three kinds \
+    (lower case, upper case, digits, other) and must not contain the username or phone number.\n\
+    密码不作为参数传入（以免留在命令历史中）：从环境变量 BAIDA_NEW_PASSWORD 读取，未设置时读取标准输入的第一行。";
+
+/// `baida org …`: changes go through the same rules as the API and the admin pages.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Print the tree, indented: id, kind, Chinese name, English name, "(retired)".
+    List,
+    /// Add a unit.
+    Add {
+        /// The new unit's id: 2–64 lower-case letters, digits or hyphens.
+        id: String,
+        /// district, street (under a district), community (under a street), grid (under a community) or
+        /// department (under a district).
+        #[arg(long)]
+        kind: String,
+        /// The unit it sits under (every kind but district needs one).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Chinese name.
+        #[arg(long)]
+        zh: String,
+        /// English name.
+        #[arg(long)]
+        en: String,
+    },
+    /// Rename a unit.
+    Rename {
+        id: String,
+        /// New Chinese name.
+        #[arg(long)]
+        zh: String,
+        /// New English name.
+        #[arg(long)]
+        en: String,
+    },
+    /// Move a unit (and everything below it) under another parent of the right kind.
+    Move {
+        id: String,
+        /// The new parent.
+        #[arg(long)]
+        parent: String,
+    },
+    /// Retire a unit: it keeps its history but takes no new cases. Units below it must be retired or moved
+    /// first.
+    Retire { id: String },
+}
+
+/// `baida user …`: changes go through the same rules as the API and are recorded as security events.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List accounts with their roles.
+    List {
+        /// Only the accounts of this unit and the units below it.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Create an account. The password comes from BAIDA_NEW_PASSWORD or the first line of stdin.
+    #[command(after_help = PASSWORD_HELP)]
+    Add {
+        /// 2–32 letters, digits, dots, underscores or hyphens.
+        username: String,
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// The unit the account belongs to.
+        #[arg(long)]
+        unit: String,
+        /// Mobile number (11 digits, starting with 1); can also be used to log in.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Grant a role at a unit (it holds there and below).
+    Grant {
+        /// The username (or phone number).
+        username: String,
+        /// grid_worker, community_admin, street_admin, district_admin, department_handler or app_builder.
+        role: String,
+        /// Where the role holds.
+        unit: String,
+    },
+    /// Revoke a role granted at a unit.
+    Revoke {
+        /// The username (or phone number).
+        username: String,
+        role: String,
+        unit: String,
+    },
+    /// Set a new password; every session of the account ends. The password comes from BAIDA_NEW_PASSWORD
+    /// or the first line of stdin.
+    #[command(after_help = PASSWORD_HELP)]
+    ResetPassword {
+        /// The username (or phone number).
+        username: String,
+    },
+    /// Disable an account: it can no longer log in and every session ends at once.
+    Disable {
+        /// The username (or phone number).
+        username: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        /// The username (or phone number).
+        username: String,
+    },
+    /// Unlock an account locked after failed log-ins.
+    Unlock {
+        /// The username (or phone number).
+        username: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Folder for the SQLite database and uploaded photos [default: ./baida-data].
-    #[arg(long, env = "BAIDA_DATA_DIR")]
+    #[arg(long, env = "BAIDA_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// PostgreSQL (postgres://user@host/db) instead of SQLite.
-    #[arg(long, env = "BAIDA_DATABASE_URL")]
+    #[arg(long, env = "BAIDA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 }
 
@@ -143,6 +276,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("verified {} cases, {} events: {} broken", report.cases, report.events, report.broken.len());
             Ok(if report.broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Org { store: args, command } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            org_cli::org(store.as_ref(), command).await
+        }
+        Command::User { store: args, command } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            org_cli::user(store.as_ref(), command).await
+        }
     }
 }
 
@@ -212,5 +355,41 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./baida-data"));
         assert!(c.group_commit);
         assert!(!serve(&["--no-group-commit"]).resolve(FileConfig::default()).unwrap().group_commit);
+    }
+
+    #[test]
+    fn org_and_user_commands_parse_and_take_no_password_flag() {
+        let cli = Cli::try_parse_from(["baida", "org", "add", "shatou", "--kind", "street", "--parent", "futian"]);
+        assert!(cli.is_err(), "--zh and --en are required");
+        let cli = Cli::try_parse_from([
+            "baida",
+            "org",
+            "--data-dir",
+            "/tmp/x",
+            "add",
+            "shatou",
+            "--kind",
+            "street",
+            "--parent",
+            "futian",
+            "--zh",
+            "沙头街道",
+            "--en",
+            "Shatou Street",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Org { store, command: OrgCommand::Add { id, parent, .. } } => {
+                assert_eq!(store.data_dir, Some(PathBuf::from("/tmp/x")));
+                assert_eq!((id.as_str(), parent.as_deref()), ("shatou", Some("futian")));
+            }
+            other => panic!("{other:?}"),
+        }
+        let add = ["baida", "user", "add", "wang", "--name", "王芳", "--unit", "shatou"];
+        assert!(Cli::try_parse_from(add).is_ok());
+        assert!(Cli::try_parse_from(add.iter().chain(&["--password", "Secret-123456"])).is_err());
+        assert!(Cli::try_parse_from(["baida", "user", "reset-password", "wang", "--password", "x"]).is_err());
+        let cli = Cli::try_parse_from(["baida", "user", "grant", "wang", "street_admin", "shatou"]).unwrap();
+        assert!(matches!(cli.command, Command::User { command: UserCommand::Grant { .. }, .. }));
     }
 }

@@ -21,6 +21,7 @@ pub mod http;
 pub mod i18n;
 pub mod notify;
 pub mod org;
+pub mod org_cli;
 pub mod photo;
 pub mod render;
 pub mod server;
