@@ -436,3 +436,24 @@ both!(the_admin_page_shows_only_the_admins_own_units, |app: TestApp| async move 
     let (_, users) = app.login("district").await.get("/api/v1/users").await;
     assert!(!users.to_string().contains("sneak"));
 });
+
+both!(people_change_their_own_password_on_the_admin_page, |app: TestApp| async move {
+    let grid1 = app.login("grid1").await;
+    let post = |body: &'static str| {
+        grid1
+            .client
+            .post(app.url("/admin/password"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = post("current=wrong-Password-1&new=Grid-one-new-2026").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("当前密码不正确"));
+    let r = post("current=Baida-demo-2026&new=weak").await.unwrap();
+    assert!(r.text().await.unwrap().contains("密码至少 10 个字符"));
+    let r = post("current=Baida-demo-2026&new=Grid-one-new-2026").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(grid1.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "every session ended");
+    app.login_with("grid1", "Grid-one-new-2026").await;
+});

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/revoke", post(revoke))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/users/{id}/state", post(set_state))
+        .route("/admin/password", post(change_own_password))
         .route("/admin/tokens", post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
 }
@@ -106,6 +107,8 @@ struct AdminPage {
     can_users: bool,
     can_tokens: bool,
     can_security: bool,
+    /// A person (not a token or the admin token), who can change their own password.
+    person: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +167,7 @@ async fn build(state: &AppState, actor: &Actor, lang: Lang) -> Result<AdminPage,
         can_users: actor.has(Permission::UsersManage),
         can_tokens: actor.has(Permission::TokensManage),
         can_security: actor.has(Permission::SecurityRead),
+        person: actor.staff().is_some_and(|s| !s.id.starts_with("token:")),
         ..AdminPage::default()
     };
     for id in ordered(&tree, visible) {
@@ -456,6 +460,27 @@ pub async fn reset_password(
     let result =
         people::reset_password(State(state.clone()), StaffActor(actor.clone()), client, Path(id), ApiJson(body)).await;
     answer(state, lang, actor, result, "password").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwnPasswordForm {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changing one's own password ends every session, this one too: on to the log-in page.
+pub async fn change_own_password(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    StaffActor(actor): StaffActor,
+    client: Client,
+    Form(f): Form<OwnPasswordForm>,
+) -> Response {
+    let body = people::OwnPasswordBody { current: f.current, new: f.new };
+    match people::change_own_password(State(state.clone()), StaffActor(actor.clone()), client, ApiJson(body)).await {
+        Ok(_) => Redirect::to("/login?next=/admin").into_response(),
+        Err(e) => answer::<()>(state, lang, actor, Err(e), "password").await,
+    }
 }
 
 #[derive(Debug, Deserialize)]
