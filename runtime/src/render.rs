@@ -20,6 +20,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("resident_login.html", include_str!("../templates/resident_login.html")),
     ("my.html", include_str!("../templates/my.html")),
     ("admin.html", include_str!("../templates/admin.html")),
+    ("work.html", include_str!("../templates/work.html")),
+    ("work_case.html", include_str!("../templates/work_case.html")),
 ];
 
 /// The parsed templates.

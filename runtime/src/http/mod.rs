@@ -26,6 +26,7 @@ pub mod session;
 pub mod tokens;
 pub mod track;
 pub mod vehicles;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(security::router())
         .merge(residents::router())
         .merge(admin::router())
+        .merge(work::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))

@@ -98,7 +98,7 @@ impl TrackQuery {
 }
 
 #[derive(Serialize)]
-struct TimelineItem {
+pub(crate) struct TimelineItem {
     seq: i64,
     at: String,
     text: String,
@@ -160,7 +160,7 @@ async fn authorized(state: &AppState, id: &str, q: &TrackQuery) -> Result<Option
 }
 
 /// A step's name in `lang`: its own, or its block kind's.
-fn step_name(loaded: &Loaded, lang: Lang, id: &str) -> String {
+pub(crate) fn step_name(loaded: &Loaded, lang: Lang, id: &str) -> String {
     loaded
         .compiled
         .app
@@ -177,7 +177,7 @@ fn step_name(loaded: &Loaded, lang: Lang, id: &str) -> String {
 }
 
 /// An event as the resident reads it.
-fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &Event) -> TimelineItem {
+pub(crate) fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &Event) -> TimelineItem {
     let mut text = word(lang, &format!("event_{}", e.kind));
     if let Some(step) = e.data.get("step").and_then(|s| s.as_str())
         && e.kind == "step.entered"
