@@ -231,3 +231,39 @@ test('a page on another port cannot make a logged-in browser post to Baida', { t
     evil.close();
   }
 });
+
+test('a department handler works a case from the workbench', { timeout: TEST_MS }, async () => {
+  const answers = {
+    category: 'noise', subcategory: 'construction_noise', title: '工地夜间施工噪音',
+    description: '新洲路工地每天晚上十一点后仍在施工，噪音很大，影响休息。',
+    anonymous: false, contact_name: '李明', contact_phone: '13812345678',
+  };
+  const res = await fetch(`${base}/api/v1/apps/minyi-suban/submissions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ community: 'xinzhou', answers }), signal: AbortSignal.timeout(ACTION_MS),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  const created = JSON.parse(text);
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_MS);
+  try {
+    await page.goto(`${base}/login?next=/work`, { timeout: NAV_MS });
+    await page.fill('#login', 'urban');
+    await page.fill('#password', 'Baida-demo-2026');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/work`, { timeout: NAV_MS });
+    assert.match(await page.textContent('main'), /待签收/);
+    await page.screenshot({ path: join(artifacts, 'work-queue.png'), fullPage: true });
+    await page.click(`text=${created.number}`);
+    await page.waitForSelector('#act');
+    assert.match(await page.textContent('#due'), /剩余/);
+    await page.click('#act button[type=submit]');
+    await page.waitForSelector('.success');
+    assert.match(await page.textContent('#current-step'), /办理答复/);
+    await page.screenshot({ path: join(artifacts, 'work-case.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
