@@ -47,6 +47,9 @@ struct QueueItem {
     mark: String,
 }
 
+/// A queue item with what it is ordered by: overdue first, then the longest waiting.
+type Ranked = (bool, DateTime<Utc>, QueueItem);
+
 #[derive(Serialize)]
 struct Bucket {
     title: String,
@@ -141,11 +144,10 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
     let now = state.engine.clock.now();
     let filter =
         CaseFilter { status: Some("open".into()), scope: actor.case_scope(&tree), limit: 200, ..Default::default() };
-    let mut buckets: Vec<(String, Vec<(bool, DateTime<Utc>, QueueItem)>)> =
-        ["work_to_sign", "work_to_handle", "work_to_review", "work_other"]
-            .iter()
-            .map(|k| (k.to_string(), Vec::new()))
-            .collect();
+    let mut buckets: Vec<(String, Vec<Ranked>)> = ["work_to_sign", "work_to_handle", "work_to_review", "work_other"]
+        .iter()
+        .map(|k| (k.to_string(), Vec::new()))
+        .collect();
     for case in state.store.cases(&filter).await? {
         let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await? else { continue };
         let Some(step_id) = case.current_step.clone() else { continue };

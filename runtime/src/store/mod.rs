@@ -6,6 +6,7 @@
 
 pub mod figures;
 pub mod people;
+mod people_sql;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;

@@ -333,8 +333,8 @@ impl Store for PgStore {
     }
 }
 
-crate::store::people::people_store!(
+crate::store::people_sql::people_store!(
     PgStore,
-    crate::store::people::pg,
+    crate::store::people_sql::pg,
     "IN (SELECT jsonb_array_elements_text(?::jsonb))"
 );

@@ -360,4 +360,8 @@ impl Store for SqliteStore {
     }
 }
 
-crate::store::people::people_store!(SqliteStore, crate::store::people::lite, "IN (SELECT value FROM json_each(?))");
+crate::store::people_sql::people_store!(
+    SqliteStore,
+    crate::store::people_sql::lite,
+    "IN (SELECT value FROM json_each(?))"
+);
