@@ -435,16 +435,7 @@ pub async fn complete(
     let posted_for = pairs.iter().find(|(n, _)| n == "_step").map(|(_, v)| v.as_str());
     if posted_for != case.current_step.as_deref() {
         let message = word(lang, "work_moved");
-        return render_case(
-            &state,
-            lang,
-            &actor,
-            &id,
-            None,
-            Some((Map::new(), Vec::new(), message)),
-            StatusCode::CONFLICT,
-        )
-        .await;
+        return refuse(&state, lang, &actor, &id, message, StatusCode::CONFLICT).await;
     }
     if !problems.is_empty() {
         let message = word(lang, "work_fix");
@@ -478,6 +469,18 @@ pub async fn complete(
     }
 }
 
+/// The case page again, with why the action was not taken.
+async fn refuse(
+    state: &AppState,
+    lang: Lang,
+    actor: &Actor,
+    id: &str,
+    message: String,
+    status: StatusCode,
+) -> Response {
+    render_case(state, lang, actor, id, None, Some((Map::new(), Vec::new(), message)), status).await
+}
+
 async fn render_error(state: &AppState, lang: Lang, actor: &Actor, id: &str, e: ApiError) -> Response {
     let status = match &e {
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -490,7 +493,7 @@ async fn render_error(state: &AppState, lang: Lang, actor: &Actor, id: &str, e: 
         return super::pages::message_page(state, lang, status, "not_found", "not_found_detail");
     }
     let message = e.message(lang);
-    render_case(state, lang, actor, id, None, Some((Map::new(), Vec::new(), message)), status).await
+    refuse(state, lang, actor, id, message, status).await
 }
 
 /// Return, re-dispatch, suspend, resume, close, reopen.
@@ -516,16 +519,7 @@ pub async fn act(
     let needs_reason = matches!(f.action.as_str(), "return" | "suspend" | "close" | "reopen");
     if needs_reason && reason.is_empty() {
         let message = word(lang, "work_reason_needed");
-        return render_case(
-            &state,
-            lang,
-            &actor,
-            &id,
-            None,
-            Some((Map::new(), Vec::new(), message)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refuse(&state, lang, &actor, &id, message, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let action = match f.action.as_str() {
         "return" => Action::Return { reason },
@@ -536,16 +530,7 @@ pub async fn act(
         "reopen" => Action::Reopen { reason },
         _ => {
             let message = word(lang, "work_unknown_action");
-            return render_case(
-                &state,
-                lang,
-                &actor,
-                &id,
-                None,
-                Some((Map::new(), Vec::new(), message)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refuse(&state, lang, &actor, &id, message, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let done = f.action.clone();
