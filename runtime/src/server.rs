@@ -22,6 +22,18 @@ pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
     pub task: JoinHandle<std::io::Result<()>>,
+    /// The scheduler and the outbox delivery.
+    pub workers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops serving and the background work at once (what is committed stays committed).
+    pub fn stop(self) {
+        self.task.abort();
+        for worker in self.workers {
+            worker.abort();
+        }
+    }
 }
 
 /// Builds the application state from `config`, with `clock`.
@@ -113,15 +125,17 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
-    crate::engine::scheduler::spawn(state.engine.clone(), std::time::Duration::from_secs(1));
-    crate::engine::outbox::spawn(
-        state.engine.clone(),
-        transports(&state.config.notify)?,
-        std::time::Duration::from_secs(1),
-    );
+    let workers = vec![
+        crate::engine::scheduler::spawn(state.engine.clone(), std::time::Duration::from_secs(1)),
+        crate::engine::outbox::spawn(
+            state.engine.clone(),
+            transports(&state.config.notify)?,
+            std::time::Duration::from_secs(1),
+        ),
+    ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
-    Ok(Running { addr, state, task })
+    Ok(Running { addr, state, task, workers })
 }
 
 async fn shutdown() {

@@ -2,41 +2,17 @@
 //! while departments sign and answer cases; every submission that got a 201 and every action
 //! that got a 200 is there after a restart, and every event chain verifies.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// Starts `baida serve --demo` on `port` with `data` as its folder.
-fn serve(data: &str, port: u16) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_baida"))
-        .args(["serve", "--demo", "--data-dir", data, "--listen", &format!("127.0.0.1:{port}"), "--admin-token", "t"])
-        .env_remove("BAIDA_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("baida starts")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not come up at {base}");
-}
+mod common;
+use common::{Data, free_port, serve, verify, wait_healthy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_submission() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
+    let data = Data::Folder(dir.path().to_str().unwrap().to_string());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let serve = |port: u16| serve(&data, port);
@@ -86,20 +62,14 @@ async fn sigkill_loses_no_acknowledged_submission() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_baida"))
-        .args(["verify", "--data-dir", &data])
-        .env_remove("BAIDA_DATABASE_URL")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains(": 0 broken"), "{text}");
+    let text = verify(&data);
     println!("{} acknowledged submissions survived SIGKILL; {text}", acknowledged.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_transition() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
+    let data = Data::Folder(dir.path().to_str().unwrap().to_string());
     let serve = |port: u16| serve(&data, port);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -176,12 +146,6 @@ async fn sigkill_loses_no_acknowledged_transition() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_baida"))
-        .args(["verify", "--data-dir", &data])
-        .env_remove("BAIDA_DATABASE_URL")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains(": 0 broken"), "{text}");
+    let text = verify(&data);
     println!("{} acknowledged transitions survived SIGKILL; {text}", acknowledged.len());
 }

@@ -56,6 +56,9 @@ pub enum ActionError {
     Store(#[from] store::Error),
 }
 
+/// How many times an action is computed when concurrent changes keep the case where it was.
+const ATTEMPTS: u32 = 3;
+
 fn not_allowed(zh: impl Into<String>, en: impl Into<String>) -> ActionError {
     ActionError::NotAllowed(Text::new(zh, en))
 }
@@ -66,8 +69,36 @@ impl Engine {
     /// Permission is checked here, against the case as it is: who may complete or return the
     /// current step, and who may administer the case ([`steps::may_act`]). A case the actor
     /// may not even read is [`ActionError::UnknownCase`].
+    ///
+    /// When the write meets a concurrent change that left the case at the same step and
+    /// status (the scheduler marking an escalation, say), the action is computed again on the
+    /// fresh case, up to [`ATTEMPTS`] times; if the case moved on, the conflict is reported.
     pub async fn act(&self, case_id: &str, action: Action, who: &Actor) -> Result<Case, ActionError> {
+        let mut seen = None;
+        let mut attempt = 1;
+        loop {
+            match self.act_once(case_id, action.clone(), who, &mut seen).await {
+                Err(ActionError::Store(store::Error::Conflict(_))) if attempt < ATTEMPTS => attempt += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn act_once(
+        &self,
+        case_id: &str,
+        action: Action,
+        who: &Actor,
+        seen: &mut Option<(String, Option<String>)>,
+    ) -> Result<Case, ActionError> {
         let case = self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?;
+        let here = (case.status.clone(), case.current_step.clone());
+        match seen {
+            Some(before) if *before != here => {
+                return Err(store::Error::Conflict(format!("case {case_id} moved on meanwhile; reload and try again")).into());
+            }
+            _ => *seen = Some(here),
+        }
         let tree = self.org_tree().await?;
         if !matches!(who, Actor::Reporter) && !who.can_read_case(&case, &tree) {
             return Err(ActionError::UnknownCase);

@@ -54,7 +54,7 @@ pub struct Flow<'a> {
     pub timers: Vec<Timer>,
     pub outbox: Vec<OutboxItem>,
     pub cancel_timers: bool,
-    pub fires: Option<String>,
+    pub fires: Vec<String>,
 }
 
 impl<'a> Flow<'a> {
@@ -87,7 +87,7 @@ impl<'a> Flow<'a> {
             timers: Vec::new(),
             outbox: Vec::new(),
             cancel_timers: false,
-            fires: None,
+            fires: Vec::new(),
         }
     }
 
@@ -119,7 +119,7 @@ impl<'a> Flow<'a> {
             timers: Vec::new(),
             outbox: Vec::new(),
             cancel_timers: false,
-            fires: None,
+            fires: Vec::new(),
         }
     }
 

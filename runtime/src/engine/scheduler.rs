@@ -1,4 +1,4 @@
-//! The scheduler: claims due timers in batches and fires each in its own transaction.
+//! The scheduler: claims due timers in batches and fires each batch in one transaction.
 //!
 //! A tick costs in proportion to what is due: the claim reads the `due_at` index only
 //! (`timers_due`, partial on pending timers). Firing is exactly once: the transition that
@@ -6,15 +6,17 @@
 //! PostgreSQL several schedulers share the work (`FOR UPDATE SKIP LOCKED`); a claim is a lease,
 //! so a scheduler that dies mid-batch leaves its timers to the next one.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use serde_json::json;
 
-use super::flow::Flow;
+use super::flow::{Flow, Responsibilities};
 use super::submit::Engine;
-use crate::store::{self, Timer};
+use crate::auth::OrgTree;
+use crate::store::{self, CaseChange, Timer};
 
 /// How long a claimed timer is reserved for its claimer.
 const LEASE_SECONDS: i64 = 60;
@@ -30,65 +32,107 @@ impl Engine {
                 return Ok(fired);
             }
             let n = due.len() as i64;
-            for timer in due {
-                match self.fire(&timer).await {
-                    Ok(()) => fired += 1,
-                    // Someone else moved the case or fired the timer: the lease ends and the
-                    // timer is looked at again, or it is already done.
-                    Err(store::Error::Conflict(why)) => tracing::debug!(timer = %timer.id, %why, "timer not fired"),
-                    Err(e) => tracing::warn!(timer = %timer.id, error = %e, "timer failed; retried after its lease"),
-                }
-            }
+            fired += self.fire_batch(due).await?;
             if n < batch {
                 return Ok(fired);
             }
         }
     }
 
-    /// Fires one timer: an escalation rung or a timer step.
-    async fn fire(&self, timer: &Timer) -> Result<(), store::Error> {
-        let Some(case) = self.store.case(&timer.case_id).await? else { return Ok(()) };
+    /// Fires a claimed batch: the due timers of one case in one transition (in due order),
+    /// and the whole batch's transitions in one transaction, each under its own savepoint so
+    /// that a case someone else moved meanwhile is skipped alone (its timers are looked at
+    /// again when their lease ends, or were cancelled by that move).
+    async fn fire_batch(&self, due: Vec<Timer>) -> Result<usize, store::Error> {
+        let mut by_case: Vec<(String, Vec<Timer>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for timer in due {
+            let i = *index.entry(timer.case_id.clone()).or_insert_with(|| {
+                by_case.push((timer.case_id.clone(), Vec::new()));
+                by_case.len() - 1
+            });
+            by_case[i].1.push(timer);
+        }
+        let responsibilities = self.responsibilities().await?;
+        let tree = self.org_tree().await?;
+        let mut changes = Vec::with_capacity(by_case.len());
+        for (case_id, timers) in &by_case {
+            match self.fire_case(case_id, timers, &responsibilities, &tree).await {
+                Ok(Some(change)) => changes.push(change),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(case = %case_id, error = %e, "timers not fired; retried after their lease"),
+            }
+        }
+        let outcomes = self.store.apply_all(&changes).await?;
+        let mut fired = 0;
+        for (change, outcome) in changes.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => fired += change.fires.len(),
+                Err(why) => tracing::debug!(case = %change.case_id, %why, "timers not fired"),
+            }
+        }
+        Ok(fired)
+    }
+
+    /// The transition that fires `timers` (all of one case, in due order): an escalation rung
+    /// or a timer step each. A timer whose step the case has left is marked fired and does
+    /// nothing; once a timer moves the case on, the rest wait (the move cancels them).
+    async fn fire_case(
+        &self,
+        case_id: &str,
+        timers: &[Timer],
+        responsibilities: &Responsibilities,
+        tree: &OrgTree,
+    ) -> Result<Option<CaseChange>, store::Error> {
+        let Some(case) = self.store.case(case_id).await? else { return Ok(None) };
         let loaded = self
             .apps
             .load(&case.app_id, Some(&case.app_version))
             .await
             .map_err(|e| store::Error::Conflict(e.to_string()))?;
-        let Some(loaded) = loaded else { return Ok(()) };
-        let responsibilities = self.responsibilities().await?;
+        let Some(loaded) = loaded else { return Ok(None) };
         let mut flow =
-            Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", &responsibilities);
-        flow.fires = Some(timer.id.clone());
-        let current = case.status == "open" && case.current_step.as_deref() == Some(timer.step.as_str());
-        if current {
+            Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", responsibilities);
+        for timer in timers {
+            if flow.status != case.status || flow.current_step != case.current_step {
+                break;
+            }
+            flow.fires.push(timer.id.clone());
+            if case.status != "open" || case.current_step.as_deref() != Some(timer.step.as_str()) {
+                continue;
+            }
             match timer.kind.as_str() {
                 "step" => {
                     flow.emit("timer.fired", json!({"step": timer.step}));
                     flow.advance_from(&timer.step).map_err(|e| store::Error::Conflict(e.to_string()))?;
                 }
                 kind => {
-                    let rung = kind.trim_start_matches("sla:");
                     let holder = case.assignee.clone().unwrap_or_else(|| case.community_id.clone());
-                    let mut to = vec![holder.clone()];
-                    if rung == "supervise" {
-                        // Supervision goes to the next level up.
-                        if let Some(parent) = self.org_tree().await?.get(&holder).and_then(|u| u.parent_id.clone()) {
-                            to.push(parent);
-                        }
-                    }
-                    let event = if rung == "due" { "sla.overdue".to_string() } else { format!("sla.{rung}") };
-                    if rung != "due" || flow.escalation.is_none() {
-                        flow.escalation = Some(if rung == "due" { "overdue".into() } else { rung.to_string() });
-                    }
-                    for recipient in &to {
-                        flow.queue("inbox", recipient, &event, json!({"step": timer.step, "due_at": timer.due_at}));
-                    }
-                    flow.emit(&event, json!({"step": timer.step, "to": to, "due_at": timer.due_at}));
+                    escalate(&mut flow, timer, kind.trim_start_matches("sla:"), holder, tree);
                 }
             }
         }
-        let change = flow.into_change(case.event_count);
-        self.store.apply(&change).await
+        Ok(Some(flow.into_change(case.event_count)))
     }
+}
+
+/// One rung of an SLA clock's ladder: an event, a mark on the case, and a message to the
+/// holder (and, to supervise, to the holder's parent unit).
+fn escalate(flow: &mut Flow<'_>, timer: &Timer, rung: &str, holder: String, tree: &OrgTree) {
+    let mut to = vec![holder.clone()];
+    if rung == "supervise"
+        && let Some(parent) = tree.get(&holder).and_then(|u| u.parent_id.clone())
+    {
+        to.push(parent);
+    }
+    let event = if rung == "due" { "sla.overdue".to_string() } else { format!("sla.{rung}") };
+    if rung != "due" || flow.escalation.is_none() {
+        flow.escalation = Some(if rung == "due" { "overdue".into() } else { rung.to_string() });
+    }
+    for recipient in &to {
+        flow.queue("inbox", recipient, &event, json!({"step": timer.step, "due_at": timer.due_at}));
+    }
+    flow.emit(&event, json!({"step": timer.step, "to": to, "due_at": timer.due_at}));
 }
 
 /// Runs the scheduler every `every` until the engine is dropped.

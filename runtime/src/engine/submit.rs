@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::flow::{Flow, FlowError};
 use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
+use crate::auth::OrgTree;
 use crate::store::{self, Case, NewCase, OrgUnit, Store};
 
 /// A submission of an intake form.
@@ -168,9 +169,6 @@ pub struct Engine {
     /// The organisation tree, with when it was read.
     pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<OrgTree>)>>,
 }
-
-/// The organisation tree by unit id.
-pub type OrgTree = HashMap<String, OrgUnit>;
 
 /// How long the cached organisation tree is trusted.
 pub const ORG_TREE_TTL: std::time::Duration = std::time::Duration::from_secs(10);

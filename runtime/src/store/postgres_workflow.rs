@@ -66,63 +66,91 @@ pub(super) async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, items: &[O
     Ok(())
 }
 
+/// Writes one transition inside `tx`.
+async fn apply_in(tx: &mut Transaction<'_, Postgres>, c: &CaseChange) -> Result<()> {
+    let head = c.events.last().map(|e| e.hash.clone());
+    let count = c.expected_event_count + c.events.len() as i64;
+    let updated = sqlx::query(
+        "UPDATE cases SET status = $1, current_step = $2, assignee = $3, record = $4, escalation = $5, step_entered_at = $6, \
+         closed_at = $7, updated_at = $8, event_count = $9, head_hash = COALESCE($10, head_hash) \
+         WHERE id = $11 AND event_count = $12",
+    )
+    .bind(&c.status)
+    .bind(&c.current_step)
+    .bind(&c.assignee)
+    .bind(Json(&c.record))
+    .bind(&c.escalation)
+    .bind(c.step_entered_at)
+    .bind(c.closed_at)
+    .bind(c.at)
+    .bind(count)
+    .bind(&head)
+    .bind(&c.case_id)
+    .bind(c.expected_event_count)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(Error::Conflict(format!(
+            "case {} was changed by someone else; reload and try again",
+            c.case_id
+        )));
+    }
+    for timer in &c.fires {
+        let fired = sqlx::query(
+            "UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(c.at)
+        .bind(timer)
+        .execute(&mut **tx)
+        .await?;
+        if fired.rows_affected() != 1 {
+            return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
+        }
+    }
+    if c.cancel_timers {
+        sqlx::query(
+            "UPDATE timers SET cancelled_at = $1 WHERE case_id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(c.at)
+        .bind(&c.case_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_events(tx, &c.events).await?;
+    insert_timers(tx, &c.timers).await?;
+    insert_outbox(tx, &c.outbox).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl WorkflowStore for PgStore {
     async fn apply(&self, c: &CaseChange) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let head = c.events.last().map(|e| e.hash.clone());
-        let count = c.expected_event_count + c.events.len() as i64;
-        let updated = sqlx::query(
-            "UPDATE cases SET status = $1, current_step = $2, assignee = $3, record = $4, escalation = $5, step_entered_at = $6, \
-             closed_at = $7, updated_at = $8, event_count = $9, head_hash = COALESCE($10, head_hash) \
-             WHERE id = $11 AND event_count = $12",
-        )
-        .bind(&c.status)
-        .bind(&c.current_step)
-        .bind(&c.assignee)
-        .bind(Json(&c.record))
-        .bind(&c.escalation)
-        .bind(c.step_entered_at)
-        .bind(c.closed_at)
-        .bind(c.at)
-        .bind(count)
-        .bind(&head)
-        .bind(&c.case_id)
-        .bind(c.expected_event_count)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(Error::Conflict(format!(
-                "case {} was changed by someone else; reload and try again",
-                c.case_id
-            )));
-        }
-        if let Some(timer) = &c.fires {
-            let fired = sqlx::query(
-                "UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
-            )
-            .bind(c.at)
-            .bind(timer)
-            .execute(&mut *tx)
-            .await?;
-            if fired.rows_affected() != 1 {
-                return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
-            }
-        }
-        if c.cancel_timers {
-            sqlx::query(
-                "UPDATE timers SET cancelled_at = $1 WHERE case_id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
-            )
-            .bind(c.at)
-            .bind(&c.case_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_events(&mut tx, &c.events).await?;
-        insert_timers(&mut tx, &c.timers).await?;
-        insert_outbox(&mut tx, &c.outbox).await?;
+        apply_in(&mut tx, c).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn apply_all(&self, changes: &[CaseChange]) -> Result<Vec<Result<()>>> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for c in changes {
+            // A savepoint per change: one that conflicts is undone alone.
+            let mut one = sqlx::Acquire::begin(&mut *tx).await?;
+            match apply_in(&mut one, c).await {
+                Ok(()) => {
+                    one.commit().await?;
+                    outcomes.push(Ok(()));
+                }
+                Err(Error::Conflict(why)) => {
+                    one.rollback().await?;
+                    outcomes.push(Err(Error::Conflict(why)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     async fn pending_timers(&self, case_id: &str) -> Result<Vec<Timer>> {

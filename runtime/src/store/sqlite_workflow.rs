@@ -65,63 +65,91 @@ pub(super) async fn insert_outbox(tx: &mut Transaction<'_, Sqlite>, items: &[Out
     Ok(())
 }
 
+/// Writes one transition inside `tx`.
+async fn apply_in(tx: &mut Transaction<'_, Sqlite>, c: &CaseChange) -> Result<()> {
+    let head = c.events.last().map(|e| e.hash.clone());
+    let count = c.expected_event_count + c.events.len() as i64;
+    let updated = sqlx::query(
+        "UPDATE cases SET status = ?, current_step = ?, assignee = ?, record = ?, escalation = ?, step_entered_at = ?, \
+         closed_at = ?, updated_at = ?, event_count = ?, head_hash = COALESCE(?, head_hash) \
+         WHERE id = ? AND event_count = ?",
+    )
+    .bind(&c.status)
+    .bind(&c.current_step)
+    .bind(&c.assignee)
+    .bind(Json(&c.record))
+    .bind(&c.escalation)
+    .bind(c.step_entered_at)
+    .bind(c.closed_at)
+    .bind(c.at)
+    .bind(count)
+    .bind(&head)
+    .bind(&c.case_id)
+    .bind(c.expected_event_count)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(Error::Conflict(format!(
+            "case {} was changed by someone else; reload and try again",
+            c.case_id
+        )));
+    }
+    for timer in &c.fires {
+        let fired = sqlx::query(
+            "UPDATE timers SET fired_at = ? WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(c.at)
+        .bind(timer)
+        .execute(&mut **tx)
+        .await?;
+        if fired.rows_affected() != 1 {
+            return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
+        }
+    }
+    if c.cancel_timers {
+        sqlx::query(
+            "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(c.at)
+        .bind(&c.case_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_events(tx, &c.events).await?;
+    insert_timers(tx, &c.timers).await?;
+    insert_outbox(tx, &c.outbox).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl WorkflowStore for SqliteStore {
     async fn apply(&self, c: &CaseChange) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let head = c.events.last().map(|e| e.hash.clone());
-        let count = c.expected_event_count + c.events.len() as i64;
-        let updated = sqlx::query(
-            "UPDATE cases SET status = ?, current_step = ?, assignee = ?, record = ?, escalation = ?, step_entered_at = ?, \
-             closed_at = ?, updated_at = ?, event_count = ?, head_hash = COALESCE(?, head_hash) \
-             WHERE id = ? AND event_count = ?",
-        )
-        .bind(&c.status)
-        .bind(&c.current_step)
-        .bind(&c.assignee)
-        .bind(Json(&c.record))
-        .bind(&c.escalation)
-        .bind(c.step_entered_at)
-        .bind(c.closed_at)
-        .bind(c.at)
-        .bind(count)
-        .bind(&head)
-        .bind(&c.case_id)
-        .bind(c.expected_event_count)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(Error::Conflict(format!(
-                "case {} was changed by someone else; reload and try again",
-                c.case_id
-            )));
-        }
-        if let Some(timer) = &c.fires {
-            let fired = sqlx::query(
-                "UPDATE timers SET fired_at = ? WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL",
-            )
-            .bind(c.at)
-            .bind(timer)
-            .execute(&mut *tx)
-            .await?;
-            if fired.rows_affected() != 1 {
-                return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
-            }
-        }
-        if c.cancel_timers {
-            sqlx::query(
-                "UPDATE timers SET cancelled_at = ? WHERE case_id = ? AND fired_at IS NULL AND cancelled_at IS NULL",
-            )
-            .bind(c.at)
-            .bind(&c.case_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_events(&mut tx, &c.events).await?;
-        insert_timers(&mut tx, &c.timers).await?;
-        insert_outbox(&mut tx, &c.outbox).await?;
+        apply_in(&mut tx, c).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn apply_all(&self, changes: &[CaseChange]) -> Result<Vec<Result<()>>> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for c in changes {
+            // A savepoint per change: one that conflicts is undone alone.
+            let mut one = sqlx::Acquire::begin(&mut *tx).await?;
+            match apply_in(&mut one, c).await {
+                Ok(()) => {
+                    one.commit().await?;
+                    outcomes.push(Ok(()));
+                }
+                Err(Error::Conflict(why)) => {
+                    one.rollback().await?;
+                    outcomes.push(Err(Error::Conflict(why)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     async fn pending_timers(&self, case_id: &str) -> Result<Vec<Timer>> {

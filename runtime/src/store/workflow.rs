@@ -78,8 +78,8 @@ pub struct CaseChange {
     /// case was suspended or closed).
     pub cancel_timers: bool,
     pub timers: Vec<Timer>,
-    /// The timer this transition fires: it must still be pending, and is marked fired.
-    pub fires: Option<String>,
+    /// The timers this transition fires: each must still be pending, and is marked fired.
+    pub fires: Vec<String>,
     pub outbox: Vec<OutboxItem>,
 }
 
@@ -87,6 +87,10 @@ pub struct CaseChange {
 pub trait WorkflowStore: Send + Sync {
     /// Applies a transition in one transaction.
     async fn apply(&self, change: &CaseChange) -> Result<()>;
+    /// Applies several transitions (of different cases) in one transaction, each under its own
+    /// savepoint: a change that conflicts is undone alone and reported in its place; any other
+    /// error undoes them all.
+    async fn apply_all(&self, changes: &[CaseChange]) -> Result<Vec<Result<()>>>;
     /// Pending timers of a case.
     async fn pending_timers(&self, case_id: &str) -> Result<Vec<Timer>>;
     /// Claims up to `limit` timers due at `now` for `lease` (another claimer skips them until
