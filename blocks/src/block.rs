@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig, VoteConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig, VoteConfig,
     WebhookConfig,
 };
 
@@ -96,6 +96,15 @@ pub fn all() -> Vec<BlockInfo> {
             "script",
             ("脚本", "Script"),
             ("运行 rhai 脚本计算字段", "Run a rhai script to compute fields"),
+            false,
+        ),
+        info::<LedgerConfig>(
+            "ledger",
+            ("记账", "Ledger"),
+            (
+                "把经过决定的收支记入社区公开账本，并写入可验证日志",
+                "Book the decided income or spending in the community's open ledger and its verifiable log",
+            ),
             false,
         ),
     ]

@@ -114,6 +114,7 @@ impl<'d> Checker<'d> {
             let sources: Vec<&str> = match &step.block {
                 BlockConfig::Dispatch(c) => c.rules.iter().map(|r| r.when.as_str()).collect(),
                 BlockConfig::Script(c) => vec![c.run.as_str()],
+                BlockConfig::Ledger(c) => c.approved_if.iter().map(String::as_str).collect(),
                 _ => continue,
             };
             // Each compiled (and reported) in `steps` above; failures leave no entry.

@@ -144,6 +144,26 @@ impl Checker<'_> {
             }
             BlockConfig::Vote(c) => {
                 duration(self, &c.duration, format!("{at}/duration"));
+                let electorate_ok = match c.electorate.strip_prefix("record.") {
+                    Some(k) => keys.contains(k),
+                    None => c.electorate.parse::<u32>().is_ok_and(|n| n > 0),
+                };
+                if !electorate_ok {
+                    self.problem(
+                        format!("{at}/electorate"),
+                        "bad_electorate",
+                        format!("有投票权的人数“{}”应是正整数或已有字段（record.字段）", c.electorate),
+                        format!("The electorate “{}” must be a positive number or an existing field (record.key)", c.electorate),
+                    );
+                }
+                if !keys.contains(c.result.as_str()) {
+                    self.problem(
+                        format!("{at}/result"),
+                        "unknown_field",
+                        format!("投票结果要写入的字段“{}”不存在", c.result),
+                        format!("The field “{}” the outcome is written to does not exist", c.result),
+                    );
+                }
                 for (name, v) in [("quorum", Some(c.quorum)), ("pass", c.pass)] {
                     if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
                         self.problem(
@@ -174,6 +194,59 @@ impl Checker<'_> {
                         format!("通知对象引用了不存在的字段“{k}”"),
                         format!("The receiver names a field “{k}” that does not exist"),
                     );
+                }
+            }
+            BlockConfig::Ledger(c) => {
+                let named = [
+                    ("amount", Some(&c.amount)),
+                    ("counterparty", Some(&c.counterparty)),
+                    ("purpose", Some(&c.purpose)),
+                    ("evidence", c.evidence.as_ref()),
+                ];
+                for (name, key) in named {
+                    if let Some(k) = key
+                        && !keys.contains(k.as_str())
+                    {
+                        self.problem(
+                            format!("{at}/{name}"),
+                            "unknown_field",
+                            format!("记账步骤的 {name} 引用了不存在的字段“{k}”"),
+                            format!("The ledger step's {name} names a field “{k}” that does not exist"),
+                        );
+                    }
+                }
+                let account_ok = match c.account.strip_prefix("record.") {
+                    Some(k) => keys.contains(k),
+                    None => {
+                        (1..=40).contains(&c.account.len())
+                            && c.account.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    }
+                };
+                if !account_ok {
+                    self.problem(
+                        format!("{at}/account"),
+                        "bad_key",
+                        format!("账户“{}”应是小写字母、数字和下划线组成的名称，或已有字段（record.字段）", c.account),
+                        format!("The account “{}” must be a name of lowercase letters, digits and _, or an existing field (record.key)", c.account),
+                    );
+                }
+                match &c.approved_if {
+                    Some(_) => {
+                        self.script(&c.approved_if, format!("{at}/approved_if"));
+                    }
+                    None if c.direction == crate::step::LedgerDirection::Expense => self.hinted(
+                        format!("{at}/approved_if"),
+                        "unapproved_expense",
+                        (
+                            "支出必须写明批准条件 approved_if".into(),
+                            "An expense needs an approved_if condition".into(),
+                        ),
+                        (
+                            "例如 record.decision == \"approve\"",
+                            "For example record.decision == \"approve\"",
+                        ),
+                    ),
+                    None => {}
                 }
             }
             BlockConfig::Webhook(c) => {

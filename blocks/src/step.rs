@@ -35,6 +35,7 @@ pub enum BlockConfig {
     Webhook(WebhookConfig),
     Timer(TimerConfig),
     Script(ScriptConfig),
+    Ledger(LedgerConfig),
 }
 
 /// A form step: people fill (some of) the record's fields.
@@ -124,6 +125,48 @@ pub struct VoteConfig {
     pub pass: Option<f64>,
     /// How long the vote stays open, e.g. `7d`.
     pub duration: String,
+    /// How many may vote: a number (`"320"`) or a record field holding it
+    /// (`"record.households"`). The quorum is a share of it.
+    pub electorate: String,
+    /// The record field the outcome is written to: `passed`, `failed` or `no_quorum`.
+    #[serde(default = "vote_result")]
+    pub result: String,
+}
+
+fn vote_result() -> String {
+    "vote_result".into()
+}
+
+/// Books an entry in the community ledger from the record (提-评-决-付: the pay step). An
+/// expense is booked only when `approved_if` holds: the decision trail authorised it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// The account: `property_fees`, `public_income`, `maintenance_fund`, `community_fund` or
+    /// another lowercase name; or `record.<field>` to take it from the record.
+    pub account: String,
+    pub direction: LedgerDirection,
+    /// The record field holding the amount in yuan (exact, at most two decimals).
+    pub amount: String,
+    /// The record field naming who is paid (or who pays).
+    pub counterparty: String,
+    /// The record field saying what it is for.
+    pub purpose: String,
+    /// The record field with the evidence photos (receipts, contracts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// rhai condition over the record that must hold (required for an expense), e.g.
+    /// `record.decision == "approve" || record.vote_result == "passed"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_if: Option<String>,
+}
+
+/// Money in or money out of a ledger account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerDirection {
+    Income,
+    Expense,
 }
 
 /// Send a message through a channel from a template.
@@ -221,6 +264,7 @@ impl BlockConfig {
             BlockConfig::Review(_) => "review",
             BlockConfig::Claim(_) => "claim",
             BlockConfig::Vote(_) => "vote",
+            BlockConfig::Ledger(_) => "ledger",
             BlockConfig::Notify(_) => "notify",
             BlockConfig::Webhook(_) => "webhook",
             BlockConfig::Timer(_) => "timer",

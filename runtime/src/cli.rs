@@ -1,4 +1,4 @@
-//! The command line: `baida serve | validate | migrate | verify | org | user`.
+//! The command line: `baida serve | validate | migrate | verify | org | user | ledger`.
 //!
 //! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`].
 
@@ -61,6 +61,13 @@ pub enum Command {
         store: StoreArgs,
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The community ledger: verify its log, import entries, apply the year-end rule.
+    Ledger {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: crate::ledger_cli::LedgerCommand,
     },
 }
 
@@ -285,6 +292,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (url, dir) = args.resolve(file);
             let store = store::open(url.as_deref(), &dir).await?;
             org_cli::user(store.as_ref(), command).await
+        }
+        Command::Ledger { store: args, command } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            crate::ledger_cli::run(store, &dir, command).await
         }
     }
 }

@@ -19,6 +19,8 @@ pub mod engine;
 pub mod form_page;
 pub mod http;
 pub mod i18n;
+pub mod ledger;
+pub mod ledger_cli;
 pub mod notify;
 pub mod org;
 pub mod org_cli;

@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin.html", include_str!("../templates/admin.html")),
     ("work.html", include_str!("../templates/work.html")),
     ("work_case.html", include_str!("../templates/work_case.html")),
+    ("ledger.html", include_str!("../templates/ledger.html")),
 ];
 
 /// The parsed templates.

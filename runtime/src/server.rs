@@ -57,6 +57,10 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     } else {
         Committer::Direct(store.clone())
     };
+    let ledger = Arc::new(
+        crate::ledger::Ledger::open(store.clone(), &config.data_dir, clock.clone())
+            .context("cannot open the ledger's signing key")?,
+    );
     let engine = Arc::new(Engine {
         store: store.clone(),
         apps: apps.clone(),
@@ -76,6 +80,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         engine,
         pages,
         limits: Default::default(),
+        ledger,
     })
 }
 
@@ -132,6 +137,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
             transports(&state.config.notify)?,
             std::time::Duration::from_secs(1),
         ),
+        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30)),
     ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });

@@ -37,10 +37,11 @@ const DICTIONARY_FILES: [(&str, &str); 6] = [
 ];
 
 /// The reference apps, in catalog order.
-const APP_FILES: [(&str, &str); 3] = [
+const APP_FILES: [(&str, &str); 4] = [
     ("minyi-suban.json", include_str!("../apps/minyi-suban.json")),
     ("xinlin-huhang.json", include_str!("../apps/xinlin-huhang.json")),
     ("nuoche-e-zhan.json", include_str!("../apps/nuoche-e-zhan.json")),
+    ("ti-ping-jue-fu.json", include_str!("../apps/ti-ping-jue-fu.json")),
 ];
 
 /// The dictionary's parts, one per category, as stored.

@@ -105,10 +105,19 @@ impl Role {
                 FiguresRead,
                 SecurityRead,
                 TokensManage,
+                LedgerManage,
             ],
-            Role::StreetAdmin => {
-                &[CasesRead, CasesAct, CasesAdminister, UsersManage, OrgManage, FiguresRead, SecurityRead, TokensManage]
-            }
+            Role::StreetAdmin => &[
+                CasesRead,
+                CasesAct,
+                CasesAdminister,
+                UsersManage,
+                OrgManage,
+                FiguresRead,
+                SecurityRead,
+                TokensManage,
+                LedgerManage,
+            ],
             Role::DistrictAdmin => &Permission::ALL,
             Role::DepartmentHandler => &[CasesRead, CasesAct, FiguresRead],
             Role::AppBuilder => &[AppsBuild],
@@ -152,10 +161,13 @@ pub enum Permission {
     SecurityRead,
     #[serde(rename = "tokens.manage")]
     TokensManage,
+    /// Import entries into a community's ledger and apply its year-end rule.
+    #[serde(rename = "ledger.manage")]
+    LedgerManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::CasesRead,
         Permission::CasesAct,
         Permission::CasesSubmit,
@@ -167,6 +179,7 @@ impl Permission {
         Permission::FiguresRead,
         Permission::SecurityRead,
         Permission::TokensManage,
+        Permission::LedgerManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -182,6 +195,7 @@ impl Permission {
             Permission::FiguresRead => "figures.read",
             Permission::SecurityRead => "security.read",
             Permission::TokensManage => "tokens.manage",
+            Permission::LedgerManage => "ledger.manage",
         }
     }
 

@@ -16,6 +16,24 @@ pub enum Act {
     },
     Return,
     Administer,
+    /// Cast a ballot in the current vote.
+    Vote,
+}
+
+/// Who may vote: any logged-in resident when `who` names `resident`, staff holding a role
+/// `who` names at the case's unit, and the root token.
+fn may_vote(actor: &Actor, block: Option<&BlockConfig>, who: &[String], case: &Case, tree: &OrgTree) -> Result<(), Text> {
+    if !matches!(block, Some(BlockConfig::Vote(_))) || case.status != "open" {
+        return Err(Text::new("案件当前没有进行中的投票", "The case has no vote open now"));
+    }
+    let unit = Actor::case_unit(case);
+    let ok = match actor {
+        Actor::Root => true,
+        Actor::Resident { .. } => who.iter().any(|w| w == "resident"),
+        Actor::Staff(_) => who.iter().filter_map(|w| Role::parse(w)).any(|r| actor.holds(r, unit, tree)),
+        Actor::Anonymous | Actor::Reporter => false,
+    };
+    if ok { Ok(()) } else { Err(Text::new("你没有这次投票的投票权", "You have no vote in this vote")) }
 }
 
 fn refuse() -> Text {
@@ -35,6 +53,9 @@ pub fn may_act(actor: &Actor, app: &CompiledApp, case: &Case, act: Act, tree: &O
         })
         .unwrap_or_default();
     let residents_step = who.iter().any(|w| w == "reporter" || w == "public");
+    if act == Act::Vote {
+        return may_vote(actor, step.map(|s| &s.block), &who, case, tree);
+    }
     match actor {
         Actor::Root => Ok(()),
         Actor::Anonymous => Err(refuse()),

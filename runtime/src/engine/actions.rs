@@ -35,6 +35,8 @@ pub enum Action {
     Close { reason: String },
     /// Reopen a closed case at the step where it closed.
     Reopen { reason: String },
+    /// Cast a ballot in the vote open at the current step (one per voter).
+    Vote { choice: super::vote::Choice },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +119,7 @@ impl Engine {
                 Act::Complete { level }
             }
             Action::Return { .. } => Act::Return,
+            Action::Vote { .. } => Act::Vote,
             _ => Act::Administer,
         };
         steps::may_act(who, app, &case, act, &tree).map_err(ActionError::Forbidden)?;
@@ -256,6 +259,9 @@ impl Engine {
                 flow.status = "suspended".into();
                 flow.cancel_timers = true;
                 flow.emit("case.suspended", json!({"step": step_id, "reason": reason, "clocks": remaining}));
+            }
+            Action::Vote { choice } => {
+                flow.cast_vote(&step_id, &who.label(), choice, &events)?;
             }
             Action::Resume => {
                 if case.status != "suspended" {

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::calendar::{Calendar, Unit};
 use super::event;
+use crate::ledger::entry::NewEntry;
 use crate::store::{Case, CaseChange, Event, OutboxItem, Timer};
 
 /// Automatic steps one transition may run before it must stop at a human step (a cycle of
@@ -28,6 +29,10 @@ pub enum FlowError {
     Script(Text),
     #[error("{}", .0.en())]
     Definition(Text),
+    /// The step cannot go on with the case as it is (a vote already cast, a spending not
+    /// approved, an amount missing); the person can correct it.
+    #[error("{}", .0.en())]
+    Refused(Text),
 }
 
 /// The responsibility list: category → department.
@@ -38,6 +43,8 @@ pub struct Flow<'a> {
     pub app: &'a CompiledApp,
     pub calendar: &'a Calendar,
     pub case_id: String,
+    /// The community the case belongs to (empty until a new case is filed).
+    pub community_id: String,
     pub now: DateTime<Utc>,
     pub actor: String,
     pub responsibilities: &'a Responsibilities,
@@ -55,6 +62,7 @@ pub struct Flow<'a> {
     pub outbox: Vec<OutboxItem>,
     pub cancel_timers: bool,
     pub fires: Vec<String>,
+    pub ledger: Vec<NewEntry>,
 }
 
 impl<'a> Flow<'a> {
@@ -72,6 +80,7 @@ impl<'a> Flow<'a> {
             app,
             calendar,
             case_id: case_id.to_string(),
+            community_id: String::new(),
             now,
             actor: actor.to_string(),
             responsibilities,
@@ -88,6 +97,7 @@ impl<'a> Flow<'a> {
             outbox: Vec::new(),
             cancel_timers: false,
             fires: Vec::new(),
+            ledger: Vec::new(),
         }
     }
 
@@ -104,6 +114,7 @@ impl<'a> Flow<'a> {
             app,
             calendar,
             case_id: case.id.clone(),
+            community_id: case.community_id.clone(),
             now,
             actor: actor.to_string(),
             responsibilities,
@@ -120,6 +131,7 @@ impl<'a> Flow<'a> {
             outbox: Vec::new(),
             cancel_timers: false,
             fires: Vec::new(),
+            ledger: Vec::new(),
         }
     }
 
@@ -150,11 +162,12 @@ impl<'a> Flow<'a> {
             cancel_timers: self.cancel_timers,
             timers: self.timers,
             fires: self.fires,
+            ledger: self.ledger,
             outbox: self.outbox,
         }
     }
 
-    fn record_value(&self) -> Value {
+    pub(super) fn record_value(&self) -> Value {
         Value::Object(self.record.clone())
     }
 
@@ -278,9 +291,17 @@ impl<'a> Flow<'a> {
                 self.timers.push(self.timer(step_id, "step", due));
                 Ok(None)
             }
-            BlockConfig::Form(_) | BlockConfig::Vote(_) => {
+            BlockConfig::Form(_) => {
                 self.emit("step.entered", json!({"step": step_id, "assignee": self.assignee}));
                 Ok(None)
+            }
+            BlockConfig::Vote(c) => {
+                self.open_vote(step_id, c)?;
+                Ok(None)
+            }
+            BlockConfig::Ledger(c) => {
+                self.book(step_id, c)?;
+                Ok(Some(step_id.to_string()))
             }
             BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
                 self.emit("step.entered", json!({"step": step_id, "assignee": self.assignee}));
@@ -310,7 +331,7 @@ impl<'a> Flow<'a> {
         (!unit.is_empty()).then(|| unit.to_string())
     }
 
-    fn timer(&self, step: &str, kind: &str, due_at: DateTime<Utc>) -> Timer {
+    pub(super) fn timer(&self, step: &str, kind: &str, due_at: DateTime<Utc>) -> Timer {
         Timer {
             id: Uuid::now_v7().to_string(),
             case_id: self.case_id.clone(),

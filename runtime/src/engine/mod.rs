@@ -4,6 +4,7 @@
 //! [`verify`] checks every chain.
 
 pub mod actions;
+mod booking;
 pub mod calendar;
 pub mod clock;
 pub mod event;
@@ -12,6 +13,7 @@ pub mod outbox;
 pub mod scheduler;
 pub mod submit;
 pub mod verify;
+pub mod vote;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use submit::{Committer, Engine, Submission, SubmitError, Submitted};

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use baida_blocks::BlockConfig;
 use chrono::Duration;
 use serde_json::json;
 
@@ -104,7 +105,13 @@ impl Engine {
             match timer.kind.as_str() {
                 "step" => {
                     flow.emit("timer.fired", json!({"step": timer.step}));
-                    flow.advance_from(&timer.step).map_err(|e| store::Error::Conflict(e.to_string()))?;
+                    let moved = if matches!(loaded.compiled.app.step(&timer.step).map(|s| &s.block), Some(BlockConfig::Vote(_))) {
+                        let events = self.store.events(case_id).await?;
+                        flow.close_vote(&timer.step, &events)
+                    } else {
+                        flow.advance_from(&timer.step)
+                    };
+                    moved.map_err(|e| store::Error::Conflict(e.to_string()))?;
                 }
                 kind => {
                     let holder = case.assignee.clone().unwrap_or_else(|| case.community_id.clone());

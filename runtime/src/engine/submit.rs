@@ -295,6 +295,7 @@ impl Engine {
         let responsibilities = self.responsibilities().await?;
         let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);
         flow.current_step = Some(first.clone());
+        flow.community_id = community_id.clone();
         flow.emit(
             "case.submitted",
             json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": community_id, "grid_id": grid_id,
@@ -302,7 +303,7 @@ impl Engine {
         );
         flow.advance_from(&first).map_err(|e| {
             let message = match e {
-                FlowError::Script(m) | FlowError::Definition(m) => m,
+                FlowError::Script(m) | FlowError::Definition(m) | FlowError::Refused(m) => m,
             };
             SubmitError::Invalid(vec![Problem::new("", "script_failed", message)])
         })?;

@@ -341,6 +341,11 @@ impl From<crate::engine::actions::ActionError> for ApiError {
                 title: Text::new("流程无法继续", "The flow cannot go on"),
                 problems: vec![Problem::new("", "flow_failed", m)],
             },
+            E::Flow(FlowError::Refused(m)) => ApiError::Invalid {
+                code: "step_refused",
+                title: Text::new("这一步不能这样完成", "The step cannot go on like this"),
+                problems: vec![Problem::new("", "step_refused", m)],
+            },
             E::App(e) => e.into(),
             E::Store(e) => e.into(),
         }

@@ -14,6 +14,7 @@ pub mod figures;
 pub mod forms;
 pub mod health;
 pub mod inbox;
+pub mod ledger;
 pub mod openapi;
 pub mod org;
 pub mod pages;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub pages: Arc<Pages>,
     /// Rate limits per client address.
     pub limits: Arc<crate::auth::limit::Limits>,
+    /// The community ledger and its signed log.
+    pub ledger: Arc<crate::ledger::Ledger>,
 }
 
 /// The whole application: API, pages, photos, schemas, designer.
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(photos::router())
         .merge(responsibilities::router())
         .merge(figures::router())
+        .merge(ledger::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

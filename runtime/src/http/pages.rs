@@ -23,6 +23,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("baida.css", "text/css; charset=utf-8", include_str!("../../static/baida.css")),
     ("form.js", "text/javascript; charset=utf-8", include_str!("../../static/form.js")),
     ("track.js", "text/javascript; charset=utf-8", include_str!("../../static/track.js")),
+    ("ledger.js", "text/javascript; charset=utf-8", include_str!("../../static/ledger.js")),
 ];
 
 pub async fn asset(Path(file): Path<String>) -> Response {

@@ -5,6 +5,8 @@
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
 pub mod figures;
+pub mod ledger;
+pub(crate) mod ledger_sql;
 pub mod people;
 mod people_sql;
 pub mod postgres;
@@ -237,6 +239,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
 }
 
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
+pub use ledger::LedgerStore;
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
@@ -244,7 +247,7 @@ pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowS
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + PeopleStore + Send + Sync + 'static {
+pub trait Store: FiguresStore + WorkflowStore + PeopleStore + LedgerStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -119,6 +119,9 @@ async fn apply_in(tx: &mut Transaction<'_, Postgres>, c: &CaseChange) -> Result<
     insert_events(tx, &c.events).await?;
     insert_timers(tx, &c.timers).await?;
     insert_outbox(tx, &c.outbox).await?;
+    for entry in &c.ledger {
+        super::postgres::append_entry(tx, entry).await?;
+    }
     Ok(())
 }
 

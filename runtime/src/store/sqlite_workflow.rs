@@ -118,6 +118,9 @@ async fn apply_in(tx: &mut Transaction<'_, Sqlite>, c: &CaseChange) -> Result<()
     insert_events(tx, &c.events).await?;
     insert_timers(tx, &c.timers).await?;
     insert_outbox(tx, &c.outbox).await?;
+    for entry in &c.ledger {
+        super::sqlite::append_entry(tx, entry).await?;
+    }
     Ok(())
 }
 

@@ -81,6 +81,8 @@ pub struct CaseChange {
     /// The timers this transition fires: each must still be pending, and is marked fired.
     pub fires: Vec<String>,
     pub outbox: Vec<OutboxItem>,
+    /// Ledger entries the transition books (the `ledger` block), each with its log leaf.
+    pub ledger: Vec<crate::ledger::entry::NewEntry>,
 }
 
 #[async_trait]
