@@ -114,5 +114,50 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
             Err(e) => anyhow::bail!("the reference app {file} does not load: {e}"),
         }
     }
+    ledger(store, now).await
+}
+
+/// Every community's standard accounts, and a few months of income for 新洲社区 so that its
+/// open ledger (`/ledger/xinzhou`) has something to show; booked as one recorded import.
+async fn ledger(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    use crate::ledger::entry::{ACCOUNT_KINDS, Amount, Direction, NewEntry, Source};
+    use crate::store::ledger::EntryFilter;
+    let kinds: Vec<&str> = ACCOUNT_KINDS.iter().map(|(k, _, _)| *k).collect();
+    for (id, kind, ..) in UNITS {
+        if *kind == "community" {
+            store.open_accounts(id, &kinds, now).await?;
+        }
+    }
+    let filter = EntryFilter { community: Some("xinzhou".into()), limit: Some(1), ..Default::default() };
+    if !store.entries(&filter).await?.is_empty() {
+        return Ok(());
+    }
+    let rows = [
+        ("2026-09-30", "property_fees", "2026 年 9 月物业费", "新洲花园业主", "186400.00"),
+        ("2026-10-31", "property_fees", "2026 年 10 月物业费", "新洲花园业主", "183950.00"),
+        ("2026-10-15", "public_income", "电梯广告位租金（第三季度）", "城市传媒有限公司", "24000.00"),
+        ("2026-10-20", "public_income", "地面停车位临停收入（10 月）", "停车场收费系统", "31280.50"),
+        ("2026-11-01", "maintenance_fund", "维修资金年度划入", "福田区住房和建设局", "120000.00"),
+    ];
+    let at = NewEntry::now(now);
+    let entries: Vec<NewEntry> = rows
+        .iter()
+        .map(|(date, account, purpose, counterparty, amount)| NewEntry {
+            id: uuid::Uuid::now_v7().to_string(),
+            community_id: "xinzhou".into(),
+            account: account.to_string(),
+            direction: Direction::Income,
+            amount: Amount::parse(amount).unwrap_or_default(),
+            booked_on: chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap_or_default(),
+            counterparty: counterparty.to_string(),
+            purpose: format!("{purpose}（演示数据 demo data）"),
+            evidence: Vec::new(),
+            case_id: None,
+            source: Source::Import,
+            created_by: "demo".into(),
+            created_at: at,
+        })
+        .collect();
+    store.book(&entries).await?;
     Ok(())
 }

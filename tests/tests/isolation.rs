@@ -98,6 +98,14 @@ const OPEN: &[(&str, &str)] = &[
     ("delete", "/api/v1/session"),
     ("get", "/api/v1/me"),
     ("post", "/api/v1/me/password"),
+    // The open ledger: every community's books and the signed log are public by design.
+    ("get", "/api/v1/ledger/head"),
+    ("get", "/api/v1/ledger/leaves"),
+    ("get", "/api/v1/ledger/consistency"),
+    ("get", "/api/v1/ledger/entries/{id}/proof"),
+    ("get", "/api/v1/communities/{community}/ledger"),
+    ("get", "/api/v1/communities/{community}/ledger/entries.csv"),
+    ("get", "/api/v1/communities/{community}/ledger/entries.xlsx"),
 ];
 
 /// The concrete path and a well-formed body for a route, aimed at the tenant's resources.
@@ -112,7 +120,8 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         .replace("{unit}", "xinzhou-grid-1")
         .replace("{recipient}", "xinzhou")
         .replace("{plate}", "粤B12345")
-        .replace("{category}", "noise");
+        .replace("{category}", "noise")
+        .replace("{community}", "xinzhou");
     let body = match (method, template) {
         ("post", "/api/v1/apps") => {
             let mut def: Value = serde_json::from_str(&baida_catalog_app("minyi-suban")).unwrap();
@@ -121,6 +130,8 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
             def
         }
         ("post", "/api/v1/cases/{id}/actions") => json!({"action": "close", "reason": "越权"}),
+        ("post", "/api/v1/cases/{id}/vote") => json!({"choice": "yes"}),
+        ("post", "/api/v1/communities/{community}/ledger/year-end") => json!({"year": 2026}),
         ("put", "/api/v1/responsibilities/{category}") => json!({"department": "housing"}),
         ("post", "/api/v1/org-units") => {
             json!({"id": "xinzhou-grid-9", "kind": "grid", "parent_id": "xinzhou", "name_zh": "越权", "name_en": "x"})

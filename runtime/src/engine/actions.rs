@@ -102,7 +102,9 @@ impl Engine {
             _ => *seen = Some(here),
         }
         let tree = self.org_tree().await?;
-        if !matches!(who, Actor::Reporter) && !who.can_read_case(&case, &tree) {
+        // A voter need not be able to read the case: the vote step's `who` decides.
+        let voting = matches!(action, Action::Vote { .. });
+        if !voting && !matches!(who, Actor::Reporter) && !who.can_read_case(&case, &tree) {
             return Err(ActionError::UnknownCase);
         }
         let loaded = self.apps.load(&case.app_id, Some(&case.app_version)).await?.ok_or(ActionError::UnknownCase)?;
@@ -122,7 +124,14 @@ impl Engine {
             Action::Vote { .. } => Act::Vote,
             _ => Act::Administer,
         };
-        steps::may_act(who, app, &case, act, &tree).map_err(ActionError::Forbidden)?;
+        if let Err(why) = steps::may_act(who, app, &case, act, &tree) {
+            // Someone with no vote learns nothing of a case they cannot read.
+            return Err(if voting && !who.can_read_case(&case, &tree) {
+                ActionError::UnknownCase
+            } else {
+                ActionError::Forbidden(why)
+            });
+        }
         let actor_label = who.label();
         let actor = actor_label.as_str();
         let responsibilities = self.responsibilities().await?;

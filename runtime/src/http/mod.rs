@@ -27,6 +27,7 @@ pub mod session;
 pub mod tokens;
 pub mod track;
 pub mod vehicles;
+pub mod votes;
 pub mod work;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(responsibilities::router())
         .merge(figures::router())
         .merge(ledger::router())
+        .merge(votes::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppState, apps, cases, figures, health, inbox, ledger, org, people, photos, responsibilities, security, session, tokens,
-    vehicles,
+    vehicles, votes,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use super::{
         cases::get_case,
         cases::case_events,
         cases::act,
+        votes::vote,
         cases::case_outbox,
         vehicles::record,
         inbox::list,
@@ -62,7 +63,7 @@ use super::{
         tokens::revoke,
         security::list,
     ),
-    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, ledger::HeadView, ledger::LeafView, ledger::ConsistencyView, ledger::LedgerView, ledger::EntryView, ledger::AccountView, ledger::TrailStep, ledger::YearEnd, crate::ledger::InclusionProof, crate::ledger::entry::Entry, crate::ledger::signing::TreeHead, crate::store::ledger::Balance)),
+    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, votes::Ballot, votes::Counted, crate::engine::vote::Choice, ledger::HeadView, ledger::LeafView, ledger::ConsistencyView, ledger::LedgerView, ledger::EntryView, ledger::AccountView, ledger::TrailStep, ledger::YearEnd, crate::ledger::InclusionProof, crate::ledger::entry::Entry, crate::ledger::signing::TreeHead, crate::store::ledger::Balance)),
     modifiers(&Auth),
     tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "ledger", description = "The community ledger: open accounts and entries, the signed transparency log and its proofs"), (name = "health"))
 )]

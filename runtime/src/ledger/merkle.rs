@@ -210,15 +210,16 @@ mod tests {
 
     #[test]
     fn every_proof_of_up_to_64_leaves_verifies_and_no_other() {
-        let leaves: Vec<Hash> = (0..64u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let leaves: Vec<Hash> = (0..65u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
         for n in 1..=64 {
             let tree = &leaves[..n];
             let r = root(tree);
+            let next = root(&leaves[..n + 1]);
             for i in 0..n {
                 let proof = inclusion_proof(i, tree).unwrap();
                 assert!(verify_inclusion(i as u64, n as u64, &tree[i], &proof, &r), "leaf {i} of {n}");
-                // The same proof at another size, or for another leaf, fails.
-                assert!(!verify_inclusion(i as u64, n as u64 + 1, &tree[i], &proof, &r));
+                // The same proof against the head of another size, or for another leaf, fails.
+                assert!(!verify_inclusion(i as u64, n as u64 + 1, &tree[i], &proof, &next));
                 if n > 1 {
                     let other = (i + 1) % n;
                     assert!(!verify_inclusion(i as u64, n as u64, &tree[other], &proof, &r));
@@ -228,7 +229,7 @@ mod tests {
                 let proof = consistency_proof(m, tree).unwrap();
                 assert!(verify_consistency(m as u64, n as u64, &root(&tree[..m]), &r, &proof), "{m} → {n}");
                 if m < n {
-                    assert!(!verify_consistency(m as u64, n as u64 + 1, &root(&tree[..m]), &r, &proof));
+                    assert!(!verify_consistency(m as u64, n as u64 + 1, &root(&tree[..m]), &next, &proof));
                 }
             }
         }

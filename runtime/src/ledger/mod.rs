@@ -264,7 +264,8 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<CsvRow>, LedgerError> {
 /// Seals the log every `every` (anchoring case heads, signing a head when it grew).
 pub fn spawn_sealer(ledger: Arc<Ledger>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        // Not at once: a server that starts has other writes to do first.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

@@ -299,6 +299,9 @@ macro_rules! ledger_store {
 
             async fn anchor_case_heads(&self, at: chrono::DateTime<chrono::Utc>, limit: i64) -> $crate::store::Result<usize> {
                 let mut tx = self.pool.begin().await?;
+                // Take the log's write lock first: on SQLite a transaction that reads and then
+                // writes can be refused when another writer commits in between.
+                sqlx::query($sql("UPDATE ledger_counter SET next_leaf = next_leaf WHERE id = 1")).execute(&mut *tx).await?;
                 let grown: Vec<(String, i64, String)> = sqlx::query_as($sql(
                     "SELECT c.id, c.event_count, c.head_hash FROM cases c LEFT JOIN ledger_anchors a ON a.case_id = c.id \
                      WHERE a.event_count IS NULL OR a.event_count < c.event_count ORDER BY c.id LIMIT ?",

@@ -1,0 +1,354 @@
+//! The open community ledger end to end, on SQLite and PostgreSQL: a spending through
+//! 提-评-决-付 into the public books with its decision trail and a proof; a rejected proposal
+//! and a vote below quorum that book nothing; a vote that passes; imports and the year-end
+//! rule; and rows edited, moved or deleted behind the server's back, found by the verifier
+//! with the exact entry, while the server refuses to sign over them.
+
+use std::sync::Arc;
+
+use baida_runtime::engine::ManualClock;
+use baida_runtime::ledger::merkle;
+use baida_tests::reqwest::StatusCode;
+use baida_tests::serde_json::{Value, json};
+use baida_tests::{Backend, Options, Staff, TestApp, both, fixture, spawn, spawn_with};
+use chrono::{Duration, Utc};
+
+fn proposal(amount: &str) -> Value {
+    json!({"title": "更换 3 栋电梯钢丝绳", "description": "钢丝绳磨损超标，维保单位建议更换", "account": "maintenance_fund",
+           "amount": amount, "payee": "深圳市安达电梯工程有限公司"})
+}
+
+async fn propose(admin: &Staff, amount: &str) -> String {
+    let (status, created) = admin
+        .post("/api/v1/apps/ti-ping-jue-fu/submissions", json!({"community": "xinzhou", "answers": proposal(amount)}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
+async fn complete(staff: &Staff, id: &str, answers: Value) -> Value {
+    let (status, case) =
+        staff.post(&format!("/api/v1/cases/{id}/actions"), json!({"action": "complete", "answers": answers})).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    case
+}
+
+async fn books(app: &TestApp) -> Value {
+    let r = app.get("/api/v1/communities/xinzhou/ledger").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn entry_of<'a>(books: &'a Value, case: &str) -> Option<&'a Value> {
+    books["entries"].as_array().unwrap().iter().find(|e| e["case_id"] == case)
+}
+
+fn balance(books: &Value, account: &str) -> String {
+    books["accounts"].as_array().unwrap().iter().find(|a| a["account"] == account).unwrap()["balance_yuan"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
+    let admin = app.login("xinzhou").await;
+    let before = balance(&books(&app).await, "maintenance_fund");
+    assert_eq!(before, "120000.00", "the demo's maintenance fund");
+
+    // Proposed, reviewed, decided, paid with a receipt: booked at once, with its trail.
+    let id = propose(&admin, "12800.50").await;
+    let case = complete(&admin, &id, json!({"decision": "approve"})).await;
+    assert_eq!(case["current_step"], "decide");
+    let case = complete(&admin, &id, json!({"decision": "approve"})).await;
+    assert_eq!(case["current_step"], "pay");
+    let receipt = app.upload(&fixture("photo.png")).await;
+    let case = complete(&admin, &id, json!({"receipts": [receipt], "payment_note": "转账已完成"})).await;
+    assert_eq!(case["status"], "closed", "{case}");
+    let b = books(&app).await;
+    let entry = entry_of(&b, &id).expect("the spending is in the books");
+    assert_eq!(entry["amount"], "12800.50");
+    assert_eq!(entry["direction"], "expense");
+    assert_eq!(entry["account"], "maintenance_fund");
+    assert_eq!(entry["evidence"], json!([receipt]));
+    assert_eq!(balance(&b, "maintenance_fund"), "107199.50", "the balance is the sum of the entries");
+    let trail: Vec<String> =
+        entry["trail"].as_array().unwrap().iter().map(|s| s["what"]["zh-CN"].as_str().unwrap().to_string()).collect();
+    assert!(trail.iter().any(|t| t.contains("评议：approve")), "{trail:?}");
+    assert!(trail.iter().any(|t| t.contains("决定：approve")), "{trail:?}");
+    assert!(trail.iter().any(|t| t.contains("记账 ¥12800.50")), "{trail:?}");
+    // The public books show the title, not the proposal's text or the answers.
+    let text = b.to_string();
+    assert!(!text.contains("钢丝绳磨损超标") && !text.contains("转账已完成"), "{text}");
+
+    // Its proof verifies against the signed head.
+    let entry_id = entry["id"].as_str().unwrap();
+    let proof: Value = app.get(&format!("/api/v1/ledger/entries/{entry_id}/proof")).send().await.unwrap().json().await.unwrap();
+    let hex = |s: &Value| -> merkle::Hash {
+        let s = s.as_str().unwrap();
+        std::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+    };
+    let leaf = merkle::leaf_hash(proof["leaf_data"].as_str().unwrap().as_bytes());
+    let path: Vec<merkle::Hash> = proof["proof"].as_array().unwrap().iter().map(hex).collect();
+    let head = &proof["head"];
+    assert!(merkle::verify_inclusion(
+        proof["leaf_index"].as_u64().unwrap(),
+        head["tree_size"].as_u64().unwrap(),
+        &leaf,
+        &path,
+        &hex(&head["root_hash"]),
+    ));
+
+    // Rejected at review: closed, nothing booked.
+    let rejected = propose(&admin, "300").await;
+    let case = complete(&admin, &rejected, json!({"decision": "reject", "review_comment": "已有保修，不需支出"})).await;
+    assert_eq!(case["status"], "closed");
+    let b = books(&app).await;
+    assert!(entry_of(&b, &rejected).is_none(), "a rejected proposal books nothing");
+    assert_eq!(balance(&b, "maintenance_fund"), "107199.50");
+    // Approving without saying how many may vote is refused for a large amount.
+    let large = propose(&admin, "80000").await;
+    let (status, problem) = admin
+        .post(&format!("/api/v1/cases/{large}/actions"), json!({"action": "complete", "answers": {"decision": "approve"}}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.to_string().contains("eligible_voters"), "{problem}");
+
+    // The page shows it; the exports carry it.
+    let html = app.get("/ledger/xinzhou").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("12800.50") && html.contains("决策过程") && html.contains("签名树头"), "{html}");
+    let csv = app.get("/api/v1/communities/xinzhou/ledger/entries.csv").send().await.unwrap().bytes().await.unwrap();
+    assert!(csv.starts_with("\u{feff}".as_bytes()), "UTF-8 with a BOM");
+    assert!(String::from_utf8_lossy(&csv).contains("12800.50"));
+    let xlsx = app.get("/api/v1/communities/xinzhou/ledger/entries.xlsx").send().await.unwrap().bytes().await.unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip");
+    let r = app.get("/api/v1/communities/nowhere/ledger").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+both!(spending, spending_goes_through_propose_review_decide_pay);
+
+/// The reference app with staff voters, so a test can cast several ballots.
+async fn with_staff_voters(app: &TestApp) {
+    let doc = std::fs::read_to_string(format!("{}/../templates-library/apps/ti-ping-jue-fu.json", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let mut def: Value = serde_json::from_str(&doc).unwrap();
+    def["version"] = json!("1.1.0");
+    for step in def["steps"].as_array_mut().unwrap() {
+        if step["id"] == "vote" {
+            step["config"]["who"] = json!(["community_admin", "street_admin", "district_admin"]);
+        }
+    }
+    let r = app.post("/api/v1/apps").bearer_auth(baida_tests::TOKEN).json(&def).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+async fn vote(staff: &Staff, id: &str, choice: &str) -> (StatusCode, Value) {
+    staff.post(&format!("/api/v1/cases/{id}/vote"), json!({"choice": choice})).await
+}
+
+async fn votes_need_a_quorum(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = spawn_with(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await;
+    with_staff_voters(&app).await;
+    let admin = app.login("xinzhou").await;
+    let (street, grid) = (app.login("shatou").await, app.login("grid1").await);
+
+    // Below quorum: 2 of 10 vote, the time runs out, nothing is paid.
+    let short = propose(&admin, "60000").await;
+    let case = complete(&admin, &short, json!({"decision": "approve", "eligible_voters": 10})).await;
+    assert_eq!(case["current_step"], "vote");
+    assert_eq!(vote(&admin, &short, "yes").await.0, StatusCode::OK);
+    assert_eq!(vote(&street, &short, "yes").await.0, StatusCode::OK);
+    let (status, again) = vote(&street, &short, "no").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "one ballot each: {again}");
+    let (status, _) = vote(&grid, &short, "yes").await;
+    assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "a grid worker has no vote here");
+    clock.advance(Duration::days(8));
+    app.running.state.engine.fire_due_timers(100).await.unwrap();
+    // A week later everyone logs in again.
+    let (admin, street, district) = (app.login("xinzhou").await, app.login("shatou").await, app.login("district").await);
+    let (_, case) = admin.get(&format!("/api/v1/cases/{short}")).await;
+    assert_eq!(case["status"], "closed", "{case}");
+    assert_eq!(case["record"]["vote_result"], "no_quorum");
+    assert!(entry_of(&books(&app).await, &short).is_none(), "no quorum, no payment");
+
+    // Everyone votes: the vote closes at once and the spending goes on to be paid.
+    let passed = propose(&admin, "60000").await;
+    complete(&admin, &passed, json!({"decision": "approve", "eligible_voters": 3})).await;
+    vote(&admin, &passed, "yes").await;
+    vote(&street, &passed, "yes").await;
+    let (status, counted) = vote(&district, &passed, "no").await;
+    assert_eq!(status, StatusCode::OK, "{counted}");
+    assert_eq!(counted["current_step"], "pay", "{counted}");
+    let receipt = app.upload(&fixture("photo.png")).await;
+    complete(&admin, &passed, json!({"receipts": [receipt]})).await;
+    let b = books(&app).await;
+    let entry = entry_of(&b, &passed).expect("booked");
+    let trail = entry["trail"].to_string();
+    assert!(trail.contains("赞成 2 反对 1 弃权 0，通过"), "{trail}");
+    assert_eq!(balance(&b, "maintenance_fund"), "60000.00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_on_sqlite() {
+    votes_need_a_quorum(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_on_postgres() {
+    votes_need_a_quorum(Backend::Postgres).await;
+}
+
+async fn db(app: &TestApp) -> Db {
+    match app.backend {
+        Backend::Sqlite => Db::Lite(sqlx::SqlitePool::connect(&app.database_url).await.unwrap()),
+        Backend::Postgres => Db::Pg(sqlx::PgPool::connect(&app.database_url).await.unwrap()),
+    }
+}
+
+enum Db {
+    Lite(sqlx::SqlitePool),
+    Pg(sqlx::PgPool),
+}
+
+impl Db {
+    async fn exec(&self, sqlite: &str, postgres: &str) {
+        match self {
+            Db::Lite(p) => sqlx::query(sqlite).execute(p).await.map(drop),
+            Db::Pg(p) => sqlx::query(postgres).execute(p).await.map(drop),
+        }
+        .unwrap();
+    }
+}
+
+async fn tampering_is_found_with_the_exact_entry(app: TestApp) {
+    let admin = app.login("xinzhou").await;
+    let csv = "date,direction,amount,counterparty,purpose\n2026-11-02,income,1500.00,一楼商铺,外墙广告位\n\
+               2026-11-03,expense,420.50,清洁公司,公共区域消毒\n2026-11-04,income,88.00,快递柜,场地费\n";
+    let r = admin
+        .client
+        .post(app.url("/api/v1/communities/xinzhou/ledger/imports?account=public_income"))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let booked: Value = r.json().await.unwrap();
+    let ids: Vec<String> = booked.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    // A bad row books nothing, and says which line.
+    let r = admin
+        .client
+        .post(app.url("/api/v1/communities/xinzhou/ledger/imports?account=public_income"))
+        .header("content-type", "text/csv")
+        .body("date,direction,amount,counterparty,purpose\n2026-11-05,income,10.00,甲,乙\n2026-11-06,income,1.234,丙,丁\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("第 3 行"));
+    // Year-end: 30% of public income's surplus goes to the community fund, once.
+    let (status, moved) = admin.post("/api/v1/communities/xinzhou/ledger/year-end", json!({"year": 2026})).await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    // Demo public income 55,280.50 + 1,500 + 88 − 420.50 = 56,448.00; 30% = 16,934.40.
+    assert_eq!(moved[0]["amount"], "16934.40", "{moved}");
+    let (status, _) = admin.post("/api/v1/communities/xinzhou/ledger/year-end", json!({"year": 2026})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "only once a year");
+    // An outsider may not import into xinzhou's books.
+    let other = app.login("tianan").await;
+    let (status, _) = other.post("/api/v1/communities/xinzhou/ledger/year-end", json!({"year": 2025})).await;
+    assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
+
+    let ledger = &app.running.state.ledger;
+    ledger.seal().await.unwrap();
+    let clean = ledger.verify().await.unwrap();
+    assert!(clean.ok(), "{:?}", clean.findings);
+    let db = db(&app).await;
+    let e1 = &ids[1];
+
+    // Changed: an amount, one fen.
+    db.exec(
+        &format!("UPDATE ledger_entries SET amount_fen = amount_fen + 1 WHERE id = '{e1}'"),
+        &format!("UPDATE ledger_entries SET amount_fen = amount_fen + 1 WHERE id = '{e1}'"),
+    )
+    .await;
+    let report = ledger.verify().await.unwrap();
+    let first = report.first().expect("found");
+    assert_eq!(first.entry.as_deref(), Some(e1.as_str()), "{:?}", report.findings);
+    assert!(first.message.en().contains("changed: amount_fen"), "{}", first.message.en());
+    // New entries still come in, but no head is signed over a log that does not verify.
+    let size = ledger.head().await.unwrap().unwrap().tree_size;
+    let r = admin
+        .client
+        .post(app.url("/api/v1/communities/xinzhou/ledger/imports?account=property_fees"))
+        .header("content-type", "text/csv")
+        .body("date,direction,amount,counterparty,purpose\n2026-11-07,income,99.00,业主,物业费\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(ledger.seal().await.is_err());
+    let r = app.get("/api/v1/ledger/head").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.running.state.store.latest_head().await.unwrap().unwrap().tree_size, size, "nothing new signed");
+    db.exec(
+        &format!("UPDATE ledger_entries SET amount_fen = amount_fen - 1 WHERE id = '{e1}'"),
+        &format!("UPDATE ledger_entries SET amount_fen = amount_fen - 1 WHERE id = '{e1}'"),
+    )
+    .await;
+    assert!(ledger.verify().await.unwrap().ok());
+
+    // Reordered: two entries swap places.
+    let (l1, l2) = (booked[1]["leaf_index"].as_i64().unwrap(), booked[2]["leaf_index"].as_i64().unwrap());
+    let swap = |a: i64, b: i64| {
+        [
+            format!("UPDATE ledger_entries SET leaf_index = -1 WHERE leaf_index = {a}"),
+            format!("UPDATE ledger_entries SET leaf_index = {a} WHERE leaf_index = {b}"),
+            format!("UPDATE ledger_entries SET leaf_index = {b} WHERE leaf_index = -1"),
+        ]
+    };
+    for sql in swap(l1, l2) {
+        db.exec(&sql, &sql).await;
+    }
+    let report = ledger.verify().await.unwrap();
+    let first = report.first().expect("found");
+    assert_eq!(first.entry.as_deref(), Some(e1.as_str()), "{:?}", report.findings);
+    assert!(first.message.en().contains("was moved"), "{}", first.message.en());
+    for sql in swap(l1, l2) {
+        db.exec(&sql, &sql).await;
+    }
+    assert!(ledger.verify().await.unwrap().ok());
+
+    // Removed.
+    db.exec(
+        &format!("DELETE FROM ledger_entries WHERE id = '{e1}'"),
+        &format!("DELETE FROM ledger_entries WHERE id = '{e1}'"),
+    )
+    .await;
+    let report = ledger.verify().await.unwrap();
+    let first = report.first().expect("found");
+    assert_eq!(first.entry.as_deref(), Some(e1.as_str()));
+    assert!(first.message.en().contains("was removed"), "{}", first.message.en());
+
+    // Inserted outside the log.
+    let stray = "INSERT INTO ledger_entries (id, leaf_index, account_id, community_id, direction, amount_fen, booked_on, \
+         counterparty, purpose, evidence, case_id, source, created_by, created_at) VALUES ('stray', 99999, \
+         'xinzhou/public_income', 'xinzhou', 'expense', 100000, '2026-11-05', '某人', '无据支出', '[]', NULL, 'import', 'x', \
+         '2026-11-05T00:00:00Z')";
+    db.exec(stray, stray).await;
+    let report = ledger.verify().await.unwrap();
+    assert!(report.findings.iter().any(|f| f.entry.as_deref() == Some("stray") && f.message.en().contains("inserted outside")));
+}
+both!(tampering, tampering_is_found_with_the_exact_entry);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_books_are_open_to_all() {
+    let app = spawn(Backend::Sqlite).await;
+    let r = app.get("/ledger/xinzhou").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("公开账本") && html.contains("186400.00"), "{html}");
+    let r = app.get("/ledger/xinzhou?lang=en").send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("Open ledger"));
+    let r = app.get("/ledger/nowhere").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
