@@ -153,7 +153,10 @@ impl Checker<'_> {
                         format!("{at}/electorate"),
                         "bad_electorate",
                         format!("有投票权的人数“{}”应是正整数或已有字段（record.字段）", c.electorate),
-                        format!("The electorate “{}” must be a positive number or an existing field (record.key)", c.electorate),
+                        format!(
+                            "The electorate “{}” must be a positive number or an existing field (record.key)",
+                            c.electorate
+                        ),
                     );
                 }
                 if !keys.contains(c.result.as_str()) {
@@ -237,14 +240,8 @@ impl Checker<'_> {
                     None if c.direction == crate::step::LedgerDirection::Expense => self.hinted(
                         format!("{at}/approved_if"),
                         "unapproved_expense",
-                        (
-                            "支出必须写明批准条件 approved_if".into(),
-                            "An expense needs an approved_if condition".into(),
-                        ),
-                        (
-                            "例如 record.decision == \"approve\"",
-                            "For example record.decision == \"approve\"",
-                        ),
+                        ("支出必须写明批准条件 approved_if".into(), "An expense needs an approved_if condition".into()),
+                        ("例如 record.decision == \"approve\"", "For example record.decision == \"approve\""),
                     ),
                     None => {}
                 }

@@ -72,7 +72,8 @@ impl Db {
     }
 
     async fn pending_due(&self) -> anyhow::Result<i64> {
-        self.count("SELECT count(*) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND step = 'sign'").await
+        self.count("SELECT count(*) FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND step = 'sign'")
+            .await
     }
 
     async fn delivered(&self) -> anyhow::Result<i64> {
@@ -133,7 +134,9 @@ async fn measure(
     let running = server::start(config, clock.clone()).await?;
     let db = match &database_url {
         Some(url) => Db::Pg(PgPoolOptions::new().max_connections(2).connect(url).await?),
-        None => Db::Lite(SqlitePool::connect_with(SqliteConnectOptions::new().filename(data_dir.join("baida.db"))).await?),
+        None => {
+            Db::Lite(SqlitePool::connect_with(SqliteConnectOptions::new().filename(data_dir.join("baida.db"))).await?)
+        }
     };
     backlog(&running, cases).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build()?;
@@ -177,7 +180,9 @@ fn print_table(rows: &[Row], cases: usize, seconds: Duration) {
          a backlog of {cases} cases × 4 timers)\n",
         seconds.as_secs_f64()
     );
-    println!("| backend | quiet req/s | busy req/s | ratio (goal ≥ 0.8) | busy p50 / p99 ms | timers fired | messages delivered |");
+    println!(
+        "| backend | quiet req/s | busy req/s | ratio (goal ≥ 0.8) | busy p50 / p99 ms | timers fired | messages delivered |"
+    );
     println!("|---|---:|---:|---:|---|---:|---:|");
     for r in rows {
         let ratio = r.busy.rps() / r.quiet.rps();

@@ -68,12 +68,18 @@ impl Db {
         };
         for (id, due) in &timers {
             match self {
-                Db::Lite(p) => {
-                    sqlx::query("UPDATE timers SET due_at = ? WHERE id = ?").bind(*due - by).bind(id).execute(p).await.map(drop)
-                }
-                Db::Pg(p) => {
-                    sqlx::query("UPDATE timers SET due_at = $1 WHERE id = $2").bind(*due - by).bind(id).execute(p).await.map(drop)
-                }
+                Db::Lite(p) => sqlx::query("UPDATE timers SET due_at = ? WHERE id = ?")
+                    .bind(*due - by)
+                    .bind(id)
+                    .execute(p)
+                    .await
+                    .map(drop),
+                Db::Pg(p) => sqlx::query("UPDATE timers SET due_at = $1 WHERE id = $2")
+                    .bind(*due - by)
+                    .bind(id)
+                    .execute(p)
+                    .await
+                    .map(drop),
             }
             .unwrap();
         }
@@ -235,7 +241,9 @@ async fn sigkill_while_timers_fire(data: Data) {
     assert_eq!(queued as usize, messages, "one message per recipient of each escalation");
     // No in-app message delivered twice or lost.
     let twice = db
-        .count("SELECT count(*) FROM (SELECT outbox_id FROM deliveries WHERE ok GROUP BY outbox_id HAVING count(*) > 1) d")
+        .count(
+            "SELECT count(*) FROM (SELECT outbox_id FROM deliveries WHERE ok GROUP BY outbox_id HAVING count(*) > 1) d",
+        )
         .await;
     assert_eq!(twice, 0, "a message was delivered twice");
     let unwritten = db

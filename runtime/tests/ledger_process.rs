@@ -50,7 +50,12 @@ fn the_independent_verifier_agrees_with_the_server_on_every_root() {
 async fn import(client: &reqwest::Client, base: &str, rows: usize, tag: usize) -> reqwest::Result<u16> {
     let mut csv = String::from("date,direction,amount,counterparty,purpose\n");
     for i in 0..rows {
-        csv.push_str(&format!("2026-11-0{},income,{}.{:02},业主 {tag},物业费 {tag}-{i}\n", 1 + i % 9, 100 + i, i % 100));
+        csv.push_str(&format!(
+            "2026-11-0{},income,{}.{:02},业主 {tag},物业费 {tag}-{i}\n",
+            1 + i % 9,
+            100 + i,
+            i % 100
+        ));
     }
     client
         .post(format!("{base}/api/v1/communities/xinzhou/ledger/imports?account=property_fees"))
@@ -108,7 +113,10 @@ async fn a_running_server_verifies_from_outside_and_survives_sigkill() {
     let books: serde_json::Value =
         client.get(format!("{base}/api/v1/communities/xinzhou/ledger")).send().await.unwrap().json().await.unwrap();
     let booked = books["accounts"].as_array().unwrap().iter().map(|a| a["entries"].as_i64().unwrap()).sum::<i64>();
-    assert!(booked as usize >= acknowledged + 5, "every acknowledged entry is kept ({booked} for {acknowledged} + 5 demo)");
+    assert!(
+        booked as usize >= acknowledged + 5,
+        "every acknowledged entry is kept ({booked} for {acknowledged} + 5 demo)"
+    );
     let (ok, text) = python(&[&base, "xinzhou", "--since", "3"]);
     assert!(ok, "{text}");
     assert!(text.contains("OK:"), "{text}");
@@ -118,8 +126,10 @@ async fn a_running_server_verifies_from_outside_and_survives_sigkill() {
 
     // An amount edited in the database file is named, with its entry.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}/baida.db", dir.path().display())).await.unwrap();
-    let (id,): (String,) =
-        sqlx::query_as("SELECT id FROM ledger_entries ORDER BY leaf_index LIMIT 1 OFFSET 6").fetch_one(&pool).await.unwrap();
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM ledger_entries ORDER BY leaf_index LIMIT 1 OFFSET 6")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     sqlx::query("UPDATE ledger_entries SET amount_fen = 1 WHERE id = ?").bind(&id).execute(&pool).await.unwrap();
     pool.close().await;
     let (ok, report) = ledger_verify(&data);

@@ -82,7 +82,8 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
 
     // Its proof verifies against the signed head.
     let entry_id = entry["id"].as_str().unwrap();
-    let proof: Value = app.get(&format!("/api/v1/ledger/entries/{entry_id}/proof")).send().await.unwrap().json().await.unwrap();
+    let proof: Value =
+        app.get(&format!("/api/v1/ledger/entries/{entry_id}/proof")).send().await.unwrap().json().await.unwrap();
     let hex = |s: &Value| -> merkle::Hash {
         let s = s.as_str().unwrap();
         std::array::from_fn(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
@@ -108,7 +109,10 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
     // Approving without saying how many may vote is refused for a large amount.
     let large = propose(&admin, "80000").await;
     let (status, problem) = admin
-        .post(&format!("/api/v1/cases/{large}/actions"), json!({"action": "complete", "answers": {"decision": "approve"}}))
+        .post(
+            &format!("/api/v1/cases/{large}/actions"),
+            json!({"action": "complete", "answers": {"decision": "approve"}}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(problem.to_string().contains("eligible_voters"), "{problem}");
@@ -128,8 +132,11 @@ both!(spending, spending_goes_through_propose_review_decide_pay);
 
 /// The reference app with staff voters, so a test can cast several ballots.
 async fn with_staff_voters(app: &TestApp) {
-    let doc = std::fs::read_to_string(format!("{}/../templates-library/apps/ti-ping-jue-fu.json", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let doc = std::fs::read_to_string(format!(
+        "{}/../templates-library/apps/ti-ping-jue-fu.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut def: Value = serde_json::from_str(&doc).unwrap();
     def["version"] = json!("1.1.0");
     for step in def["steps"].as_array_mut().unwrap() {
@@ -165,7 +172,8 @@ async fn votes_need_a_quorum(backend: Backend) {
     clock.advance(Duration::days(8));
     app.running.state.engine.fire_due_timers(100).await.unwrap();
     // A week later everyone logs in again.
-    let (admin, street, district) = (app.login("xinzhou").await, app.login("shatou").await, app.login("district").await);
+    let (admin, street, district) =
+        (app.login("xinzhou").await, app.login("shatou").await, app.login("district").await);
     let (_, case) = admin.get(&format!("/api/v1/cases/{short}")).await;
     assert_eq!(case["status"], "closed", "{case}");
     assert_eq!(case["record"]["vote_result"], "no_quorum");
@@ -336,7 +344,12 @@ async fn tampering_is_found_with_the_exact_entry(app: TestApp) {
          '2026-11-05T00:00:00Z')";
     db.exec(stray, stray).await;
     let report = ledger.verify().await.unwrap();
-    assert!(report.findings.iter().any(|f| f.entry.as_deref() == Some("stray") && f.message.en().contains("inserted outside")));
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.entry.as_deref() == Some("stray") && f.message.en().contains("inserted outside"))
+    );
 }
 both!(tampering, tampering_is_found_with_the_exact_entry);
 

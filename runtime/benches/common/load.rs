@@ -12,7 +12,6 @@ const MAX_REQUESTS_PER_RUN: usize = 2_000_000;
 /// How many failed responses to print per run.
 const FAILURE_SAMPLES: usize = 5;
 
-
 /// One measured run against one server at one concurrency.
 #[derive(Default)]
 pub struct Run {

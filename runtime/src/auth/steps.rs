@@ -22,7 +22,13 @@ pub enum Act {
 
 /// Who may vote: any logged-in resident when `who` names `resident`, staff holding a role
 /// `who` names at the case's unit, and the root token.
-fn may_vote(actor: &Actor, block: Option<&BlockConfig>, who: &[String], case: &Case, tree: &OrgTree) -> Result<(), Text> {
+fn may_vote(
+    actor: &Actor,
+    block: Option<&BlockConfig>,
+    who: &[String],
+    case: &Case,
+    tree: &OrgTree,
+) -> Result<(), Text> {
     if !matches!(block, Some(BlockConfig::Vote(_))) || case.status != "open" {
         return Err(Text::new("案件当前没有进行中的投票", "The case has no vote open now"));
     }

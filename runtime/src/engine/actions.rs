@@ -97,7 +97,9 @@ impl Engine {
         let here = (case.status.clone(), case.current_step.clone());
         match seen {
             Some(before) if *before != here => {
-                return Err(store::Error::Conflict(format!("case {case_id} moved on meanwhile; reload and try again")).into());
+                return Err(
+                    store::Error::Conflict(format!("case {case_id} moved on meanwhile; reload and try again")).into()
+                );
             }
             _ => *seen = Some(here),
         }

@@ -45,12 +45,8 @@ impl Flow<'_> {
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
-        let evidence: Vec<String> = c
-            .evidence
-            .as_ref()
-            .and_then(|k| self.record.get(k))
-            .map(photo_hashes)
-            .unwrap_or_default();
+        let evidence: Vec<String> =
+            c.evidence.as_ref().and_then(|k| self.record.get(k)).map(photo_hashes).unwrap_or_default();
         let entry = NewEntry {
             id: Uuid::now_v7().to_string(),
             community_id: self.community_id.clone(),

@@ -105,7 +105,10 @@ impl Engine {
             match timer.kind.as_str() {
                 "step" => {
                     flow.emit("timer.fired", json!({"step": timer.step}));
-                    let moved = if matches!(loaded.compiled.app.step(&timer.step).map(|s| &s.block), Some(BlockConfig::Vote(_))) {
+                    let moved = if matches!(
+                        loaded.compiled.app.step(&timer.step).map(|s| &s.block),
+                        Some(BlockConfig::Vote(_))
+                    ) {
                         let events = self.store.events(case_id).await?;
                         flow.close_vote(&timer.step, &events)
                     } else {

@@ -34,8 +34,9 @@ impl Choice {
 
 /// The ballots of the vote now open at `step`: the events since it last opened.
 fn ballots<'e>(events: &'e [Event], step: &str) -> (Option<&'e Event>, Vec<&'e Event>) {
-    let opened =
-        events.iter().rposition(|e| e.kind == "vote.opened" && e.data.get("step").and_then(Value::as_str) == Some(step));
+    let opened = events
+        .iter()
+        .rposition(|e| e.kind == "vote.opened" && e.data.get("step").and_then(Value::as_str) == Some(step));
     match opened {
         Some(i) => (
             Some(&events[i]),
@@ -113,7 +114,8 @@ impl Flow<'_> {
         let c = config(self, step)?.clone();
         let (opened, cast) = ballots(events, step);
         let electorate = opened.and_then(|e| e.data.get("electorate")).and_then(Value::as_u64).unwrap_or(0);
-        let count = |choice: &str| cast.iter().filter(|e| e.data.get("choice").and_then(Value::as_str) == Some(choice)).count();
+        let count =
+            |choice: &str| cast.iter().filter(|e| e.data.get("choice").and_then(Value::as_str) == Some(choice)).count();
         let (yes, no, abstain) = (count("yes"), count("no"), count("abstain"));
         let turnout = if electorate == 0 { 0.0 } else { cast.len() as f64 / electorate as f64 };
         let quorum_met = turnout + 1e-9 >= c.quorum;

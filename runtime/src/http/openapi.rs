@@ -7,8 +7,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppState, apps, cases, figures, health, inbox, ledger, org, people, photos, responsibilities, security, session, tokens,
-    vehicles, votes,
+    AppState, apps, cases, figures, health, inbox, ledger, org, people, photos, responsibilities, security, session,
+    tokens, vehicles, votes,
 };
 
 #[derive(OpenApi)]

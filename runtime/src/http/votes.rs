@@ -10,8 +10,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::ApiJson;
-use crate::auth::Actor;
 use super::{ApiError, AppState, access};
+use crate::auth::Actor;
 use crate::engine::actions::{Action, ActionError};
 use crate::engine::vote::Choice;
 
@@ -45,10 +45,7 @@ pub async fn vote(
     ApiJson(ballot): ApiJson<Ballot>,
 ) -> Result<Json<Counted>, ApiError> {
     if matches!(actor, Actor::Anonymous) {
-        return Err(ApiError::Unauthenticated(baida_blocks::Text::new(
-            "请先登录再投票",
-            "Log in to vote",
-        )));
+        return Err(ApiError::Unauthenticated(baida_blocks::Text::new("请先登录再投票", "Log in to vote")));
     }
     match state.engine.act(&id, Action::Vote { choice: ballot.choice }, &actor).await {
         Ok(case) => Ok(Json(Counted { status: case.status, current_step: case.current_step })),

@@ -108,7 +108,10 @@ pub async fn verify(store: &dyn Store, signer: &Signer25519) -> Result<Report, s
                     Some(leaf.index),
                     Some(&e.id),
                     format!("账目 {} 的位置被改动：记录写第 {} 项，日志在第 {} 项", e.id, e.leaf_index, leaf.index),
-                    format!("entry {} was moved: its row says leaf {}, the log has it at leaf {}", e.id, e.leaf_index, leaf.index),
+                    format!(
+                        "entry {} was moved: its row says leaf {}, the log has it at leaf {}",
+                        e.id, e.leaf_index, leaf.index
+                    ),
                 )),
                 Some(e) => {
                     let now = e.leaf_data();
@@ -132,7 +135,10 @@ pub async fn verify(store: &dyn Store, signer: &Signer25519) -> Result<Report, s
                         Some(leaf.index),
                         None,
                         format!("案件 {} 的事件链在锚定（日志第 {} 项）后被改动", leaf.reference, leaf.index),
-                        format!("case {}: its event chain changed after it was anchored at leaf {}", leaf.reference, leaf.index),
+                        format!(
+                            "case {}: its event chain changed after it was anchored at leaf {}",
+                            leaf.reference, leaf.index
+                        ),
                     ));
                 }
             }
@@ -175,7 +181,10 @@ pub async fn verify(store: &dyn Store, signer: &Signer25519) -> Result<Report, s
                 Some(head.tree_size as i64 - 1),
                 None,
                 format!("已签名的树头（{} 项）与现有日志不符：日志被改写", head.tree_size),
-                format!("the signed tree head of size {} no longer matches the log: the log was rewritten", head.tree_size),
+                format!(
+                    "the signed tree head of size {} no longer matches the log: the log was rewritten",
+                    head.tree_size
+                ),
             ));
         } else if !signer.verify(head) {
             findings.push(finding(

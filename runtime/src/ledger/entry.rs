@@ -251,7 +251,8 @@ impl Entry {
 
 /// The text of a leaf that anchors a case's event chain: its head after `seq` events.
 pub fn case_head_data(leaf: i64, case_id: &str, seq: i64, hash: &str) -> String {
-    serde_json::json!({"v": 1, "kind": "case_head", "leaf": leaf, "case": case_id, "seq": seq, "hash": hash}).to_string()
+    serde_json::json!({"v": 1, "kind": "case_head", "leaf": leaf, "case": case_id, "seq": seq, "hash": hash})
+        .to_string()
 }
 
 #[cfg(test)]

@@ -5,7 +5,18 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::entry::{Entry, account_name};
 
-const HEADER: [&str; 10] = ["序号 Leaf", "日期 Date", "账户 Account", "收支 Direction", "金额 Amount (CNY)", "对方 Counterparty", "用途 Purpose", "来源 Source", "案件 Case", "凭证 Evidence"];
+const HEADER: [&str; 10] = [
+    "序号 Leaf",
+    "日期 Date",
+    "账户 Account",
+    "收支 Direction",
+    "金额 Amount (CNY)",
+    "对方 Counterparty",
+    "用途 Purpose",
+    "来源 Source",
+    "案件 Case",
+    "凭证 Evidence",
+];
 
 fn row(e: &Entry) -> [String; 10] {
     let direction = match e.direction {

@@ -230,14 +230,20 @@ type CsvRow = (NaiveDate, Direction, Amount, String, String);
 fn parse_csv(bytes: &[u8]) -> Result<Vec<CsvRow>, LedgerError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| LedgerError::Invalid(Text::new("文件不是 UTF-8 编码", "The file is not UTF-8")))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let bad = |zh: &str, en: &str| LedgerError::Invalid(Text::new(format!("第 {line} 行：{zh}"), format!("line {line}: {en}")));
+        let bad = |zh: &str, en: &str| {
+            LedgerError::Invalid(Text::new(format!("第 {line} 行：{zh}"), format!("line {line}: {en}")))
+        };
         let record = record.map_err(|_| bad("无法读取", "cannot be read"))?;
         if record.len() != 5 {
-            return Err(bad("应有 5 列：日期,收支,金额,对方,用途", "needs 5 columns: date,direction,amount,counterparty,purpose"));
+            return Err(bad(
+                "应有 5 列：日期,收支,金额,对方,用途",
+                "needs 5 columns: date,direction,amount,counterparty,purpose",
+            ));
         }
         let date = NaiveDate::parse_from_str(record[0].trim(), "%Y-%m-%d")
             .map_err(|_| bad("日期应写成 2026-01-31", "the date must look like 2026-01-31"))?;

@@ -14,7 +14,13 @@ pub const DEFAULT_SHARE: f64 = 0.30;
 
 impl Ledger {
     /// Moves `share` (0–1) of `from`'s surplus in `year` into the community fund.
-    pub async fn close_year(&self, community: &str, year: i32, from: &str, share: f64) -> Result<Vec<Entry>, LedgerError> {
+    pub async fn close_year(
+        &self,
+        community: &str,
+        year: i32,
+        from: &str,
+        share: f64,
+    ) -> Result<Vec<Entry>, LedgerError> {
         if !(0.0..=1.0).contains(&share) {
             return Err(LedgerError::Invalid(Text::new("比例应在 0 到 1 之间", "The share must be between 0 and 1")));
         }
@@ -39,7 +45,10 @@ impl Ledger {
         if moved.0 <= 0 {
             return Err(LedgerError::Invalid(Text::new(
                 format!("{year} 年该账户没有结余（{}），无需转入社区基金", Amount(surplus)),
-                format!("The account has no surplus for {year} ({}): nothing moves to the community fund", Amount(surplus)),
+                format!(
+                    "The account has no surplus for {year} ({}): nothing moves to the community fund",
+                    Amount(surplus)
+                ),
             )));
         }
         let at = self.now();

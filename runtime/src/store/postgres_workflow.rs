@@ -90,19 +90,15 @@ async fn apply_in(tx: &mut Transaction<'_, Postgres>, c: &CaseChange) -> Result<
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(Error::Conflict(format!(
-            "case {} was changed by someone else; reload and try again",
-            c.case_id
-        )));
+        return Err(Error::Conflict(format!("case {} was changed by someone else; reload and try again", c.case_id)));
     }
     for timer in &c.fires {
-        let fired = sqlx::query(
-            "UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled_at IS NULL",
-        )
-        .bind(c.at)
-        .bind(timer)
-        .execute(&mut **tx)
-        .await?;
+        let fired =
+            sqlx::query("UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled_at IS NULL")
+                .bind(c.at)
+                .bind(timer)
+                .execute(&mut **tx)
+                .await?;
         if fired.rows_affected() != 1 {
             return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
         }
