@@ -46,21 +46,23 @@ pub(super) async fn insert_timers(tx: &mut Transaction<'_, Sqlite>, timers: &[Ti
 }
 
 pub(super) async fn insert_outbox(tx: &mut Transaction<'_, Sqlite>, items: &[OutboxItem]) -> Result<()> {
-    for o in items {
-        sqlx::query(
-            "INSERT INTO outbox (id, case_id, channel, recipient, template, data, state, attempts, next_attempt_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-        )
-        .bind(&o.id)
-        .bind(&o.case_id)
-        .bind(&o.channel)
-        .bind(&o.recipient)
-        .bind(&o.template)
-        .bind(Json(&o.data))
-        .bind(o.next_attempt_at)
-        .bind(o.created_at)
-        .execute(&mut **tx)
-        .await?;
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO outbox (id, case_id, channel, recipient, template, data, state, attempts, next_attempt_at, created_at) ",
+        );
+        q.push_values(chunk, |mut row, o| {
+            row.push_bind(&o.id)
+                .push_bind(&o.case_id)
+                .push_bind(&o.channel)
+                .push_bind(&o.recipient)
+                .push_bind(&o.template)
+                .push_bind(Json(&o.data))
+                .push_bind("pending")
+                .push_bind(0i64)
+                .push_bind(o.next_attempt_at)
+                .push_bind(o.created_at);
+        });
+        q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -91,15 +93,17 @@ async fn apply_in(tx: &mut Transaction<'_, Sqlite>, c: &CaseChange) -> Result<()
     if updated.rows_affected() != 1 {
         return Err(Error::Conflict(format!("case {} was changed by someone else; reload and try again", c.case_id)));
     }
-    for timer in &c.fires {
-        let fired =
-            sqlx::query("UPDATE timers SET fired_at = ? WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL")
-                .bind(c.at)
-                .bind(timer)
-                .execute(&mut **tx)
-                .await?;
-        if fired.rows_affected() != 1 {
-            return Err(Error::Conflict(format!("timer {timer} already fired or was cancelled")));
+    if !c.fires.is_empty() {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE timers SET fired_at = ");
+        q.push_bind(c.at).push(" WHERE fired_at IS NULL AND cancelled_at IS NULL AND id IN (");
+        let mut ids = q.separated(", ");
+        for id in &c.fires {
+            ids.push_bind(id);
+        }
+        q.push(")");
+        let fired = q.build().execute(&mut **tx).await?;
+        if fired.rows_affected() != c.fires.len() as u64 {
+            return Err(Error::Conflict(format!("a timer of case {} already fired or was cancelled", c.case_id)));
         }
     }
     if c.cancel_timers {
