@@ -208,6 +208,9 @@ fn env_number(name: &str, default: f64) -> anyhow::Result<f64> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Warnings from the server (a failed tick, say) go to stderr.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cases = env_number("BAIDA_BENCH_BACKLOG", DEFAULT_BACKLOG as f64)? as usize;
     let seconds = Duration::from_secs_f64(env_number("BAIDA_BENCH_SECONDS", DEFAULT_SECONDS)?);
     let filters: Vec<String> =

@@ -1,4 +1,4 @@
-//! The scheduler: claims due timers in batches and fires each batch in one transaction.
+//! The scheduler: claims due timers in batches and fires them a few cases per transaction.
 //!
 //! A tick costs in proportion to what is due: the claim reads the `due_at` index only
 //! (`timers_due`, partial on pending timers). Firing is exactly once: the transition that
@@ -21,6 +21,9 @@ use crate::store::{self, CaseChange, Timer};
 
 /// How long a claimed timer is reserved for its claimer.
 const LEASE_SECONDS: i64 = 60;
+/// Cases fired per transaction: enough to pay one commit for many timers, few enough that the
+/// write lock (SQLite has one writer) is soon free again for submissions and people's actions.
+const CASES_PER_TRANSACTION: usize = 16;
 
 impl Engine {
     /// Fires every timer due now, `batch` at a time. Returns how many fired.
@@ -41,9 +44,9 @@ impl Engine {
     }
 
     /// Fires a claimed batch: the due timers of one case in one transition (in due order),
-    /// and the whole batch's transitions in one transaction, each under its own savepoint so
-    /// that a case someone else moved meanwhile is skipped alone (its timers are looked at
-    /// again when their lease ends, or were cancelled by that move).
+    /// and the transitions of [`CASES_PER_TRANSACTION`] cases in one transaction, each under
+    /// its own savepoint so that a case someone else moved meanwhile is skipped alone (its
+    /// timers are looked at again when their lease ends, or were cancelled by that move).
     async fn fire_batch(&self, due: Vec<Timer>) -> Result<usize, store::Error> {
         let mut by_case: Vec<(String, Vec<Timer>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -64,13 +67,17 @@ impl Engine {
                 Err(e) => tracing::warn!(case = %case_id, error = %e, "timers not fired; retried after their lease"),
             }
         }
-        let outcomes = self.store.apply_all(&changes).await?;
         let mut fired = 0;
-        for (change, outcome) in changes.iter().zip(outcomes) {
-            match outcome {
-                Ok(()) => fired += change.fires.len(),
-                Err(why) => tracing::debug!(case = %change.case_id, %why, "timers not fired"),
+        for chunk in changes.chunks(CASES_PER_TRANSACTION) {
+            let outcomes = self.store.apply_all(chunk).await?;
+            for (change, outcome) in chunk.iter().zip(outcomes) {
+                match outcome {
+                    Ok(()) => fired += change.fires.len(),
+                    Err(why) => tracing::debug!(case = %change.case_id, %why, "timers not fired"),
+                }
             }
+            // Let waiting writers (submissions, actions) in between two transactions.
+            tokio::task::yield_now().await;
         }
         Ok(fired)
     }
