@@ -289,19 +289,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `baida validate`: prints every problem of every file; non-zero when any has one.
+/// `baida validate`: prints every problem of every file, and warnings for fields that copy the
+/// data dictionary; non-zero when any file has a problem (warnings alone pass).
 fn validate(files: &[PathBuf], lang: Lang) -> ExitCode {
     let dictionary = baida_catalog::dictionary();
     let mut failed = false;
     for path in files {
-        let problems = match read_json(path) {
-            Ok(doc) => App::compile(&doc, &dictionary).err().unwrap_or_default(),
+        let (problems, warnings) = match read_json(path) {
+            Ok(doc) => {
+                (App::compile(&doc, &dictionary).err().unwrap_or_default(), dictionary_copies(&doc, &dictionary))
+            }
             Err(message) => {
                 failed = true;
                 eprintln!("{}: {message}", path.display());
                 continue;
             }
         };
+        for w in &warnings {
+            let word = if lang == Lang::En { "warning" } else { "警告" };
+            println!("{}: {}: {word}: {} ({})", path.display(), w.pointer, w.message.get(lang), w.code);
+            if let Some(hint) = &w.hint {
+                println!("    {} {}", if lang == Lang::En { "hint:" } else { "提示：" }, hint.get(lang));
+            }
+        }
         if problems.is_empty() {
             println!("{}: {}", path.display(), if lang == Lang::En { "OK" } else { "通过" });
             continue;
@@ -320,6 +330,13 @@ fn validate(files: &[PathBuf], lang: Lang) -> ExitCode {
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Warnings, not errors: fields that copy a data-dictionary field under another name.
+fn dictionary_copies(doc: &serde_json::Value, dictionary: &baida_blocks::Dictionary) -> Vec<baida_blocks::Problem> {
+    serde_json::from_value::<App>(doc.clone())
+        .map(|app| baida_blocks::duplicates::find(&app, dictionary))
+        .unwrap_or_default()
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, String> {
