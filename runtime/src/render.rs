@@ -22,6 +22,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin.html", include_str!("../templates/admin.html")),
     ("work.html", include_str!("../templates/work.html")),
     ("work_case.html", include_str!("../templates/work_case.html")),
+    ("dictionary.html", include_str!("../templates/dictionary.html")),
+    ("catalog.html", include_str!("../templates/catalog.html")),
+    ("catalog_app.html", include_str!("../templates/catalog_app.html")),
+    ("catalog_review.html", include_str!("../templates/catalog_review.html")),
+    ("catalog_upgrade.html", include_str!("../templates/catalog_upgrade.html")),
 ];
 
 /// The parsed templates.

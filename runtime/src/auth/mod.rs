@@ -105,13 +105,14 @@ impl Role {
                 FiguresRead,
                 SecurityRead,
                 TokensManage,
+                CatalogPublish,
             ],
             Role::StreetAdmin => {
                 &[CasesRead, CasesAct, CasesAdminister, UsersManage, OrgManage, FiguresRead, SecurityRead, TokensManage]
             }
             Role::DistrictAdmin => &Permission::ALL,
             Role::DepartmentHandler => &[CasesRead, CasesAct, FiguresRead],
-            Role::AppBuilder => &[AppsBuild],
+            Role::AppBuilder => &[AppsBuild, CatalogPublish],
         }
     }
 
@@ -152,10 +153,16 @@ pub enum Permission {
     SecurityRead,
     #[serde(rename = "tokens.manage")]
     TokensManage,
+    /// Submit the unit's apps to the district catalog and install published apps into it.
+    #[serde(rename = "catalog.publish")]
+    CatalogPublish,
+    /// Approve or reject catalog submissions (the district).
+    #[serde(rename = "catalog.review")]
+    CatalogReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::CasesRead,
         Permission::CasesAct,
         Permission::CasesSubmit,
@@ -167,6 +174,8 @@ impl Permission {
         Permission::FiguresRead,
         Permission::SecurityRead,
         Permission::TokensManage,
+        Permission::CatalogPublish,
+        Permission::CatalogReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -182,6 +191,8 @@ impl Permission {
             Permission::FiguresRead => "figures.read",
             Permission::SecurityRead => "security.read",
             Permission::TokensManage => "tokens.manage",
+            Permission::CatalogPublish => "catalog.publish",
+            Permission::CatalogReview => "catalog.review",
         }
     }
 

@@ -1,9 +1,11 @@
 //! Storage: the [`Store`] trait with domain operations, and its two implementations,
-//! [`sqlite`] (the embedded default) and [`postgres`].
+//! [`sqlite`] (the embedded default) and [`postgres`]; the catalog's storage is [`catalog`].
 //!
 //! Architecture invariant: only this module writes SQL. Each domain operation is one
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
+pub mod catalog;
+mod catalog_sql;
 pub mod figures;
 pub mod people;
 mod people_sql;
@@ -236,6 +238,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
     }
 }
 
+pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
@@ -244,7 +247,7 @@ pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowS
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + PeopleStore + Send + Sync + 'static {
+pub trait Store: FiguresStore + WorkflowStore + PeopleStore + CatalogStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -365,3 +365,9 @@ crate::store::people_sql::people_store!(
     crate::store::people_sql::lite,
     "IN (SELECT value FROM json_each(?))"
 );
+
+crate::store::catalog_sql::catalog_store!(
+    SqliteStore,
+    crate::store::people_sql::lite,
+    "IN (SELECT value FROM json_each(?))"
+);
