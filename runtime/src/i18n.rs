@@ -400,6 +400,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("cat_upgraded_ok", "已升级，本社区的修改已保留。", "Upgraded; the community's changes are kept."),
     ("cat_from_to", "从 {from} 升级到 {to}", "From {from} to {to}"),
     ("cat_dictionary_link", "数据字典", "Data dictionary"),
+    ("cat_refused", "未能完成", "Not done"),
+    ("cat_back", "返回上一页", "Back"),
+    ("cat_search", "搜索应用", "Search apps"),
+    ("cat_flow_note", "按步骤顺序，箭头表示流转", "Steps in order; arrows show where a case goes next"),
+    ("cat_required", "必填", "required"),
+    ("cat_personal", "个人信息", "personal data"),
 ];
 
 /// The words of the pages in `lang`, for templates.

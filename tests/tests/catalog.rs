@@ -298,3 +298,49 @@ both!(dictionary_browsing_and_duplicate_fields, |app: TestApp| async move {
     let v: Value = app.post("/api/v1/apps/validate").json(&clean).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["warnings"], json!([]));
 });
+
+async fn page(staff: &Staff, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = staff.client.get(app.url(path)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+both!(catalog_pages, |app: TestApp| async move {
+    // Nobody logged in: to the log-in page.
+    let r = app.client_from("127.0.0.1").get(app.url("/catalog")).send().await.unwrap();
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    let tianan = app.login("tianan").await;
+    let (status, html) = page(&tianan, &app, "/catalog").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("应用目录") && html.contains("挪车e站") && html.contains("民意速办"), "{html}");
+    let (_, html) = page(&tianan, &app, "/catalog?lang=en&scenario=move-car").await;
+    assert!(
+        html.contains("App catalog")
+            && html.contains("/catalog/nuoche-e-zhan")
+            && !html.contains("/catalog/minyi-suban")
+    );
+    let (status, html) = page(&tianan, &app, "/catalog/nuoche-e-zhan").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"flow\"") && html.contains("车牌号码") && html.contains("天安社区"), "{html}");
+    // Install from the page, in one action.
+    let origin = app.url("");
+    let r = tianan
+        .client
+        .post(app.url("/catalog/nuoche-e-zhan/install"))
+        .header("origin", origin.trim_end_matches('/'))
+        .form(&[("community", "tianan")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let (_, html) = page(&tianan, &app, "/catalog/nuoche-e-zhan").await;
+    assert!(html.contains("id=\"installed-by\""), "{html}");
+    let (status, html) = page(&tianan, &app, "/catalog/installs/nuoche-e-zhan-tianan").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("已是最新"), "{html}");
+    // The review queue is the district's.
+    assert_eq!(page(&tianan, &app, "/catalog/review").await.0, StatusCode::FORBIDDEN);
+    let district = app.login("district").await;
+    let (status, html) = page(&district, &app, "/catalog/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("目录审核") && html.contains("参考应用"), "{html}");
+});
