@@ -1,6 +1,7 @@
-//! The command line: `baida serve | validate | migrate | verify | org | user`.
+//! The command line: `baida serve | validate | migrate | verify | org | user | catalog`.
 //!
-//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`].
+//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`];
+//! `catalog` is declared and carried out by [`crate::catalog_cli`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,13 @@ pub enum Command {
         store: StoreArgs,
         #[command(subcommand)]
         command: OrgCommand,
+    },
+    /// The district catalog: list, show, publish, install (in bulk, with progress), upgrade.
+    Catalog {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: crate::catalog_cli::CatalogCommand,
     },
     /// Manage staff accounts and their roles.
     #[command(after_help = PASSWORD_HELP)]
@@ -280,6 +288,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (url, dir) = args.resolve(file);
             let store = store::open(url.as_deref(), &dir).await?;
             org_cli::org(store.as_ref(), command).await
+        }
+        Command::Catalog { store: args, command } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            crate::catalog_cli::run(store, command).await
         }
         Command::User { store: args, command } => {
             let (url, dir) = args.resolve(file);

@@ -71,6 +71,8 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     }
     let (_, moving) = xinzhou.get("/api/v1/catalog?scenario=move-car").await;
     assert_eq!(ids(&moving), ["nuoche-e-zhan"]);
+    let (_, by_category) = xinzhou.get("/api/v1/catalog?category=vehicles-parking").await;
+    assert_eq!(ids(&by_category), ["nuoche-e-zhan"]);
     let (_, searched) = xinzhou.get("/api/v1/catalog?q=挪车").await;
     assert_eq!(ids(&searched), ["nuoche-e-zhan"]);
 

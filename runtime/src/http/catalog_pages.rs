@@ -108,9 +108,13 @@ pub async fn list(
         let Json(installs) =
             super::catalog::installs(State(state.clone()), super::extract::StaffActor(actor.clone())).await?;
         let units = state.store.org_units().await?;
-        Ok::<_, ApiError>((entries, installs, units))
+        let mut categories: Vec<String> =
+            catalog(&state).entries(None, None, None).await?.into_iter().map(|e| e.latest.category).collect();
+        categories.sort();
+        categories.dedup();
+        Ok::<_, ApiError>((entries, installs, units, categories))
     };
-    let (entries, installs, units) = match result.await {
+    let (entries, installs, units, categories) = match result.await {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
@@ -120,8 +124,11 @@ pub async fn list(
             .find(|u| u.id == id)
             .map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
     };
+    // Catalog categories are the apps' own (`vehicles-parking`, …), named in the page's words.
     let category_name = |id: &str| {
-        dict.categories.iter().find(|(c, _)| c == id).map_or(id.to_string(), |(_, n)| n.get(lang).to_string())
+        let key = format!("catcat_{id}");
+        let name = word(lang, &key);
+        if name == key { id.to_string() } else { name }
     };
     let scenario_name =
         |id: &str| dict.scenarios.iter().find(|s| s.id == id).map_or(id.to_string(), |s| s.name.get(lang).to_string());
@@ -150,7 +157,7 @@ pub async fn list(
         .collect();
     let data = json!({
         "q": q.q.clone().unwrap_or_default(),
-        "categories": dict.categories.iter().map(|(id, n)| Choice { value: id.clone(), label: n.get(lang).into(), selected: q.category.as_deref() == Some(id) }).collect::<Vec<_>>(),
+        "categories": categories.iter().map(|id| Choice { value: id.clone(), label: category_name(id), selected: q.category.as_deref() == Some(id.as_str()) }).collect::<Vec<_>>(),
         "scenarios": dict.scenarios.iter().map(|s| Choice { value: s.id.clone(), label: s.name.get(lang).into(), selected: q.scenario.as_deref() == Some(&s.id) }).collect::<Vec<_>>(),
         "cards": cards,
         "installs": mine,
