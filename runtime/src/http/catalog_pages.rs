@@ -299,6 +299,13 @@ pub async fn review_queue(
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let units = state.store.org_units().await.unwrap_or_default();
+    let unit_name = |id: &str| {
+        units
+            .iter()
+            .find(|u| u.id == id)
+            .map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
+    };
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
     let mut pending = Vec::new();
@@ -314,7 +321,7 @@ pub async fn review_queue(
             .collect();
         let item = json!({
             "id": s.id, "app_id": s.app_id, "version": s.version, "name": text(&s.name, lang),
-            "description": text(&s.description, lang), "changelog": text(&s.changelog, lang), "origin": s.origin_id,
+            "description": text(&s.description, lang), "changelog": text(&s.changelog, lang), "origin": unit_name(&s.origin_id),
             "submitted_by": s.submitted_by, "screenshots": s.screenshots, "status": word(lang, &format!("cat_status_{}", s.status.as_str())),
             "timeline": timeline,
         });
@@ -381,6 +388,21 @@ pub async fn upgrade_page(
         v.as_ref().map_or("—".to_string(), |v| match v {
             Value::String(s) => s.clone(),
             Value::Object(o) if o.keys().all(|k| k == "zh-CN" || k == "en") => text(v, lang),
+            Value::Object(o) if o.contains_key("key") || o.contains_key("block") => {
+                let name = o.get("label").map(|l| text(l, lang)).filter(|l| !l.is_empty());
+                let what = o.get("key").or_else(|| o.get("id")).and_then(Value::as_str).unwrap_or_default();
+                let kind = o
+                    .get("dict")
+                    .or_else(|| o.get("type"))
+                    .or_else(|| o.get("block"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                format!(
+                    "{} ({what}{}{kind})",
+                    name.unwrap_or_else(|| what.to_string()),
+                    if kind.is_empty() { "" } else { " · " }
+                )
+            }
             other => serde_json::to_string_pretty(other).unwrap_or_default(),
         })
     };

@@ -113,13 +113,14 @@ fn validation(f: &DictField) -> Text {
         zh.push(format!("最多 {b} 个字"));
         en.push(format!("at most {b} characters"));
     }
+    let counts = f.field.ty.is_some_and(FieldType::counts_items);
     if let Some(a) = limit(&x.min) {
-        zh.push(format!("不小于 {a}"));
-        en.push(format!("at least {a}"));
+        zh.push(if counts { format!("至少 {a} 项") } else { format!("不小于 {a}") });
+        en.push(if counts { format!("at least {a} items") } else { format!("at least {a}") });
     }
     if let Some(b) = limit(&x.max) {
-        zh.push(format!("不大于 {b}"));
-        en.push(format!("at most {b}"));
+        zh.push(if counts { format!("最多 {b} 项") } else { format!("不大于 {b}") });
+        en.push(if counts { format!("at most {b} items") } else { format!("at most {b}") });
     }
     if let Some(m) = &x.pattern_message {
         zh.push(m.zh().to_string());
