@@ -326,22 +326,31 @@ impl Catalog {
                 format!("The installed app's id “{fork}” would be over 63 characters"),
             )]));
         }
-        if self
-            .store
-            .installs(Some(app_id), Some(&[community.to_string()]))
-            .await?
-            .iter()
-            .any(|i| i.community_id == community)
-            || self.store.app_version(&fork, None).await?.is_some()
-        {
-            return Err(Error::Conflict(Text::new(
+        let taken = || {
+            Error::Conflict(Text::new(
                 format!("“{app_id}”已安装在 {community}"),
                 format!("“{app_id}” is installed in {community} already"),
-            )));
+            ))
+        };
+        let here = [community.to_string()];
+        if !self.store.installs(Some(app_id), Some(&here)).await?.is_empty()
+            || self.store.install(&fork).await?.is_some()
+        {
+            return Err(taken());
         }
-        let mut definition = source.definition.clone();
-        definition["id"] = Value::String(fork.clone());
-        self.apps.save(definition, community, by).await?;
+        // The fork app is saved first, then the install recorded: if recording failed after the
+        // save, installing again finds the untouched copy and only records it.
+        match self.store.app_version(&fork, None).await? {
+            Some(v)
+                if v.owner_id == community
+                    && comparable(&v.definition, app_id) == comparable(&source.definition, app_id) => {}
+            Some(_) => return Err(taken()),
+            None => {
+                let mut definition = source.definition.clone();
+                definition["id"] = Value::String(fork.clone());
+                self.apps.save(definition, community, by).await?;
+            }
+        }
         let install = Install {
             app_id: fork,
             community_id: community.into(),
