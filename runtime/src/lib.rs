@@ -26,6 +26,7 @@ pub mod notify;
 pub mod org;
 pub mod org_cli;
 pub mod photo;
+pub mod profile;
 pub mod render;
 pub mod server;
 pub mod store;

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("work.html", include_str!("../templates/work.html")),
     ("work_case.html", include_str!("../templates/work_case.html")),
     ("dictionary.html", include_str!("../templates/dictionary.html")),
+    ("my_profile.html", include_str!("../templates/my_profile.html")),
     ("catalog.html", include_str!("../templates/catalog.html")),
     ("catalog_app.html", include_str!("../templates/catalog_app.html")),
     ("catalog_review.html", include_str!("../templates/catalog_review.html")),

@@ -22,6 +22,7 @@ pub mod org;
 pub mod pages;
 pub mod people;
 pub mod photos;
+pub mod profile;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dictionary::router())
         .merge(catalog::router())
         .merge(catalog_pages::router())
+        .merge(profile::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))

@@ -12,6 +12,8 @@ mod people_sql;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
+pub mod profile;
+mod profile_sql;
 pub mod sqlite;
 mod sqlite_figures;
 mod sqlite_workflow;
@@ -243,11 +245,14 @@ pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
+pub use profile::{ProfileRead, ProfileStore, ProfileValue};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + PeopleStore + CatalogStore + Send + Sync + 'static {
+pub trait Store:
+    FiguresStore + WorkflowStore + PeopleStore + CatalogStore + ProfileStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

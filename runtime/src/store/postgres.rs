@@ -344,3 +344,5 @@ crate::store::catalog_sql::catalog_store!(
     crate::store::people_sql::pg,
     "IN (SELECT jsonb_array_elements_text(?::jsonb))"
 );
+
+crate::store::profile_sql::profile_store!(PgStore, crate::store::people_sql::pg);

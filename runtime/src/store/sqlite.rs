@@ -371,3 +371,5 @@ crate::store::catalog_sql::catalog_store!(
     crate::store::people_sql::lite,
     "IN (SELECT value FROM json_each(?))"
 );
+
+crate::store::profile_sql::profile_store!(SqliteStore, crate::store::people_sql::lite);
