@@ -6,13 +6,18 @@
 //! Consent levels: `none` (nothing kept, nothing shared; the default), `personal` (public,
 //! internal and personal fields), `sensitive` (also sensitive ones such as the ID number).
 //! Withdrawing consent (`none`) forgets the stored values. Photos, locations and repeat groups
-//! are not shared.
+//! are not shared, nor fields about the case rather than the resident (complaints, services,
+//! businesses).
 
 use baida_blocks::{CompiledApp, CompiledField, FieldType, Sensitivity};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::store::{self, Store};
+
+/// The dictionary categories that describe a resident (and so belong in a profile); what a case
+/// is about (complaints, services, businesses) does not.
+pub const PROFILE_CATEGORIES: [&str; 4] = ["people", "household", "housing", "vehicle"];
 
 /// The consent levels, in order.
 pub const LEVELS: [&str; 3] = ["none", "personal", "sensitive"];
@@ -26,12 +31,14 @@ pub fn allowed(level: &str, sensitivity: Sensitivity) -> bool {
     }
 }
 
-/// The intake fields that take part: top-level, referencing the dictionary, holding a plain value.
+/// The intake fields that take part: top-level, referencing a dictionary field about the
+/// resident, holding a plain value.
 fn shared_fields(app: &CompiledApp) -> Vec<(&CompiledField, &str)> {
     app.intake_fields()
         .into_iter()
         .filter(|f| !matches!(f.ty, FieldType::Photo | FieldType::Location | FieldType::Group | FieldType::Section))
         .filter_map(|f| f.field.dict.as_deref().map(|d| (f, d)))
+        .filter(|(_, d)| PROFILE_CATEGORIES.iter().any(|c| d.split('.').next() == Some(*c)))
         .collect()
 }
 

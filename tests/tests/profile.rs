@@ -82,6 +82,9 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
     // Sensitive fields are not shared under "personal": the ID number is never stored.
     let profile = app.running.state.store.profile(&resident_id(&app, "13812345678").await).await.unwrap();
     assert!(profile.iter().all(|v| v.dict_key != "people.id_number"), "{profile:?}");
+    // Only what describes the resident is kept, not what the case was about.
+    let keys: Vec<&str> = profile.iter().map(|v| v.dict_key.as_str()).collect();
+    assert_eq!(keys, ["people.name", "people.phone"]);
 
     // Without consent: nothing is kept, nothing is filled.
     let wang = resident(&app, "13912345678").await;
