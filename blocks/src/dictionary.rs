@@ -27,19 +27,37 @@ pub enum Sensitivity {
 }
 
 /// One dictionary field: a [`Field`] whose key is `category.name`, with its sensitivity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Both the sensitivity and the scenarios must be stated in the data files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DictField {
     #[serde(flatten)]
     pub field: Field,
-    #[serde(default)]
     pub sensitivity: Sensitivity,
     /// Scenarios (e.g. `new-resident`, `complaint`) that use this field.
-    #[serde(default)]
     pub scenarios: Vec<String>,
 }
 
+/// A high-frequency scenario of community work (e.g. `move-car`, `rental-registration`):
+/// the dictionary lists the fields each one uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: String,
+    /// The category it belongs to.
+    pub category: String,
+    pub name: Text,
+    pub description: Text,
+}
+
+/// The list of scenarios, as stored in `templates-library/scenarios.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioList {
+    pub scenarios: Vec<Scenario>,
+}
+
 /// A category of the dictionary with its fields and code lists, as stored in one data file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DictionaryPart {
     pub category: String,
@@ -57,6 +75,26 @@ pub struct Dictionary {
     pub categories: Vec<(String, Text)>,
     pub fields: BTreeMap<String, DictField>,
     pub code_lists: BTreeMap<String, Vec<Choice>>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The JSON Schema (2020-12) of one dictionary data file, generated from [`DictionaryPart`].
+pub fn part_schema() -> serde_json::Value {
+    use schemars::{SchemaGenerator, generate::SchemaSettings};
+    let mut schema =
+        SchemaGenerator::new(SchemaSettings::draft2020_12()).into_root_schema_for::<DictionaryPart>().to_value();
+    // In an app a field may leave its type, label and help to the dictionary; in the
+    // dictionary itself they must be stated.
+    if let Some(serde_json::Value::Array(required)) = schema.pointer_mut("/$defs/DictField/required") {
+        required.extend(["type", "label", "help"].map(serde_json::Value::from));
+    }
+    schema
+}
+
+/// The JSON Schema (2020-12) of the scenario list, generated from [`ScenarioList`].
+pub fn scenarios_schema() -> serde_json::Value {
+    use schemars::{SchemaGenerator, generate::SchemaSettings};
+    SchemaGenerator::new(SchemaSettings::draft2020_12()).into_root_schema_for::<ScenarioList>().to_value()
 }
 
 impl Dictionary {
@@ -77,6 +115,12 @@ impl Dictionary {
             dict.categories.push((part.category, part.name));
         }
         dict
+    }
+
+    /// The same dictionary with its scenarios.
+    pub fn with_scenarios(mut self, scenarios: Vec<Scenario>) -> Dictionary {
+        self.scenarios = scenarios;
+        self
     }
 
     pub fn field(&self, key: &str) -> Option<&DictField> {

@@ -18,6 +18,7 @@ mod check;
 mod check_steps;
 pub mod compile;
 pub mod dictionary;
+pub mod duplicates;
 pub mod field;
 pub mod form;
 pub mod formats;
@@ -29,7 +30,7 @@ pub mod text;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
 pub use compile::{CompiledApp, CompiledField};
-pub use dictionary::{DictField, Dictionary, DictionaryPart, Sensitivity};
+pub use dictionary::{DictField, Dictionary, DictionaryPart, Scenario, ScenarioList, Sensitivity};
 pub use field::{Choice, Field, FieldType, Limit};
 pub use problem::Problem;
 pub use step::{BlockConfig, Step, Transition};

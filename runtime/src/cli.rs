@@ -1,6 +1,7 @@
-//! The command line: `baida serve | validate | migrate | verify | org | user | ledger`.
+//! The command line: `baida serve | validate | migrate | verify | org | user | ledger | catalog`.
 //!
-//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`].
+//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`];
+//! `catalog` is declared and carried out by [`crate::catalog_cli`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,13 @@ pub enum Command {
         store: StoreArgs,
         #[command(subcommand)]
         command: OrgCommand,
+    },
+    /// The district catalog: list, show, publish, install (in bulk, with progress), upgrade.
+    Catalog {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: crate::catalog_cli::CatalogCommand,
     },
     /// Manage staff accounts and their roles.
     #[command(after_help = PASSWORD_HELP)]
@@ -288,6 +296,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = store::open(url.as_deref(), &dir).await?;
             org_cli::org(store.as_ref(), command).await
         }
+        Command::Catalog { store: args, command } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            crate::catalog_cli::run(store, command).await
+        }
         Command::User { store: args, command } => {
             let (url, dir) = args.resolve(file);
             let store = store::open(url.as_deref(), &dir).await?;
@@ -301,19 +314,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `baida validate`: prints every problem of every file; non-zero when any has one.
+/// `baida validate`: prints every problem of every file, and warnings for fields that copy the
+/// data dictionary; non-zero when any file has a problem (warnings alone pass).
 fn validate(files: &[PathBuf], lang: Lang) -> ExitCode {
     let dictionary = baida_catalog::dictionary();
     let mut failed = false;
     for path in files {
-        let problems = match read_json(path) {
-            Ok(doc) => App::compile(&doc, &dictionary).err().unwrap_or_default(),
+        let (problems, warnings) = match read_json(path) {
+            Ok(doc) => {
+                (App::compile(&doc, &dictionary).err().unwrap_or_default(), dictionary_copies(&doc, &dictionary))
+            }
             Err(message) => {
                 failed = true;
                 eprintln!("{}: {message}", path.display());
                 continue;
             }
         };
+        for w in &warnings {
+            let word = if lang == Lang::En { "warning" } else { "警告" };
+            println!("{}: {}: {word}: {} ({})", path.display(), w.pointer, w.message.get(lang), w.code);
+            if let Some(hint) = &w.hint {
+                println!("    {} {}", if lang == Lang::En { "hint:" } else { "提示：" }, hint.get(lang));
+            }
+        }
         if problems.is_empty() {
             println!("{}: {}", path.display(), if lang == Lang::En { "OK" } else { "通过" });
             continue;
@@ -332,6 +355,13 @@ fn validate(files: &[PathBuf], lang: Lang) -> ExitCode {
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Warnings, not errors: fields that copy a data-dictionary field under another name.
+fn dictionary_copies(doc: &serde_json::Value, dictionary: &baida_blocks::Dictionary) -> Vec<baida_blocks::Problem> {
+    serde_json::from_value::<App>(doc.clone())
+        .map(|app| baida_blocks::duplicates::find(&app, dictionary))
+        .unwrap_or_default()
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, String> {

@@ -1,11 +1,14 @@
 //! The demo: an organisation tree, its people (one account per role, all with the password
 //! [`PASSWORD`]) and the reference apps from `templates-library`, loaded by
-//! `baida serve --demo`. Loading is idempotent: a restart changes nothing that is already there.
+//! `baida serve --demo`, each published in the district catalog ([`publish`]). Loading is idempotent: a restart changes nothing that is already there.
 
 use std::collections::HashMap;
 
+use baida_blocks::Text;
+
 use crate::apps::Apps;
 use crate::auth::Role;
+use crate::catalog::{Catalog, Decision, NewSubmission};
 use crate::org;
 use crate::store::{NewUser, OrgUnit, Store};
 
@@ -63,8 +66,12 @@ pub const RESPONSIBILITIES: &[(&str, &str)] = &[
     ("*", "urban-management"),
 ];
 
-/// Creates the demo tree and responsibility list, and publishes every reference app at the
-/// district level.
+/// The scenario of the data dictionary each reference app serves, for the catalog.
+pub const SCENARIOS: &[(&str, &str)] =
+    &[("minyi-suban", "complaint"), ("xinlin-huhang", "new-resident"), ("nuoche-e-zhan", "move-car")];
+
+/// Creates the demo tree and responsibility list, saves every reference app at the district
+/// level and publishes it in the district catalog.
 pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
     for (id, kind, parent, zh, en) in UNITS {
         store
@@ -159,5 +166,36 @@ async fn ledger(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> anyhow
         })
         .collect();
     store.book(&entries).await?;
+    Ok(())
+}
+
+/// Publishes every reference app in the catalog (submitted and approved by `demo`), unless
+/// that version is there already.
+pub async fn publish(catalog: &Catalog, store: &dyn Store) -> anyhow::Result<()> {
+    let known = store.submissions(None, None).await?;
+    for (file, doc) in baida_catalog::app_docs() {
+        let id = doc["id"].as_str().unwrap_or_default().to_string();
+        let Some(version) = store.app_version(&id, None).await? else { continue };
+        if known.iter().any(|s| s.app_id == id && s.version == version.version) {
+            continue;
+        }
+        let description: Text =
+            serde_json::from_value(doc["description"].clone()).unwrap_or_else(|_| Text::new(&id, &id));
+        let new = NewSubmission {
+            app_id: id.clone(),
+            version: Some(version.version.clone()),
+            description,
+            category: None,
+            scenario: SCENARIOS.iter().find(|(a, _)| *a == id).map(|(_, s)| s.to_string()),
+            changelog: Text::new("百搭参考应用，首次发布", "Baida reference app, first release"),
+            screenshots: Vec::new(),
+        };
+        let submitted = catalog.submit(new, "demo").await.map_err(|e| anyhow::anyhow!("publishing {file}: {e}"))?;
+        catalog
+            .review(&submitted.id, Decision::Approve, Some("参考应用 / reference app".into()), "demo")
+            .await
+            .map_err(|e| anyhow::anyhow!("approving {file}: {e}"))?;
+        tracing::info!(app = %id, version = %version.version, "demo app published in the catalog");
+    }
     Ok(())
 }

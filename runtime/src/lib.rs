@@ -1,7 +1,8 @@
 //! # baida-runtime
 //!
 //! The Baida server and command line: storage ([`store`]), the engine that turns
-//! submissions into durable cases ([`engine`]), the app registry ([`apps`]), photos
+//! submissions into durable cases ([`engine`]), the app registry ([`apps`]), the district
+//! catalog ([`catalog`]), photos
 //! ([`photo`]), pages ([`render`], [`form_page`]), HTTP ([`http`]) and the CLI ([`cli`]).
 //!
 //! Architecture invariants: only [`http`] knows about HTTP; only [`store`] writes SQL;
@@ -12,6 +13,8 @@
 
 pub mod apps;
 pub mod auth;
+pub mod catalog;
+pub mod catalog_cli;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -25,6 +28,7 @@ pub mod notify;
 pub mod org;
 pub mod org_cli;
 pub mod photo;
+pub mod profile;
 pub mod render;
 pub mod server;
 pub mod store;

@@ -23,6 +23,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("work.html", include_str!("../templates/work.html")),
     ("work_case.html", include_str!("../templates/work_case.html")),
     ("ledger.html", include_str!("../templates/ledger.html")),
+    ("dictionary.html", include_str!("../templates/dictionary.html")),
+    ("my_profile.html", include_str!("../templates/my_profile.html")),
+    ("catalog.html", include_str!("../templates/catalog.html")),
+    ("catalog_app.html", include_str!("../templates/catalog_app.html")),
+    ("catalog_review.html", include_str!("../templates/catalog_review.html")),
+    ("catalog_upgrade.html", include_str!("../templates/catalog_upgrade.html")),
 ];
 
 /// The parsed templates.

@@ -46,6 +46,8 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let apps = Arc::new(Apps::new(store.clone(), dictionary, clock.clone()));
     if config.demo {
         demo::load(store.as_ref(), &apps).await?;
+        let catalog = crate::catalog::Catalog::new(store.clone(), apps.clone(), clock.clone());
+        demo::publish(&catalog, store.as_ref()).await?;
         if config.admin_token.is_none() {
             config.admin_token = Some(format!("demo-{}", uuid::Uuid::new_v4().simple()));
         }

@@ -7,7 +7,7 @@
 //!
 //! The files are compiled into the crate with `include_str!`, so the binary carries them and
 //! nothing is read from disk at run time. This crate only loads them: [`dictionary`] assembles
-//! a [`Dictionary`], [`apps`] and [`app_docs`] hand out the app definitions, which the caller
+//! a [`Dictionary`] (with the scenarios of `scenarios.json`), [`apps`] and [`app_docs`] hand out the app definitions, which the caller
 //! compiles with [`baida_blocks::App::compile`].
 //!
 //! Architecture invariant: this crate depends on `baida-blocks` (and serde_json) only. It knows
@@ -19,22 +19,33 @@
 //! accepts a realistic set of answers. Loading it can therefore only fail on a build whose
 //! tests fail, and the loaders panic with a clear message rather than return an error.
 
-use baida_blocks::{Dictionary, DictionaryPart};
+use baida_blocks::{Dictionary, DictionaryPart, Scenario, ScenarioList};
 use serde_json::Value;
 
 /// The version of the built-in data dictionary, `YEAR.RELEASE`. Bump it whenever a file under
 /// `dictionary/` changes, so that compiled apps can say which dictionary they were checked with.
-pub const DICTIONARY_VERSION: &str = "2026.1";
+pub const DICTIONARY_VERSION: &str = "2026.2";
 
 /// The dictionary files, one per category, in the order the dictionary lists its categories.
-const DICTIONARY_FILES: [(&str, &str); 6] = [
+const DICTIONARY_FILES: [(&str, &str); 7] = [
     ("people.json", include_str!("../dictionary/people.json")),
     ("household.json", include_str!("../dictionary/household.json")),
     ("housing.json", include_str!("../dictionary/housing.json")),
+    ("business.json", include_str!("../dictionary/business.json")),
     ("vehicle.json", include_str!("../dictionary/vehicle.json")),
     ("complaint.json", include_str!("../dictionary/complaint.json")),
     ("service.json", include_str!("../dictionary/service.json")),
 ];
+
+/// The high-frequency scenarios whose fields the dictionary lists.
+const SCENARIOS_FILE: &str = include_str!("../scenarios.json");
+
+/// The JSON Schema of a dictionary file, as committed (generated from
+/// [`baida_blocks::DictionaryPart`]; a test fails when it is stale).
+pub const DICTIONARY_SCHEMA_JSON: &str = include_str!("../schema/dictionary.schema.json");
+
+/// The JSON Schema of `scenarios.json`, as committed.
+pub const SCENARIOS_SCHEMA_JSON: &str = include_str!("../schema/scenarios.schema.json");
 
 /// The reference apps, in catalog order.
 const APP_FILES: [(&str, &str); 4] = [
@@ -67,7 +78,18 @@ pub fn dictionary_parts() -> Vec<DictionaryPart> {
 ///
 /// As [`dictionary_parts`].
 pub fn dictionary() -> Dictionary {
-    Dictionary::from_parts(DICTIONARY_VERSION, dictionary_parts())
+    Dictionary::from_parts(DICTIONARY_VERSION, dictionary_parts()).with_scenarios(scenarios())
+}
+
+/// The scenarios, in the order of `scenarios.json`.
+///
+/// # Panics
+///
+/// If `scenarios.json` is not a valid [`ScenarioList`]; the tests rule that out.
+pub fn scenarios() -> Vec<Scenario> {
+    let list: ScenarioList = serde_json::from_str(SCENARIOS_FILE)
+        .unwrap_or_else(|e| panic!("built-in templates-library/scenarios.json is invalid: {e}"));
+    list.scenarios
 }
 
 /// A reference app as stored: its file name under `templates-library/apps/` and its JSON text.

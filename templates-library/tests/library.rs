@@ -10,7 +10,7 @@ use baida_catalog::{DICTIONARY_VERSION, app_docs, apps, dictionary, dictionary_p
 use common::{compile, describe};
 use serde_json::{Value, json};
 
-const CATEGORIES: [&str; 6] = ["people", "household", "housing", "vehicle", "complaint", "service"];
+const CATEGORIES: [&str; 7] = ["people", "household", "housing", "business", "vehicle", "complaint", "service"];
 
 fn bilingual(t: &Option<Text>) -> bool {
     matches!(t, Some(Text::Localized { zh_cn, en: Some(en) }) if !zh_cn.trim().is_empty() && !en.trim().is_empty())

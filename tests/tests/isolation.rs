@@ -15,6 +15,8 @@ struct Tenant {
     case_number: String,
     user_id: String,
     token_id: String,
+    /// The community's own app, submitted to the district catalog and awaiting review.
+    submission_id: String,
     canaries: Vec<String>,
     /// Of the community as a whole (its own app): a sibling grid of the same community may
     /// see these, since the app is offered to it too.
@@ -48,6 +50,14 @@ async fn set_up(app: &TestApp) -> Tenant {
         .post("/api/v1/tokens", json!({"name": "新洲热线", "unit_id": "xinzhou", "permissions": ["cases.read"]}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    // The community's app, submitted to the district catalog.
+    let (status, submission) = xinzhou
+        .post(
+            "/api/v1/catalog/submissions",
+            json!({"app": "xinzhou-only", "description": "新洲专用诉求应用", "changelog": "首次提交"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{submission}");
     // Extra people, so that every role is tried from each place.
     for (username, unit, role) in
         [("builder-tianan", "tianan", "app_builder"), ("builder-xiangmihu", "xiangmihu", "app_builder")]
@@ -68,6 +78,7 @@ async fn set_up(app: &TestApp) -> Tenant {
         case_number: case["number"].as_str().unwrap().into(),
         user_id: grid1.id(),
         token_id: token["id"].as_str().unwrap().into(),
+        submission_id: submission["id"].as_str().unwrap().into(),
         canaries: vec![
             case["id"].as_str().unwrap().into(),
             case["number"].as_str().unwrap().into(),
@@ -78,7 +89,11 @@ async fn set_up(app: &TestApp) -> Tenant {
             token["id"].as_str().unwrap().into(),
             "新洲热线".into(),
         ],
-        community_canaries: vec!["xinzhou-only".into(), "新洲专用诉求".into()],
+        community_canaries: vec![
+            "xinzhou-only".into(),
+            "新洲专用诉求".into(),
+            submission["id"].as_str().unwrap().into(),
+        ],
     }
 }
 
@@ -106,6 +121,7 @@ const OPEN: &[(&str, &str)] = &[
     ("get", "/api/v1/communities/{community}/ledger"),
     ("get", "/api/v1/communities/{community}/ledger/entries.csv"),
     ("get", "/api/v1/communities/{community}/ledger/entries.xlsx"),
+    ("get", "/api/v1/dictionary"),
 ];
 
 /// The concrete path and a well-formed body for a route, aimed at the tenant's resources.
@@ -115,6 +131,7 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         .replace("/api/v1/org-units/{id}", "/api/v1/org-units/xinzhou-grid-1")
         .replace("/api/v1/users/{id}", &format!("/api/v1/users/{}", t.user_id))
         .replace("/api/v1/tokens/{id}", &format!("/api/v1/tokens/{}", t.token_id))
+        .replace("/api/v1/catalog/submissions/{id}", &format!("/api/v1/catalog/submissions/{}", t.submission_id))
         .replace("{app}", "xinzhou-only")
         .replace("{role}", "grid_worker")
         .replace("{unit}", "xinzhou-grid-1")
@@ -144,6 +161,11 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         ("post", "/api/v1/users/{id}/grants") => json!({"role": "grid_worker", "unit_id": "xinzhou-grid-1"}),
         ("post", "/api/v1/users/{id}/password") => json!({"password": "Intruder-pass-2026"}),
         ("post", "/api/v1/tokens") => json!({"name": "x", "unit_id": "xinzhou", "permissions": ["cases.read"]}),
+        ("post", "/api/v1/catalog/submissions") => {
+            json!({"app": "xinzhou-only", "description": "越权", "changelog": "越权"})
+        }
+        ("post", "/api/v1/catalog/submissions/{id}/review") => json!({"decision": "approve"}),
+        ("post", "/api/v1/catalog/{app}/install") => json!({"community": "xinzhou"}),
         _ => json!({}),
     };
     (path, body)
@@ -254,6 +276,11 @@ both!(no_role_from_elsewhere_reaches_another_tenant, |app: TestApp| async move {
     assert!(tokens.as_array().unwrap().iter().all(|t| t["revoked_at"].is_null()), "{tokens}");
     let (_, units) = root(&app, Method::GET, "/api/v1/org-units", Value::Null).await;
     assert!(!units.to_string().contains("xinzhou-grid-9"));
+    let path = format!("/api/v1/catalog/submissions/{}", t.submission_id);
+    let (_, submission) = root(&app, Method::GET, &path, Value::Null).await;
+    assert_eq!(submission["status"], "submitted", "{submission}");
+    let (_, catalog) = root(&app, Method::GET, "/api/v1/catalog/installs", Value::Null).await;
+    assert_eq!(catalog, json!([]), "nothing was installed");
     let (_, app_now) = root(&app, Method::GET, "/api/v1/apps/xinzhou-only", Value::Null).await;
     assert_eq!(app_now["version"], "1.0.0", "{app_now}");
     // And the tenant's own people still see it all.

@@ -106,6 +106,7 @@ impl Role {
                 SecurityRead,
                 TokensManage,
                 LedgerManage,
+                CatalogPublish,
             ],
             Role::StreetAdmin => &[
                 CasesRead,
@@ -120,7 +121,7 @@ impl Role {
             ],
             Role::DistrictAdmin => &Permission::ALL,
             Role::DepartmentHandler => &[CasesRead, CasesAct, FiguresRead],
-            Role::AppBuilder => &[AppsBuild],
+            Role::AppBuilder => &[AppsBuild, CatalogPublish],
         }
     }
 
@@ -164,10 +165,16 @@ pub enum Permission {
     /// Import entries into a community's ledger and apply its year-end rule.
     #[serde(rename = "ledger.manage")]
     LedgerManage,
+    /// Submit the unit's apps to the district catalog and install published apps into it.
+    #[serde(rename = "catalog.publish")]
+    CatalogPublish,
+    /// Approve or reject catalog submissions (the district).
+    #[serde(rename = "catalog.review")]
+    CatalogReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::CasesRead,
         Permission::CasesAct,
         Permission::CasesSubmit,
@@ -180,6 +187,8 @@ impl Permission {
         Permission::SecurityRead,
         Permission::TokensManage,
         Permission::LedgerManage,
+        Permission::CatalogPublish,
+        Permission::CatalogReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -196,6 +205,8 @@ impl Permission {
             Permission::SecurityRead => "security.read",
             Permission::TokensManage => "tokens.manage",
             Permission::LedgerManage => "ledger.manage",
+            Permission::CatalogPublish => "catalog.publish",
+            Permission::CatalogReview => "catalog.review",
         }
     }
 

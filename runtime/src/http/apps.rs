@@ -122,6 +122,11 @@ pub struct ValidView {
     pub valid: bool,
     pub id: String,
     pub version: String,
+    /// Warnings that do not stop the app: fields that copy a data-dictionary field under
+    /// another name (code `duplicates_dictionary_field`), each with its pointer, message and
+    /// hint in zh-CN and en.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<baida_blocks::Problem>,
 }
 
 /// Is an app owned by `owner` visible to the actor: offered where they work (owned at or
@@ -240,7 +245,12 @@ pub async fn validate_app(
     ApiJson(definition): ApiJson<Value>,
 ) -> Result<Json<ValidView>, ApiError> {
     match state.apps.validate(&definition) {
-        Ok(c) => Ok(Json(ValidView { valid: true, id: c.app.id, version: c.app.version })),
+        Ok(c) => {
+            let warnings = serde_json::from_value::<baida_blocks::App>(definition)
+                .map(|app| baida_blocks::duplicates::find(&app, state.apps.dictionary()))
+                .unwrap_or_default();
+            Ok(Json(ValidView { valid: true, id: c.app.id, version: c.app.version, warnings }))
+        }
         Err(problems) => Err(ApiError::Invalid {
             code: "invalid_app",
             title: Text::new("应用定义有误", "The app definition is not valid"),

@@ -43,6 +43,12 @@ pub enum ApiError {
         detail: Text,
     },
     Conflict(Text),
+    /// 409 with the places that collide, e.g. an upgrade whose merge has conflicts.
+    Conflicts {
+        code: &'static str,
+        detail: Text,
+        problems: Vec<Problem>,
+    },
     PayloadTooLarge {
         detail: Text,
     },
@@ -142,6 +148,14 @@ impl ApiError {
             ApiError::Conflict(why) => {
                 plain(StatusCode::CONFLICT, "conflict", Text::new("冲突", "Conflict"), Some(why))
             }
+            ApiError::Conflicts { code, detail, problems } => ProblemDoc {
+                status: StatusCode::CONFLICT,
+                code,
+                title: Text::new("冲突", "Conflict"),
+                detail: Some(detail),
+                problems,
+                incident: None,
+            },
             ApiError::PayloadTooLarge { detail } => {
                 plain(StatusCode::PAYLOAD_TOO_LARGE, "too_large", Text::new("内容过大", "Too large"), Some(detail))
             }
@@ -290,6 +304,42 @@ impl From<apps::Error> for ApiError {
                 problems,
             },
             apps::Error::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::catalog::Error> for ApiError {
+    fn from(e: crate::catalog::Error) -> Self {
+        use crate::catalog::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::NotFound(what),
+            E::Invalid(problems) => ApiError::Invalid {
+                code: "invalid_catalog_request",
+                title: Text::new("目录请求有误", "The catalog request is not valid"),
+                problems,
+            },
+            E::Conflict(why) => ApiError::Conflict(why),
+            E::MergeConflicts(conflicts) => ApiError::Conflicts {
+                code: "merge_conflict",
+                detail: Text::new(
+                    format!("本社区的修改与新版本有 {} 处冲突，请逐处选择保留哪一方", conflicts.len()),
+                    format!(
+                        "{} of the community's changes collide with the new version: choose a side for each",
+                        conflicts.len()
+                    ),
+                ),
+                problems: conflicts
+                    .into_iter()
+                    .map(|c| {
+                        Problem::new(c.path, "merge_conflict", c.summary).with_hint(Text::new(
+                            "在 resolutions 中为这个路径选择 mine（保留本社区的）或 theirs（采用新版本的）",
+                            "In resolutions, choose mine (keep the community's) or theirs (take the new version's) for this path",
+                        ))
+                    })
+                    .collect(),
+            },
+            E::Apps(e) => e.into(),
+            E::Store(e) => e.into(),
         }
     }
 }

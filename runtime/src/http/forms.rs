@@ -48,6 +48,8 @@ struct FormPage {
     submit_label: String,
     fields: Vec<form_page::FieldView>,
     summary: Vec<SummaryItem>,
+    /// "From your profile: …" when a logged-in resident's profile filled some fields.
+    profile_note: Option<String>,
 }
 
 /// An app for logged-in residents (or staff) sends everyone else to log in first.
@@ -110,6 +112,7 @@ struct Page<'a> {
     loaded: &'a Loaded,
     community: &'a str,
     community_name: String,
+    profile_note: Option<String>,
 }
 
 /// What one rendering shows: the answers as typed, their evaluation, the errors.
@@ -172,6 +175,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
         submit_label: submit_label.unwrap_or_else(|| crate::i18n::word(lang, "submit")),
         fields: form_page::build(&fields, raw, &ctx, "", ""),
         summary,
+        profile_note: page.profile_note.clone(),
     };
     match state.pages.render("form.html", lang, path, &view) {
         Ok(html) => (status, [(header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response(),
@@ -194,15 +198,36 @@ pub async fn show(
     if let Some(to_login) = login_first(&loaded, &actor, &uri) {
         return to_login;
     }
-    let raw: Map<String, Value> = loaded
+    let mut raw: Map<String, Value> = loaded
         .compiled
         .intake_fields()
         .iter()
         .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
         .collect();
+    // A logged-in resident's profile fills what it knows, within their consent; each read is recorded.
+    let mut profile_note = None;
+    if let crate::auth::Actor::Resident { id, .. } = &actor {
+        match crate::profile::prefill(state.store.as_ref(), id, &loaded.compiled, state.engine.clock.now()).await {
+            Ok(pre) if !pre.keys.is_empty() => {
+                let names: Vec<&str> = pre.fields.iter().map(|t| t.get(lang)).collect();
+                let sep = if lang == Lang::En { ", " } else { "、" };
+                profile_note = Some(format!("{}{}", crate::i18n::word(lang, "profile_note"), names.join(sep)));
+                raw.extend(pre.answers);
+            }
+            Ok(_) => {}
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
     let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.engine.today());
-    let page =
-        Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
+    let page = Page {
+        state: &state,
+        lang,
+        path: uri.to_string(),
+        loaded: &loaded,
+        community: &community,
+        community_name,
+        profile_note,
+    };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
 }
 
@@ -273,8 +298,15 @@ pub async fn submit(
     pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));
     let answers = answers_from_pairs(&fields, &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.engine.today());
-    let page =
-        Page { state: &state, lang, path: uri.to_string(), loaded: &loaded, community: &community, community_name };
+    let page = Page {
+        state: &state,
+        lang,
+        path: uri.to_string(),
+        loaded: &loaded,
+        community: &community,
+        community_name,
+        profile_note: None,
+    };
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
         return render(
             &page,
@@ -301,8 +333,25 @@ pub async fn submit(
         resident_id: None,
         staff: false,
     };
+    let resident = match &actor {
+        crate::auth::Actor::Resident { id, .. } => Some(id.clone()),
+        _ => None,
+    };
     match super::access::submit_as(&state, &actor, submission).await.map_err(SubmitOrApi::from) {
         Ok(done) => {
+            // What the resident entered (or corrected) is remembered, within their consent.
+            if let Some(id) = resident
+                && let Err(e) = crate::profile::remember(
+                    state.store.as_ref(),
+                    &id,
+                    &loaded.compiled,
+                    &Value::Object(answers.clone()),
+                    state.engine.clock.now(),
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "cannot update the resident's profile");
+            }
             let mut to = format!("{}&new=1", super::track::tracking_path(&done.case.id, &done.tracking_token));
             if lang == Lang::En {
                 to.push_str("&lang=en");

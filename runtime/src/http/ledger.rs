@@ -179,7 +179,7 @@ pub struct TrailStep {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
+pub struct LedgerEntryView {
     #[serde(flatten)]
     pub entry: Entry,
     #[schema(value_type = Object)]
@@ -208,7 +208,7 @@ pub struct LedgerView {
     pub community_name: Text,
     pub accounts: Vec<AccountView>,
     /// The latest entries, newest last (at most 500; the exports have all).
-    pub entries: Vec<EntryView>,
+    pub entries: Vec<LedgerEntryView>,
     pub head: Option<TreeHead>,
 }
 
@@ -299,7 +299,7 @@ async fn view(state: &AppState, community: &str) -> Result<LedgerView, ApiError>
             Some(id) => trail(state, id).await?,
             None => Vec::new(),
         };
-        entries.push(EntryView { account_name: account_name(&entry.account), entry, trail });
+        entries.push(LedgerEntryView { account_name: account_name(&entry.account), entry, trail });
     }
     let head = state.ledger.head().await?;
     Ok(LedgerView { community: community.into(), community_name, accounts, entries, head })

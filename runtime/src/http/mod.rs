@@ -7,7 +7,10 @@ pub mod access;
 pub mod admin;
 pub mod apps;
 pub mod cases;
+pub mod catalog;
+pub mod catalog_pages;
 pub mod csrf;
+pub mod dictionary;
 pub mod error;
 pub mod extract;
 pub mod figures;
@@ -20,6 +23,7 @@ pub mod org;
 pub mod pages;
 pub mod people;
 pub mod photos;
+pub mod profile;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -88,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .merge(residents::router())
         .merge(admin::router())
         .merge(work::router())
+        .merge(dictionary::router())
+        .merge(catalog::router())
+        .merge(catalog_pages::router())
+        .merge(profile::router())
         .with_state(state)
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))

@@ -1,9 +1,11 @@
 //! Storage: the [`Store`] trait with domain operations, and its two implementations,
-//! [`sqlite`] (the embedded default) and [`postgres`].
+//! [`sqlite`] (the embedded default) and [`postgres`]; the catalog's storage is [`catalog`].
 //!
 //! Architecture invariant: only this module writes SQL. Each domain operation is one
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
+pub mod catalog;
+mod catalog_sql;
 pub mod figures;
 pub mod ledger;
 pub(crate) mod ledger_sql;
@@ -12,6 +14,8 @@ mod people_sql;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
+pub mod profile;
+mod profile_sql;
 pub mod sqlite;
 mod sqlite_figures;
 mod sqlite_workflow;
@@ -238,16 +242,20 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
     }
 }
 
+pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use ledger::LedgerStore;
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
+pub use profile::{ProfileRead, ProfileStore, ProfileValue};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + PeopleStore + LedgerStore + Send + Sync + 'static {
+pub trait Store:
+    FiguresStore + WorkflowStore + PeopleStore + LedgerStore + CatalogStore + ProfileStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -340,3 +340,10 @@ crate::store::people_sql::people_store!(
 );
 
 crate::store::ledger_sql::ledger_store!(PgStore, sqlx::Postgres, crate::store::people_sql::pg);
+crate::store::catalog_sql::catalog_store!(
+    PgStore,
+    crate::store::people_sql::pg,
+    "IN (SELECT jsonb_array_elements_text(?::jsonb))"
+);
+
+crate::store::profile_sql::profile_store!(PgStore, crate::store::people_sql::pg);

@@ -367,3 +367,10 @@ crate::store::people_sql::people_store!(
 );
 
 crate::store::ledger_sql::ledger_store!(SqliteStore, sqlx::Sqlite, crate::store::people_sql::lite);
+crate::store::catalog_sql::catalog_store!(
+    SqliteStore,
+    crate::store::people_sql::lite,
+    "IN (SELECT value FROM json_each(?))"
+);
+
+crate::store::profile_sql::profile_store!(SqliteStore, crate::store::people_sql::lite);

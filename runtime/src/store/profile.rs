@@ -1,0 +1,59 @@
+//! Residents' profiles (一次录入，多方共享): values keyed by data-dictionary field, the
+//! resident's consent to share them between apps, and the log of every read. One portable SQL
+//! implementation for both backends, [`super::profile_sql`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Result;
+
+/// One remembered value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileValue {
+    /// The dictionary field, e.g. `people.phone`.
+    pub dict_key: String,
+    pub value: Value,
+    /// The app it was last entered in.
+    pub app_id: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One read of a profile value, by an app's form.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ProfileRead {
+    pub dict_key: String,
+    pub app_id: String,
+    pub reader: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The storage of profiles. Every method is one transaction.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
+    /// `none`, `personal` or `sensitive`; `None` when the resident never said.
+    async fn consent(&self, resident_id: &str) -> Result<Option<String>>;
+    async fn set_consent(&self, resident_id: &str, level: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn profile(&self, resident_id: &str) -> Result<Vec<ProfileValue>>;
+    /// Stores values (dictionary key → value) entered in `app_id`, replacing older ones.
+    async fn remember(
+        &self,
+        resident_id: &str,
+        values: &[(String, Value)],
+        app_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Forgets every value (when consent is withdrawn).
+    async fn forget_profile(&self, resident_id: &str) -> Result<()>;
+    async fn record_reads(
+        &self,
+        resident_id: &str,
+        keys: &[String],
+        app_id: &str,
+        reader: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The newest reads first.
+    async fn profile_reads(&self, resident_id: &str, limit: i64) -> Result<Vec<ProfileRead>>;
+}
