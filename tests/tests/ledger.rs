@@ -14,7 +14,7 @@ use baida_tests::{Backend, Options, Staff, TestApp, both, fixture, spawn, spawn_
 use chrono::{Duration, Utc};
 
 fn proposal(amount: &str) -> Value {
-    json!({"title": "更换 3 栋电梯钢丝绳", "description": "钢丝绳磨损超标，维保单位建议更换", "account": "maintenance_fund",
+    json!({"item": "更换 3 栋电梯钢丝绳", "reasons": "钢丝绳磨损超标，维保单位建议更换", "account": "maintenance_fund",
            "amount": amount, "payee": "深圳市安达电梯工程有限公司"})
 }
 
@@ -101,7 +101,7 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
 
     // Rejected at review: closed, nothing booked.
     let rejected = propose(&admin, "300").await;
-    let case = complete(&admin, &rejected, json!({"decision": "reject", "review_comment": "已有保修，不需支出"})).await;
+    let case = complete(&admin, &rejected, json!({"decision": "reject", "committee_comment": "已有保修，不需支出"})).await;
     assert_eq!(case["status"], "closed");
     let b = books(&app).await;
     assert!(entry_of(&b, &rejected).is_none(), "a rejected proposal books nothing");
