@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig, VoteConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, NotifyConfig, ReviewConfig, PluginConfig, ScriptConfig, TimerConfig, VoteConfig,
     WebhookConfig,
 };
 
@@ -96,6 +96,15 @@ pub fn all() -> Vec<BlockInfo> {
             "script",
             ("脚本", "Script"),
             ("运行 rhai 脚本计算字段", "Run a rhai script to compute fields"),
+            false,
+        ),
+        info::<PluginConfig>(
+            "plugin",
+            ("插件", "Plugin"),
+            (
+                "调用已上传的 WebAssembly 插件，把它的输出写入指定字段",
+                "Call an uploaded WebAssembly plugin and write its output into the fields you map",
+            ),
             false,
         ),
     ]

@@ -1,6 +1,7 @@
-//! The command line: `baida serve | validate | migrate | verify | org | user`.
+//! The command line: `baida serve | validate | migrate | verify | org | user | plugin`.
 //!
-//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`].
+//! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`];
+//! `plugin` by [`crate::plugin_cli`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, FileConfig, parse_timezone};
 use crate::engine::verify;
-use crate::{org_cli, server, store};
+use crate::{org_cli, plugin_cli, server, store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +63,29 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage WebAssembly plugins: upload one, list them.
+    Plugin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// `baida plugin …`: the same checks as `POST /api/v1/plugins`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Check, compile and store a module (.wasm) under a name and version.
+    Add {
+        /// The module file (a core WebAssembly module, binary format).
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: String,
+    },
+    /// List plugins, their versions and content hashes.
+    List,
 }
 
 /// How `user add` and `user reset-password` take the password.
@@ -237,6 +261,7 @@ impl ServeArgs {
             group_commit: !self.no_group_commit && file.group_commit.unwrap_or(true),
             timezone,
             notify: file.notify,
+            plugins: file.plugins,
         })
     }
 }
@@ -285,6 +310,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (url, dir) = args.resolve(file);
             let store = store::open(url.as_deref(), &dir).await?;
             org_cli::user(store.as_ref(), command).await
+        }
+        Command::Plugin { store: args, command } => {
+            let limits = file.plugins.clone();
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            plugin_cli::plugin(store.as_ref(), limits, command).await
         }
     }
 }

@@ -55,8 +55,10 @@ impl Engine {
             .map_err(|e| store::Error::Conflict(e.to_string()))?;
         let Some(loaded) = loaded else { return Ok(()) };
         let responsibilities = self.responsibilities().await?;
+        let plugins = self.plugins_for(&loaded.compiled).await;
         let mut flow =
             Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", &responsibilities);
+        flow.plugins = Some(&plugins);
         flow.fires = Some(timer.id.clone());
         let current = case.status == "open" && case.current_step.as_deref() == Some(timer.step.as_str());
         if current {

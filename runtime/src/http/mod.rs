@@ -19,6 +19,7 @@ pub mod org;
 pub mod pages;
 pub mod people;
 pub mod photos;
+pub mod plugins;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps::router())
         .merge(cases::router())
         .merge(photos::router())
+        .merge(plugins::router())
         .merge(responsibilities::router())
         .merge(figures::router())
         .merge(openapi::router())

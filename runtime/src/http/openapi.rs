@@ -7,7 +7,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppState, apps, cases, figures, health, inbox, org, people, photos, responsibilities, security, session, tokens,
+    AppState, apps, cases, figures, health, inbox, org, people, photos, responsibilities, security, session, tokens, plugins,
     vehicles,
 };
 
@@ -51,11 +51,14 @@ use super::{
         tokens::list,
         tokens::create,
         tokens::revoke,
+        plugins::upload,
+        plugins::list,
+        plugins::one,
         security::list,
     ),
-    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role)),
+    components(schemas(apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, plugins::UploadedView, plugins::PluginView, plugins::PluginUse, crate::store::PluginVersion)),
     modifiers(&Auth),
-    tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "health"))
+    tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "plugins", description = "WebAssembly plugins: upload, versions, which apps use them"), (name = "health"))
 )]
 pub struct ApiDoc;
 

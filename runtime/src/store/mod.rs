@@ -7,6 +7,7 @@
 pub mod figures;
 pub mod people;
 mod people_sql;
+pub mod plugins;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
@@ -240,11 +241,12 @@ pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
+pub use plugins::{PluginStore, PluginVersion};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
-pub trait Store: FiguresStore + WorkflowStore + PeopleStore + Send + Sync + 'static {
+pub trait Store: FiguresStore + WorkflowStore + PeopleStore + PluginStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

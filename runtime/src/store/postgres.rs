@@ -338,3 +338,5 @@ crate::store::people_sql::people_store!(
     crate::store::people_sql::pg,
     "IN (SELECT jsonb_array_elements_text(?::jsonb))"
 );
+
+crate::store::plugins::plugin_store!(PgStore, crate::store::people_sql::pg);

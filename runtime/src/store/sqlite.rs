@@ -365,3 +365,5 @@ crate::store::people_sql::people_store!(
     crate::store::people_sql::lite,
     "IN (SELECT value FROM json_each(?))"
 );
+
+crate::store::plugins::plugin_store!(SqliteStore, crate::store::people_sql::lite);
