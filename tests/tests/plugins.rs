@@ -207,8 +207,9 @@ async fn hostile_plugins_fail_their_step_and_nothing_else(app: TestApp) {
             let name = fixture.replace('_', "-");
             // An ordinary submission at the same time as the hostile one.
             let started = Instant::now();
+            let app_id = format!("app-{name}");
             let (hostile_answer, ordinary) = tokio::join!(
-                app.submit(&format!("app-{name}"), "xinzhou", json!({"plate": "粤B12345"})),
+                app.submit(&app_id, "xinzhou", json!({"plate": "粤B12345"})),
                 async {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     let t = Instant::now();
