@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::App;
 use crate::check::Checker;
-use crate::step::{BlockConfig, PLUGIN_GRANTS, PLUGIN_TIMEOUT_MAX_MS, PluginConfig, parse_duration, plugin_reference_ok};
+use crate::step::{
+    BlockConfig, PLUGIN_GRANTS, PLUGIN_TIMEOUT_MAX_MS, PluginConfig, parse_duration, plugin_reference_ok,
+};
 
 impl Checker<'_> {
     pub(crate) fn steps(&mut self, app: &App, keys: &HashSet<&str>) {

@@ -49,8 +49,15 @@ impl Default for Limits {
 /// ("Scripts"), and the committed list `blocks/src/script_functions.txt` must be regenerated
 /// (`BAIDA_UPDATE_SCRIPT_API=1 cargo test -p baida-blocks script_api`), so that a change of
 /// what scripts can reach is always seen in review.
-pub const PACKAGES: &[&str] =
-    &["CorePackage", "LogicPackage", "BitFieldPackage", "BasicMathPackage", "BasicArrayPackage", "BasicMapPackage", "MoreStringPackage"];
+pub const PACKAGES: &[&str] = &[
+    "CorePackage",
+    "LogicPackage",
+    "BitFieldPackage",
+    "BasicMathPackage",
+    "BasicArrayPackage",
+    "BasicMapPackage",
+    "MoreStringPackage",
+];
 
 /// Builds an engine with `limits`. Used once per process through [`engine`].
 pub fn build_engine(limits: Limits) -> Engine {

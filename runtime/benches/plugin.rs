@@ -53,7 +53,8 @@ async fn plugin_calls() -> anyhow::Result<Vec<(String, f64)>> {
     let bytes = noop()?;
     let plugins = Plugins::new(Limits::default()).map_err(|f| anyhow::anyhow!("{f}"))?;
     let compiled = plugins.compile(bytes.clone()).await.map_err(|f| anyhow::anyhow!("{f}"))?;
-    let input = json!({"abi_version": 1, "step": "noop", "case_id": "0190", "input": {"category": "noise"}, "params": null});
+    let input =
+        json!({"abi_version": 1, "step": "noop", "case_id": "0190", "input": {"category": "noise"}, "params": null});
     let n = 20_000;
     let baida = per_call(n, || {
         plugins.call(&compiled, "noop", &[], &input, None).map(drop).map_err(|f| anyhow::anyhow!("{f}"))
@@ -153,10 +154,13 @@ async fn submissions() -> anyhow::Result<(f64, f64)> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let base = state.store.app_version("minyi-suban", None).await?.context("the demo app")?;
     let owner = base.owner_id.clone();
-    state.apps.save(with_plugin_step(&base.definition)?, &owner, "bench").await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let seconds = Duration::from_secs(
-        std::env::var("BAIDA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3),
-    );
+    state
+        .apps
+        .save(with_plugin_step(&base.definition)?, &owner, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let seconds =
+        Duration::from_secs(std::env::var("BAIDA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3));
     // Warm up both, then alternate so neither gets a warmer database.
     throughput(&engine, "minyi-suban", Duration::from_millis(500)).await?;
     throughput(&engine, "minyi-plugin", Duration::from_millis(500)).await?;

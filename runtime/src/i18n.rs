@@ -106,7 +106,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("event_script.ran", "系统自动处理", "Processed automatically"),
     ("event_timer.fired", "等待结束", "Waiting time over"),
     ("event_plugin.ran", "系统自动处理", "Processed automatically"),
-    ("event_plugin.failed", "自动处理未成功，等待工作人员重试", "Automatic processing did not succeed; waiting for staff to retry"),
+    (
+        "event_plugin.failed",
+        "自动处理未成功，等待工作人员重试",
+        "Automatic processing did not succeed; waiting for staff to retry",
+    ),
     ("event_step.retried", "重试自动处理", "Automatic processing retried"),
     ("status_suspended", "暂停中", "Paused"),
     ("photo_keep", "已上传，提交时一并发送", "Uploaded; sent with the form"),

@@ -40,7 +40,11 @@ pub async fn plugin(store: &dyn Store, limits: Limits, command: PluginCommand) -
                 println!("no plugins yet: baida plugin add FILE --name NAME --version VERSION");
             }
             for v in all {
-                let needs = if v.capabilities.is_empty() { String::new() } else { format!("  needs {}", v.capabilities.join(",")) };
+                let needs = if v.capabilities.is_empty() {
+                    String::new()
+                } else {
+                    format!("  needs {}", v.capabilities.join(","))
+                };
                 println!(
                     "{}@{}  sha256:{}  {} bytes  by {} at {}{needs}",
                     v.name,

@@ -135,7 +135,10 @@ async fn a_plugin_step_maps_fields_in_and_out(app: TestApp) {
     let (status, echo) = app.admin_get("/api/v1/plugins/echo").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(echo["versions"][0]["version"], "1.0.0");
-    assert_eq!(echo["used_by"], json!([{"app_id": "plate-check", "app_version": "1.0.0", "step": "check", "reference": "echo@1.0.0"}]));
+    assert_eq!(
+        echo["used_by"],
+        json!([{"app_id": "plate-check", "app_version": "1.0.0", "step": "check", "reference": "echo@1.0.0"}])
+    );
     let (status, _) = app.admin_get("/api/v1/plugins/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -208,24 +211,26 @@ async fn hostile_plugins_fail_their_step_and_nothing_else(app: TestApp) {
             // An ordinary submission at the same time as the hostile one.
             let started = Instant::now();
             let app_id = format!("app-{name}");
-            let (hostile_answer, ordinary) = tokio::join!(
-                app.submit(&app_id, "xinzhou", json!({"plate": "粤B12345"})),
-                async {
+            let (hostile_answer, ordinary) =
+                tokio::join!(app.submit(&app_id, "xinzhou", json!({"plate": "粤B12345"})), async {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     let t = Instant::now();
                     let answer = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;
                     (answer, t.elapsed())
-                }
-            );
+                });
             let (status, created) = hostile_answer;
             assert_eq!(status, StatusCode::CREATED, "{fixture}: {created}");
             assert_eq!(created["current_step"], "check", "{fixture}");
             assert!(started.elapsed() < Duration::from_secs(2), "{fixture} took {:?}", started.elapsed());
             let ((ordinary_status, _), ordinary_took) = ordinary;
             assert_eq!(ordinary_status, StatusCode::CREATED);
-            assert!(ordinary_took < Duration::from_millis(1500), "an ordinary submission took {ordinary_took:?} beside {fixture}");
+            assert!(
+                ordinary_took < Duration::from_millis(1500),
+                "an ordinary submission took {ordinary_took:?} beside {fixture}"
+            );
             let id = created["id"].as_str().unwrap();
-            let failed = events(&app, id).await.into_iter().find(|e| e["kind"] == "plugin.failed").expect("plugin.failed");
+            let failed =
+                events(&app, id).await.into_iter().find(|e| e["kind"] == "plugin.failed").expect("plugin.failed");
             assert_eq!(failed["data"]["code"], code, "{fixture}: {failed}");
             if round == 0 {
                 // A retry fails the same way and leaves the case where it was.
@@ -256,7 +261,13 @@ async fn a_step_asking_for_more_than_the_cap_gets_the_cap() {
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(1000) && took < Duration::from_millis(2500), "{took:?}");
     // Over the absolute maximum, the definition itself is refused.
-    let r = app.post("/api/v1/apps").bearer_auth(TOKEN).json(&app_with("slower", "endless@1.0.0", Some(60_000))).send().await.unwrap();
+    let r = app
+        .post("/api/v1/apps")
+        .bearer_auth(TOKEN)
+        .json(&app_with("slower", "endless@1.0.0", Some(60_000)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = r.json().await.unwrap();
     assert_eq!(problem["errors"][0]["pointer"], "/steps/1/config/timeout_ms");

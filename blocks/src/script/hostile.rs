@@ -53,7 +53,8 @@ fn an_error_points_at_the_offending_line() {
 
 #[test]
 fn ordinary_scripts_still_work() {
-    let s = Script::compile(r#"let t = record.name.to_upper(); t.len() + [1, 2].len() + #{a: 1}.len() + abs(-2)"#).unwrap();
+    let s =
+        Script::compile(r#"let t = record.name.to_upper(); t.len() + [1, 2].len() + #{a: 1}.len() + abs(-2)"#).unwrap();
     assert_eq!(s.eval(&json!({"name": "abc"}), None).unwrap(), json!(8));
 }
 

@@ -128,5 +128,9 @@ fn reported_error(output: Value) -> Result<Value, Failure> {
         ),
     };
     let cut = |s: String| s.chars().take(500).collect::<String>();
-    Err(Failure::new("plugin_error", format!("插件报告错误：{}", cut(zh)), format!("The plugin reported an error: {}", cut(en))))
+    Err(Failure::new(
+        "plugin_error",
+        format!("插件报告错误：{}", cut(zh)),
+        format!("The plugin reported an error: {}", cut(en)),
+    ))
 }

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppState, apps, cases, figures, health, inbox, org, people, photos, responsibilities, security, session, tokens, plugins,
-    vehicles,
+    AppState, apps, cases, figures, health, inbox, org, people, photos, plugins, responsibilities, security, session,
+    tokens, vehicles,
 };
 
 #[derive(OpenApi)]

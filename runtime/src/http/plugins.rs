@@ -20,9 +20,7 @@ use crate::plugin::registry;
 use crate::store::PluginVersion;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/plugins", get(list).post(upload))
-        .route("/api/v1/plugins/{name}", get(one))
+    Router::new().route("/api/v1/plugins", get(list).post(upload)).route("/api/v1/plugins/{name}", get(one))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,7 +78,9 @@ pub async fn upload(
     access::require(&state, &actor, Permission::AppsBuild, None).await?;
     let bytes = axum::body::Bytes::from_request(request, &state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge { detail: Text::new("请求内容超过上限", "The request body is over the limit") }
+            ApiError::PayloadTooLarge {
+                detail: Text::new("请求内容超过上限", "The request body is over the limit")
+            }
         } else {
             ApiError::BadRequest { code: "bad_body", detail: Text::new(e.body_text(), e.body_text()) }
         }

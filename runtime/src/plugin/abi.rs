@@ -109,9 +109,8 @@ pub fn check_imports(module: &Module) -> Result<Vec<Capability>, AbiProblem> {
     let mut needs = Vec::new();
     for import in module.imports() {
         let full = format!("{}.{}", import.module(), import.name());
-        let known = (import.module() == HOST_MODULE)
-            .then(|| HOST_FUNCTIONS.iter().find(|f| f.name == import.name()))
-            .flatten();
+        let known =
+            (import.module() == HOST_MODULE).then(|| HOST_FUNCTIONS.iter().find(|f| f.name == import.name())).flatten();
         let Some(host) = known else {
             let hint = if import.module().starts_with("wasi") {
                 "WASI is not available to plugins (no files, sockets, environment or clock)"
@@ -120,7 +119,9 @@ pub fn check_imports(module: &Module) -> Result<Vec<Capability>, AbiProblem> {
             };
             return Err(problem(
                 "plugin_forbidden_import",
-                format!("插件导入了不允许的“{full}”：插件只能导入 baida 模块中文档列出的函数（不提供 WASI、文件、网络、环境变量）"),
+                format!(
+                    "插件导入了不允许的“{full}”：插件只能导入 baida 模块中文档列出的函数（不提供 WASI、文件、网络、环境变量）"
+                ),
                 format!("The plugin imports “{full}”, which is not allowed: {hint}"),
             ));
         };

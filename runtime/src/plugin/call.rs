@@ -150,7 +150,9 @@ fn bad_output(zh: impl Into<String>, en: impl Into<String>) -> CallError {
 
 fn call(store: &mut Store<Host>, pre: &InstancePre<Host>, input: &Value, limits: &Limits) -> Result<Value, CallError> {
     let instance = pre.instantiate(&mut *store)?;
-    let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| bad_output("插件没有导出内存", "The plugin exports no memory"))?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| bad_output("插件没有导出内存", "The plugin exports no memory"))?;
     let version = instance.get_typed_func::<(), i32>(&mut *store, "abi_version")?.call(&mut *store, ())?;
     if version != abi::ABI_VERSION {
         return Err(CallError::Failure(Failure::new(
@@ -170,7 +172,9 @@ fn call(store: &mut Store<Host>, pre: &InstancePre<Host>, input: &Value, limits:
             format!("The plugin's alloc gave an invalid address {ptr}"),
         ));
     }
-    memory.write(&mut *store, start, &bytes).map_err(|_| bad_output("无法写入插件内存", "Cannot write the plugin's memory"))?;
+    memory
+        .write(&mut *store, start, &bytes)
+        .map_err(|_| bad_output("无法写入插件内存", "Cannot write the plugin's memory"))?;
     let packed = instance.get_typed_func::<(i32, i32), i64>(&mut *store, "run")?.call(&mut *store, (ptr, len))?;
     let (out_ptr, out_len) = abi::unpack(packed);
     let (out_ptr, out_len) = (out_ptr as usize, out_len as usize);
@@ -218,11 +222,9 @@ fn classify(e: &wasmtime::Error, hit: Option<&'static str>, started: Instant, ti
         Some(Trap::StackOverflow) => {
             Failure::new("plugin_trap", "插件调用栈溢出", "The plugin overflowed its call stack")
         }
-        Some(trap) => Failure::new(
-            "plugin_trap",
-            format!("插件运行出错（陷阱）：{trap}"),
-            format!("The plugin trapped: {trap}"),
-        ),
+        Some(trap) => {
+            Failure::new("plugin_trap", format!("插件运行出错（陷阱）：{trap}"), format!("The plugin trapped: {trap}"))
+        }
         None => {
             let detail = format!("{e}");
             let elapsed = started.elapsed().as_millis();

@@ -162,7 +162,13 @@ impl Plugins {
                     ticker.increment_epoch();
                 }
             })
-            .map_err(|e| Failure::new("plugin_engine", format!("无法启动计时线程：{e}"), format!("Cannot start the epoch thread: {e}")))?;
+            .map_err(|e| {
+                Failure::new(
+                    "plugin_engine",
+                    format!("无法启动计时线程：{e}"),
+                    format!("Cannot start the epoch thread: {e}"),
+                )
+            })?;
         Ok(Plugins {
             engine,
             limits,
@@ -221,17 +227,19 @@ impl Plugins {
                 Module::from_binary(&engine, &bytes).map_err(|e| format!("{e:#}"))
             })
             .await
-            .map_err(|_| {
-                Failure::new("plugin_compile_failed", "插件编译失败", "Compiling the plugin failed")
-            })
+            .map_err(|_| Failure::new("plugin_compile_failed", "插件编译失败", "Compiling the plugin failed"))
         };
         let size = bytes_len;
-        let module = match tokio::time::timeout(Duration::from_millis(self.limits.compile_timeout_ms), compiling).await {
+        let module = match tokio::time::timeout(Duration::from_millis(self.limits.compile_timeout_ms), compiling).await
+        {
             Err(_) => {
                 return Err(Failure::new(
                     "plugin_compile_timeout",
                     format!("插件编译超过 {} 毫秒，已拒绝", self.limits.compile_timeout_ms),
-                    format!("Compiling the plugin took longer than {} ms; it is refused", self.limits.compile_timeout_ms),
+                    format!(
+                        "Compiling the plugin took longer than {} ms; it is refused",
+                        self.limits.compile_timeout_ms
+                    ),
                 ));
             }
             Ok(Err(f)) => return Err(f),
@@ -253,7 +261,10 @@ impl Plugins {
             return Err(Failure::new(
                 "plugin_limit",
                 format!("插件初始内存 {} 页（每页 64 KiB），超过上限 {} 字节", pages, self.limits.memory_bytes),
-                format!("The plugin starts with {pages} pages of 64 KiB, over the limit of {} bytes", self.limits.memory_bytes),
+                format!(
+                    "The plugin starts with {pages} pages of 64 KiB, over the limit of {} bytes",
+                    self.limits.memory_bytes
+                ),
             ));
         }
         if need.max_initial_table_size.unwrap_or(0) > self.limits.table_elements as u64 || need.num_tables > 1 {
@@ -263,8 +274,7 @@ impl Plugins {
                 format!("The plugin's table is over the limit of {} elements", self.limits.table_elements),
             ));
         }
-        let compiled =
-            Arc::new(Compiled { sha256: sha256.clone(), size, needs, module, prepared: Mutex::default() });
+        let compiled = Arc::new(Compiled { sha256: sha256.clone(), size, needs, module, prepared: Mutex::default() });
         self.modules.write().unwrap_or_else(|e| e.into_inner()).insert(sha256, compiled.clone());
         Ok(compiled)
     }
@@ -290,7 +300,9 @@ impl Plugins {
         let timeout = self.deadline_ms(timeout_ms);
         let run = || call::run(&self.engine, &pre, label, input, &self.limits, timeout);
         match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
             _ => run(),
         }
     }

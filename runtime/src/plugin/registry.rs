@@ -39,7 +39,9 @@ pub async fn add(
     if !plugin_reference_ok(&format!("{name}@{version}")) {
         return Err(AddError::BadName(Text::new(
             format!("插件名称“{name}”或版本“{version}”格式不对：名称用小写字母、数字、- 和 _，版本如 1.0.0"),
-            format!("Plugin name “{name}” or version “{version}” is not valid: lower case, digits, - and _ for the name; a version like 1.0.0"),
+            format!(
+                "Plugin name “{name}” or version “{version}” is not valid: lower case, digits, - and _ for the name; a version like 1.0.0"
+            ),
         )));
     }
     let compiled = plugins.compile(wasm.clone()).await.map_err(AddError::Refused)?;
