@@ -423,4 +423,22 @@ mod tests {
         let cli = Cli::try_parse_from(["baida", "user", "grant", "wang", "street_admin", "shatou"]).unwrap();
         assert!(matches!(cli.command, Command::User { command: UserCommand::Grant { .. }, .. }));
     }
+
+    #[test]
+    fn plugin_commands_parse() {
+        let cli =
+            Cli::try_parse_from(["baida", "plugin", "add", "plate.wasm", "--name", "plate", "--version", "1.0.0"])
+                .unwrap();
+        match cli.command {
+            Command::Plugin { command: PluginCommand::Add { file, name, version }, .. } => {
+                assert_eq!((file, name.as_str(), version.as_str()), (PathBuf::from("plate.wasm"), "plate", "1.0.0"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            Cli::try_parse_from(["baida", "plugin", "add", "plate.wasm"]).is_err(),
+            "--name and --version are required"
+        );
+        assert!(matches!(Cli::try_parse_from(["baida", "plugin", "list"]).unwrap().command, Command::Plugin { .. }));
+    }
 }

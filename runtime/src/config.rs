@@ -116,6 +116,7 @@ mod tests {
         let file = FileConfig::load(Some(&path)).unwrap();
         assert_eq!(file.timezone.as_deref(), Some("Asia/Shanghai"));
         assert_eq!(file.group_commit, Some(true));
+        assert_eq!(file.plugins, crate::plugin::Limits::default());
         parse_timezone(file.timezone.as_deref().unwrap()).unwrap();
     }
 

@@ -272,3 +272,32 @@ async fn a_step_asking_for_more_than_the_cap_gets_the_cap() {
     let problem: Value = r.json().await.unwrap();
     assert_eq!(problem["errors"][0]["pointer"], "/steps/1/config/timeout_ms");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_adds_and_lists_plugins_with_the_same_checks() {
+    use baida_runtime::cli::PluginCommand;
+    use baida_runtime::plugin::Limits;
+    use baida_runtime::plugin_cli;
+
+    let app = spawn(Backend::Sqlite).await;
+    let store = app.running.state.store.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (echo, wasi) = (dir.path().join("echo.wasm"), dir.path().join("wasi.wasm"));
+    std::fs::write(&echo, plugin("echo")).unwrap();
+    std::fs::write(&wasi, plugin("wasi_import")).unwrap();
+    let add = |file: &std::path::Path, name: &str| PluginCommand::Add {
+        file: file.to_path_buf(),
+        name: name.into(),
+        version: "1.0.0".into(),
+    };
+    let code = plugin_cli::plugin(store.as_ref(), Limits::default(), add(&echo, "echo")).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let code = plugin_cli::plugin(store.as_ref(), Limits::default(), add(&wasi, "wasi")).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::FAILURE, "a WASI import is refused");
+    let code = plugin_cli::plugin(store.as_ref(), Limits::default(), PluginCommand::List).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    // What the command line added, the server lists.
+    let (_, list) = app.admin_get("/api/v1/plugins").await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["echo"]);
+}
