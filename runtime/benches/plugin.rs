@@ -8,7 +8,8 @@
 //!    `examples/plugins/wat/noop.wat`.
 //! 2. **rhai**: a condition evaluated from its cached AST against compiled and run each time.
 //! 3. **Submissions with a no-op plugin step**: the demo 民意速办 app against a copy with a
-//!    no-op plugin step after intake, 32 submissions at a time through `Engine::submit` (in
+//!    no-op plugin step after intake (and one with a no-op script step instead, to tell the
+//!    cost of the plugin from the cost of one more automatic step and its event), 32 submissions at a time through `Engine::submit` (in
 //!    process, SQLite, group commit) for 3 s each (`BAIDA_BENCH_SECONDS`). The goal is a ratio
 //!    of at least 0.85.
 //!
@@ -93,13 +94,13 @@ fn scripts() -> anyhow::Result<Vec<(String, f64)>> {
     Ok(vec![("rhai: cached AST".into(), cached_us), ("rhai: compile and run".into(), fresh_us)])
 }
 
-/// The demo 民意速办 app with a no-op plugin step after intake.
-fn with_plugin_step(definition: &Value) -> anyhow::Result<Value> {
+/// The demo 民意速办 app saved as `id`, with `step` (id `noop`) after intake.
+fn with_step(definition: &Value, id: &str, step: Value) -> anyhow::Result<Value> {
     let mut def = definition.clone();
-    def["id"] = json!("minyi-plugin");
+    def["id"] = json!(id);
     let steps = def["steps"].as_array_mut().context("steps")?;
     let first = steps[0]["id"].as_str().context("a first step")?.to_string();
-    steps.insert(1, json!({"id": "noop", "block": "plugin", "config": {"plugin": "noop@1.0.0"}}));
+    steps.insert(1, step);
     let transitions = def["transitions"].as_array_mut().context("transitions")?;
     for t in transitions.iter_mut() {
         if t["from"] == json!(first) {
@@ -144,7 +145,9 @@ async fn throughput(engine: &Arc<Engine>, app_id: &str, seconds: Duration) -> an
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn submissions() -> anyhow::Result<(f64, f64)> {
+/// Submissions per second: without an extra step, with a no-op plugin step, with a no-op
+/// script step (the cost of one more automatic step and its event, without wasm).
+async fn submissions() -> anyhow::Result<(f64, f64, f64)> {
     let dir = tempfile::tempdir()?;
     let config = Config { data_dir: dir.path().to_path_buf(), demo: true, ..Config::default() };
     let state = server::state(config, Arc::new(SystemClock)).await?;
@@ -154,22 +157,25 @@ async fn submissions() -> anyhow::Result<(f64, f64)> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let base = state.store.app_version("minyi-suban", None).await?.context("the demo app")?;
     let owner = base.owner_id.clone();
-    state
-        .apps
-        .save(with_plugin_step(&base.definition)?, &owner, "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let plugin = json!({"id": "noop", "block": "plugin", "config": {"plugin": "noop@1.0.0"}});
+    let script = json!({"id": "noop", "block": "script", "config": {"run": "#{}"}});
+    for (id, step) in [("minyi-plugin", plugin), ("minyi-script", script)] {
+        let def = with_step(&base.definition, id, step)?;
+        state.apps.save(def, &owner, "bench").await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
     let seconds =
         Duration::from_secs(std::env::var("BAIDA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3));
     // Warm up both, then alternate so neither gets a warmer database.
-    throughput(&engine, "minyi-suban", Duration::from_millis(500)).await?;
-    throughput(&engine, "minyi-plugin", Duration::from_millis(500)).await?;
-    let (mut without, mut with) = (0.0, 0.0);
+    for app in ["minyi-suban", "minyi-plugin", "minyi-script"] {
+        throughput(&engine, app, Duration::from_millis(500)).await?;
+    }
+    let (mut without, mut with, mut script) = (0.0, 0.0, 0.0);
     for _ in 0..2 {
         without += throughput(&engine, "minyi-suban", seconds).await?;
         with += throughput(&engine, "minyi-plugin", seconds).await?;
+        script += throughput(&engine, "minyi-script", seconds).await?;
     }
-    Ok((without / 2.0, with / 2.0))
+    Ok((without / 2.0, with / 2.0, script / 2.0))
 }
 
 #[tokio::main]
@@ -177,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
     let calls = plugin_calls().await?;
     let scripts = scripts()?;
     eprintln!("measuring submissions…");
-    let (without, with) = submissions().await?;
+    let (without, with, script) = submissions().await?;
 
     println!("| what | µs per call |");
     println!("|---|---:|");
@@ -192,7 +198,9 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---:|");
     println!("| 民意速办 | {without:.0} |");
     println!("| 民意速办 + a no-op plugin step | {with:.0} |");
+    println!("| 民意速办 + a no-op script step | {script:.0} |");
     println!();
     println!("- ratio with / without the plugin step: {:.3} (goal ≥ 0.85)", with / without);
+    println!("- ratio with the plugin step / with a script step: {:.3}", with / script);
     Ok(())
 }
