@@ -37,12 +37,13 @@ fn plate_alnum(c: char) -> bool {
 pub fn check(raw: &str) -> Value {
     let plate = normalize(raw);
     let chars: Vec<char> = plate.chars().collect();
-    let invalid = |zh: &str, en: &str| {
-        json!({"plate": plate, "valid": false, "kind": null, "province": null, "reason": {"zh-CN": zh, "en": en}})
-    };
+    let invalid = |zh: &str, en: &str| json!({"plate": plate, "valid": false, "kind": null, "province": null, "reason": {"zh-CN": zh, "en": en}});
     let Some(&province) = chars.first() else { return invalid("没有填写车牌", "No plate given") };
     if !PROVINCES.contains(province) {
-        return invalid("车牌第一位应为省份简称，如粤、京", "A plate starts with a province abbreviation such as 粤 or 京");
+        return invalid(
+            "车牌第一位应为省份简称，如粤、京",
+            "A plate starts with a province abbreviation such as 粤 or 京",
+        );
     }
     if !chars.get(1).is_some_and(|c| plate_letter(*c)) {
         return invalid("车牌第二位应为发牌机关字母", "The second character is the issuing office's letter");
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn the_answer_reads_the_mapped_input() {
-        let v = answer(br#"{"input": {"plate": "粤B12345"}, "params": null}"#);
+        let v = answer(r#"{"input": {"plate": "粤B12345"}, "params": null}"#.as_bytes());
         assert_eq!(v["plate"], "粤B12345");
         assert!(answer(b"nope").get("error").is_some());
     }
