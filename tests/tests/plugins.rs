@@ -301,3 +301,19 @@ async fn the_command_line_adds_and_lists_plugins_with_the_same_checks() {
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["echo"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_without_a_name_is_a_problem_not_a_crash() {
+    let app = spawn(Backend::Sqlite).await;
+    let r = app
+        .post("/api/v1/plugins")
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/wasm")
+        .body(plugin("echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["code"], "bad_query");
+}

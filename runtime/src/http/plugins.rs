@@ -1,8 +1,10 @@
 //! Plugins over HTTP: upload a module under a name and version, list plugins with their
-//! versions, and see which apps use one. Uploading needs `apps.build`; plugins are shared by
-//! the whole deployment (a module is the same module everywhere), the apps listed as using
-//! one are those the caller may see.
+//! versions, and see which apps use one. Plugins are shared by the whole deployment (a module
+//! is the same module everywhere), so uploading needs `apps.build` at the district (the top of
+//! the tree); listing needs `apps.build` anywhere, and the apps listed as using a plugin are
+//! those the caller may see.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -60,9 +62,9 @@ pub struct PluginUse {
     pub reference: String,
 }
 
-/// Upload a plugin (the module's bytes, `application/wasm`). It is checked and compiled before
-/// it is stored: a module that imports anything not allowed is refused with 422 naming the
-/// import.
+/// Upload a plugin (the module's bytes, `application/wasm`); needs `apps.build` at the district.
+/// It is checked and compiled before it is stored: a module that imports anything not allowed
+/// is refused with 422 naming the import.
 #[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "A core WebAssembly module"),
     responses((status = 201, body = UploadedView), (status = 200, body = UploadedView, description = "Already uploaded"),
@@ -72,10 +74,20 @@ pub struct PluginUse {
 pub async fn upload(
     State(state): State<AppState>,
     actor: Actor,
-    Query(q): Query<UploadQuery>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    access::require(&state, &actor, Permission::AppsBuild, None).await?;
+    // A plugin is shared by the whole deployment: uploading one is the district's act.
+    let tree = access::tree(&state).await?;
+    let district = tree.values().find(|u| u.parent_id.is_none()).map(|u| u.id.clone());
+    access::require(&state, &actor, Permission::AppsBuild, district.as_deref()).await?;
+    let Query(q) = query.map_err(|_| ApiError::BadRequest {
+        code: "bad_query",
+        detail: Text::new(
+            "请在地址中给出插件名称和版本：?name=…&version=…",
+            "Give the plugin's name and version in the address: ?name=…&version=…",
+        ),
+    })?;
     let bytes = axum::body::Bytes::from_request(request, &state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge {
