@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, ReviewConfig, ScriptConfig, TimerConfig,
-    VoteConfig, WebhookConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, PluginConfig, ReviewConfig, ScriptConfig,
+    TimerConfig, VoteConfig, WebhookConfig,
 };
 
 /// What the designer and the engine know of one block kind.
@@ -104,6 +104,15 @@ pub fn all() -> Vec<BlockInfo> {
             (
                 "把经过决定的收支记入社区公开账本，并写入可验证日志",
                 "Book the decided income or spending in the community's open ledger and its verifiable log",
+            ),
+            false,
+        ),
+        info::<PluginConfig>(
+            "plugin",
+            ("插件", "Plugin"),
+            (
+                "调用已上传的 WebAssembly 插件，把它的输出写入指定字段",
+                "Call an uploaded WebAssembly plugin and write its output into the fields you map",
             ),
             false,
         ),

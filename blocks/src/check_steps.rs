@@ -1,12 +1,14 @@
 //! The semantic checks of steps and transitions: ids, the first step, block configs
 //! (field references, durations, escalation ladders, review levels, vote shares, dispatch and
-//! script expressions), dangling transitions and unreachable steps.
+//! script expressions, plugin references and mappings), dangling transitions and unreachable steps.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::App;
 use crate::check::Checker;
-use crate::step::{BlockConfig, parse_duration};
+use crate::step::{
+    BlockConfig, PLUGIN_GRANTS, PLUGIN_TIMEOUT_MAX_MS, PluginConfig, parse_duration, plugin_reference_ok,
+};
 
 impl Checker<'_> {
     pub(crate) fn steps(&mut self, app: &App, keys: &HashSet<&str>) {
@@ -246,6 +248,7 @@ impl Checker<'_> {
                     None => {}
                 }
             }
+            BlockConfig::Plugin(c) => self.plugin(c, at, keys),
             BlockConfig::Webhook(c) => {
                 if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
                     self.problem(
@@ -276,4 +279,53 @@ impl Checker<'_> {
             }
         }
     }
+
+    fn plugin(&mut self, c: &PluginConfig, at: &str, keys: &HashSet<&str>) {
+        if !plugin_reference_ok(&c.plugin) {
+            self.hinted(
+                format!("{at}/plugin"),
+                "bad_plugin_reference",
+                (format!("插件引用“{}”格式不对", c.plugin), format!("Plugin reference “{}” is not valid", c.plugin)),
+                (
+                    "写成 sha256:<64 位十六进制> 或 名称@版本，如 plate@1.0.0",
+                    "Write sha256:<64 hex digits> or name@version, e.g. plate@1.0.0",
+                ),
+            );
+        }
+        for (side, map) in [("input", &c.input), ("output", &c.output)] {
+            for (k, field) in map {
+                if !keys.contains(field.as_str()) {
+                    self.problem(
+                        format!("{at}/{side}/{}", pointer_escape(k)),
+                        "unknown_field",
+                        format!("插件映射引用了不存在的字段“{field}”"),
+                        format!("The plugin mapping names a field “{field}” that does not exist"),
+                    );
+                }
+            }
+        }
+        if c.timeout_ms.is_some_and(|t| t == 0 || t > PLUGIN_TIMEOUT_MAX_MS) {
+            self.problem(
+                format!("{at}/timeout_ms"),
+                "bad_limit",
+                format!("插件超时应在 1 到 {PLUGIN_TIMEOUT_MAX_MS} 毫秒之间"),
+                format!("A plugin timeout must be 1 to {PLUGIN_TIMEOUT_MAX_MS} ms"),
+            );
+        }
+        for (j, g) in c.grants.iter().enumerate() {
+            if !PLUGIN_GRANTS.contains(&g.as_str()) {
+                let known = PLUGIN_GRANTS.join(", ");
+                self.hinted(
+                    format!("{at}/grants/{j}"),
+                    "unknown_grant",
+                    (format!("没有“{g}”这种插件能力"), format!("There is no plugin capability “{g}”")),
+                    (&format!("可授予的能力：{known}"), &format!("Capabilities that can be granted: {known}")),
+                );
+            }
+        }
+    }
+}
+
+fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }

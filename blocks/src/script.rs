@@ -4,8 +4,9 @@
 //! [`Script`] and evaluated against a scope holding `record` (and `item` inside a repeat
 //! group). The engine has hard limits on operations, call depth, expression depth, string,
 //! array and map sizes; `eval` is disabled and modules cannot be imported (the `no_module`
-//! feature removes `import` from the language). A script that breaks a limit fails with a
-//! [`ScriptError`], never a panic or a hang.
+//! feature removes `import` from the language); what scripts can call is listed in [`PACKAGES`]
+//! and checked against `script_functions.txt` by a test. A script that breaks a limit fails
+//! with a [`ScriptError`] carrying its line and column, never a panic or a hang.
 
 use std::sync::{Arc, OnceLock};
 
@@ -40,9 +41,40 @@ impl Default for Limits {
     }
 }
 
+/// What scripts can call, in one place. Scripts see the variables `record` (and `item` inside
+/// a repeat group) and the functions of these rhai packages, nothing else: no clock
+/// (`BasicTimePackage` is left out, so a script gives the same answer for the same record), no
+/// binary blobs, no `print`/`debug` output, no `eval`, no modules. Baida registers no host
+/// functions of its own yet; one added here must be documented in `docs/app-definition.md`
+/// ("Scripts"), and the committed list `blocks/src/script_functions.txt` must be regenerated
+/// (`BAIDA_UPDATE_SCRIPT_API=1 cargo test -p baida-blocks script_api`), so that a change of
+/// what scripts can reach is always seen in review.
+pub const PACKAGES: &[&str] = &[
+    "CorePackage",
+    "LogicPackage",
+    "BitFieldPackage",
+    "BasicMathPackage",
+    "BasicArrayPackage",
+    "BasicMapPackage",
+    "MoreStringPackage",
+];
+
 /// Builds an engine with `limits`. Used once per process through [`engine`].
 pub fn build_engine(limits: Limits) -> Engine {
-    let mut engine = Engine::new();
+    use rhai::packages::{
+        BasicArrayPackage, BasicMapPackage, BasicMathPackage, BitFieldPackage, CorePackage, LogicPackage,
+        MoreStringPackage, Package,
+    };
+    let mut engine = Engine::new_raw();
+    // Keep in step with `PACKAGES`.
+    engine
+        .register_global_module(CorePackage::new().as_shared_module())
+        .register_global_module(LogicPackage::new().as_shared_module())
+        .register_global_module(BitFieldPackage::new().as_shared_module())
+        .register_global_module(BasicMathPackage::new().as_shared_module())
+        .register_global_module(BasicArrayPackage::new().as_shared_module())
+        .register_global_module(BasicMapPackage::new().as_shared_module())
+        .register_global_module(MoreStringPackage::new().as_shared_module());
     engine
         .set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_levels)
@@ -51,6 +83,7 @@ pub fn build_engine(limits: Limits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_variables(limits.max_variables)
+        .set_max_strings_interned(256)
         .set_strict_variables(false);
     engine.disable_symbol("eval");
     engine.on_print(|_| {});
@@ -184,6 +217,9 @@ fn runtime_error(err: &EvalAltResult) -> ScriptError {
     };
     ScriptError { kind, message: Text::new(zh, en), line: pos.line(), column: pos.position() }
 }
+
+#[cfg(test)]
+mod hostile;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,8 @@
 //! A step is `{"id": "...", "block": "<kind>", "config": {...}}`. The block kinds form a
 //! closed enum: an unknown kind is a validation error that lists the known ones.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +38,7 @@ pub enum BlockConfig {
     Timer(TimerConfig),
     Script(ScriptConfig),
     Ledger(LedgerConfig),
+    Plugin(PluginConfig),
 }
 
 /// A form step: people fill (some of) the record's fields.
@@ -211,6 +214,38 @@ pub struct ScriptConfig {
     pub run: String,
 }
 
+/// Call a WebAssembly plugin (see `docs/plugins.md`): it gets the mapped record fields and
+/// `params` as JSON, and its output is written into the record only where `output` maps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The plugin: `sha256:<64 hex digits>` (exactly those bytes) or `name@version` as uploaded.
+    pub plugin: String,
+    /// Plugin input key → record field key: the only record fields the plugin sees.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub input: BTreeMap<String, String>,
+    /// Constant parameters passed to the plugin as `params`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Value>,
+    /// Plugin output key (or JSON pointer such as `/plate/normalized`) → record field key: the
+    /// only fields the plugin's output can change.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub output: BTreeMap<String, String>,
+    /// How long a call may run, in milliseconds (default 100; the district caps it, at most
+    /// 10 000 here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Capabilities granted to the plugin beyond logging: `clock`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
+}
+
+/// The largest `timeout_ms` a plugin step can ask for; a district's own cap may be lower.
+pub const PLUGIN_TIMEOUT_MAX_MS: u64 = 10_000;
+
+/// The capabilities a plugin step can grant.
+pub const PLUGIN_GRANTS: &[&str] = &["clock"];
+
 /// A service-level clock on a human step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -253,6 +288,22 @@ pub fn parse_duration(s: &str) -> Option<(u32, &str)> {
     matches!(unit, "m" | "h" | "d" | "wd").then_some((amount, unit))
 }
 
+/// `sha256:<64 lower-case hex>` or `name@version` (name: lower case, digits, `-`, `_`;
+/// version: digits, dots, letters, `-`).
+pub fn plugin_reference_ok(r: &str) -> bool {
+    if let Some(hex) = r.strip_prefix("sha256:") {
+        return hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    }
+    let Some((name, version)) = r.split_once('@') else { return false };
+    let name_ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    let version_ok = !version.is_empty()
+        && version.len() <= 32
+        && version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    name_ok && version_ok
+}
+
 impl BlockConfig {
     /// The block kind's id, as written in `block`.
     pub fn kind(&self) -> &'static str {
@@ -269,6 +320,7 @@ impl BlockConfig {
             BlockConfig::Webhook(_) => "webhook",
             BlockConfig::Timer(_) => "timer",
             BlockConfig::Script(_) => "script",
+            BlockConfig::Plugin(_) => "plugin",
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The command line: `baida serve | validate | migrate | verify | org | user | ledger | catalog`.
+//! The command line: `baida serve | validate | migrate | verify | org | user | ledger | catalog | plugin`.
 //!
 //! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`];
-//! `catalog` is declared and carried out by [`crate::catalog_cli`].
+//! `catalog` is declared and carried out by [`crate::catalog_cli`], `ledger` by
+//! [`crate::ledger_cli`], `plugin` by [`crate::plugin_cli`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, FileConfig, parse_timezone};
 use crate::engine::verify;
-use crate::{org_cli, server, store};
+use crate::{org_cli, plugin_cli, server, store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -77,6 +78,29 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::ledger_cli::LedgerCommand,
     },
+    /// Manage WebAssembly plugins: upload one, list them.
+    Plugin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// `baida plugin …`: the same checks as `POST /api/v1/plugins`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Check, compile and store a module (.wasm) under a name and version.
+    Add {
+        /// The module file (a core WebAssembly module, binary format).
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: String,
+    },
+    /// List plugins, their versions and content hashes.
+    List,
 }
 
 /// How `user add` and `user reset-password` take the password.
@@ -252,6 +276,7 @@ impl ServeArgs {
             group_commit: !self.no_group_commit && file.group_commit.unwrap_or(true),
             timezone,
             notify: file.notify,
+            plugins: file.plugins,
         })
     }
 }
@@ -310,6 +335,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (url, dir) = args.resolve(file);
             let store = store::open(url.as_deref(), &dir).await?;
             crate::ledger_cli::run(store, &dir, command).await
+        }
+        Command::Plugin { store: args, command } => {
+            let limits = file.plugins.clone();
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            plugin_cli::plugin(store.as_ref(), limits, command).await
         }
     }
 }
@@ -433,5 +464,23 @@ mod tests {
         assert!(Cli::try_parse_from(["baida", "user", "reset-password", "wang", "--password", "x"]).is_err());
         let cli = Cli::try_parse_from(["baida", "user", "grant", "wang", "street_admin", "shatou"]).unwrap();
         assert!(matches!(cli.command, Command::User { command: UserCommand::Grant { .. }, .. }));
+    }
+
+    #[test]
+    fn plugin_commands_parse() {
+        let cli =
+            Cli::try_parse_from(["baida", "plugin", "add", "plate.wasm", "--name", "plate", "--version", "1.0.0"])
+                .unwrap();
+        match cli.command {
+            Command::Plugin { command: PluginCommand::Add { file, name, version }, .. } => {
+                assert_eq!((file, name.as_str(), version.as_str()), (PathBuf::from("plate.wasm"), "plate", "1.0.0"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            Cli::try_parse_from(["baida", "plugin", "add", "plate.wasm"]).is_err(),
+            "--name and --version are required"
+        );
+        assert!(matches!(Cli::try_parse_from(["baida", "plugin", "list"]).unwrap().command, Command::Plugin { .. }));
     }
 }

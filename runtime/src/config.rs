@@ -28,6 +28,8 @@ pub struct Config {
     pub timezone: chrono_tz::Tz,
     /// How notifications leave: e-mail, SMS and webhook transports (from the file only).
     pub notify: NotifyConfig,
+    /// Plugin limits (`[plugins]` in the file): memory, deadline and its district cap, sizes.
+    pub plugins: crate::plugin::Limits,
 }
 
 /// The `[notify]` section of the configuration file. A channel without a section is not
@@ -54,6 +56,7 @@ impl Default for Config {
             group_commit: true,
             timezone: chrono_tz::Asia::Shanghai,
             notify: NotifyConfig::default(),
+            plugins: crate::plugin::Limits::default(),
         }
     }
 }
@@ -74,6 +77,8 @@ pub struct FileConfig {
     pub timezone: Option<String>,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub plugins: crate::plugin::Limits,
 }
 
 /// A configuration problem, worded for the person at the terminal.
@@ -111,6 +116,7 @@ mod tests {
         let file = FileConfig::load(Some(&path)).unwrap();
         assert_eq!(file.timezone.as_deref(), Some("Asia/Shanghai"));
         assert_eq!(file.group_commit, Some(true));
+        assert_eq!(file.plugins, crate::plugin::Limits::default());
         parse_timezone(file.timezone.as_deref().unwrap()).unwrap();
     }
 

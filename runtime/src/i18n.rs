@@ -105,6 +105,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("event_webhook.queued", "已推送给外部系统", "Sent to an outside system"),
     ("event_script.ran", "系统自动处理", "Processed automatically"),
     ("event_timer.fired", "等待结束", "Waiting time over"),
+    ("event_plugin.ran", "系统自动处理", "Processed automatically"),
+    (
+        "event_plugin.failed",
+        "自动处理未成功，等待工作人员重试",
+        "Automatic processing did not succeed; waiting for staff to retry",
+    ),
+    ("event_step.retried", "重试自动处理", "Automatic processing retried"),
     ("status_suspended", "暂停中", "Paused"),
     ("photo_keep", "已上传，提交时一并发送", "Uploaded; sent with the form"),
     ("photo_drop", "删除这张", "Remove this one"),
@@ -335,6 +342,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("work_resume", "恢复办理", "Resume"),
     ("work_close", "办结", "Close"),
     ("work_reopen", "重新打开", "Reopen"),
+    ("work_retry", "重试插件步骤", "Retry the plugin step"),
     ("work_fix", "请按提示修改后再提交。", "Please fix the marked answers and submit again."),
     (
         "work_moved",

@@ -28,6 +28,8 @@ pub mod notify;
 pub mod org;
 pub mod org_cli;
 pub mod photo;
+pub mod plugin;
+pub mod plugin_cli;
 pub mod profile;
 pub mod render;
 pub mod server;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::engine::{Clock, Committer, Engine, SystemClock};
 use crate::http::{AppState, router};
 use crate::photo::Blobs;
+use crate::plugin::Plugins;
 use crate::render::Pages;
 use crate::{demo, store};
 
@@ -72,6 +73,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         calendar: Arc::new(calendar(&config)?),
         responsibility_cache: Default::default(),
         org_tree_cache: Default::default(),
+        plugins: Arc::new(Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?),
     });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState {

@@ -101,7 +101,8 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
 
     // Rejected at review: closed, nothing booked.
     let rejected = propose(&admin, "300").await;
-    let case = complete(&admin, &rejected, json!({"decision": "reject", "committee_comment": "已有保修，不需支出"})).await;
+    let case =
+        complete(&admin, &rejected, json!({"decision": "reject", "committee_comment": "已有保修，不需支出"})).await;
     assert_eq!(case["status"], "closed");
     let b = books(&app).await;
     assert!(entry_of(&b, &rejected).is_none(), "a rejected proposal books nothing");

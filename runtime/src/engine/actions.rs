@@ -1,6 +1,6 @@
 //! What people do to a case: complete the current step (sign, handle, review, claim, a later
 //! form), return it (退回) with a reason, re-dispatch it, suspend and resume it, close and
-//! reopen it. Each is one transition: computed by a [`Flow`], written in one transaction,
+//! reopen it, run a failed plugin step again. Each is one transition: computed by a [`Flow`], written in one transaction,
 //! conditional on nobody else having moved the case meanwhile.
 
 use baida_blocks::{BlockConfig, CompiledField, Problem, Text};
@@ -37,6 +37,9 @@ pub enum Action {
     Reopen { reason: String },
     /// Cast a ballot in the vote open at the current step (one per voter).
     Vote { choice: super::vote::Choice },
+    /// Run the current automatic step again, e.g. a plugin step whose call failed
+    /// (`plugin.failed`).
+    Retry,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +141,9 @@ impl Engine {
         let actor = actor_label.as_str();
         let responsibilities = self.responsibilities().await?;
         let now = self.clock.now();
+        let plugins = self.plugins_for(app).await;
         let mut flow = Flow::resume(app, &self.calendar, &case, now, actor, &responsibilities);
+        flow.plugins = Some(&plugins);
         let step_id = case.current_step.clone().unwrap_or_default();
         let open = case.status == "open";
         match action {
@@ -311,6 +316,17 @@ impl Engine {
                 }
                 flow.close(&reason);
             }
+            Action::Retry => {
+                let automatic = app.app.step(&step_id).is_some_and(|s| matches!(s.block, BlockConfig::Plugin(_)));
+                if !open || !automatic {
+                    return Err(not_allowed(
+                        "只有停在插件步骤上的办理中案件可以重试",
+                        "Only an open case waiting at a plugin step can be retried",
+                    ));
+                }
+                flow.emit("step.retried", json!({"step": step_id}));
+                flow.enter_step(&step_id)?;
+            }
             Action::Reopen { reason } => {
                 if case.status != "closed" {
                     return Err(not_allowed("案件没有办结，不需要重新打开", "The case is not closed"));
@@ -347,6 +363,7 @@ pub fn is_human(block: &BlockConfig) -> bool {
             | BlockConfig::Notify(_)
             | BlockConfig::Webhook(_)
             | BlockConfig::Script(_)
+            | BlockConfig::Plugin(_)
             | BlockConfig::Timer(_)
     )
 }

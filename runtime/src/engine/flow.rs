@@ -1,5 +1,5 @@
 //! How a case moves: from a step, along the first transition whose condition holds, into the
-//! next step; automatic steps (dispatch, notify, webhook, script) run at once, human steps
+//! next step; automatic steps (dispatch, notify, webhook, script, plugin) run at once, human steps
 //! (form, sign, handle, review, claim, vote) wait; a step with an SLA schedules its
 //! escalation timers; a step with no way out closes the case.
 //!
@@ -63,6 +63,9 @@ pub struct Flow<'a> {
     pub cancel_timers: bool,
     pub fires: Vec<String>,
     pub ledger: Vec<NewEntry>,
+    /// The app's plugins, prepared before the transition (see [`super::plugin_step`]); a
+    /// plugin step entered without them fails, retryably.
+    pub plugins: Option<&'a super::plugin_step::StepPlugins>,
 }
 
 impl<'a> Flow<'a> {
@@ -98,6 +101,7 @@ impl<'a> Flow<'a> {
             cancel_timers: false,
             fires: Vec::new(),
             ledger: Vec::new(),
+            plugins: None,
         }
     }
 
@@ -132,6 +136,7 @@ impl<'a> Flow<'a> {
             cancel_timers: false,
             fires: Vec::new(),
             ledger: Vec::new(),
+            plugins: None,
         }
     }
 
@@ -282,6 +287,7 @@ impl<'a> Flow<'a> {
                 self.emit("script.ran", json!({"step": step_id, "changed": changed}));
                 Ok(Some(step_id.to_string()))
             }
+            BlockConfig::Plugin(c) => Ok(self.run_plugin(step_id, c)),
             BlockConfig::Timer(c) => {
                 let due = match parse_duration(&c.after).and_then(|(n, u)| Some((n, Unit::parse(u)?))) {
                     Some((n, unit)) => self.calendar.add(self.now, n, unit),

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod event;
 pub mod flow;
 pub mod outbox;
+pub mod plugin_step;
 pub mod scheduler;
 pub mod submit;
 pub mod verify;

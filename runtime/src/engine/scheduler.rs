@@ -99,8 +99,10 @@ impl Engine {
             .await
             .map_err(|e| store::Error::Conflict(e.to_string()))?;
         let Some(loaded) = loaded else { return Ok(None) };
+        let plugins = self.plugins_for(&loaded.compiled).await;
         let mut flow =
             Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", responsibilities);
+        flow.plugins = Some(&plugins);
         for timer in timers {
             if flow.status != case.status || flow.current_step != case.current_step {
                 break;

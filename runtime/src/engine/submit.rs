@@ -168,6 +168,8 @@ pub struct Engine {
     pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Responsibilities>>>,
     /// The organisation tree, with when it was read.
     pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<OrgTree>)>>,
+    /// The plugin host (compiled modules, limits).
+    pub plugins: Arc<crate::plugin::Plugins>,
 }
 
 /// How long the cached organisation tree is trusted.
@@ -293,7 +295,9 @@ impl Engine {
         let id = Uuid::now_v7().to_string();
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         let responsibilities = self.responsibilities().await?;
+        let plugins = self.plugins_for(compiled).await;
         let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);
+        flow.plugins = Some(&plugins);
         flow.current_step = Some(first.clone());
         flow.community_id = community_id.clone();
         flow.emit(

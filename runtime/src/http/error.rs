@@ -441,3 +441,23 @@ impl From<PhotoError> for ApiError {
         }
     }
 }
+
+impl From<crate::plugin::registry::AddError> for ApiError {
+    fn from(e: crate::plugin::registry::AddError) -> Self {
+        use crate::plugin::registry::AddError;
+        match e {
+            AddError::Refused(f) if f.code == "plugin_too_large" => ApiError::PayloadTooLarge { detail: f.message },
+            AddError::Refused(f) => ApiError::Invalid {
+                code: f.code,
+                title: Text::new("插件被拒绝", "The plugin is refused"),
+                problems: vec![Problem::new("", f.code, f.message)],
+            },
+            AddError::BadName(why) => ApiError::Invalid {
+                code: "bad_plugin_name",
+                title: Text::new("插件名称或版本有误", "The plugin name or version is not valid"),
+                problems: vec![Problem::new("/name", "bad_plugin_name", why)],
+            },
+            AddError::Store(e) => e.into(),
+        }
+    }
+}

@@ -23,6 +23,7 @@ pub mod org;
 pub mod pages;
 pub mod people;
 pub mod photos;
+pub mod plugins;
 pub mod profile;
 pub mod residents;
 pub mod responsibilities;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(apps::router())
         .merge(cases::router())
         .merge(photos::router())
+        .merge(plugins::router())
         .merge(responsibilities::router())
         .merge(figures::router())
         .merge(ledger::router())

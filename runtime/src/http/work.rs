@@ -246,6 +246,8 @@ struct CasePage {
     open: bool,
     suspended: bool,
     closed: bool,
+    /// Open and waiting at a plugin step (after `plugin.failed`): it can be retried.
+    retryable: bool,
     departments: Vec<Choice>,
 }
 
@@ -403,6 +405,8 @@ async fn build_case(
         open,
         suspended: case.status == "suspended",
         closed: case.status == "closed",
+        retryable: open
+            && loaded.compiled.app.step(&step_id).is_some_and(|s| matches!(s.block, BlockConfig::Plugin(_))),
         departments,
     })
 }
@@ -528,6 +532,7 @@ pub async fn act(
         "resume" => Action::Resume,
         "close" => Action::Close { reason },
         "reopen" => Action::Reopen { reason },
+        "retry" => Action::Retry,
         _ => {
             let message = word(lang, "work_unknown_action");
             return refuse(&state, lang, &actor, &id, message, StatusCode::UNPROCESSABLE_ENTITY).await;

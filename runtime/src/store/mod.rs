@@ -11,6 +11,7 @@ pub mod ledger;
 pub(crate) mod ledger_sql;
 pub mod people;
 mod people_sql;
+pub mod plugins;
 pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
@@ -248,13 +249,23 @@ pub use ledger::LedgerStore;
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
+pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{ProfileRead, ProfileStore, ProfileValue};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
 #[async_trait]
 pub trait Store:
-    FiguresStore + WorkflowStore + PeopleStore + LedgerStore + CatalogStore + ProfileStore + Send + Sync + 'static
+    FiguresStore
+    + WorkflowStore
+    + PeopleStore
+    + LedgerStore
+    + CatalogStore
+    + ProfileStore
+    + PluginStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
