@@ -39,6 +39,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 mod common;
 use common::minyi_answers;
+#[path = "common/postgres.rs"]
+mod postgres_url;
+use postgres_url::{pg_base_url, redact};
 #[path = "common/load.rs"]
 mod load;
 use load::{Run, load};
@@ -224,8 +227,7 @@ fn main() -> anyhow::Result<()> {
             rows.push(measure("SQLite", dir.path(), None, cases, seconds).await?);
         }
         if wanted("postgres") {
-            let base = std::env::var("BAIDA_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let base = pg_base_url();
             match PgPoolOptions::new().max_connections(1).connect(&base).await {
                 Ok(admin) => {
                     let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
@@ -237,7 +239,7 @@ fn main() -> anyhow::Result<()> {
                     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await?;
                     rows.push(row?);
                 }
-                Err(e) => eprintln!("PostgreSQL at {base} is not reachable ({e}); its row is skipped"),
+                Err(e) => eprintln!("PostgreSQL at {} is not reachable ({e}); its row is skipped", redact(&base)),
             }
         }
         print_table(&rows, cases, seconds);

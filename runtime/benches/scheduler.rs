@@ -45,6 +45,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 mod common;
 use common::minyi_answers;
+#[path = "common/postgres.rs"]
+mod postgres_url;
+use postgres_url::{pg_base_url, redact};
 use tempfile::TempDir;
 
 const BATCH: i64 = 500;
@@ -523,21 +526,6 @@ async fn run(place: &Place, tick_timers: i64, drain_timers: i64, results: &mut R
     eprintln!("{}: draining {drain_timers} overdue timers", place.backend);
     results.drains.push(drain(place, drain_timers).await?);
     Ok(())
-}
-
-fn pg_base_url() -> String {
-    std::env::var("BAIDA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// `url` without its password, for printing.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    match rest.split_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            format!("{scheme}://{}:***@{host}", user.split(':').next().unwrap_or_default())
-        }
-        _ => url.to_string(),
-    }
 }
 
 async fn postgres(tick_timers: i64, drain_timers: i64, results: &mut Results) -> anyhow::Result<()> {

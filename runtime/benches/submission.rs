@@ -49,6 +49,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSy
 
 mod common;
 use common::minyi_answers;
+#[path = "common/postgres.rs"]
+mod postgres_url;
+use postgres_url::{pg_base_url, redact};
 #[path = "common/load.rs"]
 mod load;
 use load::{Run, load};
@@ -296,21 +299,6 @@ fn sub(dir: &TempDir, name: &str) -> anyhow::Result<std::path::PathBuf> {
     let path = dir.path().join(name);
     std::fs::create_dir_all(&path)?;
     Ok(path)
-}
-
-fn pg_base_url() -> String {
-    std::env::var("BAIDA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// `url` without its password, for printing.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    match rest.split_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            format!("{scheme}://{}:***@{host}", user.split(':').next().unwrap_or_default())
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// `Ok(None)` when PostgreSQL cannot be reached.
