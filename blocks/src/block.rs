@@ -25,12 +25,14 @@ pub struct BlockInfo {
 
 fn info<C: JsonSchema>(id: &'static str, name: (&str, &str), help: (&str, &str), human: bool) -> BlockInfo {
     let generator = SchemaGenerator::new(SchemaSettings::draft2020_12());
+    let mut config_schema = generator.into_root_schema_for::<C>().to_value();
+    crate::property::annotate(&mut config_schema);
     BlockInfo {
         id,
         name: Text::new(name.0, name.1),
         help: Text::new(help.0, help.1),
         human,
-        config_schema: generator.into_root_schema_for::<C>().to_value(),
+        config_schema,
     }
 }
 

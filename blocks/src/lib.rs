@@ -23,6 +23,7 @@ pub mod field;
 pub mod form;
 pub mod formats;
 pub mod problem;
+pub mod property;
 pub mod schema;
 pub mod script;
 pub mod step;

@@ -1,27 +1,113 @@
 //! # baida-designer
 //!
-//! The web designer where grid workers build apps: static ES modules and the axum routes
-//! that serve them. It depends on `baida-blocks` (the palette and its config schemas) and
-//! never on the runtime's storage; the runtime mounts [`router`].
+//! The web designer where grid workers build apps by dragging blocks: native ES modules and
+//! Web Components (no build step, no CDN, no third-party JavaScript), served from the binary,
+//! and the JSON the editor is generated from — the block palette with each block's config
+//! JSON Schema, and each field type's schema — so a new block kind gets its property panel
+//! with no designer code.
 //!
-//! This release serves the block palette as JSON (`/designer/blocks.json`) and a page that
-//! says where to go meanwhile; the drag-and-drop editor is the next piece of work.
+//! Architecture invariant: this crate depends on `baida-blocks` only and never on the
+//! runtime's storage; the editor talks to the runtime's JSON API (`/api/v1/drafts`,
+//! `/api/v1/apps/preview`, `/api/v1/apps/test-run`, …) like any other client.
+//!
+//! Reading order of the assets: `editor.js` (the editor element: state, undo, autosave),
+//! `model.js` (pure edits of a definition), `canvas.js`, `palette.js`, `schema-form.js` (the
+//! generic property panel), `drag.js` (pointer-event drag and drop), `panels.js` (preview,
+//! problems, history, test run), `list.js` (the app list), `api.js`, `i18n.js`.
 
 use axum::Router;
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use baida_blocks::FieldType;
+use serde_json::{Value, json};
+
+/// Every asset: (file name, content type, content).
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("designer.css", "text/css; charset=utf-8", include_str!("../assets/designer.css")),
+    ("api.js", "text/javascript; charset=utf-8", include_str!("../assets/api.js")),
+    ("i18n.js", "text/javascript; charset=utf-8", include_str!("../assets/i18n.js")),
+    ("list.js", "text/javascript; charset=utf-8", include_str!("../assets/list.js")),
+    ("editor.js", "text/javascript; charset=utf-8", include_str!("../assets/editor.js")),
+    ("model.js", "text/javascript; charset=utf-8", include_str!("../assets/model.js")),
+    ("canvas.js", "text/javascript; charset=utf-8", include_str!("../assets/canvas.js")),
+    ("palette.js", "text/javascript; charset=utf-8", include_str!("../assets/palette.js")),
+    ("schema-form.js", "text/javascript; charset=utf-8", include_str!("../assets/schema-form.js")),
+    ("drag.js", "text/javascript; charset=utf-8", include_str!("../assets/drag.js")),
+    ("panels.js", "text/javascript; charset=utf-8", include_str!("../assets/panels.js")),
+];
 
 /// The designer's routes, mounted by the runtime.
 pub fn router() -> Router {
-    Router::new().route("/designer", get(page)).route("/designer/blocks.json", get(blocks))
+    Router::new()
+        .route("/designer", get(list_page))
+        .route("/designer/apps/{app}", get(editor_page))
+        .route("/designer/assets/{file}", get(asset))
+        .route("/designer/blocks.json", get(blocks))
+        .route("/designer/field-types.json", get(field_types_json))
 }
 
-async fn page() -> Html<&'static str> {
+async fn list_page() -> Html<&'static str> {
     Html(include_str!("../assets/index.html"))
 }
 
-async fn blocks() -> impl IntoResponse {
-    let body = serde_json::to_string(&baida_blocks::block::all()).unwrap_or_else(|_| "[]".into());
-    ([(header::CONTENT_TYPE, "application/json")], body)
+async fn editor_page() -> Html<&'static str> {
+    Html(include_str!("../assets/editor.html"))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, ..)| *name == file) {
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn json_response(v: &Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+async fn blocks() -> Response {
+    json_response(&serde_json::to_value(baida_blocks::block::all()).unwrap_or(Value::Null))
+}
+
+/// Every field type with its name and its schema (only the properties it can have).
+pub fn field_types() -> Value {
+    Value::Array(
+        FieldType::ALL
+            .iter()
+            .map(|t| json!({"id": t.id(), "name": t.name(), "schema": baida_blocks::property::field_type_schema(*t)}))
+            .collect(),
+    )
+}
+
+async fn field_types_json() -> Response {
+    json_response(&field_types())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_the_pages_import_is_served() {
+        let pages = [include_str!("../assets/index.html"), include_str!("../assets/editor.html")];
+        let mut sources: Vec<&str> = pages.to_vec();
+        sources.extend(ASSETS.iter().map(|(_, _, body)| *body));
+        for src in sources {
+            for part in src.split("/designer/assets/").skip(1).chain(src.split("from './").skip(1)) {
+                let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-').collect();
+                assert!(ASSETS.iter().any(|(n, ..)| *n == name), "{name} is imported but not served");
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_type_has_a_schema() {
+        let types = field_types();
+        assert_eq!(types.as_array().map(Vec::len), Some(FieldType::ALL.len()));
+        assert!(types[0]["schema"]["properties"]["label"]["x-label"]["zh-CN"].is_string());
+    }
 }

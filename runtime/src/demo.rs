@@ -54,6 +54,7 @@ pub const PEOPLE: &[(&str, &str, &str, &str, Role)] = &[
     ("housing", "住建局 孙悦", "13900000010", "housing", Role::DepartmentHandler),
     ("traffic", "交警大队 何伟", "13900000011", "traffic-police", Role::DepartmentHandler),
     ("builder", "应用搭建 刘洋", "13900000012", "futian", Role::AppBuilder),
+    ("xzbuilder", "新洲社区 应用搭建 陈晨", "13900000015", "xinzhou", Role::AppBuilder),
 ];
 
 /// The demo responsibility list (权责清单): complaint category → department; `*` is the fallback.

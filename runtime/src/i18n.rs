@@ -376,6 +376,12 @@ const WORDS: &[(&str, &str, &str)] = &[
         "以下信息来自您的个人档案，如有不对可直接修改：",
         "From your profile (change anything that is wrong): ",
     ),
+    ("preview", "预览", "Preview"),
+    (
+        "preview_note",
+        "预览：居民在手机上看到的就是这个表单。预览中不能提交。",
+        "Preview: this is the form residents see on their phones. It cannot be submitted here.",
+    ),
     ("profile_correct", "修改后提交，档案会一并更新。", "What you change is saved to your profile when you submit."),
     ("profile_manage", "管理共享授权和读取记录", "Manage sharing and see every read"),
     ("profile_title", "我的共享档案", "My shared profile"),

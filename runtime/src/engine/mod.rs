@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod plugin_step;
 pub mod scheduler;
 pub mod submit;
+pub mod test_run;
 pub mod verify;
 pub mod vote;
 

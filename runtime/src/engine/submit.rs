@@ -215,6 +215,10 @@ impl Engine {
 
     /// Checks that `community_id` is a community (or a grid of one) where `loaded` is offered.
     pub async fn offered_in(&self, loaded: &Loaded, community_id: &str) -> Result<(), SubmitError> {
+        // An archived app takes nothing new (its cases go on).
+        if self.store.is_archived(&loaded.meta.app_id).await? {
+            return Err(SubmitError::NotOffered);
+        }
         let units = self.org_tree().await?;
         let (community_id, _) = self.filed_in(community_id).await?;
         // Offered where the owner is the community itself or one of its ancestors.

@@ -50,6 +50,8 @@ struct FormPage {
     summary: Vec<SummaryItem>,
     /// "From your profile: …" when a logged-in resident's profile filled some fields.
     profile_note: Option<String>,
+    /// The designer's live preview: nothing can be submitted.
+    preview: bool,
 }
 
 /// An app for logged-in residents (or staff) sends everyone else to log in first.
@@ -113,6 +115,7 @@ struct Page<'a> {
     community: &'a str,
     community_name: String,
     profile_note: Option<String>,
+    preview: bool,
 }
 
 /// What one rendering shows: the answers as typed, their evaluation, the errors.
@@ -176,6 +179,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
         fields: form_page::build(&fields, raw, &ctx, "", ""),
         summary,
         profile_note: page.profile_note.clone(),
+        preview: page.preview,
     };
     match state.pages.render("form.html", lang, path, &view) {
         Ok(html) => (status, [(header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response(),
@@ -227,6 +231,30 @@ pub async fn show(
         community: &community,
         community_name,
         profile_note,
+        preview: false,
+    };
+    render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
+}
+
+/// The intake form of `loaded` (a definition being designed, not necessarily published) as
+/// residents would see it, with its defaults, for the designer's live preview.
+pub(crate) fn preview(state: &AppState, lang: Lang, loaded: &Loaded, community_name: String) -> Response {
+    let raw: Map<String, Value> = loaded
+        .compiled
+        .intake_fields()
+        .iter()
+        .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
+        .collect();
+    let ev = evaluate(loaded, &Value::Object(raw.clone()), state.engine.today());
+    let page = Page {
+        state,
+        lang,
+        path: "/designer/preview".into(),
+        loaded,
+        community: "preview",
+        community_name,
+        profile_note: None,
+        preview: true,
     };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
 }
@@ -306,6 +334,7 @@ pub async fn submit(
         community: &community,
         community_name,
         profile_note: None,
+        preview: false,
     };
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
         return render(

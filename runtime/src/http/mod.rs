@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod catalog_pages;
 pub mod csrf;
 pub mod dictionary;
+pub mod drafts;
 pub mod error;
 pub mod extract;
 pub mod figures;
@@ -24,6 +25,7 @@ pub mod pages;
 pub mod people;
 pub mod photos;
 pub mod plugins;
+pub mod preview;
 pub mod profile;
 pub mod residents;
 pub mod responsibilities;
@@ -73,6 +75,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(apps::router())
+        .merge(drafts::router())
+        .merge(preview::router())
         .merge(cases::router())
         .merge(photos::router())
         .merge(plugins::router())

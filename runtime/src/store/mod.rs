@@ -6,6 +6,7 @@
 
 pub mod catalog;
 mod catalog_sql;
+pub mod drafts;
 pub mod figures;
 pub mod ledger;
 pub(crate) mod ledger_sql;
@@ -244,6 +245,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
 }
 
 pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
+pub use drafts::{Draft, DraftStore};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use ledger::LedgerStore;
 pub use people::{
@@ -263,6 +265,7 @@ pub trait Store:
     + CatalogStore
     + ProfileStore
     + PluginStore
+    + DraftStore
     + Send
     + Sync
     + 'static
