@@ -32,7 +32,7 @@ class Editor extends HTMLElement {
       this.blocks = blocks;
       this.fieldTypes = fieldTypes;
       this.load(draft);
-      api('GET', '/api/v1/dictionary').then((dict) => { this.dictionary = dict; this.draw(); }).catch(() => {});
+      api('GET', '/api/v1/dictionary').then((dict) => { this.dictionary = dict; this.dataset.dictionary = 'loaded'; this.draw(); }).catch(() => {});
     } catch (e) {
       this.replaceChildren(h('p', { class: 'd-error', role: 'alert' }, e.message));
       return;

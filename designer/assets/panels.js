@@ -45,10 +45,10 @@ class Properties extends HTMLElement {
       const info = editor.blocks.find((b) => b.id === step.block);
       const base = `/steps/${i}`;
       const ways = (d.transitions || []).map((w, k) => [w, k]).filter(([w]) => w.from === step.id);
-      this.replaceChildren(title(`${t('step')}：${txt(step.name) || step.id}`),
+      this.show(title(`${t('step')}：${txt(step.name) || step.id}`),
         info ? h('p', { class: 'd-help' }, txt(info.help)) : null,
-        renderProperties(STEP_SCHEMA, step, base, ctx),
-        info ? renderProperties(info.config_schema, step.config || {}, `${base}/config`, { ...ctx, root: info.config_schema }) : null,
+        ...renderProperties(STEP_SCHEMA, step, base, ctx),
+        ...(info ? renderProperties(info.config_schema, step.config || {}, `${base}/config`, { ...ctx, root: info.config_schema }) : []),
         h('fieldset', { class: 'd-prop d-ways-edit' }, h('legend', {}, t('goes_to')),
           ways.map(([w, k]) => h('div', { class: 'd-way', 'data-way': k },
             h('label', {}, t('goes_to'), ' ',
@@ -67,14 +67,16 @@ class Properties extends HTMLElement {
       const pointer = sel.group.length
         ? `/record/fields/${sel.group[0]}/fields/${sel.pos}`
         : `/record/fields/${d.record.fields.indexOf(field)}`;
-      this.replaceChildren(title(`${t('field')}：${txt(field.label) || editor.dictLabel(field.dict) || field.key}`),
+      this.show(title(`${t('field')}：${txt(field.label) || editor.dictLabel(field.dict) || field.key}`),
         field.dict ? h('p', { class: 'd-help' }, `📚 ${field.dict} — ${txt(editor.dictField(field.dict)?.help)}`) : null,
-        renderProperties(schema, field, pointer, { ...ctx, root: schema }, ['fields']));
+        ...renderProperties(schema, field, pointer, { ...ctx, root: schema }, ['fields']));
       return;
     }
-    this.replaceChildren(title(t('app_settings')), h('p', { class: 'd-help' }, `${d.id} · v${d.version}`),
-      renderProperties(APP_SCHEMA, d, '', ctx));
+    this.show(title(t('app_settings')), h('p', { class: 'd-help' }, `${d.id} · v${d.version}`),
+      ...renderProperties(APP_SCHEMA, d, '', ctx));
   }
+
+  show(...children) { this.replaceChildren(...children.filter(Boolean)); }
 
   change(editor, pointer, value) {
     editor.edit((d) => {
@@ -123,12 +125,12 @@ customElements.define('baida-preview', Preview);
 class Problems extends HTMLElement {
   render(editor) {
     const all = [...editor.problems.map((p) => [p, 'd-bad']), ...editor.warnings.map((p) => [p, 'd-warn'])];
-    this.replaceChildren(h('h2', { class: 'd-panel-title' }, `${t('problems')} (${editor.problems.length})`),
+    this.replaceChildren(...[h('h2', { class: 'd-panel-title' }, `${t('problems')} (${editor.problems.length})`),
+      editor.problems.length ? null : h('p', { class: 'd-ok' }, t('no_problems')),
       all.length ? h('ul', { class: 'd-problem-list' }, all.map(([p, cls]) => h('li', { class: cls },
         h('button', { type: 'button', 'data-problem': p.pointer, onclick: () => editor.reveal(p.pointer) },
           h('code', {}, p.pointer || '/'), ' ', p.line ? `${t('line_col', { l: p.line, c: p.column || 1 })}：` : '', txt(p.message),
-          p.hint ? h('span', { class: 'd-hint' }, ` — ${txt(p.hint)}`) : null))))
-        : h('p', { class: 'd-ok' }, t('no_problems')));
+          p.hint ? h('span', { class: 'd-hint' }, ` — ${txt(p.hint)}`) : null)))) : null].filter(Boolean));
   }
 
   focusList() { this.querySelector('button')?.focus(); }
@@ -150,7 +152,7 @@ class History extends HTMLElement {
       changes.replaceChildren(h('h3', {}, to === 'draft' ? t('unpublished') : `${t('version')} ${to}`),
         list.length ? h('ul', {}, list.map((c) => h('li', { class: `d-change-${c.kind}` }, txt(c.summary)))) : h('p', {}, t('no_changes')));
     };
-    body.replaceChildren(
+    body.replaceChildren(...[
       editor.revision > 0 && editor.published ? h('p', {}, h('button', { type: 'button', onclick: () => show('draft') }, `${t('unpublished')} · ${t('show_changes')}`)) : null,
       h('table', { class: 'd-history' }, h('tbody', {}, versions.map((v) => h('tr', { 'data-version': v.version },
         h('td', {}, h('strong', {}, v.version)), h('td', {}, new Date(v.created_at).toLocaleString(lang())), h('td', {}, v.created_by),
@@ -161,7 +163,7 @@ class History extends HTMLElement {
           editor.flash(`${t('rollback_done')} ${r.version}`);
           dialog.close();
         } }, t('rollback'))))))),
-      changes);
+      changes].filter(Boolean));
   }
 }
 customElements.define('baida-history', History);
@@ -218,14 +220,14 @@ class TestRun extends HTMLElement {
     }
     const stop = r.stopped_at;
     const next = stop && stop.human ? this.answerForm(stop.fields.map((f) => ({ ...f, options: f.options }))) : null;
-    this.result.replaceChildren(
+    this.result.replaceChildren(...[
       h('h3', {}, t('what_happened')), h('ol', { class: 'd-trace' }, r.trace.map((e) => h('li', { 'data-kind': e.kind }, e.text))),
       r.messages.length ? h('div', {}, h('h3', {}, t('would_send')), h('ul', { class: 'd-messages' }, r.messages.map((m) => h('li', {}, `${m.channel} → ${m.recipient} · ${m.template}`)))) : null,
       r.clocks.length ? h('div', {}, h('h3', {}, t('clocks')), h('ul', {}, r.clocks.map((c) => h('li', {}, `${c.kind} · ${new Date(c.due_at).toLocaleString(lang())}`)))) : null,
       r.ledger.length ? h('div', {}, h('h3', {}, t('ledger_entries')), h('ul', {}, r.ledger.map((e) => h('li', {}, `${e.account} ${e.direction} ¥${e.amount}`)))) : null,
       r.problems.length ? h('ul', { class: 'd-field-problems', role: 'alert' }, r.problems.map((p) => h('li', {}, `${p.pointer} ${txt(p.message)}`))) : null,
       h('p', { class: 'd-stop', id: 'd-stop' }, stop ? `${t('stops_at')}：${stop.name}（${stop.step}）${stop.holder ? ` · ${t('held_by')} ${stop.holder}` : ''}` : `■ ${t('closed')}`),
-      next ? h('div', {}, next, h('button', { type: 'button', id: 'd-go-on', onclick: () => { this.then.push({ step: stop.step, answers: this.read(next) }); this.run(); } }, t('go_on'))) : null);
+      next ? h('div', {}, next, h('button', { type: 'button', id: 'd-go-on', onclick: () => { this.then.push({ step: stop.step, answers: this.read(next) }); this.run(); } }, t('go_on'))) : null].filter(Boolean));
   }
 }
 customElements.define('baida-test-run', TestRun);

@@ -15,7 +15,7 @@ function resolve(schema, root) {
 /** Drops `null` from optional values (anyOf [X, null] → X; type [T, "null"] → T), and of
  *  alternatives such as "a text, or an object with a label" edits the richer object form. */
 function nonNull(schema, root) {
-  let s = resolve(schema, root);
+  let s = { ...resolve(schema, root), ...pick(schema || {}) };
   for (let i = 0; i < 4; i++) {
     const alts = s.anyOf || s.oneOf;
     if (!alts || alts.every((a) => a.const !== undefined || a.enum) || isText(s, root)) break;
@@ -91,10 +91,12 @@ export function renderValue(name, schema, value, pointer, ctx, required = false)
 
   if (isText(schema, root)) {
     const v = typeof value === 'string' ? { 'zh-CN': value } : value || {};
-    const set = (k) => (e) => {
-      const next = { ...v, [k]: e.target.value };
-      if (!next.en) delete next.en;
-      onChange(pointer, next['zh-CN'] || next.en ? next : undefined);
+    // Both languages are read from the inputs, which may be newer than `value`.
+    const set = () => (e) => {
+      const [zh, en] = e.target.parentElement.querySelectorAll('input');
+      const next = { 'zh-CN': zh.value };
+      if (en.value) next.en = en.value;
+      onChange(pointer, zh.value || en.value ? next : undefined);
     };
     return row(
       h('div', { class: 'd-text2' },
@@ -160,11 +162,17 @@ export function renderValue(name, schema, value, pointer, ctx, required = false)
   return row(h('input', { id, 'data-pointer': pointer, value: shown, onchange: (e) => onChange(pointer, parseLoose(e.target.value)) }));
 }
 
-/** Every property of an object schema, in schema order, skipping `skip`. */
+/** The properties a person looks for first; the rest follow in schema order. */
+const FIRST = ['id', 'name', 'key', 'type', 'label', 'dict', 'required', 'help', 'placeholder', 'options', 'who', 'fields',
+  'channel', 'to', 'template', 'rules', 'otherwise', 'sla'];
+
+/** Every property of an object schema, the familiar ones first, skipping `skip`. */
 export function renderProperties(schema, value, pointer, ctx, skip = []) {
   const s = nonNull(schema, ctx.root);
   const required = new Set(s.required || []);
+  const rank = (name) => (FIRST.includes(name) ? FIRST.indexOf(name) : FIRST.length);
   return Object.entries(s.properties || {})
     .filter(([name]) => !skip.includes(name))
+    .sort(([a], [b]) => rank(a) - rank(b))
     .map(([name, sub]) => renderValue(name, sub, value?.[name], `${pointer}/${name}`, ctx, required.has(name)));
 }

@@ -98,7 +98,7 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await page.click('#d-new');
   await page.waitForURL(/\/designer\/apps\/app-[0-9a-f]{8}$/);
   const appId = page.url().split('/').pop();
-  await page.locator('.d-card[data-step="report"]').waitFor();
+  await page.locator('baida-editor[data-dictionary=loaded] .d-card[data-step="report"]').waitFor();
 
   // Name it in the app settings panel.
   await page.locator('[data-pointer="/name"]').fill('挪车e站');
@@ -159,6 +159,7 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await page.locator('[data-pointer="/steps/2/config/template"]').fill('move-car-result');
   await page.locator('[data-pointer="/steps/2/config/template"]').press('Tab');
   await saved(page);
+  await page.screenshot({ path: join(artifacts, 'designer-fixed.png'), fullPage: true });
   await page.locator('.d-ok', { hasText: '没有问题' }).waitFor();
 
   // An expression error is shown at its line and column, as the runtime reports it.
@@ -198,7 +199,7 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await page.click('#d-history');
   await page.locator('.d-history tr[data-version]').first().waitFor();
   await page.screenshot({ path: join(artifacts, 'designer-history.png'), fullPage: true });
-  await page.locator('.d-dialog form[method=dialog] button').click();
+  await page.locator('baida-history form[method=dialog] button').click();
 
   // The list shows it published.
   await page.goto(`${base}/designer`);
@@ -232,6 +233,7 @@ test('on a phone-sized touch screen, blocks and fields are dragged with a finger
   await logIn(page, 'xzbuilder', '/designer');
   await page.locator('#d-new').tap();
   await page.waitForURL(/\/designer\/apps\//);
+  await page.locator('baida-editor[data-dictionary=loaded]').waitFor();
   await page.locator('.d-tabs [data-tab="palette"]').tap();
   const cdp = await context.newCDPSession(page);
   await touchDrag(page, cdp, page.locator('[data-palette="photo"]'), fieldZone(page, 0, 0));

@@ -191,6 +191,19 @@ async fn builder_of(
     Ok(owner)
 }
 
+/// A person's name for who changed something (`updated_by` stores the account id).
+async fn who(state: &AppState, names: &mut HashMap<String, String>, label: &str) -> String {
+    if let Some(n) = names.get(label) {
+        return n.clone();
+    }
+    let name = match state.store.user(label).await {
+        Ok(Some(u)) => u.name,
+        _ => label.to_string(),
+    };
+    names.insert(label.to_string(), name.clone());
+    name
+}
+
 fn check(state: &AppState, definition: &Value) -> (Vec<Problem>, Vec<Problem>) {
     match state.apps.validate(definition) {
         Ok(_) => {
@@ -255,6 +268,10 @@ pub async fn list(
             updated_at: d.updated_at,
             updated_by: d.updated_by,
         });
+    }
+    let mut names = HashMap::new();
+    for a in &mut out {
+        a.updated_by = who(&state, &mut names, &a.updated_by).await;
     }
     out.retain(|a| q.archived || !a.archived);
     out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
@@ -333,7 +350,8 @@ pub async fn create(
         updated_by: actor.label(),
     };
     state.store.put_draft(&draft).await?;
-    let view = draft_view(&state, draft, None, false);
+    let mut view = draft_view(&state, draft, None, false);
+    view.community = community_of(&tree, &view.owner);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -430,7 +448,9 @@ pub async fn save(
     state.store.put_draft(&draft).await?;
     let published = state.store.app_version(&app, None).await?.map(|v| v.version);
     let archived = state.store.is_archived(&app).await?;
-    Ok(Json(draft_view(&state, draft, published, archived)))
+    let mut view = draft_view(&state, draft, published, archived);
+    view.community = community_of(&tree, &view.owner);
+    Ok(Json(view))
 }
 
 /// Throws the draft away; the published version stays as it is.
@@ -497,6 +517,10 @@ pub async fn history(
         })
         .collect();
     out.reverse();
+    let mut names = HashMap::new();
+    for v in &mut out {
+        v.created_by = who(&state, &mut names, &v.created_by).await;
+    }
     Ok(Json(out))
 }
 
