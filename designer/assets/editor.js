@@ -103,7 +103,9 @@ class Editor extends HTMLElement {
     this.querySelector('#d-redo').disabled = !this.redoStack.length;
     this.drawState();
     const props = this.querySelector('baida-properties');
-    for (const sel of ['baida-palette', 'baida-canvas', 'baida-problems']) this.querySelector(sel).render(this);
+    const palette = this.querySelector('baida-palette');
+    if (!('drawnWith' in palette) || palette.drawnWith !== this.dictionary) palette.render(this);
+    for (const sel of ['baida-canvas', 'baida-problems']) this.querySelector(sel).render(this);
     // A value just typed into the panel is already on screen there: redrawing the panel under
     // the pointer would swallow the click that committed it.
     if (!props.committing) props.render(this);
@@ -243,7 +245,8 @@ class Editor extends HTMLElement {
   }
 
   addFieldTo(target, spec, at) {
-    if (!target) return;
+    if (!target || target.step == null) return;
+    target = { step: target.step, group: target.group || [] };
     const field = this.newField(spec);
     this.edit((d) => model.addField(d, target.step, field, at, target.group));
     const step = this.def.steps[target.step];

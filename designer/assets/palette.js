@@ -13,10 +13,13 @@ export const FIELD_ICONS = { text: '🔤', textarea: '📄', number: '🔢', int
 export class Palette extends HTMLElement {
   connectedCallback() { this.query = ''; }
 
+  /** Draws the palette; it changes only with the search and the dictionary, not with edits. */
   render(editor) {
+    this.drawnWith = editor.dictionary;
     const q = this.query.trim().toLowerCase();
     const hit = (...texts) => !q || texts.some((x) => (x || '').toLowerCase().includes(q));
-    const fieldTarget = editor.fieldTarget();
+    // Where a field goes is decided when it is added: the selection may have changed since.
+    const fieldTarget = { get step() { return editor.fieldTarget()?.step; }, get group() { return editor.fieldTarget()?.group; } };
     const search = h('input', { type: 'search', class: 'd-search', placeholder: t('search'), 'aria-label': t('search'), value: this.query,
       oninput: (e) => {
         this.query = e.target.value;

@@ -215,10 +215,16 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await r.locator('#f-plate_number').fill('粤B12345');
   await r.locator('#f-photo').setInputFiles(photo);
   await r.locator('input[name="location.address"]').fill('新洲社区 5 栋地下车库 B-12');
+  await r.locator('details.coords-box summary').tap();
+  await r.locator('input[name="location.lon"]').fill('114.055563');
+  await r.locator('input[name="location.lat"]').fill('22.536250');
   await r.locator('#f-phone').fill('13812345678');
   await r.screenshot({ path: join(artifacts, 'designer-resident-form.png'), fullPage: true });
   await r.locator('form button[type=submit]').click();
-  await r.waitForURL(/\/my\/cases\/[^/?]+\?t=/);
+  await r.waitForURL(/\/my\/cases\/[^/?]+\?t=/).catch(async (e) => {
+    await r.screenshot({ path: join(artifacts, 'designer-resident-refused.png'), fullPage: true });
+    throw e;
+  });
   const caseId = new URL(r.url()).pathname.split('/').pop();
   await resident.context.close();
 
@@ -237,6 +243,7 @@ test('on a phone-sized touch screen, blocks and fields are dragged with a finger
   await page.locator('.d-tabs [data-tab="palette"]').tap();
   const cdp = await context.newCDPSession(page);
   await touchDrag(page, cdp, page.locator('[data-palette="photo"]'), fieldZone(page, 0, 0));
+  await saved(page);
   await page.locator('.d-tabs [data-tab="palette"]').tap();
   await touchDrag(page, cdp, page.locator('[data-palette="notify"]'), stepZone(page, 1));
   await page.locator('.d-tabs [data-tab="canvas"]').tap();
