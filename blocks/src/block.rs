@@ -27,13 +27,7 @@ fn info<C: JsonSchema>(id: &'static str, name: (&str, &str), help: (&str, &str),
     let generator = SchemaGenerator::new(SchemaSettings::draft2020_12());
     let mut config_schema = generator.into_root_schema_for::<C>().to_value();
     crate::property::annotate(&mut config_schema);
-    BlockInfo {
-        id,
-        name: Text::new(name.0, name.1),
-        help: Text::new(help.0, help.1),
-        human,
-        config_schema,
-    }
+    BlockInfo { id, name: Text::new(name.0, name.1), help: Text::new(help.0, help.1), human, config_schema }
 }
 
 /// Every block kind, in palette order.

@@ -12,7 +12,12 @@ use crate::field::{Field, FieldType};
 
 /// (property, zh-CN label, en label, zh-CN help).
 const LABELS: &[(&str, &str, &str, &str)] = &[
-    ("who", "谁来办理", "Who", "可以处理这一步的人：public（任何人）、resident（登录居民）、reporter（报告人）或角色名"),
+    (
+        "who",
+        "谁来办理",
+        "Who",
+        "可以处理这一步的人：public（任何人）、resident（登录居民）、reporter（报告人）或角色名",
+    ),
     ("fields", "字段", "Fields", "这一步填写的记录字段"),
     ("submit_label", "提交按钮文字", "Submit button text", ""),
     ("intro", "表单说明", "Form intro", "显示在表单上方，告诉填写人要做什么"),

@@ -76,6 +76,7 @@ class Editor extends HTMLElement {
         h('button', { type: 'button', id: 'd-publish', class: 'primary', onclick: () => this.publish() }, t('publish'))));
     const tabs = h('nav', { class: 'd-tabs', 'aria-label': 'panels' },
       ['palette', 'canvas', 'properties', 'preview'].map((p) => h('button', { type: 'button', 'data-tab': p, onclick: () => this.showTab(p) }, t(p))));
+    queueMicrotask(() => this.showTab('canvas'));
     this.replaceChildren(bar, tabs,
       h('div', { class: 'd-main', 'data-tab-shown': 'canvas' },
         h('baida-palette', { class: 'd-palette', 'data-panel': 'palette' }),
@@ -86,7 +87,10 @@ class Editor extends HTMLElement {
       h('baida-history'), h('baida-test-run'));
   }
 
-  showTab(p) { this.querySelector('.d-main').dataset.tabShown = p; }
+  showTab(p) {
+    this.querySelector('.d-main').dataset.tabShown = p;
+    this.querySelectorAll('.d-tabs [data-tab]').forEach((b) => b.setAttribute('aria-current', String(b.dataset.tab === p)));
+  }
 
   /** Draws every panel, keeping the focus on the input (by pointer) or button it was on. */
   draw() {

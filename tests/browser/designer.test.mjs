@@ -246,7 +246,10 @@ test('on a phone-sized touch screen, blocks and fields are dragged with a finger
   await saved(page);
   await page.locator('.d-tabs [data-tab="palette"]').tap();
   await touchDrag(page, cdp, page.locator('[data-palette="notify"]'), stepZone(page, 1));
+  await page.locator('baida-properties h2', { hasText: '通知' }).waitFor();
+  await page.screenshot({ path: join(artifacts, 'designer-phone-properties.png'), fullPage: true });
   await page.locator('.d-tabs [data-tab="canvas"]').tap();
+  await page.locator('.d-main[data-tab-shown=canvas]').waitFor();
   const steps = await page.locator('.d-card').evaluateAll((els) => els.map((e) => e.dataset.step));
   assert.deepEqual(steps, ['report', 'notify']);
   assert.equal(await page.locator('.d-card[data-step="report"] .d-field[data-field="photo"]').count(), 1);

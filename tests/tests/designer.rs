@@ -98,7 +98,8 @@ async fn drafts_publish_and_history(app: TestApp) {
     let mine = list.as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap();
     assert_eq!(mine["status"], "changed", "published, with unpublished changes");
     let (_, changes) = builder.get(&format!("/api/v1/apps/{id}/diff?to=draft")).await;
-    let summaries: Vec<&str> = changes.as_array().unwrap().iter().map(|c| c["summary"]["zh-CN"].as_str().unwrap()).collect();
+    let summaries: Vec<&str> =
+        changes.as_array().unwrap().iter().map(|c| c["summary"]["zh-CN"].as_str().unwrap()).collect();
     assert_eq!(summaries.len(), 1, "{changes}");
     assert!(summaries[0].contains("spot"), "{summaries:?}");
     let (status, second) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 1})).await;
@@ -124,7 +125,8 @@ async fn drafts_publish_and_history(app: TestApp) {
     assert_eq!(copy["definition"]["name"]["zh-CN"], "楼道杂物（副本）");
 
     // Archive: it leaves the list and takes no new submissions; restore brings it back.
-    let (status, _) = builder.send(Method::PUT, &format!("/api/v1/apps/{id}/archived"), json!({"archived": true})).await;
+    let (status, _) =
+        builder.send(Method::PUT, &format!("/api/v1/apps/{id}/archived"), json!({"archived": true})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, list) = builder.get("/api/v1/drafts").await;
     assert!(!list.as_array().unwrap().iter().any(|a| a["id"] == id.as_str()));
@@ -177,7 +179,8 @@ async fn preview_and_test_run(app: TestApp) {
     let (_, draft) = builder.post("/api/v1/drafts", json!({})).await;
     let mut def = draft["definition"].clone();
     finish(&mut def);
-    def["steps"][1]["config"]["rules"] = json!([{"when": "record.spot.contains(\"车库\")", "to": "dept:traffic-police"}]);
+    def["steps"][1]["config"]["rules"] =
+        json!([{"when": "record.spot.contains(\"车库\")", "to": "dept:traffic-police"}]);
 
     // The preview is the real resident form, in either language, and needs nothing saved.
     let r = builder.client.post(format!("{}/api/v1/apps/preview?lang=en", app.base)).json(&def).send().await.unwrap();
@@ -207,7 +210,8 @@ async fn preview_and_test_run(app: TestApp) {
     // Bad answers are named by field.
     let bad = json!({"definition": def, "answers": {"phone": "123"}});
     let (_, run) = builder.post("/api/v1/apps/test-run", bad).await;
-    let pointers: Vec<&str> = run["problems"].as_array().unwrap().iter().map(|p| p["pointer"].as_str().unwrap()).collect();
+    let pointers: Vec<&str> =
+        run["problems"].as_array().unwrap().iter().map(|p| p["pointer"].as_str().unwrap()).collect();
     assert!(pointers.contains(&"/spot") && pointers.contains(&"/phone"), "{pointers:?}");
 }
 

@@ -51,7 +51,9 @@ pub struct TestRun {
 fn step_fields<'a>(app: &'a CompiledApp, step: &str) -> Option<Vec<&'a CompiledField>> {
     let keys = match &app.app.step(step)?.block {
         BlockConfig::Form(c) => c.fields.clone(),
-        BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => Some(c.fields.clone().unwrap_or_default()),
+        BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
+            Some(c.fields.clone().unwrap_or_default())
+        }
         BlockConfig::Review(c) => Some(c.fields.clone().unwrap_or_default()),
         BlockConfig::Vote(c) => Some(vec![c.result.clone()]),
         _ => return None,
@@ -83,7 +85,8 @@ impl Engine {
         let now = self.clock.now();
         let today = self.today();
         let intake = baida_blocks::form::evaluate(&app.intake_fields(), &app.rules, answers, today);
-        let mut flow = Flow::new_case(app, &self.calendar, "test-run", intake.record, now, "test-run", &responsibilities);
+        let mut flow =
+            Flow::new_case(app, &self.calendar, "test-run", intake.record, now, "test-run", &responsibilities);
         flow.community_id = community_id.clone();
         let mut problems: Vec<Problem> = intake.errors.into_iter().filter(|p| p.code != "unknown_photo").collect();
         let first = app.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
@@ -123,7 +126,10 @@ impl Engine {
                     as u8;
                 let approved = ev.record.values().any(|v| v == "approve");
                 if levels > 1 && approved && approvals + 1 < levels {
-                    flow.emit("review.level_approved", json!({"step": next.step, "level": approvals + 1, "of": levels}));
+                    flow.emit(
+                        "review.level_approved",
+                        json!({"step": next.step, "level": approvals + 1, "of": levels}),
+                    );
                 } else if let Err(e) = flow.advance_from(&next.step) {
                     problems.push(flow_problem(e, &format!("/then/{i}")));
                 }
@@ -133,7 +139,10 @@ impl Engine {
             problems.push(Problem::new(
                 "",
                 "plugin_not_called",
-                Text::new("试运行不调用插件，案件停在插件步骤", "A test run calls no plugin; the case stops at the plugin step"),
+                Text::new(
+                    "试运行不调用插件，案件停在插件步骤",
+                    "A test run calls no plugin; the case stops at the plugin step",
+                ),
             ));
         }
         Ok(TestRun {

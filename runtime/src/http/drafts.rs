@@ -429,12 +429,14 @@ pub async fn save(
         return Err(ApiError::Invalid {
             code: "id_changed",
             title: Text::new("草稿的应用标识不能修改", "A draft cannot change its app's id"),
-            problems: vec![Problem::new(
-                "/definition/id",
-                "id_changed",
-                Text::new(format!("这里的标识必须是“{app}”"), format!("The id here must be “{app}”")),
-            )
-            .with_hint(Text::new("要换标识，请复制应用", "To use another id, duplicate the app"))],
+            problems: vec![
+                Problem::new(
+                    "/definition/id",
+                    "id_changed",
+                    Text::new(format!("这里的标识必须是“{app}”"), format!("The id here must be “{app}”")),
+                )
+                .with_hint(Text::new("要换标识，请复制应用", "To use another id, duplicate the app")),
+            ],
         });
     }
     let draft = Draft {
@@ -478,9 +480,11 @@ pub async fn publish(
 ) -> Result<impl IntoResponse, ApiError> {
     let tree = access::tree(&state).await?;
     let owner = builder_of(&state, &actor, &tree, &app, true).await?;
-    let draft = state.store.draft(&app).await?.ok_or_else(|| {
-        ApiError::Conflict(Text::new("没有未发布的修改", "There are no unpublished changes"))
-    })?;
+    let draft = state
+        .store
+        .draft(&app)
+        .await?
+        .ok_or_else(|| ApiError::Conflict(Text::new("没有未发布的修改", "There are no unpublished changes")))?;
     if draft.revision != body.revision {
         return Err(ApiError::Conflict(Text::new(
             format!("草稿已被修改（现在是第 {} 版），请刷新后再发布", draft.revision),
@@ -553,11 +557,15 @@ pub async fn diff(
             .await?
             .map(|d| d.definition)
             .ok_or_else(|| ApiError::NotFound(Text::new("没有草稿", "There is no draft")))?,
-        Some(v) => versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?,
+        Some(v) => {
+            versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?
+        }
         None => versions.last().map(|x| x.definition.clone()).unwrap_or_default(),
     };
     let from = match q.from.as_deref() {
-        Some(v) => versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?,
+        Some(v) => {
+            versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?
+        }
         None => match q.to.as_deref() {
             Some("draft") => versions.last().map(|x| x.definition.clone()).unwrap_or(json!({})),
             Some(v) => {

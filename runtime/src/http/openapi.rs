@@ -7,8 +7,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppState, apps, cases, catalog, dictionary, drafts, figures, health, inbox, ledger, org, people, photos, plugins, preview,
-    responsibilities, security, session, tokens, vehicles, votes,
+    AppState, apps, cases, catalog, dictionary, drafts, figures, health, inbox, ledger, org, people, photos, plugins,
+    preview, responsibilities, security, session, tokens, vehicles, votes,
 };
 
 #[derive(OpenApi)]

@@ -25,9 +25,7 @@ use crate::i18n::{ReqLang, word};
 use crate::store::AppVersion;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/apps/preview", post(preview))
-        .route("/api/v1/apps/test-run", post(test_run))
+    Router::new().route("/api/v1/apps/preview", post(preview)).route("/api/v1/apps/test-run", post(test_run))
 }
 
 fn compile(state: &AppState, definition: &Value) -> Result<Loaded, ApiError> {
@@ -275,7 +273,9 @@ pub async fn test_run(
         ledger: run
             .ledger
             .iter()
-            .map(|e| serde_json::json!({"account": e.account, "direction": e.direction, "amount": e.amount.to_string()}))
+            .map(
+                |e| serde_json::json!({"account": e.account, "direction": e.direction, "amount": e.amount.to_string()}),
+            )
             .collect(),
         record: run.record,
         problems: run.problems,
