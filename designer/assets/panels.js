@@ -69,7 +69,7 @@ class Properties extends HTMLElement {
         : `/record/fields/${d.record.fields.indexOf(field)}`;
       this.show(title(`${t('field')}：${txt(field.label) || editor.dictLabel(field.dict) || field.key}`),
         field.dict ? h('p', { class: 'd-help' }, `📚 ${field.dict} — ${txt(editor.dictField(field.dict)?.help)}`) : null,
-        ...renderProperties(schema, field, pointer, { ...ctx, root: schema }, ['fields']));
+        ...renderProperties(schema, field, pointer, { ...ctx, root: schema, inherited: editor.dictField(field.dict) }, ['fields']));
       return;
     }
     this.show(title(t('app_settings')), h('p', { class: 'd-help' }, `${d.id} · v${d.version}`),

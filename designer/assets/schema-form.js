@@ -69,6 +69,12 @@ function caret(source, p) {
   return h('pre', { class: 'd-caret', 'aria-hidden': 'true' }, `${line}\n${' '.repeat(Math.max(0, (p.column || 1) - 1))}^`);
 }
 
+/** What a dictionary field gives a property the field leaves unsaid (shown as a placeholder). */
+function inheritedText(ctx, name, l) {
+  const v = ctx.inherited?.[name];
+  return v == null ? '' : typeof v === 'string' ? v : v[l] || '';
+}
+
 function parseLoose(text) {
   const s = text.trim();
   if (s === '') return undefined;
@@ -100,13 +106,13 @@ export function renderValue(name, schema, value, pointer, ctx, required = false)
     };
     return row(
       h('div', { class: 'd-text2' },
-        h('input', { id, 'data-pointer': pointer, value: v['zh-CN'] || '', placeholder: t('zh'), 'aria-label': `${labelOf(name, s)}（${t('zh')}）`, onchange: set('zh-CN') }),
-        h('input', { 'data-pointer': `${pointer}/en`, value: v.en || '', placeholder: t('en'), lang: 'en', 'aria-label': `${labelOf(name, s)} (${t('en')})`, onchange: set('en') })));
+        h('input', { id, 'data-pointer': pointer, value: v['zh-CN'] || '', placeholder: inheritedText(ctx, name, 'zh-CN') || t('zh'), 'aria-label': `${labelOf(name, s)}（${t('zh')}）`, onchange: set('zh-CN') }),
+        h('input', { 'data-pointer': `${pointer}/en`, value: v.en || '', placeholder: inheritedText(ctx, name, 'en') || t('en'), lang: 'en', 'aria-label': `${labelOf(name, s)} (${t('en')})`, onchange: set('en') })));
   }
   const options = enumValues(s);
   if (options) {
     return row(h('select', { id, 'data-pointer': pointer, onchange: (e) => onChange(pointer, e.target.value || undefined) },
-      h('option', { value: '' }, '—'),
+      h('option', { value: '' }, ctx.inherited?.[name] ? `— ${ctx.inherited[name]} 📚` : '—'),
       options.map(([v, l]) => h('option', { value: v, selected: v === value }, l))));
   }
   if (s.type === 'boolean') {

@@ -207,6 +207,12 @@ async fn preview_and_test_run(app: TestApp) {
     assert_eq!(run["messages"][0]["recipient"], "13812345678");
     assert_eq!(app.case_count().await, cases_before, "a test run stores no case, so nothing can be sent");
 
+    // Not in a community the builder does not work for.
+    let mut elsewhere = body.clone();
+    elsewhere["community"] = json!("tianan");
+    let (status, _) = builder.post("/api/v1/apps/test-run", elsewhere).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Bad answers are named by field.
     let bad = json!({"definition": def, "answers": {"phone": "123"}});
     let (_, run) = builder.post("/api/v1/apps/test-run", bad).await;

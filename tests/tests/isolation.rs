@@ -122,6 +122,10 @@ const OPEN: &[(&str, &str)] = &[
     ("get", "/api/v1/communities/{community}/ledger/entries.csv"),
     ("get", "/api/v1/communities/{community}/ledger/entries.xlsx"),
     ("get", "/api/v1/dictionary"),
+    // The designer's preview and test run render or run the definition sent with them; they
+    // read no tenant's data (a test run in another's community is refused: see designer.rs).
+    ("post", "/api/v1/apps/preview"),
+    ("post", "/api/v1/apps/test-run"),
 ];
 
 /// The concrete path and a well-formed body for a route, aimed at the tenant's resources.

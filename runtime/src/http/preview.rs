@@ -214,6 +214,11 @@ pub async fn test_run(
     let loaded = compile(&state, &body.definition)?;
     let app = &loaded.compiled;
     let tree = access::tree(&state).await?;
+    if let Some(c) = &body.community
+        && !super::org::visible(&actor, c, &tree)
+    {
+        return Err(ApiError::NotFound(Text::new(format!("没有社区“{c}”"), format!("No community “{c}”"))));
+    }
     let community = match body.community.or_else(|| home_community(&tree, &actor)) {
         Some(c) => c,
         None => {
