@@ -9,6 +9,7 @@ pub mod apps;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_pages;
+pub mod comments;
 pub mod csrf;
 pub mod dictionary;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod extract;
 pub mod figures;
 pub mod forms;
 pub mod health;
+pub mod homes;
 pub mod inbox;
 pub mod ledger;
 pub mod openapi;
@@ -25,6 +27,7 @@ pub mod people;
 pub mod photos;
 pub mod plugins;
 pub mod profile;
+pub mod proposals;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -80,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .merge(figures::router())
         .merge(ledger::router())
         .merge(votes::router())
+        .merge(comments::router())
+        .merge(proposals::router())
+        .merge(homes::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

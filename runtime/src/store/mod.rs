@@ -7,6 +7,7 @@
 pub mod catalog;
 mod catalog_sql;
 pub mod figures;
+pub mod homes;
 pub mod ledger;
 pub(crate) mod ledger_sql;
 pub mod people;
@@ -245,6 +246,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
 
 pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
+pub use homes::{Home, HomeStore};
 pub use ledger::LedgerStore;
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
@@ -263,6 +265,7 @@ pub trait Store:
     + CatalogStore
     + ProfileStore
     + PluginStore
+    + HomeStore
     + Send
     + Sync
     + 'static
