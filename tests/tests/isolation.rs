@@ -122,6 +122,8 @@ const OPEN: &[(&str, &str)] = &[
     ("get", "/api/v1/communities/{community}/ledger/entries.csv"),
     ("get", "/api/v1/communities/{community}/ledger/entries.xlsx"),
     ("get", "/api/v1/dictionary"),
+    // Comments on spending proposals are public by design; any other case answers 404.
+    ("get", "/api/v1/cases/{id}/comments"),
 ];
 
 /// The concrete path and a well-formed body for a route, aimed at the tenant's resources.
@@ -138,7 +140,8 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         .replace("{recipient}", "xinzhou")
         .replace("{plate}", "粤B12345")
         .replace("{category}", "noise")
-        .replace("{community}", "xinzhou");
+        .replace("{community}", "xinzhou")
+        .replace("{resident}", "someone");
     let body = match (method, template) {
         ("post", "/api/v1/apps") => {
             let mut def: Value = serde_json::from_str(&baida_catalog_app("minyi-suban")).unwrap();
@@ -148,6 +151,7 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         }
         ("post", "/api/v1/cases/{id}/actions") => json!({"action": "close", "reason": "越权"}),
         ("post", "/api/v1/cases/{id}/vote") => json!({"choice": "yes"}),
+        ("post", "/api/v1/cases/{id}/comments") => json!({"text": "越权评论"}),
         ("post", "/api/v1/communities/{community}/ledger/year-end") => json!({"year": 2026}),
         ("put", "/api/v1/responsibilities/{category}") => json!({"department": "housing"}),
         ("post", "/api/v1/org-units") => {
