@@ -41,6 +41,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
     }
 }
 
+mod ledger;
+
+/// Every word: the general ones here, the open ledger's (books, proposals, homes, the owners'
+/// register) in [`ledger`].
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    WORDS.iter().chain(ledger::WORDS)
+}
+
 /// The words of the pages: (key, zh-CN, en).
 const WORDS: &[(&str, &str, &str)] = &[
     ("site_name", "百搭", "Baida"),
@@ -125,106 +133,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("service", "事项", "Service"),
     ("designer", "应用设计器", "App designer"),
     ("api", "接口文档", "API"),
-    ("ledger_title", "公开账本", "Open ledger"),
-    (
-        "ledger_intro",
-        "本社区的物业费、公共收益、维修资金和社区基金全部公开。每笔支出都经过提议、评议、决定、支付，每一步都留痕；每笔账目都写入签名的防篡改日志，任何人都可以验证。",
-        "This community's property fees, public income, maintenance fund and community fund are open to all. Every spending goes through propose, review, decide and pay, each step on record; every entry is in a signed, tamper-evident log that anyone can verify.",
-    ),
-    ("ledger_accounts", "账户", "Accounts"),
-    ("ledger_account", "账户", "Account"),
-    ("ledger_income", "收入", "Income"),
-    ("ledger_expense", "支出", "Expense"),
-    ("ledger_balance", "结余", "Balance"),
-    ("ledger_count", "笔数", "Entries"),
-    ("ledger_no_accounts", "还没有账户。", "No accounts yet."),
-    ("ledger_entries", "账目", "Entries"),
-    ("ledger_exports", "下载全部账目：", "Download every entry:"),
-    ("ledger_no_entries", "还没有账目。", "No entries yet."),
-    ("ledger_counterparty", "对方：", "Counterparty: "),
-    ("ledger_evidence", "凭证：", "Evidence:"),
-    ("ledger_evidence_photo", "凭证照片", "Evidence photo"),
-    ("ledger_trail", "决策过程", "Decision trail"),
-    ("ledger_from_import", "批量导入（导入记录见用途）", "Bulk import (see the purpose for the import)"),
-    (
-        "ledger_from_rule",
-        "年度规则：结余按比例转入社区基金",
-        "Year-end rule: a share of the surplus to the community fund",
-    ),
-    ("ledger_leaf", "日志序号", "Log leaf"),
-    ("ledger_verify", "验证", "Verify"),
-    ("ledger_verified", "已验证：在签名日志中", "Verified: in the signed log"),
-    ("ledger_not_verified", "验证失败", "Does not verify"),
-    ("ledger_verify_error", "无法验证", "Could not verify"),
-    ("ledger_head", "签名树头", "Signed tree head"),
-    ("ledger_size", "日志规模", "Log size"),
-    ("ledger_root", "根哈希", "Root hash"),
-    ("ledger_signed_at", "签名时间", "Signed at"),
-    ("ledger_key", "签名密钥", "Signing key"),
-    ("ledger_no_head", "日志还是空的。", "The log is empty."),
-    (
-        "ledger_verify_how",
-        "也可以用与服务器无关的程序验证：",
-        "You can also verify with a program that shares no code with the server:",
-    ),
-    ("ledger_no_community", "没有这个社区", "No such community"),
-    ("ledger_no_community_detail", "请检查地址。", "Check the address."),
-    (
-        "ledger_proposals_link",
-        "支出提议：看看正在评议的事项，发表意见、参与投票 →",
-        "Spending proposals: read them, comment, vote →",
-    ),
-    ("proposals_title", "支出提议", "Spending proposals"),
-    (
-        "proposals_intro",
-        "本社区公共资金的每笔支出都先公开提议：登记了本社区住址的居民可以发表评论，业委会评议时会看到；大额支出由业主投票。",
-        "Every spending of this community's shared money is proposed in the open: residents who registered a home here can comment, and the committee sees the comments when it reviews; large amounts go to a vote of the owners.",
-    ),
-    ("proposals_none", "目前没有支出提议。", "No spending proposals yet."),
-    ("proposal_step", "当前环节：", "Stage: "),
-    ("proposal_stage", "当前环节", "Stage"),
-    ("proposal_comments_count", "评论 ", "Comments: "),
-    ("proposal_number", "编号", "Number"),
-    ("proposal_proposed", "提出时间", "Proposed"),
-    ("proposal_what", "提议内容", "The proposal"),
-    ("proposal_comments", "居民评论", "Residents' comments"),
-    ("proposal_no_comments", "还没有评论。", "No comments yet."),
-    ("proposal_your_comment", "我的意见", "Your comment"),
-    (
-        "proposal_comment_help",
-        "最多 2000 字。评论公开显示，署名为“居民 · 楼栋”，不显示姓名和手机号。",
-        "At most 2,000 characters. Comments are public, signed “Resident · building”, never with a name or phone number.",
-    ),
-    ("proposal_post_comment", "发表评论", "Post comment"),
-    (
-        "proposal_comments_closed",
-        "这项提议已过评议阶段，不再接受评论。",
-        "This proposal is past review; it takes no more comments.",
-    ),
-    (
-        "proposal_residents_only",
-        "只有登记了本社区住址的居民可以评论。",
-        "Only residents who registered a home in this community may comment.",
-    ),
-    ("proposal_my_home", "登记我的住址", "Register my home"),
-    ("proposal_register_home", "去登记本社区的住址", "Register your home in this community"),
-    ("proposal_login_to_comment", "登录后发表评论", "Log in to comment"),
-    ("vote_title", "业主投票", "Owners' vote"),
-    ("vote_open", "投票进行中。", "The vote is open."),
-    ("vote_closes", "截止时间：", "Closes at "),
-    ("vote_cast", "已投票", "Ballots cast"),
-    ("vote_you_voted", "您已投票", "You voted"),
-    ("vote_your_ballot", "我的选票", "Your ballot"),
-    ("vote_yes", "赞成", "Yes"),
-    ("vote_no", "反对", "No"),
-    ("vote_abstain", "弃权", "Abstain"),
-    ("vote_submit", "投票", "Vote"),
-    ("vote_owners_only", "只有经社区确认的本社区业主可以投票。", "Only owners confirmed by the community may vote."),
-    ("vote_login", "业主登录后投票", "Owners: log in to vote"),
-    ("vote_passed", "投票通过", "Passed"),
-    ("vote_failed", "投票未通过", "Failed"),
-    ("vote_no_quorum", "未达法定人数，未通过", "No quorum: not passed"),
-    ("vote_ended", "投票已结束", "The vote has ended"),
     ("fig_title", "办理统计", "Case figures"),
     (
         "fig_intro",
@@ -459,33 +367,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("profile_reads", "读取记录", "Reads"),
     ("profile_no_reads", "还没有应用读取过。", "No app has read it yet."),
     ("my_profile_link", "我的共享档案", "My shared profile"),
-    ("my_home_link", "我的住址", "My home"),
-    ("home_title", "我的住址", "My home"),
-    (
-        "home_intro",
-        "登记您住在哪个社区、哪栋楼，就可以对本社区的支出提议发表评论；社区确认您是业主后，还可以参加业主投票。楼栋会和您的评论一起公开显示，房号不公开。",
-        "Say which community and building you live in to comment on its spending proposals; once the community confirms you as an owner you can also vote. The building is shown with your comments; the flat never is.",
-    ),
-    ("home_community", "所在社区", "Community"),
-    ("home_building", "楼栋", "Building"),
-    ("home_building_help", "例如 3号楼（公开显示，请勿填写姓名）", "e.g. 3号楼 (shown publicly; no names)"),
-    ("home_room", "房号", "Flat"),
-    (
-        "home_room_help",
-        "例如 1201（不公开，仅供社区确认业主身份）",
-        "e.g. 1201 (never public; for the community to confirm you as an owner)",
-    ),
-    ("home_save", "保存", "Save"),
-    (
-        "home_confirmed",
-        "社区已确认您是业主，可以参加业主投票。",
-        "The community confirmed you as an owner: you may vote.",
-    ),
-    (
-        "home_unconfirmed",
-        "已登记，可以评论；社区确认您是业主后才能投票。",
-        "Registered: you may comment; you may vote once the community confirms you as an owner.",
-    ),
     ("dict_title", "数据字典", "Data dictionary"),
     (
         "dict_intro",
@@ -584,13 +465,12 @@ const WORDS: &[(&str, &str, &str)] = &[
 
 /// The words of the pages in `lang`, for templates.
 pub fn words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    WORDS.iter().map(|(k, zh, en)| (*k, if lang == Lang::En { *en } else { *zh })).collect()
+    all().map(|(k, zh, en)| (*k, if lang == Lang::En { *en } else { *zh })).collect()
 }
 
 /// One word in `lang`; the key itself when unknown.
 pub fn word(lang: Lang, key: &str) -> String {
-    WORDS
-        .iter()
+    all()
         .find(|(k, _, _)| *k == key)
         .map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh })
         .unwrap_or(key)
@@ -615,7 +495,7 @@ mod tests {
 
     #[test]
     fn every_word_has_both_languages() {
-        for (k, zh, en) in WORDS {
+        for (k, zh, en) in all() {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
     }

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dictionary.html", include_str!("../templates/dictionary.html")),
     ("my_profile.html", include_str!("../templates/my_profile.html")),
     ("my_home.html", include_str!("../templates/my_home.html")),
+    ("owners.html", include_str!("../templates/owners.html")),
     ("proposals.html", include_str!("../templates/proposals.html")),
     ("proposal.html", include_str!("../templates/proposal.html")),
     ("catalog.html", include_str!("../templates/catalog.html")),

@@ -115,9 +115,24 @@ test('a resident registers their home, comments on a proposal and votes on anoth
     await page.goto(`${base}/ledger/xinzhou/proposals/${large.id}`, { timeout: NAV_MS });
     assert.match(await page.textContent('#vote'), /业主投票/);
     assert.equal(await page.locator('#ballot').count(), 0);
-    const owners = await api('GET', '/api/v1/communities/xinzhou/owners');
-    const me = owners.find((o) => o.building === '3号楼');
-    await api('POST', `/api/v1/communities/xinzhou/owners/${me.resident_id}/confirm`, {});
+    // The community's admin confirms them on the owners' register.
+    const staff = await browser.newContext(phone);
+    try {
+      const admin = await staff.newPage();
+      admin.setDefaultTimeout(ACTION_MS);
+      await admin.goto(`${base}/login?next=/work/owners`, { timeout: NAV_MS });
+      await admin.fill('#login', 'xinzhou');
+      await admin.fill('#password', 'Baida-demo-2026');
+      await admin.click('button[type=submit]');
+      await admin.waitForSelector('#owners');
+      const row = admin.locator('#owners tr', { hasText: '3号楼' });
+      assert.match(await row.textContent(), /138\*\*\*\*5678/);
+      await row.locator('button[type=submit]').click();
+      await admin.locator('#owners tr', { hasText: '3号楼' }).getByText('已确认').waitFor();
+      await admin.screenshot({ path: join(artifacts, 'owners-register.png'), fullPage: true });
+    } finally {
+      await staff.close();
+    }
     await page.reload();
     await page.check('#ballot input[value=yes]');
     await page.click('#ballot button[type=submit]');

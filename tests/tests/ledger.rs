@@ -512,8 +512,24 @@ async fn residents_comment_and_vote(backend: Backend) {
     let outsider = app.login("tianan").await;
     let confirm = format!("/api/v1/communities/xinzhou/owners/{}/confirm", theirs["resident_id"].as_str().unwrap());
     assert_eq!(outsider.post(&confirm, json!({})).await.0, StatusCode::FORBIDDEN, "another community's admin");
-    let (status, confirmed) = admin.post(&confirm, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    // The community's admin confirms them on the register page (no JavaScript needed).
+    let register = page(&app, &admin.client, "/work/owners").await;
+    assert!(register.contains("5号楼") && register.contains("139****2222") && !register.contains("13900002222"));
+    let r = outsider.client.get(app.url("/work/owners?community=xinzhou")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "another community's register");
+    let rid = theirs["resident_id"].as_str().unwrap();
+    let r = admin
+        .client
+        .post(app.url(&format!("/work/owners/{rid}/confirm")))
+        .header("origin", &app.base)
+        .form(&[("community", "xinzhou")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(page(&app, &admin.client, "/work/owners").await.contains("已确认"), "confirmed");
+    let (_, owners) = app.admin_get("/api/v1/communities/xinzhou/owners").await;
+    assert_eq!(owners.as_array().unwrap().iter().filter(|o| o["confirmed"] == true).count(), 1, "{owners}");
     let html = page(&app, &other, &vpath).await;
     assert!(html.contains(r#"id="ballot""#) && html.contains("截止时间"), "{html}");
     let (status, location, _) = post_form(&app, &other, &format!("{vpath}/ballot"), &[("choice", "yes")]).await;

@@ -1,35 +1,23 @@
-//! Where residents live, and the owners' register (`store::homes`).
-//!
-//! - `/my/home` (a logged-in resident, no JavaScript needed): declare the community, building and
-//!   room they live in. A declared home lets them comment on that community's spending
-//!   proposals; declaring another home clears a confirmation.
-//! - `GET /api/v1/communities/{community}/owners` and
-//!   `POST /api/v1/communities/{community}/owners/{resident}/confirm` (staff with
-//!   `users.manage` there): the homes declared in the community, phones masked, and confirming
-//!   a resident as an owner — which lets them vote where a vote names `resident`.
+//! `/my/home`: a logged-in resident declares the community, building and flat they live in
+//! (`store::homes`), no JavaScript needed. A declared home lets them comment on that
+//! community's spending proposals; once the community's staff confirm them as an owner
+//! (`http::owners`) they may vote. Declaring another home clears a confirmation.
 
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::extract::StaffActor;
-use super::{ApiError, AppState, access};
+use super::{ApiError, AppState};
 use crate::auth::Actor;
-use crate::auth::mask::{Mask, mask_value};
-use crate::auth::{Permission, session};
 use crate::i18n::ReqLang;
 use crate::store::Home;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/my/home", get(page).post(declare))
-        .route("/api/v1/communities/{community}/owners", get(owners))
-        .route("/api/v1/communities/{community}/owners/{resident}/confirm", post(confirm))
+    Router::new().route("/my/home", get(page).post(declare))
 }
 
 /// The longest building or room text.
@@ -187,71 +175,4 @@ pub async fn declare(
         return ApiError::from(e).into_response();
     }
     Redirect::to(if next.is_empty() { "/my/home" } else { &next }).into_response()
-}
-
-/// A declared home as community staff see it: the phone masked.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnerView {
-    pub resident_id: String,
-    /// e.g. `138****5678`.
-    pub phone: String,
-    pub building: String,
-    pub room: String,
-    pub declared_at: chrono::DateTime<chrono::Utc>,
-    pub confirmed: bool,
-    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-fn view(home: Home, phone: &str) -> OwnerView {
-    OwnerView {
-        resident_id: home.resident_id,
-        phone: mask_value(&serde_json::json!(phone), Mask::Phone).as_str().unwrap_or_default().to_string(),
-        building: home.building,
-        room: home.room,
-        declared_at: home.declared_at,
-        confirmed: home.confirmed_at.is_some(),
-        confirmed_at: home.confirmed_at,
-    }
-}
-
-/// The homes declared in a community: the owners' register, confirmed or not.
-#[utoipa::path(get, path = "/api/v1/communities/{community}/owners", tag = "people",
-    params(("community" = String, Path, description = "The community's org unit id")),
-    responses((status = 200, body = Vec<OwnerView>), (status = 403, description = "No users.manage here")),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn owners(
-    State(state): State<AppState>,
-    StaffActor(actor): StaffActor,
-    Path(community): Path<String>,
-) -> Result<Json<Vec<OwnerView>>, ApiError> {
-    access::require(&state, &actor, Permission::UsersManage, Some(&community)).await?;
-    let homes = state.store.homes_in(&community).await?;
-    Ok(Json(homes.into_iter().map(|(h, phone)| view(h, &phone)).collect()))
-}
-
-/// Confirms a resident who declared a home in the community as an owner there: they may then
-/// vote on its proposals.
-#[utoipa::path(post, path = "/api/v1/communities/{community}/owners/{resident}/confirm", tag = "people",
-    params(("community" = String, Path, description = "The community's org unit id"), ("resident" = String, Path)),
-    responses((status = 200, body = OwnerView), (status = 403, description = "No users.manage here"),
-        (status = 404, description = "The resident declared no home in this community")),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn confirm(
-    State(state): State<AppState>,
-    StaffActor(actor): StaffActor,
-    Path((community, resident)): Path<(String, String)>,
-) -> Result<Json<OwnerView>, ApiError> {
-    access::require(&state, &actor, Permission::UsersManage, Some(&community)).await?;
-    let now = state.engine.clock.now();
-    if !state.store.confirm_home(&resident, &community, &actor.label(), now).await? {
-        return Err(ApiError::NotFound(Text::new(
-            "这位居民没有登记本社区的住址",
-            "The resident declared no home here",
-        )));
-    }
-    let event = session::event("owner.confirmed", &actor.label(), Some(&community), Some(&resident), "", now);
-    state.store.record_security_event(&event).await?;
-    let found = state.store.homes_in(&community).await?.into_iter().find(|(h, _)| h.resident_id == resident);
-    let (home, phone) = found.ok_or_else(|| ApiError::internal("a confirmed home vanished"))?;
-    Ok(Json(view(home, &phone)))
 }

@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod ledger;
 pub mod openapi;
 pub mod org;
+pub mod owners;
 pub mod pages;
 pub mod people;
 pub mod photos;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(comments::router())
         .merge(proposals::router())
         .merge(homes::router())
+        .merge(owners::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())
