@@ -41,6 +41,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
     }
 }
 
+mod ledger;
+
+/// Every word: the general ones here, the open ledger's (books, proposals, homes, the owners'
+/// register) in [`ledger`].
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    WORDS.iter().chain(ledger::WORDS)
+}
+
 /// The words of the pages: (key, zh-CN, en).
 const WORDS: &[(&str, &str, &str)] = &[
     ("site_name", "百搭", "Baida"),
@@ -112,6 +120,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Automatic processing did not succeed; waiting for staff to retry",
     ),
     ("event_step.retried", "重试自动处理", "Automatic processing retried"),
+    ("event_comment.added", "评论", "Comment"),
+    ("event_vote.opened", "投票开始", "Vote opened"),
+    ("event_vote.cast", "有人投票", "A ballot was cast"),
+    ("event_vote.closed", "投票结束", "Vote closed"),
+    ("event_ledger.booked", "记入公开账本", "Booked in the open ledger"),
     ("status_suspended", "暂停中", "Paused"),
     ("photo_keep", "已上传，提交时一并发送", "Uploaded; sent with the form"),
     ("photo_drop", "删除这张", "Remove this one"),
@@ -120,50 +133,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("service", "事项", "Service"),
     ("designer", "应用设计器", "App designer"),
     ("api", "接口文档", "API"),
-    ("ledger_title", "公开账本", "Open ledger"),
-    (
-        "ledger_intro",
-        "本社区的物业费、公共收益、维修资金和社区基金全部公开。每笔支出都经过提议、评议、决定、支付，每一步都留痕；每笔账目都写入签名的防篡改日志，任何人都可以验证。",
-        "This community's property fees, public income, maintenance fund and community fund are open to all. Every spending goes through propose, review, decide and pay, each step on record; every entry is in a signed, tamper-evident log that anyone can verify.",
-    ),
-    ("ledger_accounts", "账户", "Accounts"),
-    ("ledger_account", "账户", "Account"),
-    ("ledger_income", "收入", "Income"),
-    ("ledger_expense", "支出", "Expense"),
-    ("ledger_balance", "结余", "Balance"),
-    ("ledger_count", "笔数", "Entries"),
-    ("ledger_no_accounts", "还没有账户。", "No accounts yet."),
-    ("ledger_entries", "账目", "Entries"),
-    ("ledger_exports", "下载全部账目：", "Download every entry:"),
-    ("ledger_no_entries", "还没有账目。", "No entries yet."),
-    ("ledger_counterparty", "对方：", "Counterparty: "),
-    ("ledger_evidence", "凭证：", "Evidence:"),
-    ("ledger_evidence_photo", "凭证照片", "Evidence photo"),
-    ("ledger_trail", "决策过程", "Decision trail"),
-    ("ledger_from_import", "批量导入（导入记录见用途）", "Bulk import (see the purpose for the import)"),
-    (
-        "ledger_from_rule",
-        "年度规则：结余按比例转入社区基金",
-        "Year-end rule: a share of the surplus to the community fund",
-    ),
-    ("ledger_leaf", "日志序号", "Log leaf"),
-    ("ledger_verify", "验证", "Verify"),
-    ("ledger_verified", "已验证：在签名日志中", "Verified: in the signed log"),
-    ("ledger_not_verified", "验证失败", "Does not verify"),
-    ("ledger_verify_error", "无法验证", "Could not verify"),
-    ("ledger_head", "签名树头", "Signed tree head"),
-    ("ledger_size", "日志规模", "Log size"),
-    ("ledger_root", "根哈希", "Root hash"),
-    ("ledger_signed_at", "签名时间", "Signed at"),
-    ("ledger_key", "签名密钥", "Signing key"),
-    ("ledger_no_head", "日志还是空的。", "The log is empty."),
-    (
-        "ledger_verify_how",
-        "也可以用与服务器无关的程序验证：",
-        "You can also verify with a program that shares no code with the server:",
-    ),
-    ("ledger_no_community", "没有这个社区", "No such community"),
-    ("ledger_no_community_detail", "请检查地址。", "Check the address."),
     ("fig_title", "办理统计", "Case figures"),
     (
         "fig_intro",
@@ -502,13 +471,12 @@ const WORDS: &[(&str, &str, &str)] = &[
 
 /// The words of the pages in `lang`, for templates.
 pub fn words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    WORDS.iter().map(|(k, zh, en)| (*k, if lang == Lang::En { *en } else { *zh })).collect()
+    all().map(|(k, zh, en)| (*k, if lang == Lang::En { *en } else { *zh })).collect()
 }
 
 /// One word in `lang`; the key itself when unknown.
 pub fn word(lang: Lang, key: &str) -> String {
-    WORDS
-        .iter()
+    all()
         .find(|(k, _, _)| *k == key)
         .map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh })
         .unwrap_or(key)
@@ -533,7 +501,7 @@ mod tests {
 
     #[test]
     fn every_word_has_both_languages() {
-        for (k, zh, en) in WORDS {
+        for (k, zh, en) in all() {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
     }

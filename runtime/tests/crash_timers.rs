@@ -40,7 +40,7 @@ impl Db {
                 let options = SqliteConnectOptions::new().filename(format!("{dir}/baida.db"));
                 Db::Lite(SqlitePool::connect_with(options).await.expect("open the SQLite database"))
             }
-            Data::Postgres(url) => Db::Pg(PgPoolOptions::new().max_connections(2).connect(url).await.unwrap()),
+            Data::Postgres(url, _) => Db::Pg(PgPoolOptions::new().max_connections(2).connect(url).await.unwrap()),
         }
     }
 
@@ -109,18 +109,6 @@ const PENDING_SIGN_TIMERS: &str =
     "SELECT count(*) FROM timers WHERE step = 'sign' AND fired_at IS NULL AND cancelled_at IS NULL";
 const PENDING_INBOX: &str = "SELECT count(*) FROM outbox WHERE channel = 'inbox' AND state = 'pending'";
 
-async fn fresh_pg_schema() -> String {
-    let base =
-        std::env::var("BAIDA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pool = PgPoolOptions::new().max_connections(1).connect(&base).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL at {base} is not reachable ({e}); the PostgreSQL crash test cannot run")
-    });
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,7 +117,8 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    sigkill_while_timers_fire(Data::Postgres(fresh_pg_schema().await)).await;
+    let dir = tempfile::tempdir().unwrap();
+    sigkill_while_timers_fire(common::postgres(dir.path()).await).await;
 }
 
 async fn sigkill_while_timers_fire(data: Data) {

@@ -2,7 +2,11 @@
 //! `examples/ledger-verify` (Python, standard library only, no code shared with the server)
 //! checks a running server's log, heads and proofs; the server is killed with SIGKILL while
 //! entries are booked, and afterwards every entry has its leaf and every leaf its entry
-//! (`baida ledger verify`); a row edited in the database file is named by `baida ledger verify`.
+//! (`baida ledger verify`); a row edited in the database is named by `baida ledger verify`.
+//!
+//! The SIGKILL test runs against SQLite and PostgreSQL (a fresh schema at
+//! `BAIDA_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`; unreachable →
+//! the test fails, it never skips).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,13 +27,13 @@ fn python(args: &[&str]) -> (bool, String) {
 }
 
 fn ledger_verify(data: &Data) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baida"));
-    cmd.args(["ledger", "verify"]).env_remove("BAIDA_DATABASE_URL").env_remove("BAIDA_DATA_DIR");
-    match data {
-        Data::Folder(dir) => cmd.args(["--data-dir", dir]),
-        Data::Postgres(url) => cmd.args(["--database-url", url]),
-    };
-    let out = cmd.output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["ledger", "verify"])
+        .args(data.args())
+        .env_remove("BAIDA_DATABASE_URL")
+        .env_remove("BAIDA_DATA_DIR")
+        .output()
+        .unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
 }
 
@@ -67,10 +71,45 @@ async fn import(client: &reqwest::Client, base: &str, rows: usize, tag: usize) -
         .map(|r| r.status().as_u16())
 }
 
+/// Sets an entry's amount behind the server's back, directly in the database.
+async fn edit_amount(data: &Data, offset: i64) -> String {
+    let (pick, edit) = (
+        format!("SELECT id FROM ledger_entries ORDER BY leaf_index LIMIT 1 OFFSET {offset}"),
+        "UPDATE ledger_entries SET amount_fen = 1 WHERE id = ",
+    );
+    match data {
+        Data::Folder(dir) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{dir}/baida.db")).await.unwrap();
+            let (id,): (String,) = sqlx::query_as(&pick).fetch_one(&pool).await.unwrap();
+            sqlx::query(&format!("{edit}?")).bind(&id).execute(&pool).await.unwrap();
+            pool.close().await;
+            id
+        }
+        Data::Postgres(url, _) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let (id,): (String,) = sqlx::query_as(&pick).fetch_one(&pool).await.unwrap();
+            sqlx::query(&format!("{edit}$1")).bind(&id).execute(&pool).await.unwrap();
+            pool.close().await;
+            id
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_running_server_verifies_from_outside_and_survives_sigkill() {
+async fn sigkill_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let data = Data::Folder(dir.path().to_str().unwrap().to_string());
+    verified_from_outside_through_sigkill(Data::Folder(dir.path().to_str().unwrap().to_string())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    verified_from_outside_through_sigkill(common::postgres(dir.path()).await).await;
+}
+
+/// SIGKILL while entries are booked leaves each entry with its leaf or neither; the
+/// independent verifier checks the server afterwards; an edited row is named.
+async fn verified_from_outside_through_sigkill(data: Data) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = serve(&data, port);
@@ -124,14 +163,8 @@ async fn a_running_server_verifies_from_outside_and_survives_sigkill() {
     server.kill().unwrap();
     server.wait().unwrap();
 
-    // An amount edited in the database file is named, with its entry.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}/baida.db", dir.path().display())).await.unwrap();
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM ledger_entries ORDER BY leaf_index LIMIT 1 OFFSET 6")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE ledger_entries SET amount_fen = 1 WHERE id = ?").bind(&id).execute(&pool).await.unwrap();
-    pool.close().await;
+    // An amount edited in the database is named, with its entry.
+    let id = edit_amount(&data, 6).await;
     let (ok, report) = ledger_verify(&data);
     assert!(!ok, "{report}");
     assert!(report.contains(&format!("FIRST: entry {id}: entry {id}")) && report.contains("amount_fen"), "{report}");

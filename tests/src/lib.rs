@@ -173,6 +173,32 @@ impl TestApp {
         Staff { base: self.base.clone(), client, me }
     }
 
+    /// A client logged in as the resident with this phone number (a session made as the SMS
+    /// log-in makes it, valid a day by the server's clock); it posts as a same-origin page
+    /// would and does not follow redirects.
+    pub async fn resident(&self, phone: &str) -> reqwest::Client {
+        use baida_runtime::auth::session;
+        let store = &self.running.state.store;
+        let now = self.running.state.engine.clock.now();
+        let r = store.resident(phone, now).await.expect("a resident");
+        let id = session::secret();
+        let s = baida_runtime::store::Session {
+            user_id: None,
+            resident_id: Some(r.id),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(1),
+        };
+        store.create_session(&session::digest(&id), &s).await.expect("a session");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::COOKIE, format!("{}={id}", session::COOKIE).parse().expect("a cookie"));
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().expect("an origin"));
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client")
+    }
+
     /// GET with the admin token, returning status and JSON.
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
         let r = self.get(path).bearer_auth(TOKEN).send().await.expect("the server answers");

@@ -126,6 +126,8 @@ const OPEN: &[(&str, &str)] = &[
     // read no tenant's data (a test run in another's community is refused: see designer.rs).
     ("post", "/api/v1/apps/preview"),
     ("post", "/api/v1/apps/test-run"),
+    // Comments on spending proposals are public by design; any other case answers 404.
+    ("get", "/api/v1/cases/{id}/comments"),
 ];
 
 /// The concrete path and a well-formed body for a route, aimed at the tenant's resources.
@@ -142,7 +144,8 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         .replace("{recipient}", "xinzhou")
         .replace("{plate}", "粤B12345")
         .replace("{category}", "noise")
-        .replace("{community}", "xinzhou");
+        .replace("{community}", "xinzhou")
+        .replace("{resident}", "someone");
     let body = match (method, template) {
         ("post", "/api/v1/apps") => {
             let mut def: Value = serde_json::from_str(&baida_catalog_app("minyi-suban")).unwrap();
@@ -152,6 +155,7 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         }
         ("post", "/api/v1/cases/{id}/actions") => json!({"action": "close", "reason": "越权"}),
         ("post", "/api/v1/cases/{id}/vote") => json!({"choice": "yes"}),
+        ("post", "/api/v1/cases/{id}/comments") => json!({"text": "越权评论"}),
         ("post", "/api/v1/communities/{community}/ledger/year-end") => json!({"year": 2026}),
         ("put", "/api/v1/responsibilities/{category}") => json!({"department": "housing"}),
         ("post", "/api/v1/org-units") => {

@@ -366,3 +366,196 @@ async fn the_demo_books_are_open_to_all() {
     let r = app.get("/ledger/nowhere").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// POSTs a form as the page would.
+async fn post_form(
+    app: &TestApp,
+    client: &baida_tests::reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let r = client.post(app.url(path)).form(form).send().await.unwrap();
+    let status = r.status();
+    let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+async fn page(app: &TestApp, client: &baida_tests::reqwest::Client, path: &str) -> String {
+    let r = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
+}
+
+async fn comment(app: &TestApp, client: &baida_tests::reqwest::Client, id: &str, text: &str) -> (StatusCode, Value) {
+    let r = client
+        .post(app.url(&format!("/api/v1/cases/{id}/comments")))
+        .json(&json!({"text": text}))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Residents read the proposals, register their home, comment while the proposal is reviewed
+/// (not before logging in, not once it is being paid), and confirmed owners vote with the
+/// page's form; a vote below quorum shows its counts and "no quorum". No resident's personal
+/// data on any public page.
+async fn residents_comment_and_vote(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = spawn_with(backend, Options { clock: Some(clock.clone()), ..Options::default() }).await;
+    let admin = app.login("xinzhou").await;
+    let id = propose(&admin, "12800.50").await;
+    let path = format!("/ledger/xinzhou/proposals/{id}");
+
+    // Anyone reads the list (linked from the books) and the proposal: what, why, amount, stage.
+    assert!(page(&app, &app.client, "/ledger/xinzhou").await.contains("/ledger/xinzhou/proposals"));
+    let list = page(&app, &app.client, "/ledger/xinzhou/proposals").await;
+    assert!(list.contains("更换 3 栋电梯钢丝绳") && list.contains(&path), "{list}");
+    let html = page(&app, &app.client, &path).await;
+    assert!(html.contains("钢丝绳磨损超标") && html.contains("12800.50") && html.contains("评议"), "{html}");
+    assert!(html.contains("登录后发表评论"), "{html}");
+
+    // Logged out: the form goes to the log-in, the API answers 401.
+    let anonymous = app.client_from("127.0.0.3");
+    let (status, location, _) = post_form(&app, &anonymous, &format!("{path}/comments"), &[("text", "路过")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("/my/login?next={path}").as_str()));
+    let (status, problem) = comment(&app, &app.client, &id, "路过").await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("login_required")), "{problem}");
+
+    // Logged in without a home here: refused, and told where to register.
+    let resident = app.resident("13900001111").await;
+    let (status, problem) = comment(&app, &resident, &id, "我觉得可以").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let (status, _, html) = post_form(&app, &resident, &format!("{path}/comments"), &[("text", "我觉得可以")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("我觉得可以") && html.contains("/my/home?next="), "the draft is kept: {html}");
+    let (status, location, _) = post_form(
+        &app,
+        &resident,
+        "/my/home",
+        &[("community", "xinzhou"), ("building", "3号楼"), ("room", "1201"), ("next", &path)],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, path.as_str()));
+    let (status, _, _) =
+        post_form(&app, &resident, "/my/home", &[("community", "nowhere"), ("building", "3"), ("room", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no such community");
+
+    // Bad comments change nothing; a good one is on the page, by label only, and in the
+    // committee's timeline.
+    let (status, problem) = comment(&app, &resident, &id, "   ").await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("comment_empty")));
+    let (status, problem) = comment(&app, &resident, &id, &"长".repeat(2001)).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("comment_too_long")));
+    let r = resident
+        .post(app.url(&format!("/api/v1/cases/{id}/comments?lang=en")))
+        .json(&json!({"text": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Write something first"));
+    let (status, location, _) =
+        post_form(&app, &resident, &format!("{path}/comments"), &[("text", "同意更换，施工时请注意安全")]).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{path}#comments")));
+    let (status, c) = comment(&app, &resident, &id, "建议多比较一家报价").await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(c["author"], "居民 · 3号楼");
+    let html = page(&app, &app.client, &path).await;
+    assert!(html.contains("同意更换，施工时请注意安全") && html.contains("居民 · 3号楼"), "{html}");
+    let (_, listed) = admin.get(&format!("/api/v1/cases/{id}/comments")).await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 2, "{listed}");
+    let r = admin.client.get(app.url(&format!("/work/cases/{id}"))).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("同意更换，施工时请注意安全"), "the committee sees it when reviewing");
+    let (_, events) = admin.get(&format!("/api/v1/cases/{id}/events")).await;
+    let kinds = events.to_string().matches("comment.added").count();
+    assert_eq!(kinds, 2, "two comments are two events of the case's chain: {events}");
+    let me = app.running.state.store.resident("13900001111", app.running.state.engine.clock.now()).await.unwrap();
+    for public in [html, list, listed.to_string(), page(&app, &app.client, "/ledger/xinzhou").await] {
+        for private in ["13900001111", "139****1111", "1201", me.id.as_str(), "resident:"] {
+            assert!(!public.contains(private), "{private} is public");
+        }
+    }
+
+    // Too many comments at once: 429, the others unaffected.
+    let mut limited = None;
+    for i in 0..5 {
+        let (status, problem) = comment(&app, &resident, &id, &format!("第 {i} 条")).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(problem);
+            break;
+        }
+    }
+    assert_eq!(limited.expect("limited")["code"], "rate_limited");
+    let (status, _) = admin.post(&format!("/api/v1/cases/{id}/comments"), json!({"text": "业委会将于周五评议"})).await;
+    assert_eq!(status, StatusCode::CREATED, "the committee replies");
+
+    // Reviewed and decided: at payment, comments are closed.
+    complete(&admin, &id, json!({"decision": "approve"})).await;
+    complete(&admin, &id, json!({"decision": "approve"})).await;
+    let other = app.resident("13900002222").await;
+    post_form(&app, &other, "/my/home", &[("community", "xinzhou"), ("building", "5号楼"), ("room", "301")]).await;
+    let (status, problem) = comment(&app, &other, &id, "还来得及吗").await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("comments_closed")));
+    assert!(page(&app, &other, &path).await.contains("不再接受评论"));
+
+    // A large amount goes to the owners' vote: only a confirmed owner gets the ballot.
+    let large = propose(&admin, "60000").await;
+    complete(&admin, &large, json!({"decision": "approve", "eligible_voters": 3})).await;
+    let vpath = format!("/ledger/xinzhou/proposals/{large}");
+    let html = page(&app, &other, &vpath).await;
+    assert!(html.contains("只有经社区确认的本社区业主可以投票") && !html.contains(r#"id="ballot""#), "{html}");
+    let (status, _, _) = post_form(&app, &other, &format!("{vpath}/ballot"), &[("choice", "yes")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not confirmed yet");
+    let (_, owners) = app.admin_get("/api/v1/communities/xinzhou/owners").await;
+    let theirs = owners.as_array().unwrap().iter().find(|o| o["building"] == "5号楼").unwrap();
+    assert_eq!(theirs["phone"], "139****2222", "staff see the phone masked");
+    let outsider = app.login("tianan").await;
+    let confirm = format!("/api/v1/communities/xinzhou/owners/{}/confirm", theirs["resident_id"].as_str().unwrap());
+    assert_eq!(outsider.post(&confirm, json!({})).await.0, StatusCode::FORBIDDEN, "another community's admin");
+    // The community's admin confirms them on the register page (no JavaScript needed).
+    let register = page(&app, &admin.client, "/work/owners").await;
+    assert!(register.contains("5号楼") && register.contains("139****2222") && !register.contains("13900002222"));
+    let r = outsider.client.get(app.url("/work/owners?community=xinzhou")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "another community's register");
+    let rid = theirs["resident_id"].as_str().unwrap();
+    let r = admin
+        .client
+        .post(app.url(&format!("/work/owners/{rid}/confirm")))
+        .header("origin", &app.base)
+        .form(&[("community", "xinzhou")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(page(&app, &admin.client, "/work/owners").await.contains("已确认"), "confirmed");
+    let (_, owners) = app.admin_get("/api/v1/communities/xinzhou/owners").await;
+    assert_eq!(owners.as_array().unwrap().iter().filter(|o| o["confirmed"] == true).count(), 1, "{owners}");
+    let html = page(&app, &other, &vpath).await;
+    assert!(html.contains(r#"id="ballot""#) && html.contains("截止时间"), "{html}");
+    let (status, location, _) = post_form(&app, &other, &format!("{vpath}/ballot"), &[("choice", "yes")]).await;
+    assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{vpath}#vote")));
+    let html = page(&app, &other, &vpath).await;
+    assert!(html.contains("您已投票") && !html.contains(r#"id="ballot""#), "{html}");
+    let (status, _, html) = post_form(&app, &other, &format!("{vpath}/ballot"), &[("choice", "no")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "one ballot each: {html}");
+
+    // A week later the vote closes below quorum: counts and outcome on the page.
+    clock.advance(Duration::days(8));
+    app.running.state.engine.fire_due_timers(100).await.unwrap();
+    let html = page(&app, &app.client, &vpath).await;
+    assert!(html.contains("未达法定人数") && html.contains("赞成 1 · 反对 0 · 弃权 0"), "{html}");
+    assert!(html.contains("不再接受评论"), "closed");
+    let html = page(&app, &app.client, &format!("{vpath}?lang=en")).await;
+    assert!(html.contains("No quorum") && html.contains("Yes 1 · No 0 · Abstain 0"), "{html}");
+    assert!(entry_of(&books(&app).await, &large).is_none(), "no quorum, no payment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn residents_on_sqlite() {
+    residents_comment_and_vote(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn residents_on_postgres() {
+    residents_comment_and_vote(Backend::Postgres).await;
+}

@@ -1,7 +1,8 @@
-//! Rate limits per client address (GCRA from `governor`, kept in memory per process): log-in
-//! attempts and one-time-code requests. A limited client is told when to come back; other
-//! clients are not affected.
+//! Rate limits per client address or per person (GCRA from `governor`, kept in memory per
+//! process): log-in attempts, one-time-code requests, comments. A limited client is told when
+//! to come back; other clients are not affected.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -9,15 +10,15 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// One limit: a burst and a steady rate, per client address.
-pub struct Limit {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+/// One limit: a burst and a steady rate, per key (a client address by default).
+pub struct Limit<K: Hash + Eq + Clone = IpAddr> {
+    limiter: DefaultKeyedRateLimiter<K>,
     clock: DefaultClock,
 }
 
-impl Limit {
+impl<K: Hash + Eq + Clone> Limit<K> {
     /// `burst` requests at once, then one every `every`.
-    pub fn new(burst: u32, every: Duration) -> Limit {
+    pub fn new(burst: u32, every: Duration) -> Limit<K> {
         let quota = Quota::with_period(every)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
@@ -25,7 +26,7 @@ impl Limit {
     }
 
     /// `Ok` when `client` may go on; otherwise how long it must wait.
-    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, client: K) -> Result<(), Duration> {
         self.limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
@@ -36,11 +37,17 @@ pub struct Limits {
     pub login: Limit,
     /// Requests for a resident's log-in code: 10 at once, then one every 6 min, per address.
     pub code: Limit,
+    /// Comments on proposals: 5 at once, then one every 30 s, per person (actor label).
+    pub comment: Limit<String>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { login: Limit::new(20, Duration::from_secs(15)), code: Limit::new(10, Duration::from_secs(360)) }
+        Limits {
+            login: Limit::new(20, Duration::from_secs(15)),
+            code: Limit::new(10, Duration::from_secs(360)),
+            comment: Limit::new(5, Duration::from_secs(30)),
+        }
     }
 }
 

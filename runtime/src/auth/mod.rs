@@ -250,6 +250,8 @@ pub enum Actor {
     Resident {
         id: String,
         phone: String,
+        /// Where they said they live, and whether staff confirmed them as an owner there.
+        home: Option<crate::store::Home>,
     },
     /// Whoever holds a case's tracking link (checked by the tracking page): may fill in the
     /// steps that ask the reporter.

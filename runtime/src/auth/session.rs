@@ -164,7 +164,9 @@ pub async fn actor_for_session(store: &dyn Store, id: &str, now: DateTime<Utc>) 
         return Ok(Some(staff_actor(store, user).await?));
     }
     if let Some(resident_id) = &session.resident_id {
-        return Ok(store.resident_by_id(resident_id).await?.map(|r| Actor::Resident { id: r.id, phone: r.phone }));
+        let Some(r) = store.resident_by_id(resident_id).await? else { return Ok(None) };
+        let home = store.home(&r.id).await?;
+        return Ok(Some(Actor::Resident { id: r.id, phone: r.phone, home }));
     }
     Ok(None)
 }

@@ -20,8 +20,9 @@ pub enum Act {
     Vote,
 }
 
-/// Who may vote: any logged-in resident when `who` names `resident`, staff holding a role
-/// `who` names at the case's unit, and the root token.
+/// Who may vote: when `who` names `resident`, a logged-in resident whom the community's staff
+/// confirmed as an owner in the case's community (the owners' register, `store::homes`);
+/// staff holding a role `who` names at the case's unit; and the root token.
 fn may_vote(
     actor: &Actor,
     block: Option<&BlockConfig>,
@@ -35,11 +36,41 @@ fn may_vote(
     let unit = Actor::case_unit(case);
     let ok = match actor {
         Actor::Root => true,
-        Actor::Resident { .. } => who.iter().any(|w| w == "resident"),
+        Actor::Resident { home, .. } => {
+            if !who.iter().any(|w| w == "resident") {
+                false
+            } else if home.as_ref().is_some_and(|h| h.owner_in(&case.community_id)) {
+                true
+            } else {
+                return Err(Text::new(
+                    "只有经社区确认的本社区业主可以投票：请在“我的住址”登记，并请社区确认",
+                    "Only owners confirmed by the community may vote: register your home under “My home” and ask the community to confirm it",
+                ));
+            }
+        }
         Actor::Staff(_) => who.iter().filter_map(|w| Role::parse(w)).any(|r| actor.holds(r, unit, tree)),
         Actor::Anonymous | Actor::Reporter => false,
     };
     if ok { Ok(()) } else { Err(Text::new("你没有这次投票的投票权", "You have no vote in this vote")) }
+}
+
+/// Who may comment on a case open for comments: a resident who registered their home in the
+/// case's community, staff who may read the case, and the root token.
+pub fn may_comment(actor: &Actor, case: &Case, tree: &OrgTree) -> Result<(), Text> {
+    let ok = match actor {
+        Actor::Root => true,
+        Actor::Resident { home, .. } => home.as_ref().is_some_and(|h| h.community_id == case.community_id),
+        Actor::Staff(_) => actor.can_read_case(case, tree),
+        Actor::Anonymous | Actor::Reporter => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Text::new(
+            "只有登记了本社区住址的居民可以评论：请先在“我的住址”登记",
+            "Only residents who registered a home in this community may comment: register it under “My home” first",
+        ))
+    }
 }
 
 fn refuse() -> Text {

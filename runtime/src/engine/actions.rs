@@ -130,12 +130,10 @@ impl Engine {
             _ => Act::Administer,
         };
         if let Err(why) = steps::may_act(who, app, &case, act, &tree) {
-            // Someone with no vote learns nothing of a case they cannot read.
-            return Err(if voting && !who.can_read_case(&case, &tree) {
-                ActionError::UnknownCase
-            } else {
-                ActionError::Forbidden(why)
-            });
+            // Someone with no vote learns nothing of a case they cannot read (spending
+            // proposals are public: they learn why).
+            let hidden = !who.can_read_case(&case, &tree) && !crate::ledger::proposal::is_proposal(app);
+            return Err(if voting && hidden { ActionError::UnknownCase } else { ActionError::Forbidden(why) });
         }
         let actor_label = who.label();
         let actor = actor_label.as_str();

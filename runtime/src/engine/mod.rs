@@ -1,12 +1,14 @@
 //! The engine: how cases come to be and move. [`event`] keeps each case's hash-chained log,
 //! [`submit`] turns a form submission into a case (through the group-commit [`Committer`]),
 //! [`clock`] gives the time (injectable, so tests move time instead of sleeping), and
-//! [`verify`] checks every chain.
+//! [`verify`] checks every chain. People act on cases through [`actions`], [`vote`] and
+//! [`comment`].
 
 pub mod actions;
 mod booking;
 pub mod calendar;
 pub mod clock;
+pub mod comment;
 pub mod event;
 pub mod flow;
 pub mod outbox;

@@ -33,7 +33,7 @@ impl Choice {
 }
 
 /// The ballots of the vote now open at `step`: the events since it last opened.
-fn ballots<'e>(events: &'e [Event], step: &str) -> (Option<&'e Event>, Vec<&'e Event>) {
+pub(crate) fn ballots<'e>(events: &'e [Event], step: &str) -> (Option<&'e Event>, Vec<&'e Event>) {
     let opened = events
         .iter()
         .rposition(|e| e.kind == "vote.opened" && e.data.get("step").and_then(Value::as_str) == Some(step));

@@ -34,6 +34,8 @@ pub enum ApiError {
     Unauthorized,
     /// 401 for a failed log-in, with the reason.
     Unauthenticated(Text),
+    /// 401 `login_required`: a resident's or staff session is needed, and why.
+    LoginRequired(Text),
     Forbidden(Text),
     /// 403 for a state-changing request from another origin.
     CrossOrigin(Text),
@@ -90,6 +92,14 @@ impl ApiError {
         }
     }
 
+    /// The status this error answers with.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            other => other.clone().doc().status,
+        }
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(e.to_string())
     }
@@ -129,6 +139,9 @@ impl ApiError {
             ),
             ApiError::Unauthenticated(why) => {
                 plain(StatusCode::UNAUTHORIZED, "login_failed", Text::new("登录失败", "Log-in failed"), Some(why))
+            }
+            ApiError::LoginRequired(why) => {
+                plain(StatusCode::UNAUTHORIZED, "login_required", Text::new("请先登录", "Log in first"), Some(why))
             }
             ApiError::CrossOrigin(why) => plain(
                 StatusCode::FORBIDDEN,

@@ -212,7 +212,7 @@ pub struct LedgerView {
     pub head: Option<TreeHead>,
 }
 
-async fn community_name(state: &AppState, community: &str) -> Result<Text, ApiError> {
+pub(super) async fn community_name(state: &AppState, community: &str) -> Result<Text, ApiError> {
     match state.store.org_unit(community).await? {
         Some(u) if u.kind == "community" => Ok(Text::new(u.name_zh, u.name_en)),
         _ => Err(ApiError::NotFound(Text::new("没有这个社区", "No such community"))),

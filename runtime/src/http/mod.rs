@@ -9,6 +9,7 @@ pub mod apps;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_pages;
+pub mod comments;
 pub mod csrf;
 pub mod dictionary;
 pub mod drafts;
@@ -17,16 +18,19 @@ pub mod extract;
 pub mod figures;
 pub mod forms;
 pub mod health;
+pub mod homes;
 pub mod inbox;
 pub mod ledger;
 pub mod openapi;
 pub mod org;
+pub mod owners;
 pub mod pages;
 pub mod people;
 pub mod photos;
 pub mod plugins;
 pub mod preview;
 pub mod profile;
+pub mod proposals;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -84,6 +88,10 @@ pub fn router(state: AppState) -> Router {
         .merge(figures::router())
         .merge(ledger::router())
         .merge(votes::router())
+        .merge(comments::router())
+        .merge(proposals::router())
+        .merge(homes::router())
+        .merge(owners::router())
         .merge(openapi::router())
         .merge(forms::router())
         .merge(track::router())

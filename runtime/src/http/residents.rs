@@ -281,7 +281,7 @@ struct MyPage {
 
 /// The logged-in resident's own cases, newest first.
 pub async fn my_cases(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: Actor, uri: Uri) -> Response {
-    let Actor::Resident { id, phone } = actor else {
+    let Actor::Resident { id, phone, .. } = actor else {
         return Redirect::to("/my/login?next=/my").into_response();
     };
     let filter = CaseFilter { resident_id: Some(id), limit: 200, ..CaseFilter::default() };

@@ -219,7 +219,7 @@ fn me_view(actor: &Actor) -> Option<MeView> {
                 permissions,
             })
         }
-        Actor::Resident { id, phone } => Some(MeView {
+        Actor::Resident { id, phone, .. } => Some(MeView {
             id: id.clone(),
             name: crate::auth::mask::mask_value(&serde_json::json!(phone), crate::auth::mask::Mask::Phone)
                 .as_str()

@@ -184,6 +184,10 @@ pub(crate) fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &E
     {
         text = format!("{text}：{}", step_name(loaded, lang, step));
     }
+    if e.kind == "comment.added" {
+        let c = crate::engine::comment::Comment::of(e, lang);
+        text = format!("{text}（{}）：{}", c.author, c.text);
+    }
     let at = e.at.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
     TimelineItem { seq: e.seq, at, text }
 }

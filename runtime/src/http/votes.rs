@@ -1,6 +1,7 @@
 //! Casting a ballot: `POST /api/v1/cases/{id}/vote` with `{"choice": "yes" | "no" | "abstain"}`,
 //! for anyone the vote step's `who` names — logged-in residents (a session from `/my/login`)
-//! as well as staff. One ballot per voter; the vote closes by itself when everyone has voted
+//! whom their community confirmed as owners, as well as staff. The proposal page's ballot form
+//! (`http::proposals`) casts through [`cast`] too. One ballot per voter; the vote closes by itself when everyone has voted
 //! or its time is up (see the `vote` block in docs/app-definition.md).
 
 use axum::extract::{Path, State};
@@ -44,13 +45,24 @@ pub async fn vote(
     Path(id): Path<String>,
     ApiJson(ballot): ApiJson<Ballot>,
 ) -> Result<Json<Counted>, ApiError> {
+    let case = cast(&state, &actor, &id, ballot.choice).await?;
+    Ok(Json(Counted { status: case.status, current_step: case.current_step }))
+}
+
+/// Casts `actor`'s ballot (the API and the proposal page's form both come here).
+pub(crate) async fn cast(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    choice: Choice,
+) -> Result<crate::store::Case, ApiError> {
     if matches!(actor, Actor::Anonymous) {
-        return Err(ApiError::Unauthenticated(baida_blocks::Text::new("请先登录再投票", "Log in to vote")));
+        return Err(ApiError::LoginRequired(baida_blocks::Text::new("请先登录再投票", "Log in to vote")));
     }
-    match state.engine.act(&id, Action::Vote { choice: ballot.choice }, &actor).await {
-        Ok(case) => Ok(Json(Counted { status: case.status, current_step: case.current_step })),
+    match state.engine.act(id, Action::Vote { choice }, actor).await {
+        Ok(case) => Ok(case),
         Err(ActionError::Forbidden(why)) => {
-            access::record_denial(&state, &actor, &format!("case:{id}"), None).await;
+            access::record_denial(state, actor, &format!("case:{id}"), None).await;
             Err(ApiError::Forbidden(why))
         }
         Err(e) => Err(e.into()),

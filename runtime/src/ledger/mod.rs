@@ -12,6 +12,7 @@ pub mod audit;
 pub mod entry;
 pub mod export;
 pub mod merkle;
+pub mod proposal;
 pub mod signing;
 pub mod year_end;
 

@@ -8,6 +8,7 @@ pub mod catalog;
 mod catalog_sql;
 pub mod drafts;
 pub mod figures;
+pub mod homes;
 pub mod ledger;
 pub(crate) mod ledger_sql;
 pub mod people;
@@ -247,6 +248,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
 pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
 pub use drafts::{Draft, DraftStore};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
+pub use homes::{Home, HomeStore};
 pub use ledger::LedgerStore;
 pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
@@ -266,6 +268,7 @@ pub trait Store:
     + ProfileStore
     + PluginStore
     + DraftStore
+    + HomeStore
     + Send
     + Sync
     + 'static

@@ -349,3 +349,4 @@ crate::store::catalog_sql::catalog_store!(
 crate::store::profile_sql::profile_store!(PgStore, crate::store::people_sql::pg);
 crate::store::plugins::plugin_store!(PgStore, crate::store::people_sql::pg);
 crate::store::drafts::draft_store!(PgStore, crate::store::people_sql::pg);
+crate::store::homes::home_store!(PgStore, crate::store::people_sql::pg);

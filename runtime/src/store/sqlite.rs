@@ -376,3 +376,4 @@ crate::store::catalog_sql::catalog_store!(
 crate::store::profile_sql::profile_store!(SqliteStore, crate::store::people_sql::lite);
 crate::store::plugins::plugin_store!(SqliteStore, crate::store::people_sql::lite);
 crate::store::drafts::draft_store!(SqliteStore, crate::store::people_sql::lite);
+crate::store::homes::home_store!(SqliteStore, crate::store::people_sql::lite);

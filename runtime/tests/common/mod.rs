@@ -5,20 +5,37 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Where a server keeps its data: a SQLite folder, or a PostgreSQL URL (a fresh schema).
+/// Where a server keeps its data: a SQLite folder, or a PostgreSQL URL (a fresh schema) and
+/// a folder for the rest (the ledger's signing key, photos).
 #[derive(Clone)]
 pub enum Data {
     Folder(String),
-    Postgres(String),
+    Postgres(String, String),
 }
 
 impl Data {
-    fn args(&self) -> Vec<String> {
+    pub fn args(&self) -> Vec<String> {
         match self {
             Data::Folder(dir) => vec!["--data-dir".into(), dir.clone()],
-            Data::Postgres(url) => vec!["--database-url".into(), url.clone()],
+            Data::Postgres(url, dir) => vec!["--database-url".into(), url.clone(), "--data-dir".into(), dir.clone()],
         }
     }
+}
+
+/// A fresh schema at `BAIDA_TEST_DATABASE_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/test`) with `dir` for files. PostgreSQL unreachable:
+/// the test fails, it never skips.
+pub async fn postgres(dir: &std::path::Path) -> Data {
+    let base =
+        std::env::var("BAIDA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&base).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {base} is not reachable ({e}); the PostgreSQL process tests cannot run")
+    });
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Data::Postgres(format!("{base}{sep}options=-c%20search_path%3D{schema}"), dir.to_str().unwrap().to_string())
 }
 
 /// Starts `baida serve --demo` on `port` with admin token `t`.
