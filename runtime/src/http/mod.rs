@@ -38,6 +38,7 @@ pub mod session;
 pub mod tokens;
 pub mod track;
 pub mod vehicles;
+pub mod versions;
 pub mod votes;
 pub mod work;
 
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(apps::router())
         .merge(drafts::router())
+        .merge(versions::router())
         .merge(preview::router())
         .merge(cases::router())
         .merge(photos::router())

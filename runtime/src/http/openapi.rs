@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppState, apps, cases, catalog, comments, dictionary, drafts, figures, health, inbox, ledger, org, owners, people,
-    photos, plugins, preview, responsibilities, security, session, tokens, vehicles, votes,
+    photos, plugins, preview, responsibilities, security, session, tokens, vehicles, versions, votes,
 };
 
 #[derive(OpenApi)]
@@ -27,10 +27,10 @@ use super::{
         drafts::save,
         drafts::discard,
         drafts::publish,
-        drafts::history,
-        drafts::diff,
-        drafts::rollback,
-        drafts::archive,
+        versions::history,
+        versions::diff,
+        versions::rollback,
+        versions::archive,
         preview::preview,
         preview::test_run,
         cases::list_cases,
@@ -93,7 +93,7 @@ use super::{
         catalog::upgrade_plan,
         catalog::upgrade,
     ),
-    components(schemas(drafts::DesignerAppView, drafts::DraftView, drafts::NewDraft, drafts::DraftSave, drafts::PublishBody, drafts::RollbackBody, drafts::ArchiveBody, drafts::HistoryItem, preview::TestRunBody, preview::TestRunView, preview::TraceItem, preview::StopView, preview::AskedField, preview::MessageView, preview::ClockView, crate::engine::test_run::StepAnswers, apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, votes::Ballot, votes::Counted, comments::Comments, comments::NewComment, crate::engine::comment::Comment, owners::OwnerView, crate::engine::vote::Choice, ledger::HeadView, ledger::LeafView, ledger::ConsistencyView, ledger::LedgerView, ledger::LedgerEntryView, ledger::AccountView, ledger::TrailStep, ledger::YearEnd, crate::ledger::InclusionProof, crate::ledger::entry::Entry, crate::ledger::signing::TreeHead, crate::store::ledger::Balance, dictionary::DictionaryView, dictionary::FieldView, catalog::EntryView, catalog::EntryDetail, catalog::VersionView, catalog::SubmissionView, catalog::SubmitBody, catalog::ReviewBody, catalog::InstallBody, catalog::InstallView, catalog::PlanView, catalog::UpgradeBody, crate::catalog::Change, crate::catalog::Conflict, crate::catalog::merge::ChangeKind, crate::catalog::Side, crate::catalog::Decision, crate::store::Install, crate::store::SubmissionStatus, plugins::UploadedView, plugins::PluginView, plugins::PluginUse, crate::store::PluginVersion)),
+    components(schemas(drafts::DesignerAppView, drafts::DraftView, drafts::NewDraft, drafts::DraftSave, drafts::PublishBody, versions::RollbackBody, versions::ArchiveBody, versions::HistoryItem, preview::TestRunBody, preview::TestRunView, preview::TraceItem, preview::StopView, preview::AskedField, preview::MessageView, preview::ClockView, crate::engine::test_run::StepAnswers, apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, votes::Ballot, votes::Counted, comments::Comments, comments::NewComment, crate::engine::comment::Comment, owners::OwnerView, crate::engine::vote::Choice, ledger::HeadView, ledger::LeafView, ledger::ConsistencyView, ledger::LedgerView, ledger::LedgerEntryView, ledger::AccountView, ledger::TrailStep, ledger::YearEnd, crate::ledger::InclusionProof, crate::ledger::entry::Entry, crate::ledger::signing::TreeHead, crate::store::ledger::Balance, dictionary::DictionaryView, dictionary::FieldView, catalog::EntryView, catalog::EntryDetail, catalog::VersionView, catalog::SubmissionView, catalog::SubmitBody, catalog::ReviewBody, catalog::InstallBody, catalog::InstallView, catalog::PlanView, catalog::UpgradeBody, crate::catalog::Change, crate::catalog::Conflict, crate::catalog::merge::ChangeKind, crate::catalog::Side, crate::catalog::Decision, crate::store::Install, crate::store::SubmissionStatus, plugins::UploadedView, plugins::PluginView, plugins::PluginUse, crate::store::PluginVersion)),
     modifiers(&Auth),
     tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "ledger", description = "The community ledger: open accounts and entries, the signed transparency log and its proofs"), (name = "dictionary", description = "The data dictionary: shared fields, code lists, categories and scenarios"), (name = "catalog", description = "The district catalog: submit, review, browse, install, upgrade"), (name = "plugins", description = "WebAssembly plugins: upload, versions, which apps use them"), (name = "health"))
 )]
