@@ -7,6 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifacts, ACTION_MS, NAV_MS, TEST_MS, adminToken, base, browser, here, phone, useServer } from './harness.mjs';
 
@@ -193,6 +194,29 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await page.screenshot({ path: join(artifacts, 'designer-test-run.png'), fullPage: true });
   await page.locator('.d-test-run form[method=dialog] button').click();
 
+  // By keyboard: select dispatch, focus 办理 in the palette, Enter adds it right after.
+  await page.locator('[data-select="step:1"]').click();
+  await page.locator('[data-palette="handle"]').focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await page.locator('.d-card').evaluateAll((els) => els.map((e) => e.dataset.step)),
+    ['report', 'dispatch', 'handle', 'notify', 'form']);
+  assert.match(await page.locator('.d-card[data-step="dispatch"] .d-ways').textContent(), /办理/);
+  await page.locator('.d-card[data-step="handle"] button[aria-label="下移 handle"]').focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await page.locator('.d-card').evaluateAll((els) => els.map((e) => e.dataset.step)),
+    ['report', 'dispatch', 'notify', 'handle', 'form'], 'moved down by keyboard');
+  await page.click('#d-undo');
+  await saved(page);
+
+  // Export downloads the definition; a file that is not one is refused and changes nothing.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#d-export')]);
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.equal(exported.id, appId);
+  assert.deepEqual(exported.steps.map((x) => x.id), ['report', 'dispatch', 'handle', 'notify', 'form']);
+  await page.locator('#d-import').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"not": "an app"') });
+  await page.locator('.d-flash-bad', { hasText: '不是有效的' }).waitFor();
+  assert.equal(await page.locator('.d-card').count(), 5, 'nothing changed');
+
   // Publish; the history shows the version.
   await page.click('#d-publish');
   await page.locator('.d-flash', { hasText: '已发布版本' }).waitFor();
@@ -246,7 +270,11 @@ test('on a phone-sized touch screen, blocks and fields are dragged with a finger
   await saved(page);
   await page.locator('.d-tabs [data-tab="palette"]').tap();
   await touchDrag(page, cdp, page.locator('[data-palette="notify"]'), stepZone(page, 1));
+  await saved(page);
   await page.locator('baida-properties h2', { hasText: '通知' }).waitFor();
+  await page.locator('.d-tabs [data-tab="canvas"]').tap();
+  await page.locator('.d-main[data-tab-shown=canvas]').waitFor();
+  await page.locator('.d-tabs [data-tab="properties"]').tap();
   await page.screenshot({ path: join(artifacts, 'designer-phone-properties.png'), fullPage: true });
   await page.locator('.d-tabs [data-tab="canvas"]').tap();
   await page.locator('.d-main[data-tab-shown=canvas]').waitFor();

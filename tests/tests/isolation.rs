@@ -174,6 +174,11 @@ fn aim(t: &Tenant, method: &str, template: &str) -> (String, Value) {
         }
         ("post", "/api/v1/catalog/submissions/{id}/review") => json!({"decision": "approve"}),
         ("post", "/api/v1/catalog/{app}/install") => json!({"community": "xinzhou"}),
+        ("post", "/api/v1/drafts") => json!({"owner": "xinzhou"}),
+        ("put", "/api/v1/drafts/{app}") => json!({"revision": 0, "definition": {"id": "xinzhou-only"}}),
+        ("post", "/api/v1/drafts/{app}/publish") => json!({"revision": 1}),
+        ("post", "/api/v1/apps/{app}/rollback") => json!({"version": "1.0.0"}),
+        ("put", "/api/v1/apps/{app}/archived") => json!({"archived": true}),
         _ => json!({}),
     };
     (path, body)
