@@ -69,7 +69,7 @@ class Properties extends HTMLElement {
         : `/record/fields/${d.record.fields.indexOf(field)}`;
       this.show(title(`${t('field')}：${txt(field.label) || editor.dictLabel(field.dict) || field.key}`),
         field.dict ? h('p', { class: 'd-help' }, `📚 ${field.dict} — ${txt(editor.dictField(field.dict)?.help)}`) : null,
-        ...renderProperties(schema, field, pointer, { ...ctx, root: schema, inherited: editor.dictField(field.dict) }, ['fields']));
+        ...renderProperties(schema, field, pointer, { ...ctx, root: schema, inherited: editor.dictField(field.dict), optionNames: Object.fromEntries(editor.fieldTypes.map((x) => [x.id, txt(x.name)])) }, ['fields']));
       return;
     }
     this.show(title(t('app_settings')), h('p', { class: 'd-help' }, `${d.id} · v${d.version}`),
@@ -122,14 +122,35 @@ class Preview extends HTMLElement {
 }
 customElements.define('baida-preview', Preview);
 
+/** Where a problem is, as the builder knows it: “通知 · 渠道” rather than /steps/2/config/channel. */
+function where(editor, pointer) {
+  const d = editor.def;
+  const parts = pointer.split('/').slice(1);
+  const prop = (name, schema) => txt(schema?.properties?.[name]?.['x-label']) || name;
+  if (parts[0] === 'steps' && d.steps?.[parts[1]]) {
+    const step = d.steps[parts[1]];
+    const info = editor.blocks.find((b) => b.id === step.block);
+    const name = txt(step.name) || step.id;
+    return parts[2] === 'config' && parts[3] ? `${name} · ${prop(parts[3], info?.config_schema)}` : name;
+  }
+  if (parts[0] === 'record' && parts[1] === 'fields' && d.record?.fields?.[parts[2]]) {
+    const f = d.record.fields[parts[2]];
+    const schema = editor.fieldTypes.find((x) => x.id === (f.type || editor.dictType(f.dict)))?.schema;
+    const name = txt(f.label) || editor.dictLabel(f.dict) || f.key;
+    return parts[3] ? `${t('field')}“${name}” · ${prop(parts[3], schema)}` : `${t('field')}“${name}”`;
+  }
+  if (parts[0] === 'transitions') return t('goes_to');
+  return t('app_settings');
+}
+
 class Problems extends HTMLElement {
   render(editor) {
     const all = [...editor.problems.map((p) => [p, 'd-bad']), ...editor.warnings.map((p) => [p, 'd-warn'])];
     this.replaceChildren(...[h('h2', { class: 'd-panel-title' }, `${t('problems')} (${editor.problems.length})`),
       editor.problems.length ? null : h('p', { class: 'd-ok' }, t('no_problems')),
       all.length ? h('ul', { class: 'd-problem-list' }, all.map(([p, cls]) => h('li', { class: cls },
-        h('button', { type: 'button', 'data-problem': p.pointer, onclick: () => editor.reveal(p.pointer) },
-          h('code', {}, p.pointer || '/'), ' ', p.line ? `${t('line_col', { l: p.line, c: p.column || 1 })}：` : '', txt(p.message),
+        h('button', { type: 'button', 'data-problem': p.pointer, title: p.pointer, onclick: () => editor.reveal(p.pointer) },
+          h('strong', {}, where(editor, p.pointer)), ' ', p.line ? `${t('line_col', { l: p.line, c: p.column || 1 })}：` : '', txt(p.message),
           p.hint ? h('span', { class: 'd-hint' }, ` — ${txt(p.hint)}`) : null)))) : null].filter(Boolean));
   }
 

@@ -113,7 +113,7 @@ export function renderValue(name, schema, value, pointer, ctx, required = false)
   if (options) {
     return row(h('select', { id, 'data-pointer': pointer, onchange: (e) => onChange(pointer, e.target.value || undefined) },
       h('option', { value: '' }, ctx.inherited?.[name] ? `— ${ctx.inherited[name]} 📚` : '—'),
-      options.map(([v, l]) => h('option', { value: v, selected: v === value }, l))));
+      options.map(([v, l]) => h('option', { value: v, selected: v === value }, ctx.optionNames?.[v] ? `${ctx.optionNames[v]}（${v}）` : l))));
   }
   if (s.type === 'boolean') {
     return h('div', { class: 'd-prop d-check', 'data-prop': name },
@@ -160,8 +160,13 @@ export function renderValue(name, schema, value, pointer, ctx, required = false)
           h('button', { type: 'button', class: 'd-small', onclick: () => write(entries.filter((_, j) => j !== i)) }, t('remove')))),
         h('button', { type: 'button', class: 'd-small', onclick: () => write([...entries, [`key${entries.length + 1}`, '']]) }, `+ ${t('add')}`));
     }
-    return h('fieldset', { class: 'd-prop d-object', 'data-prop': name }, h('legend', {}, labelOf(name, s)), help,
-      problemList(problems, pointer), renderProperties(s, value || {}, pointer, ctx));
+    const inner = [help, problemList(problems, pointer), renderProperties(s, value || {}, pointer, ctx)];
+    // An optional group not set yet (a step's time limit, say) stays folded, so its own
+    // required parts do not look required for the step.
+    if (!required && value == null) {
+      return h('details', { class: 'd-prop d-object', 'data-prop': name }, h('summary', {}, `${labelOf(name, s)} ＋`), ...inner);
+    }
+    return h('fieldset', { class: 'd-prop d-object', 'data-prop': name }, h('legend', {}, labelOf(name, s)), ...inner);
   }
   // Anything else (a number or a text, any JSON value): one input, read loosely.
   const shown = value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);

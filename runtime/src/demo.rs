@@ -68,8 +68,12 @@ pub const RESPONSIBILITIES: &[(&str, &str)] = &[
 ];
 
 /// The scenario of the data dictionary each reference app serves, for the catalog.
-pub const SCENARIOS: &[(&str, &str)] =
-    &[("minyi-suban", "complaint"), ("xinlin-huhang", "new-resident"), ("nuoche-e-zhan", "move-car")];
+pub const SCENARIOS: &[(&str, &str)] = &[
+    ("minyi-suban", "complaint"),
+    ("xinlin-huhang", "new-resident"),
+    ("nuoche-e-zhan", "move-car"),
+    ("ti-ping-jue-fu", "ledger"),
+];
 
 /// Creates the demo tree and responsibility list, saves every reference app at the district
 /// level and publishes it in the district catalog.

@@ -66,9 +66,11 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     // A fresh demo publishes the reference apps.
     let (status, list) = xinzhou.get("/api/v1/catalog").await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    for id in ["minyi-suban", "nuoche-e-zhan", "xinlin-huhang"] {
+    for id in ["minyi-suban", "nuoche-e-zhan", "xinlin-huhang", "ti-ping-jue-fu"] {
         assert!(ids(&list).contains(&id.to_string()), "{id} in {list}");
     }
+    let (_, ledger) = xinzhou.get("/api/v1/catalog?scenario=ledger").await;
+    assert_eq!(ids(&ledger), ["ti-ping-jue-fu"], "the ledger app serves the ledger scenario");
     let (_, moving) = xinzhou.get("/api/v1/catalog?scenario=move-car").await;
     assert_eq!(ids(&moving), ["nuoche-e-zhan"]);
     let (_, by_category) = xinzhou.get("/api/v1/catalog?category=vehicles-parking").await;
