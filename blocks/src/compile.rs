@@ -175,6 +175,22 @@ impl CompiledApp {
         self.fields.iter().filter(|f| subset.as_ref().is_none_or(|keys| keys.contains(&f.field.key))).collect()
     }
 
+    /// The record fields a person fills at human step `step`: a form's (all of them when it
+    /// names none), those a sign, handle, claim or review step names, a vote's result field;
+    /// `None` for a step that runs by itself (or no such step).
+    pub fn step_fields(&self, step: &str) -> Option<Vec<&CompiledField>> {
+        let keys = match &self.app.step(step)?.block {
+            BlockConfig::Form(c) => c.fields.clone(),
+            BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
+                Some(c.fields.clone().unwrap_or_default())
+            }
+            BlockConfig::Review(c) => Some(c.fields.clone().unwrap_or_default()),
+            BlockConfig::Vote(c) => Some(vec![c.result.clone()]),
+            _ => return None,
+        };
+        Some(self.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect())
+    }
+
     /// Where a case goes after its intake: the first transition from the first step whose
     /// condition holds for `record`.
     pub fn next_step(&self, from: &str, record: &Value) -> Result<Option<&str>, ScriptError> {

@@ -153,21 +153,17 @@ impl Engine {
                     .app
                     .step(&step_id)
                     .ok_or_else(|| not_allowed("案件没有当前步骤", "The case has no current step"))?;
-                let keys = match &step.block {
-                    BlockConfig::Form(c) => c.fields.clone(),
-                    BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
-                        Some(c.fields.clone().unwrap_or_default())
-                    }
-                    BlockConfig::Review(c) => Some(c.fields.clone().unwrap_or_default()),
-                    _ => {
-                        return Err(not_allowed(
-                            "当前步骤由系统自动执行，不能手工完成",
-                            "The current step runs by itself; it cannot be completed by hand",
-                        ));
-                    }
-                };
-                let fields: Vec<&CompiledField> =
-                    app.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect();
+                // A vote is decided by its ballots, never completed by hand.
+                let fields: Vec<&CompiledField> = match &step.block {
+                    BlockConfig::Vote(_) => None,
+                    _ => app.step_fields(&step_id),
+                }
+                .ok_or_else(|| {
+                    not_allowed(
+                        "当前步骤由系统自动执行，不能手工完成",
+                        "The current step runs by itself; it cannot be completed by hand",
+                    )
+                })?;
                 let answers = if answers.is_null() { json!({}) } else { answers };
                 let ev = baida_blocks::form::evaluate(&fields, &app.rules, &answers, self.today());
                 if !ev.errors.is_empty() {

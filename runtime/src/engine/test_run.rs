@@ -9,7 +9,7 @@
 //! At a human step the run stops; the builder can go on by giving that step's answers
 //! (`then`), and the whole run is computed again from the start, so it is deterministic.
 
-use baida_blocks::{BlockConfig, CompiledApp, CompiledField, Problem, Text};
+use baida_blocks::{BlockConfig, CompiledApp, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -46,19 +46,6 @@ pub struct TestRun {
     pub ledger: Vec<NewEntry>,
     /// What stopped the run early: answers with problems, a failing script, a loop.
     pub problems: Vec<Problem>,
-}
-
-fn step_fields<'a>(app: &'a CompiledApp, step: &str) -> Option<Vec<&'a CompiledField>> {
-    let keys = match &app.app.step(step)?.block {
-        BlockConfig::Form(c) => c.fields.clone(),
-        BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
-            Some(c.fields.clone().unwrap_or_default())
-        }
-        BlockConfig::Review(c) => Some(c.fields.clone().unwrap_or_default()),
-        BlockConfig::Vote(c) => Some(vec![c.result.clone()]),
-        _ => return None,
-    };
-    Some(app.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect())
 }
 
 fn flow_problem(e: FlowError, pointer: &str) -> Problem {
@@ -103,7 +90,7 @@ impl Engine {
                 if !problems.is_empty() || flow.status != "open" || flow.current_step.as_deref() != Some(&next.step) {
                     break;
                 }
-                let Some(fields) = step_fields(app, &next.step) else { break };
+                let Some(fields) = app.step_fields(&next.step) else { break };
                 let ev = baida_blocks::form::evaluate(&fields, &app.rules, &next.answers, today);
                 if !ev.errors.is_empty() {
                     problems.extend(ev.errors.into_iter().map(|mut p| {

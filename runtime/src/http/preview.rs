@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use baida_blocks::{BlockConfig, CompiledApp, Lang, Problem, Text};
+use baida_blocks::{CompiledApp, Lang, Problem, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -180,18 +180,9 @@ fn step_name(app: &CompiledApp, lang: Lang, id: &str) -> String {
 }
 
 fn asked_fields(app: &CompiledApp, lang: Lang, step: &str) -> Vec<AskedField> {
-    let keys: Option<Vec<String>> = match app.app.step(step).map(|s| &s.block) {
-        Some(BlockConfig::Form(c)) => c.fields.clone(),
-        Some(BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c)) => {
-            Some(c.fields.clone().unwrap_or_default())
-        }
-        Some(BlockConfig::Review(c)) => Some(c.fields.clone().unwrap_or_default()),
-        Some(BlockConfig::Vote(c)) => Some(vec![c.result.clone()]),
-        _ => Some(Vec::new()),
-    };
-    app.fields
-        .iter()
-        .filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key)))
+    app.step_fields(step)
+        .unwrap_or_default()
+        .into_iter()
         .filter(|f| f.ty.holds_value())
         .map(|f| AskedField {
             key: f.field.key.clone(),

@@ -139,9 +139,7 @@ fn resident_step<'l>(loaded: &'l Loaded, case: &Case) -> Option<(&'l baida_block
     if !c.who.iter().any(|w| matches!(w.as_str(), "reporter" | "resident" | "public")) {
         return None;
     }
-    let fields =
-        loaded.compiled.fields.iter().filter(|f| c.fields.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect();
-    Some((step, fields))
+    Some((step, loaded.compiled.step_fields(&step.id)?))
 }
 
 /// The case behind a tracking link, or `None` when the link is wrong (never says which part).

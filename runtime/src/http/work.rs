@@ -268,17 +268,12 @@ fn shown(f: &CompiledField, v: &Value, lang: Lang) -> String {
     }
 }
 
-/// The fields the current step asks staff to fill.
+/// The fields the current step asks staff to fill (none at a vote: its ballots decide it).
 fn step_fields<'l>(loaded: &'l Loaded, step: &str) -> Vec<&'l CompiledField> {
-    let keys: Option<Vec<String>> = match loaded.compiled.app.step(step).map(|s| &s.block) {
-        Some(BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c)) => {
-            Some(c.fields.clone().unwrap_or_default())
-        }
-        Some(BlockConfig::Review(c)) => Some(c.fields.clone().unwrap_or_default()),
-        Some(BlockConfig::Form(c)) => c.fields.clone(),
-        _ => Some(Vec::new()),
-    };
-    loaded.compiled.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect()
+    match loaded.compiled.app.step(step).map(|s| &s.block) {
+        Some(BlockConfig::Vote(_)) => Vec::new(),
+        _ => loaded.compiled.step_fields(step).unwrap_or_default(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
