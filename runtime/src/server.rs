@@ -74,6 +74,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         responsibility_cache: Default::default(),
         org_tree_cache: Default::default(),
         plugins: Arc::new(Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?),
+        intake: Default::default(),
     });
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState {

@@ -12,6 +12,7 @@ pub mod comment;
 pub mod event;
 pub mod flow;
 pub mod outbox;
+pub mod pacing;
 pub mod plugin_step;
 pub mod scheduler;
 pub mod submit;

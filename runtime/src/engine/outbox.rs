@@ -131,8 +131,10 @@ impl Engine {
             let due = self.store.claim_due_outbox(now, now + Duration::seconds(LEASE_SECONDS), batch).await?;
             let n = due.len() as i64;
             for item in due {
+                let started = std::time::Instant::now();
                 self.deliver(transports, &item).await?;
                 tried += 1;
+                self.intake.yield_after(started.elapsed()).await;
             }
             if n < batch {
                 return Ok(tried);

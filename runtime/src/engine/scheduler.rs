@@ -44,7 +44,8 @@ impl Engine {
     }
 
     /// Fires a claimed batch: the due timers of one case in one transition (in due order),
-    /// and the transitions of [`CASES_PER_TRANSACTION`] cases in one transaction, each under
+    /// and the transitions of [`CASES_PER_TRANSACTION`] cases in one transaction (read just
+    /// before it, and paced against submissions after it), each under
     /// its own savepoint so that a case someone else moved meanwhile is skipped alone (its
     /// timers are looked at again when their lease ends, or were cancelled by that move).
     async fn fire_batch(&self, due: Vec<Timer>) -> Result<usize, store::Error> {
@@ -59,25 +60,29 @@ impl Engine {
         }
         let responsibilities = self.responsibilities().await?;
         let tree = self.org_tree().await?;
-        let mut changes = Vec::with_capacity(by_case.len());
-        for (case_id, timers) in &by_case {
-            match self.fire_case(case_id, timers, &responsibilities, &tree).await {
-                Ok(Some(change)) => changes.push(change),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(case = %case_id, error = %e, "timers not fired; retried after their lease"),
-            }
-        }
         let mut fired = 0;
-        for chunk in changes.chunks(CASES_PER_TRANSACTION) {
-            let outcomes = self.store.apply_all(chunk).await?;
-            for (change, outcome) in chunk.iter().zip(outcomes) {
+        for cases in by_case.chunks(CASES_PER_TRANSACTION) {
+            let started = std::time::Instant::now();
+            let mut changes = Vec::with_capacity(cases.len());
+            for (case_id, timers) in cases {
+                match self.fire_case(case_id, timers, &responsibilities, &tree).await {
+                    Ok(Some(change)) => changes.push(change),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(case = %case_id, error = %e, "timers not fired; retried after their lease")
+                    }
+                }
+            }
+            let outcomes = if changes.is_empty() { Vec::new() } else { self.store.apply_all(&changes).await? };
+            for (change, outcome) in changes.iter().zip(outcomes) {
                 match outcome {
                     Ok(()) => fired += change.fires.len(),
                     Err(why) => tracing::debug!(case = %change.case_id, %why, "timers not fired"),
                 }
             }
-            // Let waiting writers (submissions, actions) in between two transactions.
-            tokio::task::yield_now().await;
+            // Let waiting writers in between two transactions; while residents are submitting,
+            // step back for longer (see `pacing`).
+            self.intake.yield_after(started.elapsed()).await;
         }
         Ok(fired)
     }

@@ -170,6 +170,8 @@ pub struct Engine {
     pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<OrgTree>)>>,
     /// The plugin host (compiled modules, limits).
     pub plugins: Arc<crate::plugin::Plugins>,
+    /// Submissions in flight, for background work to yield to.
+    pub intake: super::pacing::Intake,
 }
 
 /// How long the cached organisation tree is trusted.
@@ -255,6 +257,7 @@ impl Engine {
 
     /// Validates a submission and creates its case; returns after the commit.
     pub async fn submit(&self, s: Submission) -> Result<Submitted, SubmitError> {
+        let _in_flight = self.intake.begin();
         let loaded = match self.apps.load(&s.app_id, s.version.as_deref()).await? {
             Some(l) => l,
             None if s.version.is_some() && self.apps.load(&s.app_id, None).await?.is_some() => {
