@@ -169,28 +169,7 @@ impl Engine {
                 if !ev.errors.is_empty() {
                     return Err(ActionError::Invalid(ev.errors));
                 }
-                for (k, v) in &ev.record {
-                    flow.record.insert(k.clone(), v.clone());
-                }
-                flow.emit("step.completed", json!({"step": step_id, "answers": Value::Object(ev.record.clone())}));
-                // A review of several levels: each approval but the last keeps the case at
-                // the review for the next level up.
-                let levels = match &step.block {
-                    BlockConfig::Review(c) => c.levels,
-                    _ => 1,
-                };
-                let approved = ev.record.values().any(|v| v == "approve");
-                let entered = events.iter().rposition(|e| {
-                    e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_id.as_str())
-                });
-                let approvals = entered
-                    .map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count())
-                    as u8;
-                if levels > 1 && approved && approvals + 1 < levels {
-                    flow.emit("review.level_approved", json!({"step": step_id, "level": approvals + 1, "of": levels}));
-                } else {
-                    flow.advance_from(&step_id)?;
-                }
+                flow.complete(&step_id, ev.record, &events)?;
             }
             Action::Return { reason } => {
                 if !open {

@@ -201,6 +201,32 @@ impl<'a> Flow<'a> {
         )))
     }
 
+    /// Completes human step `step_id` with `answers` (already checked against its fields):
+    /// records them, and at a review of several levels keeps the case there for the next
+    /// level up until the last level approves; otherwise goes on. `earlier` are the case's
+    /// stored events (none for a case that exists only in memory).
+    pub fn complete(&mut self, step_id: &str, answers: Map<String, Value>, earlier: &[Event]) -> Result<(), FlowError> {
+        self.record.extend(answers.clone());
+        let approved = answers.values().any(|v| v == "approve");
+        self.emit("step.completed", json!({"step": step_id, "answers": Value::Object(answers)}));
+        let levels = match self.app.app.step(step_id).map(|s| &s.block) {
+            Some(BlockConfig::Review(c)) => c.levels,
+            _ => 1,
+        };
+        let history: Vec<&Event> = earlier.iter().chain(self.events.iter()).collect();
+        let entered = history
+            .iter()
+            .rposition(|e| e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_id));
+        let approvals =
+            entered.map_or(0, |i| history[i..].iter().filter(|e| e.kind == "review.level_approved").count()) as u8;
+        if levels > 1 && approved && approvals + 1 < levels {
+            self.emit("review.level_approved", json!({"step": step_id, "level": approvals + 1, "of": levels}));
+            Ok(())
+        } else {
+            self.advance_from(step_id)
+        }
+    }
+
     /// Enters `step_id` and, when it runs at once, goes on from it.
     pub fn enter_step(&mut self, step_id: &str) -> Result<(), FlowError> {
         match self.enter(step_id)? {

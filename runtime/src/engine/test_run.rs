@@ -9,7 +9,7 @@
 //! At a human step the run stops; the builder can go on by giving that step's answers
 //! (`then`), and the whole run is computed again from the start, so it is deterministic.
 
-use baida_blocks::{BlockConfig, CompiledApp, Problem, Text};
+use baida_blocks::{CompiledApp, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -99,25 +99,7 @@ impl Engine {
                     }));
                     break;
                 }
-                flow.record.extend(ev.record.clone());
-                flow.emit("step.completed", json!({"step": next.step, "answers": Value::Object(ev.record.clone())}));
-                let levels = match app.app.step(&next.step).map(|s| &s.block) {
-                    Some(BlockConfig::Review(c)) => c.levels,
-                    _ => 1,
-                };
-                let entered = flow.events.iter().rposition(|e| {
-                    e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(next.step.as_str())
-                });
-                let approvals = entered
-                    .map_or(0, |k| flow.events[k..].iter().filter(|e| e.kind == "review.level_approved").count())
-                    as u8;
-                let approved = ev.record.values().any(|v| v == "approve");
-                if levels > 1 && approved && approvals + 1 < levels {
-                    flow.emit(
-                        "review.level_approved",
-                        json!({"step": next.step, "level": approvals + 1, "of": levels}),
-                    );
-                } else if let Err(e) = flow.advance_from(&next.step) {
+                if let Err(e) = flow.complete(&next.step, ev.record, &[]) {
                     problems.push(flow_problem(e, &format!("/then/{i}")));
                 }
             }
