@@ -108,6 +108,7 @@ async fn backlog(running: &Running, cases: usize) -> anyhow::Result<()> {
             actor: "public".into(),
             resident_id: None,
             staff: false,
+            case_id: None,
         };
         futures::future::try_join_all((0..n).map(|_| engine.submit(one())))
             .await

@@ -122,6 +122,7 @@ async fn throughput(engine: &Arc<Engine>, app_id: &str, seconds: Duration) -> an
         actor: "public".into(),
         resident_id: None,
         staff: false,
+        case_id: None,
     };
     let start = Instant::now();
     let deadline = start + seconds;

@@ -77,6 +77,7 @@ fn submission() -> Submission {
         actor: "public".into(),
         resident_id: None,
         staff: false,
+        case_id: None,
     }
 }
 

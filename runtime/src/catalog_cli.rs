@@ -1,7 +1,7 @@
 //! `baida catalog list | show | publish | install | upgrade`: the district catalog from a
 //! terminal, against the same database the server uses, through the same domain calls as the
-//! API ([`crate::catalog`]). The operator acts as `cli`; `publish --approve` records the
-//! district's approval in the submission's timeline too.
+//! API ([`crate::catalog`]). The operator acts as `cli`; `publish --approve` also completes
+//! the review case as the operator (`admin` on its timeline).
 //!
 //! `install` takes several apps and several communities (or `--all-communities`) and shows
 //! its progress one line per install, `[3/12]`, so a bulk roll-out can be followed and, when
@@ -16,7 +16,9 @@ use baida_blocks::{Lang, Text};
 use clap::Subcommand;
 
 use crate::apps::Apps;
+use crate::auth::Actor;
 use crate::catalog::{Catalog, Decision, Error, NewSubmission, Side};
+use crate::config::Config;
 use crate::engine::SystemClock;
 use crate::store::Store;
 
@@ -113,10 +115,10 @@ fn refused(e: &Error) {
 }
 
 /// Runs `baida catalog …`.
-pub async fn run(store: Arc<dyn Store>, command: CatalogCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(store: Arc<dyn Store>, config: &Config, command: CatalogCommand) -> anyhow::Result<ExitCode> {
     let clock = Arc::new(SystemClock);
     let apps = Arc::new(Apps::new(store.clone(), Arc::new(baida_catalog::dictionary()), clock.clone()));
-    let catalog = Catalog::new(store.clone(), apps, clock);
+    let catalog = Catalog::new(Arc::new(crate::server::engine(config, store.clone(), apps, clock)?));
     let outcome = match command {
         CatalogCommand::List { category, scenario, search } => {
             let entries = catalog.entries(search.as_deref(), category.as_deref(), scenario.as_deref()).await;
@@ -166,7 +168,7 @@ pub async fn run(store: Arc<dyn Store>, command: CatalogCommand) -> anyhow::Resu
             };
             match catalog.submit(new, ACTOR).await {
                 Ok(s) if approve => {
-                    catalog.review(&s.id, Decision::Approve, Some("operator".into()), ACTOR).await.map(|s| {
+                    catalog.review(&s.id, Decision::Approve, Some("operator".into()), &Actor::Root).await.map(|s| {
                         println!("published {} {} (submission {})", s.app_id, s.version, s.id);
                     })
                 }

@@ -322,9 +322,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             org_cli::org(store.as_ref(), command).await
         }
         Command::Catalog { store: args, command } => {
-            let (url, dir) = args.resolve(file);
-            let store = store::open(url.as_deref(), &dir).await?;
-            crate::catalog_cli::run(store, command).await
+            let plugins = file.plugins.clone();
+            let (database_url, data_dir) = args.resolve(file);
+            let store = store::open(database_url.as_deref(), &data_dir).await?;
+            // Reviews are cases, so the catalog needs an engine (one writer, no batching).
+            let config = Config { database_url, data_dir, group_commit: false, plugins, ..Config::default() };
+            crate::catalog_cli::run(store, &config, command).await
         }
         Command::User { store: args, command } => {
             let (url, dir) = args.resolve(file);

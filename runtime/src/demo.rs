@@ -8,7 +8,7 @@ use baida_blocks::Text;
 
 use crate::apps::Apps;
 use crate::auth::Role;
-use crate::catalog::{Catalog, Decision, NewSubmission};
+use crate::catalog::{Catalog, NewSubmission};
 use crate::org;
 use crate::store::{NewUser, OrgUnit, Store};
 
@@ -174,8 +174,8 @@ async fn ledger(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> anyhow
     Ok(())
 }
 
-/// Publishes every reference app in the catalog (submitted and approved by `demo`), unless
-/// that version is there already.
+/// Publishes every reference app in the catalog (by `demo`, with no review: nobody submitted
+/// them), unless that version is there already.
 pub async fn publish(catalog: &Catalog, store: &dyn Store) -> anyhow::Result<()> {
     let known = store.submissions(None, None).await?;
     for (file, doc) in baida_catalog::app_docs() {
@@ -195,11 +195,8 @@ pub async fn publish(catalog: &Catalog, store: &dyn Store) -> anyhow::Result<()>
             changelog: Text::new("百搭参考应用，首次发布", "Baida reference app, first release"),
             screenshots: Vec::new(),
         };
-        let submitted = catalog.submit(new, "demo").await.map_err(|e| anyhow::anyhow!("publishing {file}: {e}"))?;
-        catalog
-            .review(&submitted.id, Decision::Approve, Some("参考应用 / reference app".into()), "demo")
-            .await
-            .map_err(|e| anyhow::anyhow!("approving {file}: {e}"))?;
+        // Baida's own apps: published as shipped, with no community submission to review.
+        catalog.publish_reference(new, "demo").await.map_err(|e| anyhow::anyhow!("publishing {file}: {e}"))?;
         tracing::info!(app = %id, version = %version.version, "demo app published in the catalog");
     }
     Ok(())

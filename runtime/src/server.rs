@@ -47,35 +47,23 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let apps = Arc::new(Apps::new(store.clone(), dictionary, clock.clone()));
     if config.demo {
         demo::load(store.as_ref(), &apps).await?;
-        let catalog = crate::catalog::Catalog::new(store.clone(), apps.clone(), clock.clone());
-        demo::publish(&catalog, store.as_ref()).await?;
         if config.admin_token.is_none() {
             config.admin_token = Some(format!("demo-{}", uuid::Uuid::new_v4().simple()));
         }
     }
-    let committer = if config.group_commit {
-        // One writer for SQLite (one file, one writer at a time); a few for PostgreSQL.
-        let writers = if store.backend() == "sqlite" { 1 } else { 4 };
-        Committer::batched(store.clone(), writers, 64)
-    } else {
-        Committer::Direct(store.clone())
-    };
     let ledger = Arc::new(
         crate::ledger::Ledger::open(store.clone(), &config.data_dir, clock.clone())
             .context("cannot open the ledger's signing key")?,
     );
-    let engine = Arc::new(Engine {
-        store: store.clone(),
-        apps: apps.clone(),
-        committer,
-        clock,
-        timezone: config.timezone,
-        calendar: Arc::new(calendar(&config)?),
-        responsibility_cache: Default::default(),
-        org_tree_cache: Default::default(),
-        plugins: Arc::new(Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?),
-        intake: Default::default(),
-    });
+    let engine = Arc::new(engine(&config, store.clone(), apps.clone(), clock)?);
+    let catalog = crate::catalog::Catalog::new(engine.clone());
+    let opened = catalog.open_missing_reviews().await.context("cannot open the catalog's review cases")?;
+    if opened > 0 {
+        tracing::info!(opened, "catalog submissions awaiting review got their review case");
+    }
+    if config.demo {
+        demo::publish(&catalog, store.as_ref()).await?;
+    }
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     Ok(AppState {
         blobs: Blobs::new(&config.data_dir),
@@ -86,6 +74,35 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         pages,
         limits: Default::default(),
         ledger,
+    })
+}
+
+/// The engine for `config`'s database, calendar and plugin limits (the server's, or a command
+/// line's that moves cases).
+pub fn engine(
+    config: &Config,
+    store: Arc<dyn store::Store>,
+    apps: Arc<Apps>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Engine> {
+    let committer = if config.group_commit {
+        // One writer for SQLite (one file, one writer at a time); a few for PostgreSQL.
+        let writers = if store.backend() == "sqlite" { 1 } else { 4 };
+        Committer::batched(store.clone(), writers, 64)
+    } else {
+        Committer::Direct(store.clone())
+    };
+    Ok(Engine {
+        store,
+        apps,
+        committer,
+        clock,
+        timezone: config.timezone,
+        calendar: Arc::new(calendar(config)?),
+        responsibility_cache: Default::default(),
+        org_tree_cache: Default::default(),
+        plugins: Arc::new(Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?),
+        intake: Default::default(),
     })
 }
 

@@ -92,7 +92,10 @@ async fn verify_finds_edited_deleted_and_reordered_events() {
 
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}/baida.db", data)).await.unwrap();
     let cases: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, number FROM cases ORDER BY seq").fetch_all(&db).await.unwrap();
+        sqlx::query_as("SELECT id, number FROM cases WHERE app_id = 'minyi-suban' ORDER BY seq")
+            .fetch_all(&db)
+            .await
+            .unwrap();
 
     // Edit the record inside the first case's first event.
     sqlx::query(

@@ -109,7 +109,9 @@ test('the district reviews at /catalog/review and anyone browses the dictionary'
     await page.click('text=审核队列');
     await page.waitForSelector('section.card');
     assert.match(await page.textContent('section.card'), /天安停车诉求/);
-    assert.match(await page.textContent('section.card .timeline'), /待审核/);
+    // The review is a case: its timeline, and a link to it on the workbench.
+    assert.match(await page.textContent('section.card .timeline'), /提交目录审核[\s\S]*转到：区级审核/);
+    assert.ok(await page.isVisible('section.card a[href^="/work/cases/"]'));
     await page.screenshot({ path: join(artifacts, 'catalog-review.png'), fullPage: true });
     await page.fill('section.card input[name=comment]', '同意发布');
     await page.click('section.card button[value=approve]');

@@ -115,16 +115,40 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     assert_eq!(review(&xinzhou, &id, "approve", None).await.0, StatusCode::FORBIDDEN);
     let (_, mine) = xinzhou.get("/api/v1/catalog/submissions").await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
-    // The district approves: published, with a hash-chained timeline.
+    // The review is a case of the district's review app, waiting in the district's workbench
+    // on its review step with a clock; the community reads its progress through the catalog.
+    assert_eq!(sub["review_case"], id.as_str(), "{sub}");
+    let (status, case) = district.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!((case["app_id"].as_str(), case["current_step"].as_str()), (Some("catalog-review"), Some("review")));
+    assert_eq!(case["record"]["app"], "xinzhou-parking");
+    assert_eq!(case["record"]["app_name"], "新洲停车诉求");
+    let (status, work) = page(&district, &app, "/work").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(work.contains("应用目录审核") && work.contains(case["number"].as_str().unwrap()), "{work}");
+    assert_eq!(xinzhou.get(&format!("/api/v1/cases/{id}")).await.0, StatusCode::NOT_FOUND, "the district's case");
+    // The district approves: published; the timeline is the case's, hash-chained.
     let (status, approved) = review(&district, &id, "approve", Some("同意发布")).await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["review_comment"], "同意发布");
+    assert!(approved["reviewed_by"].as_str().is_some_and(|by| by != "admin"), "{approved}");
     assert_eq!(review(&district, &id, "reject", Some("晚了")).await.0, StatusCode::CONFLICT);
     let (_, one) = xinzhou.get(&format!("/api/v1/catalog/submissions/{id}")).await;
     let timeline = one["timeline"].as_array().unwrap();
     let kinds: Vec<&str> = timeline.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["submitted", "approved"]);
-    assert_eq!(timeline[1]["prev_hash"], timeline[0]["hash"]);
+    assert_eq!(kinds.first(), Some(&"case.submitted"), "{kinds:?}");
+    assert!(kinds.contains(&"step.completed") && kinds.last() == Some(&"case.closed"), "{kinds:?}");
+    for pair in timeline.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
+    }
+    let decided = timeline.iter().find(|e| e["kind"] == "step.completed").unwrap();
+    assert_eq!(decided["data"]["answers"]["decision"], "approve");
+    let (_, case) = district.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["status"], "closed");
+    let (status, queue) = page(&district, &app, "/catalog/review").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains("已发布") && queue.contains(&format!("/work/cases/{id}")), "{queue}");
     let (status, entry) = tianan.get("/api/v1/catalog/xinzhou-parking").await;
     assert_eq!(status, StatusCode::OK, "{entry}");
     assert_eq!((entry["origin"].as_str(), entry["scenario"].as_str()), (Some("xinzhou"), Some("parking")));
@@ -140,8 +164,18 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     let (status, problem) = review(&district, draft_id, "reject", None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["pointer"], "/comment");
-    let (status, rejected) = review(&district, draft_id, "reject", Some("与民意速办重复，请直接安装")).await;
-    assert_eq!(status, StatusCode::OK);
+    // Decided from the workbench like any case: the review step's own rules apply (a
+    // rejection needs a comment there too), and the catalog follows the case.
+    let act = format!("/api/v1/cases/{draft_id}/actions");
+    let (status, problem) = district.post(&act, json!({"action": "complete", "answers": {"decision": "reject"}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _) = xinzhou.post(&act, json!({"action": "complete", "answers": {"decision": "approve"}})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a community cannot decide its own submission");
+    let answers = json!({"decision": "reject", "comment": "与民意速办重复，请直接安装"});
+    let (status, case) = district.post(&act, json!({"action": "complete", "answers": answers})).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    let (_, rejected) = xinzhou.get(&format!("/api/v1/catalog/submissions/{draft_id}")).await;
+    assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["review_comment"], "与民意速办重复，请直接安装");
     assert!(!ids(&tianan.get("/api/v1/catalog").await.1).contains(&"xinzhou-draft".to_string()));
     assert!(!ids(&tianan.get("/api/v1/catalog?q=draft").await.1).contains(&"xinzhou-draft".to_string()));
@@ -346,5 +380,49 @@ both!(catalog_pages, |app: TestApp| async move {
     let district = app.login("district").await;
     let (status, html) = page(&district, &app, "/catalog/review").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("目录审核") && html.contains("参考应用"), "{html}");
+    assert!(html.contains("目录审核") && html.contains("随百搭发布的参考应用"), "{html}");
+});
+
+both!(a_submission_left_without_its_review_case_gets_one_at_start, |app: TestApp| async move {
+    // As if the server stopped between storing a submission and opening its review case.
+    let state = &app.running.state;
+    let mut def = reference("nuoche-e-zhan");
+    def["id"] = json!("xinzhou-orphan");
+    let (status, _) = root(&app, Method::POST, "/api/v1/apps?owner=xinzhou", def.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = uuid::Uuid::now_v7().to_string();
+    let submission = baida_runtime::store::Submission {
+        id: id.clone(),
+        app_id: "xinzhou-orphan".into(),
+        version: "1.0.0".into(),
+        origin_id: "xinzhou".into(),
+        definition: def.clone(),
+        name: def["name"].clone(),
+        description: json!({"zh-CN": "挪车", "en": "Move a car"}),
+        category: "vehicles-parking".into(),
+        scenario: None,
+        changelog: json!({"zh-CN": "首发", "en": "First"}),
+        screenshots: Vec::new(),
+        status: baida_runtime::store::SubmissionStatus::Submitted,
+        submitted_by: "builder".into(),
+        submitted_at: chrono::Utc::now(),
+        reviewed_by: None,
+        reviewed_at: None,
+        review_comment: None,
+        review_case_id: Some(id.clone()),
+    };
+    state.store.create_submission(&submission).await.unwrap();
+    let district = app.login("district").await;
+    assert_eq!(district.get(&format!("/api/v1/cases/{id}")).await.0, StatusCode::NOT_FOUND);
+    // What the start does: every submission awaiting review gets its case, once.
+    let catalog = baida_runtime::catalog::Catalog::new(state.engine.clone());
+    assert_eq!(catalog.open_missing_reviews().await.unwrap(), 1);
+    assert_eq!(catalog.open_missing_reviews().await.unwrap(), 0);
+    let (status, case) = district.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!((case["app_id"].as_str(), case["current_step"].as_str()), (Some("catalog-review"), Some("review")));
+    let (_, queue) = district.get("/api/v1/catalog/submissions?status=submitted").await;
+    assert!(queue.as_array().unwrap().iter().any(|s| s["id"] == id.as_str()), "{queue}");
+    let (status, done) = review(&district, &id, "approve", None).await;
+    assert_eq!((status, done["status"].as_str()), (StatusCode::OK, Some("approved")), "{done}");
 });

@@ -6,11 +6,13 @@
 //! [`Catalog::install`], [`Catalog::upgrade_plan`] and [`Catalog::upgrade`]; the diff and the
 //! three-way merge are in [`merge`].
 //!
-//! Authorization is not decided here: the HTTP handlers ask `auth` first, the command line
-//! acts as the operator. Every review is recorded as a hash-chained event
-//! (`engine::event`), so a submission's timeline can be verified like a case's.
+//! Authorization is decided here only for the review (the review case's step says who may
+//! decide, as for any case); otherwise the HTTP handlers ask `auth` first and the command
+//! line acts as the operator. The review is a case run by the engine ([`review`]), so a
+//! submission's timeline is that case's hash-chained events.
 
 pub mod merge;
+pub mod review;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,9 +21,10 @@ use baida_blocks::{Problem, Text};
 use serde_json::{Value, json};
 
 use crate::apps::{self, Apps};
-use crate::engine::Clock;
-use crate::engine::event;
-use crate::store::{self, Install, Review, Store, Submission, SubmissionStatus};
+use crate::auth::Actor;
+use crate::engine::Engine;
+use crate::engine::actions::{Action, ActionError};
+use crate::store::{self, Event, Install, Store, Submission, SubmissionStatus};
 pub use merge::{Change, Conflict, Side};
 
 /// Why a catalog operation did not happen.
@@ -37,6 +40,12 @@ pub enum Error {
     /// An upgrade whose merge left conflicts: nothing was changed.
     #[error("the upgrade has {} conflict(s)", .0.len())]
     MergeConflicts(Vec<Conflict>),
+    /// The review case refused the decision (not a reviewer, bad answers).
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    /// The review case could not be opened.
+    #[error("the review case could not be opened: {0}")]
+    Review(String),
     #[error(transparent)]
     Apps(#[from] apps::Error),
     #[error(transparent)]
@@ -126,18 +135,45 @@ fn comparable(definition: &Value, id: &str) -> Value {
 }
 
 pub struct Catalog {
+    engine: Arc<Engine>,
     store: Arc<dyn Store>,
     apps: Arc<Apps>,
-    clock: Arc<dyn Clock>,
 }
 
 impl Catalog {
-    pub fn new(store: Arc<dyn Store>, apps: Arc<Apps>, clock: Arc<dyn Clock>) -> Catalog {
-        Catalog { store, apps, clock }
+    pub fn new(engine: Arc<Engine>) -> Catalog {
+        Catalog { store: engine.store.clone(), apps: engine.apps.clone(), engine }
     }
 
-    /// Submits a version of an app for review; returns the stored submission.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.engine.clock.now()
+    }
+
+    /// Submits a version of an app for review and opens its review case; returns the stored
+    /// submission.
     pub async fn submit(&self, new: NewSubmission, by: &str) -> Result<Submission> {
+        let submission = self.prepare(new, by).await?;
+        self.store(&submission).await?;
+        // Were the process to stop here, [`Catalog::open_missing_reviews`] opens it at start.
+        review::open_case(&self.engine, &submission).await?;
+        self.submission(&submission.id).await
+    }
+
+    /// Publishes a version with no review: Baida's own reference apps on a `--demo` start,
+    /// which no community submitted. Stored approved by `by`, without a review case.
+    pub async fn publish_reference(&self, new: NewSubmission, by: &str) -> Result<Submission> {
+        let mut submission = self.prepare(new, by).await?;
+        submission.status = SubmissionStatus::Approved;
+        submission.reviewed_by = Some(by.to_string());
+        submission.reviewed_at = Some(submission.submitted_at);
+        submission.review_case_id = None;
+        self.store(&submission).await?;
+        self.submission(&submission.id).await
+    }
+
+    /// Checks what a unit submits and makes the submission (awaiting review, with its review
+    /// case's id) from the app version it names.
+    async fn prepare(&self, new: NewSubmission, by: &str) -> Result<Submission> {
         let Some(version) = self.store.app_version(&new.app_id, new.version.as_deref()).await? else {
             return Err(Error::NotFound(Text::new("没有这个应用或该版本", "No such app or version")));
         };
@@ -191,9 +227,7 @@ impl Catalog {
             return Err(Error::Invalid(problems));
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let at = self.clock.now();
-        let data = json!({"app_id": new.app_id, "version": version.version, "origin": version.owner_id});
-        let first = event::next(None, &id, "submitted", by, at, data);
+        let at = self.now();
         let submission = Submission {
             id: id.clone(),
             app_id: version.app_id.clone(),
@@ -212,10 +246,14 @@ impl Catalog {
             reviewed_by: None,
             reviewed_at: None,
             review_comment: None,
-            event_count: 1,
-            head_hash: first.hash.clone(),
+            review_case_id: Some(id.clone()),
         };
-        self.store.create_submission(&submission, &first).await.map_err(|e| match e {
+        Ok(submission)
+    }
+
+    /// Stores a submission; a version submitted before is a conflict.
+    async fn store(&self, submission: &Submission) -> Result<()> {
+        self.store.create_submission(submission).await.map_err(|e| match e {
             store::Error::Conflict(_) => Error::Conflict(Text::new(
                 format!("“{}” {} 版已提交过目录，请先升级版本号", submission.app_id, submission.version),
                 format!(
@@ -225,11 +263,38 @@ impl Catalog {
             )),
             e => e.into(),
         })?;
-        Ok(submission)
+        Ok(())
     }
 
-    /// Approves or rejects a submission awaiting review. A rejection needs a comment.
-    pub async fn review(&self, id: &str, decision: Decision, comment: Option<String>, by: &str) -> Result<Submission> {
+    /// Opens the review case of every submission awaiting review without one; returns how
+    /// many. Run at start.
+    pub async fn open_missing_reviews(&self) -> Result<usize> {
+        let missing = self.store.submissions_without_case().await?;
+        for s in &missing {
+            review::open_case(&self.engine, s).await?;
+        }
+        Ok(missing.len())
+    }
+
+    /// The review's timeline: its case's events (or, for a submission reviewed before reviews
+    /// were cases, the events stored with it).
+    pub async fn timeline(&self, s: &Submission) -> Result<Vec<Event>> {
+        Ok(match &s.review_case_id {
+            Some(case) => self.store.events(case).await?,
+            None => self.store.submission_events(&s.id).await?,
+        })
+    }
+
+    /// Approves or rejects a submission awaiting review by completing the review step of its
+    /// case as `who` (who may is the step's to say: district admins). A rejection needs a
+    /// comment.
+    pub async fn review(
+        &self,
+        id: &str,
+        decision: Decision,
+        comment: Option<String>,
+        who: &Actor,
+    ) -> Result<Submission> {
         let comment = comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
         if decision == Decision::Reject && comment.is_none() {
             return Err(Error::Invalid(vec![problem(
@@ -248,19 +313,21 @@ impl Catalog {
             )]));
         }
         let sub = self.submission(id).await?;
-        if sub.status != SubmissionStatus::Submitted {
-            return Err(Error::Conflict(Text::new("这个提交已经审核过了", "This submission was reviewed already")));
-        }
-        let (status, kind) = match decision {
-            Decision::Approve => (SubmissionStatus::Approved, "approved"),
-            Decision::Reject => (SubmissionStatus::Rejected, "rejected"),
+        let reviewed = || Error::Conflict(Text::new("这个提交已经审核过了", "This submission was reviewed already"));
+        let Some(case_id) = sub.review_case_id.clone().filter(|_| sub.status == SubmissionStatus::Submitted) else {
+            return Err(reviewed());
         };
-        let at = self.clock.now();
-        let event =
-            event::next_after(Some((sub.event_count, &sub.head_hash)), id, kind, by, at, json!({"comment": comment}));
-        let review = Review { submission_id: id.into(), status, by: by.into(), at, comment, event };
-        if !self.store.review_submission(&review).await? {
-            return Err(Error::Conflict(Text::new("这个提交已经审核过了", "This submission was reviewed already")));
+        let mut answers = json!({"decision": match decision {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+        }});
+        if let Some(c) = comment {
+            answers["comment"] = Value::String(c);
+        }
+        match self.engine.act(&case_id, Action::Complete { answers }, who).await {
+            Ok(_) => {}
+            Err(ActionError::NotAllowed(_)) => return Err(reviewed()),
+            Err(e) => return Err(e.into()),
         }
         self.submission(id).await
     }
@@ -356,7 +423,7 @@ impl Catalog {
             community_id: community.into(),
             source_app_id: app_id.into(),
             source_version: source.version.clone(),
-            installed_at: self.clock.now(),
+            installed_at: self.now(),
             installed_by: by.into(),
             upgraded_at: None,
         };
@@ -414,7 +481,7 @@ impl Catalog {
             return Err(Error::MergeConflicts(plan.conflicts));
         }
         self.apps.save(plan.merged.clone(), &plan.install.community_id, by).await?;
-        self.store.install_upgraded(fork, &plan.to.version, self.clock.now()).await?;
+        self.store.install_upgraded(fork, &plan.to.version, self.now()).await?;
         Ok(plan)
     }
 }

@@ -37,6 +37,9 @@ pub struct Submission {
     pub resident_id: Option<String>,
     /// Submitted by staff allowed to file cases here.
     pub staff: bool,
+    /// The new case's id, when the caller needs to know it before the case exists (the
+    /// catalog gives a submission's review case the submission's id); a fresh one otherwise.
+    pub case_id: Option<String>,
 }
 
 /// A created case and the secret token that lets the resident follow it.
@@ -265,8 +268,18 @@ impl Engine {
             }
             None => return Err(SubmitError::UnknownApp),
         };
-        let (community_id, grid_id) = self.filed_in(&s.community_id).await?;
-        self.offered_in(&loaded, &s.community_id).await?;
+        // Staff may file a case at the unit that owns the app (a district's own workflow, such
+        // as the catalog review); everyone else files in a community or one of its grids.
+        let (community_id, grid_id) = if s.staff && s.community_id == loaded.meta.owner_id {
+            if self.store.is_archived(&loaded.meta.app_id).await? {
+                return Err(SubmitError::NotOffered);
+            }
+            (s.community_id.clone(), None)
+        } else {
+            let filed = self.filed_in(&s.community_id).await?;
+            self.offered_in(&loaded, &s.community_id).await?;
+            filed
+        };
         let allowed = match loaded.compiled.app.access.submit {
             SubmitAccess::Public => true,
             SubmitAccess::Resident => s.resident_id.is_some() || s.staff,
@@ -299,7 +312,7 @@ impl Engine {
         let compiled = &loaded.compiled;
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         let now = self.clock.now();
-        let id = Uuid::now_v7().to_string();
+        let id = s.case_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         let responsibilities = self.responsibilities().await?;
         let plugins = self.plugins_for(compiled).await;

@@ -278,6 +278,7 @@ pub async fn submit(
         actor: actor.label(),
         resident_id: None,
         staff: false,
+        case_id: None,
     };
     let submitted = access::submit_as(&state, &actor, submission).await?;
     let c = submitted.case;

@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 
 /// The catalog's domain service for this request.
 pub fn catalog(state: &AppState) -> Catalog {
-    Catalog::new(state.store.clone(), state.apps.clone(), state.engine.clock.clone())
+    Catalog::new(state.engine.clone())
 }
 
 /// Units where the actor may publish, install or review; `None` means everywhere.
@@ -193,7 +193,10 @@ pub struct SubmissionView {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_comment: Option<String>,
-    /// The review's timeline, hash-chained (only in the single view).
+    /// The case that reviews it (`/api/v1/cases/{id}`, `/work/cases/{id}`); absent for a
+    /// submission reviewed before reviews were cases.
+    pub review_case: Option<String>,
+    /// The review's timeline: its case's hash-chained events (only in the single view).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub timeline: Option<Vec<Event>>,
@@ -218,6 +221,7 @@ impl From<Submission> for SubmissionView {
             reviewed_by: s.reviewed_by,
             reviewed_at: s.reviewed_at,
             review_comment: s.review_comment,
+            review_case: s.review_case_id,
             timeline: None,
         }
     }
@@ -331,7 +335,7 @@ pub async fn submission(
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionView>, ApiError> {
     let (s, _) = visible_submission(&state, &actor, &id).await?;
-    let events = state.store.submission_events(&id).await?;
+    let events = catalog(&state).timeline(&s).await?;
     let mut view = SubmissionView::from(s);
     view.timeline = Some(events);
     Ok(Json(view))
@@ -360,7 +364,7 @@ pub async fn review(
     if !actor.can(Permission::CatalogReview, &s.origin_id, &tree) {
         return Err(access::denied(&state, &actor, "catalog.review", Some(&s.origin_id)).await);
     }
-    let s = catalog(&state).review(&id, body.decision, body.comment, &actor.label()).await?;
+    let s = catalog(&state).review(&id, body.decision, body.comment, &actor).await?;
     Ok(Json(s.into()))
 }
 

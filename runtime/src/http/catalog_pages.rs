@@ -308,28 +308,45 @@ pub async fn review_queue(
     };
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
+    let review_app = state.apps.load(crate::catalog::review::APP_ID, None).await.ok().flatten();
+    let catalog = catalog(&state);
     let mut pending = Vec::new();
     let mut recent = Vec::new();
     for s in all {
-        let events = state.store.submission_events(&s.id).await.unwrap_or_default();
+        if s.status != SubmissionStatus::Submitted && recent.len() >= 10 {
+            continue;
+        }
+        let events = catalog.timeline(&s).await.unwrap_or_default();
         let timeline: Vec<Value> = events
             .iter()
             .map(|e| {
-                json!({"kind": word(lang, &format!("cat_status_{}", e.kind)), "actor": e.actor, "at": when(e.at),
-                            "comment": e.data["comment"], "hash": &e.hash[..12]})
+                let (what, comment) = match (&review_app, &s.review_case_id) {
+                    (Some(app), Some(_)) => {
+                        let answers = &e.data["answers"];
+                        let mut what = match e.kind.as_str() {
+                            // The resident's wording ("your request") does not fit a unit's submission.
+                            "case.submitted" => word(lang, "cat_event_submitted"),
+                            _ => super::track::timeline_item(&state, app, lang, e).text,
+                        };
+                        if let Some(d) = answers["decision"].as_str() {
+                            let status = if d == "approve" { "approved" } else { "rejected" };
+                            what = format!("{what}：{}", word(lang, &format!("cat_status_{status}")));
+                        }
+                        (what, answers["comment"].clone())
+                    }
+                    _ => (word(lang, &format!("cat_status_{}", e.kind)), e.data["comment"].clone()),
+                };
+                json!({"kind": what, "actor": e.actor, "at": when(e.at), "comment": comment, "hash": &e.hash[..12]})
             })
             .collect();
         let item = json!({
             "id": s.id, "app_id": s.app_id, "version": s.version, "name": text(&s.name, lang),
             "description": text(&s.description, lang), "changelog": text(&s.changelog, lang), "origin": unit_name(&s.origin_id),
             "submitted_by": s.submitted_by, "screenshots": s.screenshots, "status": word(lang, &format!("cat_status_{}", s.status.as_str())),
-            "timeline": timeline,
+            "reference": s.review_case_id.is_none() && timeline.is_empty(),
+            "timeline": timeline, "case": s.review_case_id,
         });
-        if s.status == SubmissionStatus::Submitted {
-            pending.push(item)
-        } else if recent.len() < 10 {
-            recent.push(item)
-        }
+        if s.status == SubmissionStatus::Submitted { pending.push(item) } else { recent.push(item) }
     }
     let data = json!({"pending": pending, "recent": recent, "done": d.done.is_some(), "lang_q": lang_q(lang, true)});
     show(&state, lang, &uri, "catalog_review.html", &data)

@@ -351,6 +351,8 @@ impl From<crate::catalog::Error> for ApiError {
                     })
                     .collect(),
             },
+            E::Action(e) => e.into(),
+            E::Review(why) => ApiError::Internal(why),
             E::Apps(e) => e.into(),
             E::Store(e) => e.into(),
         }

@@ -66,7 +66,17 @@ pub async fn home(
 ) -> Result<Html<String>, ApiError> {
     let units = state.store.org_units().await?;
     let parents: BTreeMap<&str, Option<&str>> = units.iter().map(|u| (u.id.as_str(), u.parent_id.as_deref())).collect();
-    let apps = state.store.apps().await?;
+    // Residents see the apps they can submit to, not staff-only ones (the catalog review).
+    let mut apps = Vec::new();
+    for a in state.store.apps().await? {
+        let staff_only = match state.apps.load(&a.app_id, None).await {
+            Ok(Some(l)) => l.compiled.app.access.submit == baida_blocks::app::SubmitAccess::Staff,
+            _ => true,
+        };
+        if !staff_only {
+            apps.push(a);
+        }
+    }
     let communities = units
         .iter()
         .filter(|u| u.kind == "community")

@@ -101,7 +101,7 @@ impl TrackQuery {
 pub(crate) struct TimelineItem {
     seq: i64,
     at: String,
-    text: String,
+    pub(crate) text: String,
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,10 @@
-//! The district catalog's storage: submitted app versions with their review status and
-//! hash-chained review events, and installs (forks of a published version into a community).
+//! The district catalog's storage: submitted app versions, each with the case that reviews
+//! it, and installs (forks of a published version into a community).
+//!
+//! A submission's status is read from its review case (a case of the `catalog-review` app,
+//! [`crate::catalog::review`]), never stored twice: closed with `decision` = `approve` is
+//! published, closed otherwise is rejected, anything else awaits review. Submissions reviewed
+//! before reviews were cases keep their stored status and `catalog_events` timeline.
 //!
 //! One implementation serves both backends: [`super::catalog_sql`], portable SQL like
 //! [`super::people_sql`].
@@ -62,8 +67,9 @@ pub struct Submission {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_comment: Option<String>,
-    pub event_count: i64,
-    pub head_hash: String,
+    /// The case that reviews it (the submission's own id); `None` for a submission reviewed
+    /// before reviews were cases.
+    pub review_case_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -85,13 +91,18 @@ pub(crate) struct SubmissionRow {
     reviewed_by: Option<String>,
     reviewed_at: Option<DateTime<Utc>>,
     review_comment: Option<String>,
-    event_count: i64,
-    head_hash: String,
+    review_case_id: Option<String>,
+    /// The review case, when there is one (`LEFT JOIN cases`).
+    case_status: Option<String>,
+    case_record: Option<Json<Value>>,
+    case_closed_at: Option<DateTime<Utc>>,
+    /// Who completed the review step last.
+    case_reviewer: Option<String>,
 }
 
 impl From<SubmissionRow> for Submission {
     fn from(r: SubmissionRow) -> Self {
-        Submission {
+        let mut s = Submission {
             id: r.id,
             app_id: r.app_id,
             version: r.version,
@@ -109,21 +120,23 @@ impl From<SubmissionRow> for Submission {
             reviewed_by: r.reviewed_by,
             reviewed_at: r.reviewed_at,
             review_comment: r.review_comment,
-            event_count: r.event_count,
-            head_hash: r.head_hash,
+            review_case_id: r.review_case_id.clone(),
+        };
+        if r.review_case_id.is_some() {
+            let record = r.case_record.map(|j| j.0).unwrap_or(Value::Null);
+            let text = |key: &str| record.get(key).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+            let closed = r.case_status.as_deref() == Some("closed");
+            s.status = match (closed, text("decision")) {
+                (true, Some("approve")) => SubmissionStatus::Approved,
+                (true, _) => SubmissionStatus::Rejected,
+                (false, _) => SubmissionStatus::Submitted,
+            };
+            s.reviewed_at = r.case_closed_at.filter(|_| closed);
+            s.reviewed_by = r.case_reviewer.filter(|_| closed);
+            s.review_comment = text("comment").filter(|_| closed).map(str::to_string);
         }
+        s
     }
-}
-
-/// A review decision to record: the new status, the comment and the event that says so.
-#[derive(Debug, Clone)]
-pub struct Review {
-    pub submission_id: String,
-    pub status: SubmissionStatus,
-    pub by: String,
-    pub at: DateTime<Utc>,
-    pub comment: Option<String>,
-    pub event: Event,
 }
 
 /// A community's copy of a published app: an app of its own that remembers where it came from.
@@ -143,15 +156,19 @@ pub struct Install {
 /// The storage of the catalog. Every method is one transaction.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
-    /// Stores a submission with its first event; a version submitted before is a conflict.
-    async fn create_submission(&self, submission: &Submission, event: &Event) -> Result<()>;
+    /// Stores a submission (its review case is opened next, with the same id); a version
+    /// submitted before is a conflict.
+    async fn create_submission(&self, submission: &Submission) -> Result<()>;
     async fn submission(&self, id: &str) -> Result<Option<Submission>>;
     /// Submissions with `status` (any when `None`) whose origin is one of `units` (any when
     /// `None`), newest first.
     async fn submissions(&self, status: Option<SubmissionStatus>, units: Option<&[String]>) -> Result<Vec<Submission>>;
-    /// Records a decision on a submission still awaiting review, with its event; false when it
-    /// was reviewed already (or its event log moved on).
-    async fn review_submission(&self, review: &Review) -> Result<bool>;
+    /// Submissions awaiting review whose review case does not exist (opening it was
+    /// interrupted, or they predate review cases).
+    async fn submissions_without_case(&self) -> Result<Vec<Submission>>;
+    /// Records that `id` is reviewed by the case with the same id.
+    async fn set_review_case(&self, id: &str) -> Result<()>;
+    /// The timeline of a submission reviewed before reviews were cases.
     async fn submission_events(&self, id: &str) -> Result<Vec<Event>>;
 
     /// Records a fork; a community that has the source already is a conflict.

@@ -5,10 +5,24 @@
 macro_rules! submission_columns {
     () => {
         "id, app_id, version, origin_id, definition, name, description, category, scenario, changelog, screenshots, \
-         status, submitted_by, submitted_at, reviewed_by, reviewed_at, review_comment, event_count, head_hash"
+         status, submitted_by, submitted_at, reviewed_by, reviewed_at, review_comment, review_case_id"
     };
 }
 pub(crate) use submission_columns;
+
+/// A submission with what its review case says (status, closing time, record, reviewer).
+macro_rules! submission_select {
+    () => {
+        "SELECT s.id, s.app_id, s.version, s.origin_id, s.definition, s.name, s.description, s.category, s.scenario, \
+         s.changelog, s.screenshots, s.status, s.submitted_by, s.submitted_at, s.reviewed_by, s.reviewed_at, \
+         s.review_comment, s.review_case_id, c.status AS case_status, c.record AS case_record, \
+         c.closed_at AS case_closed_at, \
+         (SELECT e.actor FROM case_events e WHERE e.case_id = c.id AND e.kind = 'step.completed' \
+          ORDER BY e.seq DESC LIMIT 1) AS case_reviewer \
+         FROM catalog_submissions s LEFT JOIN cases c ON c.id = s.review_case_id"
+    };
+}
+pub(crate) use submission_select;
 
 /// Implements [`CatalogStore`](super::catalog::CatalogStore) for a store type; the arguments
 /// are those of `people_store!`.
@@ -16,17 +30,14 @@ macro_rules! catalog_store {
     ($store:ty, $sql:path, $in_units:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::catalog::CatalogStore for $store {
-            async fn create_submission(
-                &self,
-                s: &$crate::store::catalog::Submission,
-                e: &$crate::store::Event,
-            ) -> $crate::store::Result<()> {
+            async fn create_submission(&self, s: &$crate::store::catalog::Submission) -> $crate::store::Result<()> {
                 use sqlx::types::Json;
-                let mut tx = self.pool.begin().await?;
+                // `event_count` and `head_hash` belong to the timelines of reviews from before
+                // reviews were cases; a submission's timeline is now its review case's.
                 sqlx::query($sql(concat!(
                     "INSERT INTO catalog_submissions (",
                     $crate::store::catalog_sql::submission_columns!(),
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    ", event_count, head_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')"
                 )))
                 .bind(&s.id)
                 .bind(&s.app_id)
@@ -45,25 +56,21 @@ macro_rules! catalog_store {
                 .bind(&s.reviewed_by)
                 .bind(s.reviewed_at)
                 .bind(&s.review_comment)
-                .bind(s.event_count)
-                .bind(&s.head_hash)
-                .execute(&mut *tx)
+                .bind(&s.review_case_id)
+                .execute(&self.pool)
                 .await
                 .map_err(|err| {
                     $crate::store::conflict_on_unique(err, || {
                         format!("version {} of “{}” was submitted to the catalog before", s.version, s.app_id)
                     })
                 })?;
-                insert_catalog_event(&mut tx, e).await?;
-                tx.commit().await?;
                 Ok(())
             }
 
             async fn submission(&self, id: &str) -> $crate::store::Result<Option<$crate::store::catalog::Submission>> {
                 let row: Option<$crate::store::catalog::SubmissionRow> = sqlx::query_as($sql(concat!(
-                    "SELECT ",
-                    $crate::store::catalog_sql::submission_columns!(),
-                    " FROM catalog_submissions WHERE id = ?"
+                    $crate::store::catalog_sql::submission_select!(),
+                    " WHERE s.id = ?"
                 )))
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -76,46 +83,43 @@ macro_rules! catalog_store {
                 status: Option<$crate::store::catalog::SubmissionStatus>,
                 units: Option<&[String]>,
             ) -> $crate::store::Result<Vec<$crate::store::catalog::Submission>> {
-                let status = status.map_or("", |s| s.as_str());
                 let rows: Vec<$crate::store::catalog::SubmissionRow> = sqlx::query_as($sql(concat!(
-                    "SELECT ",
-                    $crate::store::catalog_sql::submission_columns!(),
-                    " FROM catalog_submissions WHERE (? = '' OR status = ?) AND (? OR origin_id ",
+                    $crate::store::catalog_sql::submission_select!(),
+                    " WHERE (? OR s.origin_id ",
                     $in_units,
-                    ") ORDER BY submitted_at DESC, id DESC"
+                    ") ORDER BY s.submitted_at DESC, s.id DESC"
                 )))
-                .bind(status)
-                .bind(status)
                 .bind(units.is_none())
                 .bind($crate::store::people_sql::units_json(units.unwrap_or_default()))
+                .fetch_all(&self.pool)
+                .await?;
+                // The status is the review case's, so it is filtered here rather than in SQL.
+                Ok(rows
+                    .into_iter()
+                    .map($crate::store::catalog::Submission::from)
+                    .filter(|s| status.is_none_or(|wanted| s.status == wanted))
+                    .collect())
+            }
+
+            async fn submissions_without_case(
+                &self,
+            ) -> $crate::store::Result<Vec<$crate::store::catalog::Submission>> {
+                let rows: Vec<$crate::store::catalog::SubmissionRow> = sqlx::query_as($sql(concat!(
+                    $crate::store::catalog_sql::submission_select!(),
+                    " WHERE c.id IS NULL AND (s.review_case_id IS NOT NULL OR s.status = 'submitted') \
+                     ORDER BY s.submitted_at, s.id"
+                )))
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
-            async fn review_submission(&self, r: &$crate::store::catalog::Review) -> $crate::store::Result<bool> {
-                let mut tx = self.pool.begin().await?;
-                let done = sqlx::query($sql(
-                    "UPDATE catalog_submissions SET status = ?, reviewed_by = ?, reviewed_at = ?, review_comment = ?, \
-                     event_count = ?, head_hash = ? WHERE id = ? AND status = 'submitted' AND event_count = ?",
-                ))
-                .bind(r.status.as_str())
-                .bind(&r.by)
-                .bind(r.at)
-                .bind(&r.comment)
-                .bind(r.event.seq)
-                .bind(&r.event.hash)
-                .bind(&r.submission_id)
-                .bind(r.event.seq - 1)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if done != 1 {
-                    return Ok(false);
-                }
-                insert_catalog_event(&mut tx, &r.event).await?;
-                tx.commit().await?;
-                Ok(true)
+            async fn set_review_case(&self, id: &str) -> $crate::store::Result<()> {
+                sqlx::query($sql("UPDATE catalog_submissions SET review_case_id = id WHERE id = ?"))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn submission_events(&self, id: &str) -> $crate::store::Result<Vec<$crate::store::Event>> {
@@ -195,40 +199,6 @@ macro_rules! catalog_store {
                 Ok(())
             }
         }
-
-        async fn insert_catalog_event(
-            tx: &mut sqlx::Transaction<'_, <$store as $crate::store::catalog_sql::HasDb>::Db>,
-            e: &$crate::store::Event,
-        ) -> $crate::store::Result<()> {
-            sqlx::query($sql(
-                "INSERT INTO catalog_events (submission_id, seq, kind, actor, at, data, prev_hash, hash) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            ))
-            .bind(&e.case_id)
-            .bind(e.seq)
-            .bind(&e.kind)
-            .bind(&e.actor)
-            .bind(e.at)
-            .bind(sqlx::types::Json(&e.data))
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
     };
 }
 pub(crate) use catalog_store;
-
-/// The sqlx database of a store type, for the transaction type of shared helpers.
-pub(crate) trait HasDb {
-    type Db: sqlx::Database;
-}
-
-impl HasDb for super::sqlite::SqliteStore {
-    type Db = sqlx::Sqlite;
-}
-
-impl HasDb for super::postgres::PgStore {
-    type Db = sqlx::Postgres;
-}

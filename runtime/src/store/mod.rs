@@ -245,7 +245,7 @@ pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) 
     }
 }
 
-pub use catalog::{CatalogStore, Install, Review, Submission, SubmissionStatus};
+pub use catalog::{CatalogStore, Install, Submission, SubmissionStatus};
 pub use drafts::{Draft, DraftStore};
 pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
 pub use homes::{Home, HomeStore};
@@ -254,7 +254,7 @@ pub use people::{
     ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
 };
 pub use plugins::{PluginStore, PluginVersion};
-pub use profile::{ProfileRead, ProfileStore, ProfileValue};
+pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
