@@ -26,6 +26,17 @@ pub enum Sensitivity {
     Sensitive,
 }
 
+/// Whose profile remembers a dictionary field's values between apps (一次录入，多方共享).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileScope {
+    /// The resident's own profile (their name, phone, car).
+    Resident,
+    /// Their household's, shared by everyone registered at the same home (its address, size,
+    /// tenure).
+    Household,
+}
+
 /// One dictionary field: a [`Field`] whose key is `category.name`, with its sensitivity.
 /// Both the sensitivity and the scenarios must be stated in the data files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -35,6 +46,10 @@ pub struct DictField {
     pub sensitivity: Sensitivity,
     /// Scenarios (e.g. `new-resident`, `complaint`) that use this field.
     pub scenarios: Vec<String>,
+    /// Whose profile keeps its values; absent for what a case is about (a complaint's title,
+    /// a visit's note), which no profile keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileScope>,
 }
 
 /// A high-frequency scenario of community work (e.g. `move-car`, `rental-registration`):

@@ -31,7 +31,7 @@ pub mod text;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
 pub use compile::{CompiledApp, CompiledField};
-pub use dictionary::{DictField, Dictionary, DictionaryPart, Scenario, ScenarioList, Sensitivity};
+pub use dictionary::{DictField, Dictionary, DictionaryPart, ProfileScope, Scenario, ScenarioList, Sensitivity};
 pub use field::{Choice, Field, FieldType, Limit};
 pub use problem::Problem;
 pub use step::{BlockConfig, Step, Transition};

@@ -1,23 +1,28 @@
 //! Enter once, many share (一次录入，多方共享): what a logged-in resident enters in a field that
-//! references the data dictionary (`dict`) is remembered in their profile, and pre-fills the
-//! same dictionary field in the next app they open — only with their consent, only up to the
-//! sensitivity they allowed, and every read recorded.
+//! references the data dictionary (`dict`) is remembered, and pre-fills the same dictionary
+//! field in the next app they open — only with their consent, only up to the sensitivity they
+//! allowed, and every read recorded.
+//!
+//! The dictionary says whose profile keeps a field (`profile` in its data files): the
+//! resident's own (name, phone, car) or their household's (address, household size, tenure),
+//! shared by everyone who declared the same home on `/my/home`, each within their own consent.
+//! Without a declared home, household fields are kept with the resident. What a case is about
+//! (a complaint's title, a visit's note) is kept by no profile, nor photos, locations and
+//! repeat groups.
+//!
+//! A grid worker filling a form on a resident's behalf (for a resident who declared a home in
+//! the worker's community) reads the same profile under the same consent; the read is recorded
+//! with the worker's name.
 //!
 //! Consent levels: `none` (nothing kept, nothing shared; the default), `personal` (public,
 //! internal and personal fields), `sensitive` (also sensitive ones such as the ID number).
-//! Withdrawing consent (`none`) forgets the stored values. Photos, locations and repeat groups
-//! are not shared, nor fields about the case rather than the resident (complaints, services,
-//! businesses).
+//! Withdrawing consent (`none`) forgets what the resident entered.
 
-use baida_blocks::{CompiledApp, CompiledField, FieldType, Sensitivity};
+use baida_blocks::{CompiledApp, CompiledField, Dictionary, FieldType, ProfileScope, Sensitivity, Text};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::store::{self, Store};
-
-/// The dictionary categories that describe a resident (and so belong in a profile); what a case
-/// is about (complaints, services, businesses) does not.
-pub const PROFILE_CATEGORIES: [&str; 4] = ["people", "household", "housing", "vehicle"];
+use crate::store::{self, Household, Store};
 
 /// The consent levels, in order.
 pub const LEVELS: [&str; 3] = ["none", "personal", "sensitive"];
@@ -31,32 +36,45 @@ pub fn allowed(level: &str, sensitivity: Sensitivity) -> bool {
     }
 }
 
-/// The intake fields that take part: top-level, referencing a dictionary field about the
-/// resident, holding a plain value.
-fn shared_fields(app: &CompiledApp) -> Vec<(&CompiledField, &str)> {
+/// The intake fields that take part: top-level, holding a plain value, referencing a
+/// dictionary field some profile keeps; with the dictionary key and whose profile it is.
+fn shared_fields<'a>(app: &'a CompiledApp, dict: &Dictionary) -> Vec<(&'a CompiledField, &'a str, ProfileScope)> {
     app.intake_fields()
         .into_iter()
         .filter(|f| !matches!(f.ty, FieldType::Photo | FieldType::Location | FieldType::Group | FieldType::Section))
-        .filter_map(|f| f.field.dict.as_deref().map(|d| (f, d)))
-        .filter(|(_, d)| PROFILE_CATEGORIES.iter().any(|c| d.split('.').next() == Some(*c)))
+        // A computed value is the app's own, worked out again from the record.
+        .filter(|f| f.field.compute.is_none())
+        .filter_map(|f| {
+            let key = f.field.dict.as_deref()?;
+            let scope = dict.field(key)?.profile?;
+            Some((f, key, scope))
+        })
         .collect()
 }
 
-/// What pre-fills a form: answers by field key, and the keys filled.
+/// What pre-fills a form: answers by field key, and the labels of the fields filled from the
+/// resident's own profile and from their household's.
 #[derive(Debug, Default)]
 pub struct Prefill {
     pub answers: Map<String, Value>,
     pub keys: Vec<String>,
-    /// The labels of the fields filled, for the note.
-    pub fields: Vec<baida_blocks::Text>,
+    pub mine: Vec<Text>,
+    pub household: Vec<Text>,
 }
 
-/// Reads what the resident's profile holds for `app`'s fields, within their consent, and
-/// records the read (one row per field).
+/// The household of the resident's declared home, if any.
+async fn household_of(store: &dyn Store, resident: &str) -> Result<Option<Household>, store::Error> {
+    Ok(store.home(resident).await?.as_ref().map(Household::of))
+}
+
+/// Reads what the resident's and their household's profiles hold for `app`'s fields, within
+/// the resident's consent, and records the read by `reader` (one row per field).
 pub async fn prefill(
     store: &dyn Store,
+    dict: &Dictionary,
     resident: &str,
     app: &CompiledApp,
+    reader: &str,
     at: DateTime<Utc>,
 ) -> Result<Prefill, store::Error> {
     let level = store.consent(resident).await?.unwrap_or_else(|| "none".into());
@@ -64,29 +82,38 @@ pub async fn prefill(
     if level == "none" {
         return Ok(out);
     }
-    let profile = store.profile(resident).await?;
+    let own = store.profile(resident).await?;
+    let household = match household_of(store, resident).await? {
+        Some(h) => store.household_profile(&h).await?,
+        None => Vec::new(),
+    };
     let mut read = Vec::new();
-    for (f, dict) in shared_fields(app) {
+    for (f, key, scope) in shared_fields(app, dict) {
         if !allowed(&level, f.sensitivity) {
             continue;
         }
-        if let Some(v) = profile.iter().find(|p| p.dict_key == dict) {
-            out.answers.insert(f.field.key.clone(), v.value.clone());
-            out.keys.push(f.field.key.clone());
-            out.fields.push(f.field.label_text());
-            read.push(dict.to_string());
-        }
+        // A household field: the household's value, else one kept with the resident before
+        // they declared a home.
+        let from_household =
+            (scope == ProfileScope::Household).then(|| household.iter().find(|v| v.dict_key == key)).flatten();
+        let Some(v) = from_household.or_else(|| own.iter().find(|v| v.dict_key == key)) else { continue };
+        out.answers.insert(f.field.key.clone(), v.value.clone());
+        out.keys.push(f.field.key.clone());
+        if from_household.is_some() { &mut out.household } else { &mut out.mine }.push(f.field.label_text());
+        read.push(key.to_string());
     }
     if !read.is_empty() {
-        store.record_reads(resident, &read, &app.app.id, &format!("form:{}", app.app.id), at).await?;
+        store.record_reads(resident, &read, &app.app.id, reader, at).await?;
     }
     Ok(out)
 }
 
-/// Remembers the dictionary fields of a resident's submission, within their consent; a
+/// Remembers the dictionary fields of a submission made by or for a resident, within their
+/// consent: each in the resident's profile or their household's, as the dictionary says; a
 /// corrected value replaces the old one.
 pub async fn remember(
     store: &dyn Store,
+    dict: &Dictionary,
     resident: &str,
     app: &CompiledApp,
     answers: &Value,
@@ -96,19 +123,26 @@ pub async fn remember(
     if level == "none" {
         return Ok(());
     }
-    let values: Vec<(String, Value)> = shared_fields(app)
-        .into_iter()
-        .filter(|(f, _)| allowed(&level, f.sensitivity))
-        .filter_map(|(f, dict)| {
-            let v = answers.get(&f.field.key)?;
-            let empty = v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty());
-            (!empty).then(|| (dict.to_string(), v.clone()))
-        })
-        .collect();
-    if values.is_empty() {
-        return Ok(());
+    let household = household_of(store, resident).await?;
+    let (mut own, mut shared) = (Vec::new(), Vec::new());
+    for (f, key, scope) in shared_fields(app, dict) {
+        let Some(v) = answers.get(&f.field.key) else { continue };
+        let empty = v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty());
+        if empty || !allowed(&level, f.sensitivity) {
+            continue;
+        }
+        match scope {
+            ProfileScope::Household if household.is_some() => shared.push((key.to_string(), v.clone())),
+            _ => own.push((key.to_string(), v.clone())),
+        }
     }
-    store.remember(resident, &values, &app.app.id, at).await
+    if !own.is_empty() {
+        store.remember(resident, &own, &app.app.id, at).await?;
+    }
+    if let Some(h) = household.filter(|_| !shared.is_empty()) {
+        store.remember_household(&h, &shared, &app.app.id, resident, at).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 // Browser test of "enter once, many share": a resident logs in with a code, allows sharing,
 // files 民意速办 with their name and phone, then opens 新邻护航 and finds them filled in, with a
-// note saying they come from the profile; the profile page lists the read. Against a server of
+// note saying they come from the profile; the profile page lists the read. Then they register
+// their home, a grid worker fills 新邻护航 for them from the workbench (pre-filled from their
+// profile), and the resident sees the case, the worker's read and their household's address. Against a server of
 // its own (see harness.mjs); in --demo the log-in code is printed to the server's log.
 
 import { test } from 'node:test';
@@ -59,6 +61,51 @@ test('a resident shares their profile and a second app is filled from it', { tim
     await page.waitForSelector('#profile-reads');
     assert.match(await page.textContent('#profile-reads'), /xinlin-huhang/);
     await page.screenshot({ path: join(artifacts, 'profile-page.png'), fullPage: true });
+
+    // The resident registers their home: household facts will be shared there.
+    await page.goto(`${base}/my/home`, { timeout: NAV_MS });
+    await page.selectOption('#community', 'xinzhou');
+    await page.fill('#building', '3号楼');
+    await page.fill('#room', '1201');
+    await page.click('#home-form button[type=submit]');
+    await page.waitForURL(`${base}/my/home`);
+
+    // A grid worker, on a visit, fills 新邻护航 for them from the workbench.
+    const staff = await browser.newContext(phone);
+    const worker = await staff.newPage();
+    worker.setDefaultTimeout(ACTION_MS);
+    try {
+      await worker.goto(`${base}/login?next=/work`, { timeout: NAV_MS });
+      await worker.fill('#login', 'grid1');
+      await worker.fill('#password', 'Baida-demo-2026');
+      await worker.click('button[type=submit]');
+      await worker.waitForURL(`${base}/work`, { timeout: NAV_MS });
+      await worker.click('#assist-forms >> text=新邻护航');
+      await worker.waitForSelector('#assist');
+      await worker.fill('#assist input[name=for]', '13812345678');
+      await worker.click('#assist button[type=submit]');
+      await worker.waitForSelector('#profile-note');
+      assert.match(await worker.textContent('#profile-note'), /138\*\*\*\*5678/);
+      assert.equal(await worker.inputValue('#f-name'), '李明');
+      await worker.fill('#f-id_number', '11010519491231002X');
+      await worker.fill('#f-move_in_date', '2026-10-01');
+      await worker.fill('#f-address', '新洲花园 3号楼 1201');
+      await worker.check('input[name=consent][value=yes]');
+      await worker.screenshot({ path: join(artifacts, 'profile-assist.png'), fullPage: true });
+      await worker.click('form[enctype] button[type=submit]');
+      await worker.waitForURL(/\/my\/cases\//, { timeout: NAV_MS });
+    } finally {
+      await staff.close();
+    }
+
+    // The resident finds the case among theirs, the worker's read in the log, and the
+    // address in their household's profile.
+    await page.goto(`${base}/my`, { timeout: NAV_MS });
+    assert.match(await page.textContent('main'), /新邻护航/);
+    await page.goto(`${base}/my/profile`, { timeout: NAV_MS });
+    assert.match(await page.textContent('#profile-reads'), /网格员 王磊 代您填写时读取/);
+    assert.match(await page.textContent('#household-values'), /新洲花园 3号楼 1201/);
+    await page.screenshot({ path: join(artifacts, 'profile-household.png'), fullPage: true });
   } finally {
     await context.close();
   }

@@ -104,3 +104,135 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
 async fn resident_id(app: &TestApp, phone: &str) -> String {
     app.running.state.store.resident(phone, chrono::Utc::now()).await.unwrap().id
 }
+
+/// Declares the resident's home on `/my/home`.
+async fn declare_home(app: &TestApp, client: &Client, community: &str, building: &str, room: &str) {
+    let r = client
+        .post(app.url("/my/home"))
+        .header("origin", app.url("").trim_end_matches('/'))
+        .form(&[("community", community), ("building", building), ("room", room)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+}
+
+/// 新邻护航 as a resident fills it: name, ID number and phone (theirs), the move-in date,
+/// address and tenure (their household's).
+fn xinlin_form(name: &str, phone: &str, address: &str) -> Form {
+    Form::new()
+        .text("name", name.to_string())
+        .text("id_number", "11010519491231002X")
+        .text("phone", phone.to_string())
+        .text("move_in_date", "2026-10-01")
+        .text("address", address.to_string())
+        .text("tenure", "owner")
+        .text("consent", "yes")
+}
+
+both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
+    // Two residents of 3号楼 1201, and a neighbour across the landing; all consent.
+    let (li, mei, zhao) =
+        (resident(&app, "13812340001").await, resident(&app, "13812340002").await, resident(&app, "13812340003").await);
+    for (c, room) in [(&li, "1201"), (&mei, "1201"), (&zhao, "1202")] {
+        consent(&app, c, "personal").await;
+        declare_home(&app, c, "xinzhou", "3号楼", room).await;
+    }
+    let address = "新洲花园 3号楼 1201";
+    let r = li
+        .post(app.url("/a/xinzhou/xinlin-huhang"))
+        .multipart(xinlin_form("李明", "13812340001", address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    // Li's own profile keeps his name and phone; the household's keeps the address and tenure.
+    let li_id = resident_id(&app, "13812340001").await;
+    let own: Vec<String> =
+        app.running.state.store.profile(&li_id).await.unwrap().into_iter().map(|v| v.dict_key).collect();
+    assert_eq!(own, ["people.name", "people.phone"]);
+    // Mei, in the same flat, finds the household's facts filled, not Li's own.
+    let form = html(&app, &mei, "/a/xinzhou/xinlin-huhang").await;
+    assert!(form.contains("来自您家庭的共享档案") && form.contains(address), "{form}");
+    assert!(!form.contains("李明") && !form.contains("13812340001"), "{form}");
+    let mine = html(&app, &mei, "/my/profile").await;
+    assert!(mine.contains(r#"id="household-values""#) && mine.contains(address) && mine.contains("家人填写"), "{mine}");
+    // The neighbour's household is another: nothing filled.
+    let form = html(&app, &zhao, "/a/xinzhou/xinlin-huhang").await;
+    assert!(!form.contains(r#"id="profile-note""#) && !form.contains(address), "{form}");
+    // Mei corrects the address: the household's value changes for Li too.
+    let corrected = "新洲花园 3号楼 1201 室";
+    let r = mei
+        .post(app.url("/a/xinzhou/xinlin-huhang"))
+        .multipart(xinlin_form("陈美", "13812340002", corrected))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
+    assert!(form.contains(corrected) && form.contains("李明"), "{form}");
+    // Li withdraws consent: what he entered goes, what Mei entered stays with the household.
+    consent(&app, &li, "none").await;
+    let household = app
+        .running
+        .state
+        .store
+        .household_profile(&baida_runtime::store::Household {
+            community_id: "xinzhou".into(),
+            building: "3号楼".into(),
+            room: "1201".into(),
+        })
+        .await
+        .unwrap();
+    assert!(!household.is_empty() && household.iter().all(|v| v.entered_by.as_deref() != Some(li_id.as_str())));
+    let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
+    assert!(!form.contains(r#"id="profile-note""#), "no consent, nothing filled: {form}");
+});
+
+both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| async move {
+    let li = resident(&app, "13812340011").await;
+    consent(&app, &li, "personal").await;
+    declare_home(&app, &li, "xinzhou", "5号楼", "302").await;
+    file_minyi(&app, &li, "李明", "13812340011").await;
+    // The grid worker finds Li by the phone number of his declared home.
+    let worker = app.login("grid1").await;
+    let path = "/a/xinzhou-grid-1/xinlin-huhang";
+    let r = worker.client.get(app.url(path)).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(form.contains(r#"id="assist""#) && !form.contains(r#"id="profile-note""#), "{form}");
+    let r = worker.client.get(app.url(&format!("{path}?for=13812340011"))).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(form.contains(r#"id="profile-note""#) && form.contains("138****0011"), "{form}");
+    assert!(form.contains(r#"value="李明""#) && form.contains(r#"name="_for""#), "{form}");
+    // Li sees who read his profile, and why.
+    let mine = html(&app, &li, "/my/profile").await;
+    assert!(mine.contains("网格员 王磊 代您填写时读取"), "{mine}");
+    // The worker submits for him: the case is Li's, filed as assisted.
+    let form = xinlin_form("李明", "13812340011", "新洲花园 5号楼 302").text("_for", "13812340011");
+    let r = worker.client.post(app.url(path)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let li_id = resident_id(&app, "13812340011").await;
+    assert!(html(&app, &li, "/my").await.contains("新邻护航"), "Li follows the case");
+    let filter = baida_runtime::store::CaseFilter { resident_id: Some(li_id.clone()), limit: 10, ..Default::default() };
+    let cases = app.running.state.store.cases(&filter).await.unwrap();
+    let filed = cases.iter().find(|c| c.app_id == "xinlin-huhang").expect("the case is Li's");
+    let events = app.running.state.store.events(&filed.id).await.unwrap();
+    assert_eq!(events[0].data["channel"], "assisted");
+    // What the worker entered with him joins his household's profile.
+    let home = app.running.state.store.home(&li_id).await.unwrap().unwrap();
+    let household =
+        app.running.state.store.household_profile(&baida_runtime::store::Household::of(&home)).await.unwrap();
+    assert!(household.iter().any(|v| v.dict_key == "household.address"), "{household:?}");
+
+    // A number without a home in the community finds nobody; nor does another community's worker.
+    let r = worker.client.get(app.url(&format!("{path}?for=13800000000"))).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(form.contains("本社区没有用这个手机号登记住址的居民") && !form.contains("李明"), "{form}");
+    let other = app.login("grid3").await;
+    let r = other.client.get(app.url("/a/tianan-grid-1/xinlin-huhang?for=13812340011")).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(!form.contains("李明") && !form.contains(r#"name="_for""#), "{form}");
+    // A resident gets no such box.
+    let form = html(&app, &li, path).await;
+    assert!(!form.contains(r#"id="assist""#), "{form}");
+});

@@ -305,7 +305,8 @@ impl Actor {
         }
     }
 
-    fn holdings(&self) -> &[Holding] {
+    /// The units and permissions granted to the actor (none for residents and root).
+    pub fn holdings(&self) -> &[Holding] {
         match self {
             Actor::Staff(s) => &s.holdings,
             _ => &[],

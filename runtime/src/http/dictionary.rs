@@ -48,6 +48,9 @@ pub struct FieldView {
     pub help: Option<Text>,
     /// `public`, `internal`, `personal` or `sensitive`.
     pub sensitivity: String,
+    /// Whose profile remembers its values between apps: `resident` or `household`; absent
+    /// for what a case is about, which no profile keeps.
+    pub profile: Option<String>,
     pub scenarios: Vec<String>,
     /// The code list of a select field.
     pub options_dict: Option<String>,
@@ -176,6 +179,13 @@ fn view(dict: &Dictionary, q: &DictionaryQuery) -> DictionaryView {
             label: f.field.label.clone(),
             help: f.field.help.clone(),
             sensitivity: sensitivity(f.sensitivity).to_string(),
+            profile: f.profile.map(|p| {
+                match p {
+                    baida_blocks::ProfileScope::Resident => "resident",
+                    baida_blocks::ProfileScope::Household => "household",
+                }
+                .to_string()
+            }),
             scenarios: f.scenarios.clone(),
             options_dict: f.field.options_dict.clone(),
         });
@@ -207,6 +217,8 @@ struct PageRow {
     sensitivity: String,
     /// The level's id, for the badge's class.
     level: String,
+    /// Whose profile keeps it, in words; empty when none does.
+    profile: String,
     scenarios: Vec<String>,
 }
 
@@ -267,6 +279,10 @@ pub async fn page(
                 validation: f.validation.get(lang).into(),
                 sensitivity: crate::i18n::word(lang, &format!("sens_{}", f.sensitivity)),
                 level: f.sensitivity.clone(),
+                profile: f
+                    .profile
+                    .as_ref()
+                    .map_or(String::new(), |p| crate::i18n::word(lang, &format!("dict_profile_{p}"))),
                 scenarios: f.scenarios.iter().map(|s| scenario_name(s)).collect(),
                 key: f.key,
                 ty: f.ty,

@@ -5,16 +5,17 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, Multipart, Path, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use baida_blocks::form::Evaluation;
 use baida_blocks::{CompiledField, FieldType, Lang, Problem};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::on_behalf;
 use super::pages::message_page;
 use super::photos::store_photo;
 use super::{ApiError, AppState};
@@ -50,6 +51,8 @@ struct FormPage {
     summary: Vec<SummaryItem>,
     /// "From your profile: …" when a logged-in resident's profile filled some fields.
     profile_note: Option<String>,
+    /// For staff: filling the form for a resident ([`super::on_behalf`]).
+    assist: Option<on_behalf::Assist>,
     /// The designer's live preview: nothing can be submitted.
     preview: bool,
 }
@@ -115,6 +118,7 @@ struct Page<'a> {
     community: &'a str,
     community_name: String,
     profile_note: Option<String>,
+    assist: Option<on_behalf::Assist>,
     preview: bool,
 }
 
@@ -179,6 +183,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
         fields: form_page::build(&fields, raw, &ctx, "", ""),
         summary,
         profile_note: page.profile_note.clone(),
+        assist: page.assist.clone(),
         preview: page.preview,
     };
     match state.pages.render("form.html", lang, path, &view) {
@@ -187,12 +192,38 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
     }
 }
 
+/// The form page's query: `for`, the phone number of the resident staff fill it for.
+#[derive(Debug, Default, Deserialize)]
+pub struct FormQuery {
+    #[serde(rename = "for")]
+    for_phone: Option<String>,
+}
+
+/// The note above a pre-filled form: which fields came from whose profile.
+fn prefill_note(lang: Lang, pre: &crate::profile::Prefill, for_resident: Option<&str>) -> Option<String> {
+    let sep = if lang == Lang::En { ", " } else { "、" };
+    let names = |fields: &[baida_blocks::Text]| fields.iter().map(|t| t.get(lang)).collect::<Vec<_>>().join(sep);
+    let mut parts = Vec::new();
+    if !pre.mine.is_empty() {
+        let intro = match for_resident {
+            Some(phone) => crate::i18n::word(lang, "assist_note").replace("{phone}", phone),
+            None => crate::i18n::word(lang, "profile_note"),
+        };
+        parts.push(format!("{intro}{}", names(&pre.mine)));
+    }
+    if !pre.household.is_empty() {
+        parts.push(format!("{}{}", crate::i18n::word(lang, "profile_note_household"), names(&pre.household)));
+    }
+    (!parts.is_empty()).then(|| parts.join(if lang == Lang::En { "; " } else { "；" }))
+}
+
 /// The form, with its defaults.
 pub async fn show(
     State(state): State<AppState>,
     actor: crate::auth::Actor,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
+    Query(q): Query<FormQuery>,
     uri: axum::http::Uri,
 ) -> Response {
     let (loaded, community_name) = match load(&state, lang, &community, &app).await {
@@ -208,17 +239,42 @@ pub async fn show(
         .iter()
         .filter_map(|f| Some((f.field.key.clone(), f.field.default.clone()?)))
         .collect();
-    // A logged-in resident's profile fills what it knows, within their consent; each read is recorded.
+    // A logged-in resident's profile (or, for staff filling for a resident, that resident's)
+    // fills what it knows, within the resident's consent; each read is recorded.
+    let mut assist = None;
+    let reading = match &actor {
+        crate::auth::Actor::Resident { id, .. } => Some((id.clone(), format!("form:{}", loaded.meta.app_id), None)),
+        _ => match on_behalf::may_assist(&state, &actor, &community).await {
+            Ok(false) => None,
+            Ok(true) => {
+                let phone = q.for_phone.unwrap_or_default().trim().to_string();
+                let found = match on_behalf::resident(&state, &community, &phone).await {
+                    Ok(r) => r,
+                    Err(e) => return e.into_response(),
+                };
+                let message = match &found {
+                    Some(_) => None,
+                    None if phone.is_empty() => None,
+                    None => Some(crate::i18n::word(lang, "assist_not_found")),
+                };
+                assist = Some(on_behalf::Assist { phone: phone.clone(), found: found.is_some(), message });
+                found.map(|r| (r.id, on_behalf::reader(&actor), Some(on_behalf::masked(&r.phone))))
+            }
+            Err(e) => return e.into_response(),
+        },
+    };
     let mut profile_note = None;
-    if let crate::auth::Actor::Resident { id, .. } = &actor {
-        match crate::profile::prefill(state.store.as_ref(), id, &loaded.compiled, state.engine.clock.now()).await {
-            Ok(pre) if !pre.keys.is_empty() => {
-                let names: Vec<&str> = pre.fields.iter().map(|t| t.get(lang)).collect();
-                let sep = if lang == Lang::En { ", " } else { "、" };
-                profile_note = Some(format!("{}{}", crate::i18n::word(lang, "profile_note"), names.join(sep)));
+    if let Some((resident, reader, for_resident)) = reading {
+        let dict = state.apps.dictionary();
+        let now = state.engine.clock.now();
+        match crate::profile::prefill(state.store.as_ref(), dict, &resident, &loaded.compiled, &reader, now).await {
+            Ok(pre) => {
+                profile_note = prefill_note(lang, &pre, for_resident.as_deref());
+                if let (Some(a), None) = (assist.as_mut(), &profile_note) {
+                    a.message = Some(crate::i18n::word(lang, "assist_nothing_shared"));
+                }
                 raw.extend(pre.answers);
             }
-            Ok(_) => {}
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
@@ -231,6 +287,7 @@ pub async fn show(
         community: &community,
         community_name,
         profile_note,
+        assist,
         preview: false,
     };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
@@ -254,6 +311,7 @@ pub(crate) fn preview(state: &AppState, lang: Lang, loaded: &Loaded, community_n
         community: "preview",
         community_name,
         profile_note: None,
+        assist: None,
         preview: true,
     };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
@@ -323,7 +381,22 @@ pub async fn submit(
     };
     // "Remove this one" on a photo kept from an earlier attempt.
     let dropped: Vec<String> = pairs.iter().filter(|(n, _)| n == "_drop").map(|(_, v)| v.clone()).collect();
-    pairs.retain(|(n, v)| n != "_drop" && !dropped.contains(v));
+    // Staff filling for a resident: the resident's phone number.
+    let for_phone = pairs.iter().find(|(n, _)| n == "_for").map(|(_, v)| v.clone());
+    pairs.retain(|(n, v)| n != "_drop" && n != "_for" && !dropped.contains(v));
+    let for_resident = match for_phone {
+        Some(phone) => match on_behalf::may_assist(&state, &actor, &community).await {
+            Ok(true) => match on_behalf::resident(&state, &community, &phone).await {
+                Ok(r) => r,
+                Err(e) => return e.into_response(),
+            },
+            Ok(false) => None,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let assist =
+        for_resident.as_ref().map(|r| on_behalf::Assist { phone: r.phone.clone(), found: true, message: None });
     let answers = answers_from_pairs(&fields, &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.engine.today());
     let page = Page {
@@ -334,6 +407,7 @@ pub async fn submit(
         community: &community,
         community_name,
         profile_note: None,
+        assist,
         preview: false,
     };
     if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
@@ -357,14 +431,16 @@ pub async fn submit(
         version: Some(loaded.meta.version.clone()),
         community_id: community.clone(),
         answers: Value::Object(answers.clone()),
-        channel: "web".into(),
+        channel: if for_resident.is_some() { on_behalf::CHANNEL } else { "web" }.into(),
         actor: "public".into(),
-        resident_id: None,
+        // The resident staff file for follows the case as their own.
+        resident_id: for_resident.as_ref().map(|r| r.id.clone()),
         staff: false,
+        case_id: None,
     };
     let resident = match &actor {
         crate::auth::Actor::Resident { id, .. } => Some(id.clone()),
-        _ => None,
+        _ => for_resident.map(|r| r.id),
     };
     match super::access::submit_as(&state, &actor, submission).await.map_err(SubmitOrApi::from) {
         Ok(done) => {
@@ -372,6 +448,7 @@ pub async fn submit(
             if let Some(id) = resident
                 && let Err(e) = crate::profile::remember(
                     state.store.as_ref(),
+                    state.apps.dictionary(),
                     &id,
                     &loaded.compiled,
                     &Value::Object(answers.clone()),

@@ -21,6 +21,7 @@ pub mod health;
 pub mod homes;
 pub mod inbox;
 pub mod ledger;
+pub mod on_behalf;
 pub mod openapi;
 pub mod org;
 pub mod owners;

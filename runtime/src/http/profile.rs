@@ -1,6 +1,7 @@
 //! `/my/profile`: a logged-in resident's shared profile (一次录入，多方共享) — their consent
-//! (nothing, up to personal data, or sensitive data too), what the profile holds, and every
-//! read of it by an app's form. Withdrawing consent forgets the stored values.
+//! (nothing, up to personal data, or sensitive data too), what their own profile and their
+//! household's hold, and every read of it: by an app's form they opened, or by a grid worker
+//! filling a form for them. Withdrawing consent forgets what they entered.
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -31,6 +32,9 @@ struct Page {
     level: String,
     levels: Vec<(&'static str, String, bool)>,
     values: Vec<Row>,
+    /// The declared home (`3号楼 1201`), whose household profile this resident shares.
+    home: Option<String>,
+    household: Vec<Row>,
     reads: Vec<Row>,
 }
 
@@ -49,13 +53,27 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
         return Redirect::to("/my/login?next=/my/profile").into_response();
     };
     let store = state.store.as_ref();
-    let (level, values, reads) =
-        match (store.consent(&id).await, store.profile(&id).await, store.profile_reads(&id, 50).await) {
-            (Ok(l), Ok(v), Ok(r)) => (l.unwrap_or_else(|| "none".into()), v, r),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return ApiError::from(e).into_response(),
+    let loaded = async {
+        let home = store.home(&id).await?;
+        let household = match &home {
+            Some(h) => store.household_profile(&crate::store::Household::of(h)).await?,
+            None => Vec::new(),
         };
+        Ok::<_, crate::store::Error>((
+            store.consent(&id).await?.unwrap_or_else(|| "none".into()),
+            store.profile(&id).await?,
+            home,
+            household,
+            store.profile_reads(&id, 50).await?,
+        ))
+    };
+    let (level, values, home, household, reads) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
+    let shown = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let data = Page {
         levels: LEVELS
             .iter()
@@ -66,14 +84,35 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
             .into_iter()
             .map(|v| Row {
                 field: label(&state, &v.dict_key, lang),
-                value: v.value.as_str().map_or_else(|| v.value.to_string(), str::to_string),
+                value: shown(&v.value),
                 app: v.app_id,
                 at: when(v.updated_at),
             })
             .collect(),
+        home: home.map(|h| format!("{} {}", h.building, h.room)),
+        household: household
+            .into_iter()
+            .map(|v| {
+                let who =
+                    if v.entered_by.as_deref() == Some(id.as_str()) { "profile_by_you" } else { "profile_by_family" };
+                Row {
+                    field: label(&state, &v.dict_key, lang),
+                    value: shown(&v.value),
+                    app: format!("{} · {}", v.app_id, crate::i18n::word(lang, who)),
+                    at: when(v.updated_at),
+                }
+            })
+            .collect(),
         reads: reads
             .into_iter()
-            .map(|r| Row { field: label(&state, &r.dict_key, lang), value: r.reader, app: r.app_id, at: when(r.at) })
+            .map(|r| {
+                // Who read: a form the resident opened, or a worker filling one for them.
+                let by = match r.reader.strip_prefix("staff:") {
+                    Some(name) => crate::i18n::word(lang, "profile_read_by_staff").replace("{name}", name),
+                    None => crate::i18n::word(lang, "profile_read_by_you"),
+                };
+                Row { field: label(&state, &r.dict_key, lang), value: by, app: r.app_id, at: when(r.at) }
+            })
             .collect(),
     };
     match state.pages.render("my_profile.html", lang, &uri.to_string(), &data) {

@@ -61,6 +61,8 @@ struct QueuePage {
     who: String,
     buckets: Vec<Bucket>,
     empty: bool,
+    /// Residents' forms the worker can fill for a resident.
+    assist: Vec<super::on_behalf::FormLink>,
 }
 
 /// Staff only; everyone else is sent to log in.
@@ -199,6 +201,7 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
         who: actor.staff().map(|s| s.name.clone()).unwrap_or_else(|| "admin".into()),
         empty: out.is_empty(),
         buckets: out,
+        assist: super::on_behalf::forms(state, actor, lang).await?,
     })
 }
 

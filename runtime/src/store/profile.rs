@@ -1,5 +1,7 @@
-//! Residents' profiles (一次录入，多方共享): values keyed by data-dictionary field, the
-//! resident's consent to share them between apps, and the log of every read. One portable SQL
+//! Residents' and households' profiles (一次录入，多方共享): values keyed by data-dictionary
+//! field, the resident's consent to share them between apps, and the log of every read. A
+//! household is the home residents declare (`/my/home`): everyone registered there shares its
+//! values. One portable SQL
 //! implementation for both backends, [`super::profile_sql`].
 
 use async_trait::async_trait;
@@ -18,6 +20,27 @@ pub struct ProfileValue {
     /// The app it was last entered in.
     pub app_id: String,
     pub updated_at: DateTime<Utc>,
+    /// In a household's profile, the resident whose entry it is.
+    pub entered_by: Option<String>,
+}
+
+/// A household: the home its members declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Household {
+    pub community_id: String,
+    pub building: String,
+    pub room: String,
+}
+
+impl Household {
+    /// The household of a declared home (building and room compared as written, trimmed).
+    pub fn of(home: &super::Home) -> Household {
+        Household {
+            community_id: home.community_id.clone(),
+            building: home.building.trim().to_string(),
+            room: home.room.trim().to_string(),
+        }
+    }
 }
 
 /// One read of a profile value, by an app's form.
@@ -44,8 +67,20 @@ pub trait ProfileStore: Send + Sync {
         app_id: &str,
         at: DateTime<Utc>,
     ) -> Result<()>;
-    /// Forgets every value (when consent is withdrawn).
+    /// Forgets every value the resident entered, in their own profile and their household's
+    /// (when consent is withdrawn).
     async fn forget_profile(&self, resident_id: &str) -> Result<()>;
+    async fn household_profile(&self, household: &Household) -> Result<Vec<ProfileValue>>;
+    /// Stores values entered by `resident_id` in `app_id` in their household's profile,
+    /// replacing older ones (whoever entered them).
+    async fn remember_household(
+        &self,
+        household: &Household,
+        values: &[(String, Value)],
+        app_id: &str,
+        resident_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn record_reads(
         &self,
         resident_id: &str,

@@ -37,7 +37,7 @@ macro_rules! profile_store {
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(dict_key, value, app_id, updated_at)| $crate::store::profile::ProfileValue { dict_key, value: value.0, app_id, updated_at })
+                    .map(|(dict_key, value, app_id, updated_at)| $crate::store::profile::ProfileValue { dict_key, value: value.0, app_id, updated_at, entered_by: None })
                     .collect())
             }
 
@@ -68,7 +68,67 @@ macro_rules! profile_store {
             }
 
             async fn forget_profile(&self, resident_id: &str) -> $crate::store::Result<()> {
-                sqlx::query($sql("DELETE FROM resident_profiles WHERE resident_id = ?")).bind(resident_id).execute(&self.pool).await?;
+                let mut tx = self.pool.begin().await?;
+                sqlx::query($sql("DELETE FROM resident_profiles WHERE resident_id = ?")).bind(resident_id).execute(&mut *tx).await?;
+                sqlx::query($sql("DELETE FROM household_profiles WHERE entered_by = ?")).bind(resident_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn household_profile(
+                &self,
+                h: &$crate::store::profile::Household,
+            ) -> $crate::store::Result<Vec<$crate::store::profile::ProfileValue>> {
+                let rows: Vec<(String, sqlx::types::Json<serde_json::Value>, String, chrono::DateTime<chrono::Utc>, String)> =
+                    sqlx::query_as($sql(
+                        "SELECT dict_key, value, app_id, updated_at, entered_by FROM household_profiles \
+                         WHERE community_id = ? AND building = ? AND room = ? ORDER BY dict_key",
+                    ))
+                    .bind(&h.community_id)
+                    .bind(&h.building)
+                    .bind(&h.room)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(dict_key, value, app_id, updated_at, by)| $crate::store::profile::ProfileValue {
+                        dict_key,
+                        value: value.0,
+                        app_id,
+                        updated_at,
+                        entered_by: Some(by),
+                    })
+                    .collect())
+            }
+
+            async fn remember_household(
+                &self,
+                h: &$crate::store::profile::Household,
+                values: &[(String, serde_json::Value)],
+                app_id: &str,
+                resident_id: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for (key, value) in values {
+                    sqlx::query($sql(
+                        "INSERT INTO household_profiles (community_id, building, room, dict_key, value, app_id, entered_by, updated_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (community_id, building, room, dict_key) DO UPDATE SET value = excluded.value, \
+                         app_id = excluded.app_id, entered_by = excluded.entered_by, updated_at = excluded.updated_at",
+                    ))
+                    .bind(&h.community_id)
+                    .bind(&h.building)
+                    .bind(&h.room)
+                    .bind(key)
+                    .bind(sqlx::types::Json(value))
+                    .bind(app_id)
+                    .bind(resident_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 

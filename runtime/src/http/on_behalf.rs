@@ -1,0 +1,125 @@
+//! A grid worker filling a form on a resident's behalf (代居民填写): on `/a/{community}/{app}`
+//! staff who may file cases in the community find the resident by the phone number of a home
+//! declared there (`/my/home`); the resident's profile pre-fills the form under the
+//! resident's own consent, the read is recorded with the worker's name, and the case is the
+//! resident's (they follow it on their phone), filed through the `assisted` channel.
+
+use serde::Serialize;
+
+use super::{ApiError, AppState, access};
+use crate::auth::{Actor, Permission};
+
+/// The channel of cases filed by staff for a resident.
+pub const CHANNEL: &str = "assisted";
+
+/// The resident a form is filled for.
+#[derive(Debug, Clone)]
+pub struct Resident {
+    pub id: String,
+    pub phone: String,
+}
+
+/// The "fill for a resident" box on the form page, for staff.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Assist {
+    /// The phone number asked for.
+    pub phone: String,
+    /// A resident was found (the form posts `_for` with the phone number).
+    pub found: bool,
+    /// What the search found, in the page's language.
+    pub message: Option<String>,
+}
+
+/// May `actor` file cases for residents of `unit`'s community?
+pub async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<bool, ApiError> {
+    if !matches!(actor, Actor::Staff(_) | Actor::Root) {
+        return Ok(false);
+    }
+    let tree = access::tree(state).await?;
+    Ok(actor.can(Permission::CasesSubmit, unit, &tree))
+}
+
+/// The resident with this phone number who declared a home in `unit`'s community.
+pub async fn resident(state: &AppState, unit: &str, phone: &str) -> Result<Option<Resident>, ApiError> {
+    let phone = phone.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let (community, _) = state.engine.filed_in(unit).await?;
+    let homes = state.store.homes_in(&community).await?;
+    Ok(homes.into_iter().find(|(_, p)| p == phone).map(|(home, phone)| Resident { id: home.resident_id, phone }))
+}
+
+/// `13812345678` → `138****5678`.
+pub fn masked(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
+    format!("{}****{}", head.iter().collect::<String>(), tail.iter().collect::<String>())
+}
+
+/// A form staff can fill for residents, listed on the workbench.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormLink {
+    pub href: String,
+    pub name: String,
+    pub icon: String,
+    /// The community or grid it is filed in.
+    pub unit: String,
+}
+
+/// The residents' forms offered where the actor files cases (the communities and grids they
+/// are posted to), for the workbench's "fill in for a resident" list.
+pub async fn forms(state: &AppState, actor: &Actor, lang: baida_blocks::Lang) -> Result<Vec<FormLink>, ApiError> {
+    let tree = access::tree(state).await?;
+    let mut units: Vec<&crate::store::OrgUnit> = actor
+        .holdings()
+        .iter()
+        .filter(|h| h.permissions.contains(&Permission::CasesSubmit))
+        .filter_map(|h| tree.get(&h.unit_id))
+        .filter(|u| matches!(u.kind.as_str(), "community" | "grid") && u.retired_at.is_none())
+        .collect();
+    units.dedup_by_key(|u| u.id.clone());
+    let apps = state.store.apps().await?;
+    let mut out = Vec::new();
+    for unit in units.into_iter().take(3) {
+        for a in &apps {
+            let Some(loaded) = state.apps.load(&a.app_id, None).await? else { continue };
+            let app = &loaded.compiled.app;
+            if app.access.submit == baida_blocks::SubmitAccess::Staff
+                || state.engine.offered_in(&loaded, &unit.id).await.is_err()
+            {
+                continue;
+            }
+            let en = lang == baida_blocks::Lang::En;
+            out.push(FormLink {
+                href: format!("/a/{}/{}{}", unit.id, app.id, if en { "?lang=en" } else { "" }),
+                name: app.name.get(lang).to_string(),
+                icon: app.icon.clone().unwrap_or_default(),
+                unit: if en { unit.name_en.clone() } else { unit.name_zh.clone() },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// How a worker is named in the resident's read log.
+pub fn reader(actor: &Actor) -> String {
+    match actor {
+        Actor::Staff(s) => format!("staff:{}", s.name),
+        other => format!("staff:{}", other.label()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_masked() {
+        assert_eq!(masked("13812345678"), "138****5678");
+        assert_eq!(masked("12345"), "*****");
+    }
+}
