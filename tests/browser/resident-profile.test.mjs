@@ -59,7 +59,7 @@ test('a resident shares their profile and a second app is filled from it', { tim
     await page.screenshot({ path: join(artifacts, 'profile-prefill.png'), fullPage: true });
     await page.click('#profile-note a');
     await page.waitForSelector('#profile-reads');
-    assert.match(await page.textContent('#profile-reads'), /xinlin-huhang/);
+    assert.match(await page.textContent('#profile-reads'), /新邻护航/);
     await page.screenshot({ path: join(artifacts, 'profile-page.png'), fullPage: true });
 
     // The resident registers their home: household facts will be shared there.
@@ -92,7 +92,7 @@ test('a resident shares their profile and a second app is filled from it', { tim
       await worker.fill('#f-address', '新洲花园 3号楼 1201');
       await worker.check('input[name=consent][value=yes]');
       await worker.screenshot({ path: join(artifacts, 'profile-assist.png'), fullPage: true });
-      await worker.click('form[enctype] button[type=submit]');
+      await worker.click('form[enctype] button.primary');
       await worker.waitForURL(/\/my\/cases\//, { timeout: NAV_MS });
     } finally {
       await staff.close();

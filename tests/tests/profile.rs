@@ -71,7 +71,7 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
     assert!(form.contains(r#"value="李明""#) && form.contains("13812345678"), "{form}");
     // Every read is recorded, and shown to the resident.
     let mine = html(&app, &li, "/my/profile").await;
-    assert!(mine.contains(r#"id="profile-reads""#) && mine.contains("xinlin-huhang"), "{mine}");
+    assert!(mine.contains(r#"id="profile-reads""#) && mine.contains("新邻护航"), "{mine}");
     assert!(mine.contains("李明"), "{mine}");
     // A corrected value replaces the old one.
     file_minyi(&app, &li, "李明华", "13812345678").await;

@@ -312,11 +312,23 @@ pub async fn review_queue(
     let catalog = catalog(&state);
     let mut pending = Vec::new();
     let mut recent = Vec::new();
+    // People by name, not by account id.
+    let mut people: BTreeMap<String, String> = BTreeMap::new();
     for s in all {
         if s.status != SubmissionStatus::Submitted && recent.len() >= 10 {
             continue;
         }
         let events = catalog.timeline(&s).await.unwrap_or_default();
+        for id in events.iter().map(|e| &e.actor).chain([&s.submitted_by]) {
+            if !people.contains_key(id) {
+                let name = match state.store.user(id).await {
+                    Ok(Some(u)) => u.name,
+                    _ => id.clone(),
+                };
+                people.insert(id.clone(), name);
+            }
+        }
+        let person = |id: &str| people.get(id).cloned().unwrap_or_else(|| id.to_string());
         let timeline: Vec<Value> = events
             .iter()
             .map(|e| {
@@ -336,13 +348,13 @@ pub async fn review_queue(
                     }
                     _ => (word(lang, &format!("cat_status_{}", e.kind)), e.data["comment"].clone()),
                 };
-                json!({"kind": what, "actor": e.actor, "at": when(e.at), "comment": comment, "hash": &e.hash[..12]})
+                json!({"kind": what, "actor": person(&e.actor), "at": when(e.at), "comment": comment, "hash": &e.hash[..12]})
             })
             .collect();
         let item = json!({
             "id": s.id, "app_id": s.app_id, "version": s.version, "name": text(&s.name, lang),
             "description": text(&s.description, lang), "changelog": text(&s.changelog, lang), "origin": unit_name(&s.origin_id),
-            "submitted_by": s.submitted_by, "screenshots": s.screenshots, "status": word(lang, &format!("cat_status_{}", s.status.as_str())),
+            "submitted_by": person(&s.submitted_by), "screenshots": s.screenshots, "status": word(lang, &format!("cat_status_{}", s.status.as_str())),
             "reference": s.review_case_id.is_none() && timeline.is_empty(),
             "timeline": timeline, "case": s.review_case_id,
         });

@@ -71,6 +71,18 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    // Apps by their names, not their ids.
+    let mut names = std::collections::HashMap::new();
+    for app in values.iter().chain(&household).map(|v| &v.app_id).chain(reads.iter().map(|r| &r.app_id)) {
+        if !names.contains_key(app) {
+            let name = match state.apps.load(app, None).await {
+                Ok(Some(l)) => l.compiled.app.name.get(lang).to_string(),
+                _ => app.clone(),
+            };
+            names.insert(app.clone(), name);
+        }
+    }
+    let app_name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
     let shown = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
@@ -85,7 +97,7 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
             .map(|v| Row {
                 field: label(&state, &v.dict_key, lang),
                 value: shown(&v.value),
-                app: v.app_id,
+                app: app_name(&v.app_id),
                 at: when(v.updated_at),
             })
             .collect(),
@@ -98,7 +110,7 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
                 Row {
                     field: label(&state, &v.dict_key, lang),
                     value: shown(&v.value),
-                    app: format!("{} · {}", v.app_id, crate::i18n::word(lang, who)),
+                    app: format!("{} · {}", app_name(&v.app_id), crate::i18n::word(lang, who)),
                     at: when(v.updated_at),
                 }
             })
@@ -111,7 +123,7 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
                     Some(name) => crate::i18n::word(lang, "profile_read_by_staff").replace("{name}", name),
                     None => crate::i18n::word(lang, "profile_read_by_you"),
                 };
-                Row { field: label(&state, &r.dict_key, lang), value: by, app: r.app_id, at: when(r.at) }
+                Row { field: label(&state, &r.dict_key, lang), value: by, app: app_name(&r.app_id), at: when(r.at) }
             })
             .collect(),
     };
