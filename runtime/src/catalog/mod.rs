@@ -153,7 +153,7 @@ impl Catalog {
     /// submission.
     pub async fn submit(&self, new: NewSubmission, by: &str) -> Result<Submission> {
         let submission = self.prepare(new, by).await?;
-        self.store(&submission).await?;
+        self.save(&submission).await?;
         // Were the process to stop here, [`Catalog::open_missing_reviews`] opens it at start.
         review::open_case(&self.engine, &submission).await?;
         self.submission(&submission.id).await
@@ -167,7 +167,7 @@ impl Catalog {
         submission.reviewed_by = Some(by.to_string());
         submission.reviewed_at = Some(submission.submitted_at);
         submission.review_case_id = None;
-        self.store(&submission).await?;
+        self.save(&submission).await?;
         self.submission(&submission.id).await
     }
 
@@ -252,7 +252,7 @@ impl Catalog {
     }
 
     /// Stores a submission; a version submitted before is a conflict.
-    async fn store(&self, submission: &Submission) -> Result<()> {
+    async fn save(&self, submission: &Submission) -> Result<()> {
         self.store.create_submission(submission).await.map_err(|e| match e {
             store::Error::Conflict(_) => Error::Conflict(Text::new(
                 format!("“{}” {} 版已提交过目录，请先升级版本号", submission.app_id, submission.version),
