@@ -5,10 +5,10 @@
 //! A working day is Monday to Friday unless it is a public holiday (法定节假日), plus the
 //! weekend days the State Council turns into make-up working days (调休上班). The holiday data
 //! is shipped as one JSON file per year under `runtime/calendar/` (embedded at build time and
-//! checked by `year`), for the current and the next year; a `provisional` year was written before the State
-//! Council published its arrangement and lacks the make-up working days. An administrator
-//! loads a corrected file of the same shape with [`Calendar::with_overrides`]; it replaces
-//! that year. A year with no data is Monday to Friday.
+//! checked by `year`), for the current and the next year; a `provisional` year was written
+//! before the State Council published its arrangement and lacks the make-up working days. An
+//! administrator loads a corrected file of the same shape with [`Calendar::with_overrides`];
+//! it replaces that year. A year with no data is Monday to Friday.
 //!
 //! Every computation walks working days and their periods, never minute by minute; where no
 //! holiday data applies, whole weeks are taken at once, so even `4294967295h` costs a few
