@@ -366,6 +366,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "No resident registered a home in this community with this number. You may fill in the form; the case will not be linked to a resident.",
     ),
     (
+        "assist_not_allowed",
+        "已找到居民，但其未允许工作人员代填时读取档案，请当面询问后填写。提交后案件会出现在居民的“我的诉求”里。",
+        "Resident found, but they have not let staff read their profile when filling in for them: ask them. The case will appear in their requests once submitted.",
+    ),
+    (
         "assist_nothing_shared",
         "已找到居民，但其档案没有可共享的内容（未授权或尚未填写过）。提交后案件会出现在居民的“我的诉求”里。",
         "Resident found, but their profile shares nothing (no consent, or nothing entered yet). The case will appear in their requests once submitted.",
@@ -402,6 +407,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("profile_empty", "档案是空的。", "The profile is empty."),
     ("profile_reads", "读取记录", "Reads"),
     ("profile_household", "我家的共享档案", "My household's shared profile"),
+    ("profile_assisted_title", "工作人员代填", "Staff filling in for me"),
+    (
+        "profile_assisted",
+        "上门或电话办事时，允许本社区工作人员代我填写表单时读取这些信息（每次读取都会记录）",
+        "On a visit or a call, let my community's staff read this when they fill in a form for me (every read is recorded)",
+    ),
     (
         "profile_household_intro",
         "住址、家庭人数等家庭信息由登记在同一住址的家人共享，各自按自己的授权使用。住址：",

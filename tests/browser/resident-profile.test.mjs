@@ -36,9 +36,11 @@ test('a resident shares their profile and a second app is filled from it', { tim
     await page.waitForURL(`${base}/my`, { timeout: NAV_MS });
     await page.click('text=我的共享档案');
     await page.check('input[name=level][value=personal]');
+    await page.check('#assisted-consent input');
     await page.click('#consent button[type=submit]');
     await page.waitForURL(`${base}/my/profile`);
     assert.ok(await page.isChecked('input[name=level][value=personal]'));
+    assert.ok(await page.isChecked('#assisted-consent input'));
 
     // File 民意速办 with a name and phone (as the form would post it).
     const r = await page.request.post(`${base}/a/xinzhou/minyi-suban`, {

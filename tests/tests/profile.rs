@@ -29,10 +29,16 @@ async fn resident(app: &TestApp, phone: &str) -> Client {
 }
 
 async fn consent(app: &TestApp, client: &Client, level: &str) {
+    consent_with(app, client, &[("level", level)]).await
+}
+
+/// Posts the consent form: the level, and `("assisted", "on")` to let staff read the profile
+/// when filling in for the resident.
+async fn consent_with(app: &TestApp, client: &Client, form: &[(&str, &str)]) {
     let r = client
         .post(app.url("/my/profile"))
         .header("origin", app.url("").trim_end_matches('/'))
-        .form(&[("level", level)])
+        .form(form)
         .send()
         .await
         .unwrap();
@@ -194,12 +200,19 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     consent(&app, &li, "personal").await;
     declare_home(&app, &li, "xinzhou", "5号楼", "302").await;
     file_minyi(&app, &li, "李明", "13812340011").await;
-    // The grid worker finds Li by the phone number of his declared home.
+    // The grid worker finds Li by the phone number of his declared home; sharing between apps
+    // does not let staff read his profile: he has to allow that too.
     let worker = app.login("grid1").await;
     let path = "/a/xinzhou-grid-1/xinlin-huhang";
     let r = worker.client.get(app.url(path)).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains(r#"id="assist""#) && !form.contains(r#"id="profile-note""#), "{form}");
+    let r = worker.client.get(app.url(&format!("{path}?for=13812340011"))).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(form.contains("其未允许工作人员代填时读取档案") && !form.contains("李明"), "{form}");
+    assert!(form.contains(r#"name="_for""#), "the case is still his: {form}");
+    consent_with(&app, &li, &[("level", "personal"), ("assisted", "on")]).await;
+    assert!(html(&app, &li, "/my/profile").await.contains(r#"name="assisted" value="on" checked"#));
     let r = worker.client.get(app.url(&format!("{path}?for=13812340011"))).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains(r#"id="profile-note""#) && form.contains("138****0011"), "{form}");

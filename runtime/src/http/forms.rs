@@ -257,8 +257,20 @@ pub async fn show(
                     None if phone.is_empty() => None,
                     None => Some(crate::i18n::word(lang, "assist_not_found")),
                 };
+                // The resident's profile only if they let staff read it when filling in for them.
+                let allowed = match &found {
+                    Some(r) => match state.store.assisted_consent(&r.id).await {
+                        Ok(a) => a,
+                        Err(e) => return ApiError::from(e).into_response(),
+                    },
+                    None => false,
+                };
+                let message = match (&found, allowed) {
+                    (Some(_), false) => Some(crate::i18n::word(lang, "assist_not_allowed")),
+                    _ => message,
+                };
                 assist = Some(on_behalf::Assist { phone: phone.clone(), found: found.is_some(), message });
-                found.map(|r| (r.id, on_behalf::reader(&actor), Some(on_behalf::masked(&r.phone))))
+                found.filter(|_| allowed).map(|r| (r.id, on_behalf::reader(&actor), Some(on_behalf::masked(&r.phone))))
             }
             Err(e) => return e.into_response(),
         },
@@ -438,9 +450,16 @@ pub async fn submit(
         staff: false,
         case_id: None,
     };
-    let resident = match &actor {
-        crate::auth::Actor::Resident { id, .. } => Some(id.clone()),
-        _ => for_resident.map(|r| r.id),
+    // Whose profiles the answers go to: the resident's own, or the one staff fill in for if
+    // they let staff take part in their profile.
+    let resident = match (&actor, for_resident) {
+        (crate::auth::Actor::Resident { id, .. }, _) => Some(id.clone()),
+        (_, Some(r)) => match state.store.assisted_consent(&r.id).await {
+            Ok(true) => Some(r.id),
+            Ok(false) => None,
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        _ => None,
     };
     match super::access::submit_as(&state, &actor, submission).await.map_err(SubmitOrApi::from) {
         Ok(done) => {

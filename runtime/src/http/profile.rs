@@ -30,6 +30,8 @@ struct Row {
 #[derive(Serialize)]
 struct Page {
     level: String,
+    /// Staff filling in a form for the resident may read the profile.
+    assisted: bool,
     levels: Vec<(&'static str, String, bool)>,
     values: Vec<Row>,
     /// The declared home (`3号楼 1201`), whose household profile this resident shares.
@@ -61,13 +63,14 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
         };
         Ok::<_, crate::store::Error>((
             store.consent(&id).await?.unwrap_or_else(|| "none".into()),
+            store.assisted_consent(&id).await?,
             store.profile(&id).await?,
             home,
             household,
             store.profile_reads(&id, 50).await?,
         ))
     };
-    let (level, values, home, household, reads) = match loaded.await {
+    let (level, assisted, values, home, household, reads) = match loaded.await {
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -92,6 +95,7 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
             .map(|l| (*l, crate::i18n::word(lang, &format!("profile_level_{l}")), *l == level))
             .collect(),
         level,
+        assisted,
         values: values
             .into_iter()
             .map(|v| Row {
@@ -136,9 +140,12 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
 #[derive(Deserialize)]
 pub struct ConsentForm {
     level: String,
+    /// The checkbox "let community staff read it when filling in for me" (`on` when ticked).
+    #[serde(default)]
+    assisted: Option<String>,
 }
 
-/// Sets the consent; `none` forgets the stored values.
+/// Sets the consent; `none` forgets the stored values (and lets no one fill in from them).
 pub async fn set_consent(State(state): State<AppState>, actor: Actor, Form(f): Form<ConsentForm>) -> Response {
     let Actor::Resident { id, .. } = actor else {
         return Redirect::to("/my/login?next=/my/profile").into_response();
@@ -158,7 +165,8 @@ pub async fn set_consent(State(state): State<AppState>, actor: Actor, Form(f): F
     let store = state.store.as_ref();
     let now = state.engine.clock.now();
     let done = async {
-        store.set_consent(&id, &f.level, now).await?;
+        let assisted = f.assisted.is_some() && f.level != "none";
+        store.set_consent(&id, &f.level, assisted, now).await?;
         if f.level == "none" {
             store.forget_profile(&id).await?;
         }

@@ -57,7 +57,12 @@ pub struct ProfileRead {
 pub trait ProfileStore: Send + Sync {
     /// `none`, `personal` or `sensitive`; `None` when the resident never said.
     async fn consent(&self, resident_id: &str) -> Result<Option<String>>;
-    async fn set_consent(&self, resident_id: &str, level: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Sets the level, and whether staff filling in a form for the resident may read the
+    /// profile (`assisted`).
+    async fn set_consent(&self, resident_id: &str, level: &str, assisted: bool, at: DateTime<Utc>) -> Result<()>;
+    /// Whether staff filling in a form for the resident may read their profile (false when
+    /// they never said).
+    async fn assisted_consent(&self, resident_id: &str) -> Result<bool>;
     async fn profile(&self, resident_id: &str) -> Result<Vec<ProfileValue>>;
     /// Stores values (dictionary key → value) entered in `app_id`, replacing older ones.
     async fn remember(

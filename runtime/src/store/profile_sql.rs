@@ -14,17 +14,34 @@ macro_rules! profile_store {
                 Ok(row.map(|r| r.0))
             }
 
-            async fn set_consent(&self, resident_id: &str, level: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::store::Result<()> {
+            async fn set_consent(
+                &self,
+                resident_id: &str,
+                level: &str,
+                assisted: bool,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::Result<()> {
                 sqlx::query($sql(
-                    "INSERT INTO resident_consents (resident_id, level, updated_at) VALUES (?, ?, ?) \
-                     ON CONFLICT (resident_id) DO UPDATE SET level = excluded.level, updated_at = excluded.updated_at",
+                    "INSERT INTO resident_consents (resident_id, level, assisted, updated_at) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (resident_id) DO UPDATE SET level = excluded.level, assisted = excluded.assisted, \
+                     updated_at = excluded.updated_at",
                 ))
                 .bind(resident_id)
                 .bind(level)
+                .bind(assisted)
                 .bind(at)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn assisted_consent(&self, resident_id: &str) -> $crate::store::Result<bool> {
+                let row: Option<(bool,)> =
+                    sqlx::query_as($sql("SELECT assisted FROM resident_consents WHERE resident_id = ?"))
+                        .bind(resident_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.is_some_and(|r| r.0))
             }
 
             async fn profile(&self, resident_id: &str) -> $crate::store::Result<Vec<$crate::store::profile::ProfileValue>> {
