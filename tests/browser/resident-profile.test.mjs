@@ -82,6 +82,7 @@ test('a resident shares their profile and a second app is filled from it', { tim
       await worker.fill('#password', 'Baida-demo-2026');
       await worker.click('button[type=submit]');
       await worker.waitForURL(`${base}/work`, { timeout: NAV_MS });
+      await worker.screenshot({ path: join(artifacts, 'work-assist.png'), fullPage: true });
       await worker.click('#assist-forms >> text=新邻护航');
       await worker.waitForSelector('#assist');
       await worker.fill('#assist input[name=for]', '13812345678');

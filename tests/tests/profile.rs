@@ -204,6 +204,10 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     // does not let staff read his profile: he has to allow that too.
     let worker = app.login("grid1").await;
     let path = "/a/xinzhou-grid-1/xinlin-huhang";
+    // The workbench lists the residents' forms of the worker's grid, not staff-only ones.
+    let work = worker.client.get(app.url("/work")).send().await.unwrap().text().await.unwrap();
+    assert!(work.contains(r#"id="assist-forms""#) && work.contains(&format!(r#"href="{path}""#)), "{work}");
+    assert!(!work.contains("/a/xinzhou-grid-1/catalog-review"), "{work}");
     let r = worker.client.get(app.url(path)).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains(r#"id="assist""#) && !form.contains(r#"id="profile-note""#), "{form}");
