@@ -357,6 +357,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "上门或电话时替居民填写：输入居民登记住址时用的手机号，经其授权的档案会自动填入，案件归居民本人跟踪。",
         "On a visit or a call, fill in a form for a resident: enter the mobile number of their registered home; their profile fills in what they agreed to share, and the case is theirs to follow.",
     ),
+    ("assist_note_household", "来自其家庭的共享档案：", "From their household's shared profile: "),
     ("assist_label", "代居民填写：居民手机号", "Filling in for a resident: their mobile number"),
     ("assist_placeholder", "在本社区登记过住址的手机号", "The number of a home registered in this community"),
     ("assist_find", "查找居民档案", "Find their profile"),

@@ -240,6 +240,9 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     let household =
         app.running.state.store.household_profile(&baida_runtime::store::Household::of(&home)).await.unwrap();
     assert!(household.iter().any(|v| v.dict_key == "household.address"), "{household:?}");
+    let r = worker.client.get(app.url(&format!("{path}?for=13812340011"))).send().await.unwrap();
+    let form = r.text().await.unwrap();
+    assert!(form.contains("来自其家庭的共享档案") && form.contains("新洲花园 5号楼 302"), "{form}");
 
     // A number without a home in the community finds nobody; nor does another community's worker.
     let r = worker.client.get(app.url(&format!("{path}?for=13800000000"))).send().await.unwrap();

@@ -212,7 +212,8 @@ fn prefill_note(lang: Lang, pre: &crate::profile::Prefill, for_resident: Option<
         parts.push(format!("{intro}{}", names(&pre.mine)));
     }
     if !pre.household.is_empty() {
-        parts.push(format!("{}{}", crate::i18n::word(lang, "profile_note_household"), names(&pre.household)));
+        let intro = if for_resident.is_some() { "assist_note_household" } else { "profile_note_household" };
+        parts.push(format!("{}{}", crate::i18n::word(lang, intro), names(&pre.household)));
     }
     (!parts.is_empty()).then(|| parts.join(if lang == Lang::En { "; " } else { "；" }))
 }
@@ -241,47 +242,24 @@ pub async fn show(
         .collect();
     // A logged-in resident's profile (or, for staff filling for a resident, that resident's)
     // fills what it knows, within the resident's consent; each read is recorded.
-    let mut assist = None;
-    let reading = match &actor {
-        crate::auth::Actor::Resident { id, .. } => Some((id.clone(), format!("form:{}", loaded.meta.app_id), None)),
-        _ => match on_behalf::may_assist(&state, &actor, &community).await {
-            Ok(false) => None,
-            Ok(true) => {
-                let phone = q.for_phone.unwrap_or_default().trim().to_string();
-                let found = match on_behalf::resident(&state, &community, &phone).await {
-                    Ok(r) => r,
-                    Err(e) => return e.into_response(),
-                };
-                let message = match &found {
-                    Some(_) => None,
-                    None if phone.is_empty() => None,
-                    None => Some(crate::i18n::word(lang, "assist_not_found")),
-                };
-                // The resident's profile only if they let staff read it when filling in for them.
-                let allowed = match &found {
-                    Some(r) => match state.store.assisted_consent(&r.id).await {
-                        Ok(a) => a,
-                        Err(e) => return ApiError::from(e).into_response(),
-                    },
-                    None => false,
-                };
-                let message = match (&found, allowed) {
-                    (Some(_), false) => Some(crate::i18n::word(lang, "assist_not_allowed")),
-                    _ => message,
-                };
-                assist = Some(on_behalf::Assist { phone: phone.clone(), found: found.is_some(), message });
-                found.filter(|_| allowed).map(|r| (r.id, on_behalf::reader(&actor), Some(on_behalf::masked(&r.phone))))
-            }
+    let (mut assist, reading) = match &actor {
+        crate::auth::Actor::Resident { id, .. } => {
+            let reader = format!("form:{}", loaded.meta.app_id);
+            (None, Some(on_behalf::Reading { resident: id.clone(), reader, for_resident: None }))
+        }
+        _ => match on_behalf::lookup(&state, &actor, &community, q.for_phone, lang).await {
+            Ok(Some(found)) => (Some(found.assist.clone()), found.reading(&actor)),
+            Ok(None) => (None, None),
             Err(e) => return e.into_response(),
         },
     };
     let mut profile_note = None;
-    if let Some((resident, reader, for_resident)) = reading {
+    if let Some(r) = reading {
         let dict = state.apps.dictionary();
         let now = state.engine.clock.now();
-        match crate::profile::prefill(state.store.as_ref(), dict, &resident, &loaded.compiled, &reader, now).await {
+        match crate::profile::prefill(state.store.as_ref(), dict, &r.resident, &loaded.compiled, &r.reader, now).await {
             Ok(pre) => {
-                profile_note = prefill_note(lang, &pre, for_resident.as_deref());
+                profile_note = prefill_note(lang, &pre, r.for_resident.as_deref());
                 if let (Some(a), None) = (assist.as_mut(), &profile_note) {
                     a.message = Some(crate::i18n::word(lang, "assist_nothing_shared"));
                 }
@@ -396,19 +374,15 @@ pub async fn submit(
     // Staff filling for a resident: the resident's phone number.
     let for_phone = pairs.iter().find(|(n, _)| n == "_for").map(|(_, v)| v.clone());
     pairs.retain(|(n, v)| n != "_drop" && n != "_for" && !dropped.contains(v));
-    let for_resident = match for_phone {
-        Some(phone) => match on_behalf::may_assist(&state, &actor, &community).await {
-            Ok(true) => match on_behalf::resident(&state, &community, &phone).await {
-                Ok(r) => r,
-                Err(e) => return e.into_response(),
-            },
-            Ok(false) => None,
+    let found = match for_phone {
+        Some(phone) => match on_behalf::lookup(&state, &actor, &community, Some(phone), lang).await {
+            Ok(found) => found.filter(|f| f.resident.is_some()),
             Err(e) => return e.into_response(),
         },
         None => None,
     };
-    let assist =
-        for_resident.as_ref().map(|r| on_behalf::Assist { phone: r.phone.clone(), found: true, message: None });
+    let assist = found.as_ref().map(|f| f.assist.clone());
+    let for_resident = found.as_ref().and_then(|f| f.resident.clone());
     let answers = answers_from_pairs(&fields, &pairs, "");
     let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.engine.today());
     let page = Page {
@@ -452,14 +426,9 @@ pub async fn submit(
     };
     // Whose profiles the answers go to: the resident's own, or the one staff fill in for if
     // they let staff take part in their profile.
-    let resident = match (&actor, for_resident) {
-        (crate::auth::Actor::Resident { id, .. }, _) => Some(id.clone()),
-        (_, Some(r)) => match state.store.assisted_consent(&r.id).await {
-            Ok(true) => Some(r.id),
-            Ok(false) => None,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        _ => None,
+    let resident = match &actor {
+        crate::auth::Actor::Resident { id, .. } => Some(id.clone()),
+        _ => found.as_ref().filter(|f| f.allowed).and_then(|f| f.resident.as_ref()).map(|r| r.id.clone()),
     };
     match super::access::submit_as(&state, &actor, submission).await.map_err(SubmitOrApi::from) {
         Ok(done) => {

@@ -30,8 +30,64 @@ pub struct Assist {
     pub message: Option<String>,
 }
 
+/// Whose profile a form page reads, and who reads it.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub resident: String,
+    /// `form:{app}` for the resident themself, `staff:{name}` for a worker (the read log).
+    pub reader: String,
+    /// The resident's masked phone number, when staff read for them.
+    pub for_resident: Option<String>,
+}
+
+/// What staff filling in a form at a unit found for a phone number.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The box on the form page.
+    pub assist: Assist,
+    /// The resident with a home there by that number: the case will be theirs.
+    pub resident: Option<Resident>,
+    /// They let staff read (and add to) their profile when filling in for them.
+    pub allowed: bool,
+}
+
+impl Lookup {
+    /// The resident's profile to read, if they allow it.
+    pub fn reading(&self, actor: &Actor) -> Option<Reading> {
+        let r = self.resident.as_ref().filter(|_| self.allowed)?;
+        Some(Reading { resident: r.id.clone(), reader: reader(actor), for_resident: Some(masked(&r.phone)) })
+    }
+}
+
+/// For staff on a form at `unit`: the resident `phone` finds there, and whether they let staff
+/// read their profile. `None` when the actor may not file cases there.
+pub async fn lookup(
+    state: &AppState,
+    actor: &Actor,
+    unit: &str,
+    phone: Option<String>,
+    lang: baida_blocks::Lang,
+) -> Result<Option<Lookup>, ApiError> {
+    if !may_assist(state, actor, unit).await? {
+        return Ok(None);
+    }
+    let phone = phone.unwrap_or_default().trim().to_string();
+    let found = resident(state, unit, &phone).await?;
+    let allowed = match &found {
+        Some(r) => state.store.assisted_consent(&r.id).await?,
+        None => false,
+    };
+    let message = match (&found, allowed) {
+        (None, _) if phone.is_empty() => None,
+        (None, _) => Some(crate::i18n::word(lang, "assist_not_found")),
+        (Some(_), false) => Some(crate::i18n::word(lang, "assist_not_allowed")),
+        (Some(_), true) => None,
+    };
+    Ok(Some(Lookup { assist: Assist { phone, found: found.is_some(), message }, resident: found, allowed }))
+}
+
 /// May `actor` file cases for residents of `unit`'s community?
-pub async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<bool, ApiError> {
+async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<bool, ApiError> {
     if !matches!(actor, Actor::Staff(_) | Actor::Root) {
         return Ok(false);
     }
@@ -40,7 +96,7 @@ pub async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<b
 }
 
 /// The resident with this phone number who declared a home in `unit`'s community.
-pub async fn resident(state: &AppState, unit: &str, phone: &str) -> Result<Option<Resident>, ApiError> {
+async fn resident(state: &AppState, unit: &str, phone: &str) -> Result<Option<Resident>, ApiError> {
     let phone = phone.trim();
     if phone.is_empty() {
         return Ok(None);
@@ -120,7 +176,7 @@ pub async fn forms(state: &AppState, actor: &Actor, lang: baida_blocks::Lang) ->
 }
 
 /// How a worker is named in the resident's read log.
-pub fn reader(actor: &Actor) -> String {
+fn reader(actor: &Actor) -> String {
     match actor {
         Actor::Staff(s) => format!("staff:{}", s.name),
         other => format!("staff:{}", other.label()),
