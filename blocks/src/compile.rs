@@ -191,6 +191,19 @@ impl CompiledApp {
         Some(self.fields.iter().filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key))).collect())
     }
 
+    /// A step's name in `lang`: its own, else its block kind's (`派单`), else its id; the id
+    /// asked for when there is no such step.
+    pub fn step_name(&self, id: &str, lang: crate::Lang) -> String {
+        let Some(step) = self.app.step(id) else { return id.to_string() };
+        match &step.name {
+            Some(n) => n.get(lang).to_string(),
+            None => block::all()
+                .into_iter()
+                .find(|b| b.id == step.block.kind())
+                .map_or_else(|| step.id.clone(), |b| b.name.get(lang).to_string()),
+        }
+    }
+
     /// Where a case goes after its intake: the first transition from the first step whose
     /// condition holds for `record`.
     pub fn next_step(&self, from: &str, record: &Value) -> Result<Option<&str>, ScriptError> {

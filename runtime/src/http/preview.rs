@@ -165,20 +165,6 @@ pub struct TestRunView {
     pub problems: Vec<Problem>,
 }
 
-fn step_name(app: &CompiledApp, lang: Lang, id: &str) -> String {
-    app.app
-        .step(id)
-        .map(|s| match &s.name {
-            Some(n) => n.get(lang).to_string(),
-            None => baida_blocks::block::all()
-                .into_iter()
-                .find(|b| b.id == s.block.kind())
-                .map(|b| b.name.get(lang).to_string())
-                .unwrap_or_else(|| s.id.clone()),
-        })
-        .unwrap_or_else(|| id.to_string())
-}
-
 fn asked_fields(app: &CompiledApp, lang: Lang, step: &str) -> Vec<AskedField> {
     app.step_fields(step)
         .unwrap_or_default()
@@ -235,7 +221,7 @@ pub async fn test_run(
             if let Some(s) = &step
                 && e.kind != "case.submitted"
             {
-                text = format!("{text}：{}", step_name(app, lang, s));
+                text = format!("{text}：{}", app.step_name(s, lang));
             }
             if let Some(to) = e.data.get("assignee").or_else(|| e.data.get("to")).and_then(Value::as_str)
                 && e.kind == "case.dispatched"
@@ -249,7 +235,7 @@ pub async fn test_run(
         let block = app.app.step(s).map(|st| st.block.kind().to_string()).unwrap_or_default();
         StopView {
             human: app.app.step(s).is_some_and(|st| crate::engine::actions::is_human(&st.block)),
-            name: step_name(app, lang, s),
+            name: app.step_name(s, lang),
             fields: asked_fields(app, lang, s),
             holder: run.assignee.as_deref().map(unit_name),
             step: s.clone(),

@@ -157,30 +157,13 @@ async fn authorized(state: &AppState, id: &str, q: &TrackQuery) -> Result<Option
     Ok(Some((case, loaded)))
 }
 
-/// A step's name in `lang`: its own, or its block kind's.
-pub(crate) fn step_name(loaded: &Loaded, lang: Lang, id: &str) -> String {
-    loaded
-        .compiled
-        .app
-        .step(id)
-        .map(|s| match &s.name {
-            Some(n) => n.get(lang).to_string(),
-            None => baida_blocks::block::all()
-                .into_iter()
-                .find(|b| b.id == s.block.kind())
-                .map(|b| b.name.get(lang).to_string())
-                .unwrap_or_else(|| s.id.clone()),
-        })
-        .unwrap_or_else(|| id.to_string())
-}
-
 /// An event as the resident reads it.
 pub(crate) fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &Event) -> TimelineItem {
     let mut text = word(lang, &format!("event_{}", e.kind));
     if let Some(step) = e.data.get("step").and_then(|s| s.as_str())
         && e.kind == "step.entered"
     {
-        text = format!("{text}：{}", step_name(loaded, lang, step));
+        text = format!("{text}：{}", loaded.compiled.step_name(step, lang));
     }
     if e.kind == "comment.added" {
         let c = crate::engine::comment::Comment::of(e, lang);
@@ -222,7 +205,8 @@ async fn page(
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
     let events = state.store.events(id).await?;
     let timeline = events.iter().map(|e| timeline_item(state, &loaded, lang, e)).collect();
-    let current_step = case.current_step.as_deref().map(|s| step_name(&loaded, lang, s)).unwrap_or_else(|| "—".into());
+    let current_step =
+        case.current_step.as_deref().map(|s| loaded.compiled.step_name(s, lang)).unwrap_or_else(|| "—".into());
     let token = q.t.as_deref().unwrap_or_default();
     let data = TrackPage {
         new: q.new.is_some(),
@@ -246,7 +230,7 @@ async fn page(
                 _ => None,
             };
             StepForm {
-                title: step_name(&loaded, lang, &step.id),
+                title: loaded.compiled.step_name(&step.id, lang),
                 action: format!("{}&lang={}", tracking_path(&case.id, token), lang.tag()),
                 submit_label: submit_label.unwrap_or_else(|| word(lang, "submit")),
                 fields: form_page::build(&fields, raw, &ctx, "", ""),
@@ -309,8 +293,11 @@ fn live_events(
                     continue;
                 };
                 let status = word(lang, &format!("status_{}", case.status));
-                let current =
-                    case.current_step.as_deref().map(|s| step_name(&loaded, lang, s)).unwrap_or_else(|| "—".into());
+                let current = case
+                    .current_step
+                    .as_deref()
+                    .map(|s| loaded.compiled.step_name(s, lang))
+                    .unwrap_or_else(|| "—".into());
                 let mut fresh: Vec<SseEvent> = events
                     .iter()
                     .filter(|e| e.seq > after)

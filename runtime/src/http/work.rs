@@ -176,7 +176,7 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
             number: case.number.clone(),
             app: loaded.compiled.app.name.get(lang).to_string(),
             title: record.get("title").and_then(Value::as_str).unwrap_or_default().to_string(),
-            step: track::step_name(&loaded, lang, &step_id),
+            step: loaded.compiled.step_name(&step_id, lang),
             holder: unit_name(&tree, lang, case.assignee.as_deref()),
             waiting: span(lang, now - entered),
             due: match due {
@@ -363,7 +363,7 @@ async fn build_case(
             problems.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
         let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None };
         StaffForm {
-            title: track::step_name(&loaded, lang, &step_id),
+            title: loaded.compiled.step_name(&step_id, lang),
             fields: form_page::build(&fields, &raw, &ctx, "", ""),
             errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
         }
@@ -382,7 +382,7 @@ async fn build_case(
         number: case.number.clone(),
         app: loaded.compiled.app.name.get(lang).to_string(),
         status: word(lang, &format!("status_{}", case.status)),
-        step: case.current_step.as_deref().map(|s| track::step_name(&loaded, lang, s)).unwrap_or_else(|| "—".into()),
+        step: case.current_step.as_deref().map(|s| loaded.compiled.step_name(s, lang)).unwrap_or_else(|| "—".into()),
         step_id: step_id.clone(),
         holder: unit_name(&tree, lang, case.assignee.as_deref()),
         submitted_at: when(state, case.created_at),

@@ -165,11 +165,7 @@ fn step_name(app: &CompiledApp, case: &Case, lang: Lang) -> String {
     if case.status == "closed" {
         return crate::i18n::word(lang, "status_closed");
     }
-    case.current_step
-        .as_deref()
-        .and_then(|s| app.app.step(s))
-        .map(|s| s.name.as_ref().map_or(s.id.clone(), |n| n.get(lang).to_string()))
-        .unwrap_or_default()
+    case.current_step.as_deref().map(|s| app.step_name(s, lang)).unwrap_or_default()
 }
 
 fn summary(app: &CompiledApp, case: &Case, events: &[Event], lang: Lang) -> Summary {
