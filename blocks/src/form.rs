@@ -25,6 +25,9 @@ pub const TEXTAREA_MAX: u32 = 5000;
 /// Default most items in a repeat group.
 pub const GROUP_MAX: usize = 50;
 
+/// How many unknown answers one evaluation names before it stops looking.
+const UNKNOWN_NAMED: usize = 20;
+
 /// The outcome of evaluating a form.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Evaluation {
@@ -108,14 +111,14 @@ impl Scope<'_> {
         prefix: &str,
         top: Option<&Value>,
     ) -> Map<String, Value> {
-        for key in answers.keys() {
-            if !fields.iter().any(|f| &f.field.key == key && f.ty.holds_value()) {
-                self.error(
-                    &answer_pointer(prefix, key),
-                    "unknown_answer",
-                    msg(format!("表单没有“{key}”这一项"), format!("The form has no field “{key}”")),
-                );
-            }
+        // Unknown answers: the first few are named; a flood of them costs no more.
+        let unknown = answers.keys().filter(|key| !fields.iter().any(|f| &f.field.key == *key && f.ty.holds_value()));
+        for key in unknown.take(UNKNOWN_NAMED) {
+            self.error(
+                &answer_pointer(prefix, key),
+                "unknown_answer",
+                msg(format!("表单没有“{key}”这一项"), format!("The form has no field “{key}”")),
+            );
         }
         // 1. Coerce answers; apply defaults to answers that are absent.
         let mut record = Map::new();
@@ -227,7 +230,10 @@ impl Scope<'_> {
 
     fn group(&mut self, f: &CompiledField, v: &Value, pointer: &str, top: Value) -> Vec<Value> {
         let items = v.as_array().cloned().unwrap_or_default();
-        self.count(f, items.len(), pointer, GROUP_MAX);
+        if !self.count(f, items.len(), pointer, GROUP_MAX) {
+            // Too many items: the count is the answer; evaluating each would only cost time.
+            return Vec::new();
+        }
         let fields: Vec<&CompiledField> = f.items.iter().collect();
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -240,7 +246,8 @@ impl Scope<'_> {
         out
     }
 
-    fn count(&mut self, f: &CompiledField, n: usize, pointer: &str, default_max: usize) {
+    /// Checks the number of items; false when there are too many.
+    fn count(&mut self, f: &CompiledField, n: usize, pointer: &str, default_max: usize) -> bool {
         let lo = f.field.min.as_ref().and_then(Limit::as_f64).unwrap_or(0.0) as usize;
         let hi = f.field.max.as_ref().and_then(Limit::as_f64).map(|m| m as usize).unwrap_or(default_max);
         if n < lo {
@@ -248,7 +255,9 @@ impl Scope<'_> {
         }
         if n > hi {
             self.error(pointer, "too_many", msg(format!("最多 {hi} 项"), format!("At most {hi} allowed")));
+            return false;
         }
+        true
     }
 
     fn check(&mut self, f: &CompiledField, v: &Value, pointer: &str, record: &Map<String, Value>) {

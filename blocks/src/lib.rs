@@ -28,6 +28,7 @@ pub mod schema;
 pub mod script;
 pub mod step;
 pub mod text;
+pub mod warnings;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
 pub use compile::{CompiledApp, CompiledField};

@@ -133,6 +133,8 @@ async fn measure(
         database_url: database_url.clone(),
         demo: true,
         group_commit: true,
+        // One client address sends every request: no per-client limit.
+        public_submissions_per_minute: 0,
         ..Config::default()
     };
     let running = server::start(config, clock.clone()).await?;

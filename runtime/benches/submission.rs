@@ -158,6 +158,8 @@ async fn baida(data_dir: &Path, database_url: Option<String>, group_commit: bool
         admin_token: Some(ADMIN_TOKEN.into()),
         demo: true,
         group_commit,
+        // One client address sends every request: no per-client limit.
+        public_submissions_per_minute: 0,
         ..Config::default()
     };
     server::start(config, Arc::new(SystemClock)).await

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use baida_blocks::{App, CompiledApp, Dictionary, Problem};
+use baida_blocks::{App, CompiledApp, Dictionary, Problem, Text};
 use serde_json::Value;
 
 use crate::engine::Clock;
@@ -45,6 +45,25 @@ pub struct Apps {
     clock: Arc<dyn Clock>,
     compiled: RwLock<HashMap<(String, String), Loaded>>,
     latest: RwLock<HashMap<String, String>>,
+    /// Each app's `access.view` roles (latest versions), with when they were read.
+    views: RwLock<Option<(std::time::Instant, Views)>>,
+}
+
+/// App id → the roles its latest version lets read its cases (apps that name none left out).
+pub type Views = Arc<Vec<(String, Vec<String>)>>;
+
+/// How long the views read from the store are trusted (an app published by another process is
+/// seen within that time; one published here at once).
+pub const VIEWS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Ids of Baida's built-in apps, and the prefix kept for those to come.
+pub const BUILTIN_APPS: &[&str] = &[crate::catalog::review::APP_ID];
+pub const RESERVED_PREFIX: &str = "baida-";
+
+/// Is `app_id` in the namespace of Baida's own apps? No builder may start an app there, so a
+/// built-in app can never be pre-empted or shadowed by a tenant's.
+pub fn reserved(app_id: &str) -> bool {
+    BUILTIN_APPS.contains(&app_id) || app_id.starts_with(RESERVED_PREFIX)
 }
 
 /// Parses `MAJOR.MINOR.PATCH`.
@@ -66,7 +85,14 @@ pub fn digest(definition: &Value) -> String {
 
 impl Apps {
     pub fn new(store: Arc<dyn Store>, dictionary: Arc<Dictionary>, clock: Arc<dyn Clock>) -> Apps {
-        Apps { store, dictionary, clock, compiled: RwLock::default(), latest: RwLock::default() }
+        Apps {
+            store,
+            dictionary,
+            clock,
+            compiled: RwLock::default(),
+            latest: RwLock::default(),
+            views: RwLock::default(),
+        }
     }
 
     pub fn dictionary(&self) -> &Dictionary {
@@ -78,12 +104,33 @@ impl Apps {
         App::compile(definition, &self.dictionary)
     }
 
-    /// Saves `definition` as a new version of its app (owned by `owner_id` when new).
-    pub async fn save(&self, mut definition: Value, owner_id: &str, by: &str) -> Result<Saved, Error> {
+    /// Saves `definition` as a new version of its app (owned by `owner_id` when new). An id in
+    /// Baida's reserved namespace ([`reserved`]) cannot start a new app: built-in apps are
+    /// created only by [`Apps::save_builtin`] (once made, their owner may change them like any app).
+    pub async fn save(&self, definition: Value, owner_id: &str, by: &str) -> Result<Saved, Error> {
+        self.save_as(definition, owner_id, by, false).await
+    }
+
+    /// Saves one of Baida's own apps (e.g. the catalog's review app), whose id is reserved.
+    pub async fn save_builtin(&self, definition: Value, owner_id: &str, by: &str) -> Result<Saved, Error> {
+        self.save_as(definition, owner_id, by, true).await
+    }
+
+    async fn save_as(&self, mut definition: Value, owner_id: &str, by: &str, builtin: bool) -> Result<Saved, Error> {
         let compiled = self.validate(&definition).map_err(Error::Invalid)?;
         let app_id = compiled.app.id.clone();
         let digest = digest(&definition);
         let latest = self.store.app_version(&app_id, None).await?;
+        if latest.is_none() && !builtin && reserved(&app_id) {
+            return Err(Error::Invalid(vec![Problem::new(
+                "/id",
+                "reserved_id",
+                Text::new(
+                    format!("应用编号“{app_id}”由百搭保留，请换一个"),
+                    format!("The app id “{app_id}” is reserved by Baida; choose another"),
+                ),
+            )]));
+        }
         if let Some(latest) = &latest {
             if latest.digest == digest {
                 return Ok(Saved { version: latest.clone(), created: false });
@@ -105,7 +152,23 @@ impl Apps {
         };
         let version = self.store.save_app_version(&new).await?;
         self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id, version.version.clone());
+        *self.views.write().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(Saved { version, created: true })
+    }
+
+    /// The apps whose latest version names the roles that may read its cases (`access.view`),
+    /// read at most every [`VIEWS_TTL`]: what every query over cases is narrowed by.
+    pub async fn views(&self) -> Result<Views, Error> {
+        if let Some((at, views)) = self.views.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && at.elapsed() < VIEWS_TTL
+        {
+            return Ok(views.clone());
+        }
+        let views: Views = Arc::new(
+            self.store.apps().await?.into_iter().filter(|a| !a.view.is_empty()).map(|a| (a.app_id, a.view)).collect(),
+        );
+        *self.views.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), views.clone()));
+        Ok(views)
     }
 
     /// The named version of an app, or its latest, compiled.

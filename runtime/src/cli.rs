@@ -254,6 +254,10 @@ pub struct ServeArgs {
     /// IANA time zone for dates shown to people [default: Asia/Shanghai].
     #[arg(long, env = "BAIDA_TIMEZONE")]
     pub timezone: Option<String>,
+    /// Submissions without a log-in per client address: this many at once, then this many a
+    /// minute; 0 for no limit [default: 60].
+    #[arg(long, env = "BAIDA_PUBLIC_SUBMISSIONS_PER_MINUTE")]
+    pub public_submissions_per_minute: Option<u32>,
 }
 
 impl ServeArgs {
@@ -277,6 +281,10 @@ impl ServeArgs {
             timezone,
             notify: file.notify,
             plugins: file.plugins,
+            public_submissions_per_minute: self
+                .public_submissions_per_minute
+                .or(file.public_submissions_per_minute)
+                .unwrap_or(d.public_submissions_per_minute),
         })
     }
 }
@@ -391,10 +399,10 @@ fn validate(files: &[PathBuf], lang: Lang) -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-/// Warnings, not errors: fields that copy a data-dictionary field under another name.
+/// Warnings, not errors: fields that copy a data-dictionary field, messages to unproven addresses.
 fn dictionary_copies(doc: &serde_json::Value, dictionary: &baida_blocks::Dictionary) -> Vec<baida_blocks::Problem> {
     serde_json::from_value::<App>(doc.clone())
-        .map(|app| baida_blocks::duplicates::find(&app, dictionary))
+        .map(|app| baida_blocks::warnings::find(&app, dictionary))
         .unwrap_or_default()
 }
 

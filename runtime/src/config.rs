@@ -30,6 +30,9 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Plugin limits (`[plugins]` in the file): memory, deadline and its district cap, sizes.
     pub plugins: crate::plugin::Limits,
+    /// Submissions from people who are not logged in, per client address: this many at once,
+    /// then this many a minute (`0`: no limit, for benchmarks).
+    pub public_submissions_per_minute: u32,
 }
 
 /// The `[notify]` section of the configuration file. A channel without a section is not
@@ -40,6 +43,9 @@ pub struct NotifyConfig {
     pub email: Option<crate::notify::SmtpConfig>,
     pub sms: Option<crate::notify::SmsConfig>,
     pub webhook: Option<crate::notify::WebhookConfig>,
+    /// At most this many SMS or e-mails to one recipient in 24 hours, whatever sends them
+    /// (default [`crate::engine::recipient::DAILY_CAP`]).
+    pub daily_cap: Option<u32>,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
             timezone: chrono_tz::Asia::Shanghai,
             notify: NotifyConfig::default(),
             plugins: crate::plugin::Limits::default(),
+            public_submissions_per_minute: 60,
         }
     }
 }
@@ -75,6 +82,7 @@ pub struct FileConfig {
     pub max_photo_pixels: Option<u64>,
     pub group_commit: Option<bool>,
     pub timezone: Option<String>,
+    pub public_submissions_per_minute: Option<u32>,
     #[serde(default)]
     pub notify: NotifyConfig,
     #[serde(default)]

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::i18n::word;
+use crate::posted_form::PostedForm;
 
 /// One option of a select, checkbox set or radio set.
 #[derive(Debug, Serialize)]
@@ -285,47 +286,41 @@ fn build_one(
     v
 }
 
-/// Rebuilds answers from posted name/value pairs, as typed (the form block coerces them).
+/// Rebuilds answers from a posted form, as typed (the form block coerces them).
 /// Keys the form does not post stay absent, so "not answered" stays distinguishable.
-pub fn answers_from_pairs(fields: &[&CompiledField], pairs: &[(String, String)], prefix: &str) -> Map<String, Value> {
+/// Each lookup is a map search, so the cost grows with the fields, not with what was posted.
+pub fn answers_from_posted(fields: &[&CompiledField], posted: &PostedForm, prefix: &str) -> Map<String, Value> {
     let mut out = Map::new();
     for f in fields {
         if !f.ty.holds_value() || f.compute.is_some() {
             continue;
         }
         let name = format!("{prefix}{}", f.field.key);
-        let all = || pairs.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.clone());
         let value = match f.ty {
             FieldType::Multiselect | FieldType::Photo => {
-                let values: Vec<Value> = all().filter(|v| !v.is_empty()).map(Value::String).collect();
+                let values: Vec<Value> =
+                    posted.all(&name).iter().filter(|v| !v.is_empty()).cloned().map(Value::String).collect();
                 (!values.is_empty()).then_some(Value::Array(values))
             }
             FieldType::Location => {
-                let part =
-                    |p: &str| pairs.iter().rev().find(|(n, _)| *n == format!("{name}.{p}")).map(|(_, v)| v.clone());
+                let part = |p: &str| posted.last(&format!("{name}.{p}")).map(str::to_string);
                 let (lon, lat, address) = (part("lon"), part("lat"), part("address"));
                 (lon.is_some() || lat.is_some() || address.is_some()).then(|| {
                     serde_json::json!({"lon": lon.unwrap_or_default(), "lat": lat.unwrap_or_default(), "address": address.unwrap_or_default()})
                 })
             }
             FieldType::Group => {
-                let dotted = format!("{name}.");
-                let indices: BTreeSet<usize> = pairs
-                    .iter()
-                    .filter_map(|(n, _)| n.strip_prefix(&dotted))
-                    .filter_map(|rest| rest.split('.').next())
-                    .filter_map(|i| i.parse().ok())
-                    .collect();
                 let sub: Vec<&CompiledField> = f.items.iter().collect();
-                let items: Vec<Value> = indices
+                let items: Vec<Value> = posted
+                    .group_indices(&name)
                     .into_iter()
-                    .map(|i| answers_from_pairs(&sub, pairs, &format!("{name}.{i}.")))
+                    .map(|i| answers_from_posted(&sub, posted, &format!("{name}.{i}.")))
                     .filter(|item| item.values().any(|v| !matches!(v, Value::String(s) if s.is_empty())))
                     .map(Value::Object)
                     .collect();
                 (!items.is_empty()).then_some(Value::Array(items))
             }
-            _ => all().next_back().map(Value::String),
+            _ => posted.last(&name).map(|v| Value::String(v.to_string())),
         };
         if let Some(v) = value {
             out.insert(f.field.key.clone(), v);
@@ -358,7 +353,7 @@ mod tests {
         )
         .unwrap();
         let fields: Vec<&CompiledField> = app.fields.iter().collect();
-        let pairs: Vec<(String, String)> = [
+        let posted = PostedForm::from_pairs([
             ("title", "你好"),
             ("tags", "a"),
             ("tags", "b"),
@@ -369,11 +364,9 @@ mod tests {
             ("members.0.name", "张三"),
             ("members.2.name", ""),
             ("total", "999"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-        let answers = answers_from_pairs(&fields, &pairs, "");
+        ])
+        .unwrap();
+        let answers = answers_from_posted(&fields, &posted, "");
         assert_eq!(
             Value::Object(answers),
             json!({

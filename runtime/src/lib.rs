@@ -30,6 +30,7 @@ pub mod org_cli;
 pub mod photo;
 pub mod plugin;
 pub mod plugin_cli;
+pub mod posted_form;
 pub mod profile;
 pub mod render;
 pub mod server;

@@ -5,8 +5,9 @@
 //!
 //! The dictionary says whose profile keeps a field (`profile` in its data files): the
 //! resident's own (name, phone, car) or their household's (address, household size, tenure),
-//! shared by everyone who declared the same home on `/my/home`, each within their own consent.
-//! Without a declared home, household fields are kept with the resident. What a case is about
+//! shared by everyone the community confirmed at the same home (declared on `/my/home`,
+//! confirmed on `/work/owners`), each within their own consent. Without a confirmed home,
+//! household fields are kept with the resident. What a case is about
 //! (a complaint's title, a visit's note) is kept by no profile, nor photos, locations and
 //! repeat groups.
 //!
@@ -62,9 +63,11 @@ pub struct Prefill {
     pub household: Vec<Text>,
 }
 
-/// The household of the resident's declared home, if any.
-async fn household_of(store: &dyn Store, resident: &str) -> Result<Option<Household>, store::Error> {
-    Ok(store.home(resident).await?.as_ref().map(Household::of))
+/// The household whose profile the resident shares: that of their home once the community
+/// confirmed them there (the register on `/work/owners`). A home anyone can declare shares
+/// nothing: typing a neighbour's flat must not open the neighbour's facts.
+pub async fn household_of(store: &dyn Store, resident: &str) -> Result<Option<Household>, store::Error> {
+    Ok(store.home(resident).await?.filter(|h| h.confirmed_at.is_some()).as_ref().map(Household::of))
 }
 
 /// Reads what the resident's and their household's profiles hold for `app`'s fields, within
@@ -92,11 +95,15 @@ pub async fn prefill(
         if !allowed(&level, f.sensitivity) {
             continue;
         }
-        // A household field: the household's value, else one kept with the resident before
-        // they declared a home.
-        let from_household =
-            (scope == ProfileScope::Household).then(|| household.iter().find(|v| v.dict_key == key)).flatten();
-        let Some(v) = from_household.or_else(|| own.iter().find(|v| v.dict_key == key)) else { continue };
+        // A household field: the household's value, unless the resident kept a different one of
+        // their own (see [`remember`]), else one kept with the resident before their home was
+        // confirmed.
+        let mine = own.iter().find(|v| v.dict_key == key);
+        let from_household = (scope == ProfileScope::Household)
+            .then(|| household.iter().find(|v| v.dict_key == key))
+            .flatten()
+            .filter(|h| mine.is_none_or(|m| m.updated_at <= h.updated_at || m.value == h.value));
+        let Some(v) = from_household.or(mine) else { continue };
         out.answers.insert(f.field.key.clone(), v.value.clone());
         out.keys.push(f.field.key.clone());
         if from_household.is_some() { &mut out.household } else { &mut out.mine }.push(f.field.label_text());
@@ -109,8 +116,10 @@ pub async fn prefill(
 }
 
 /// Remembers the dictionary fields of a submission made by or for a resident, within their
-/// consent: each in the resident's profile or their household's, as the dictionary says; a
-/// corrected value replaces the old one.
+/// consent: each in the resident's profile or their household's, as the dictionary says. The
+/// resident's own corrections replace their earlier entries; a household value another member
+/// entered is never replaced — a different value is kept in the resident's own profile, for
+/// them, and the family's stays as it was.
 pub async fn remember(
     store: &dyn Store,
     dict: &Dictionary,
@@ -124,6 +133,14 @@ pub async fn remember(
         return Ok(());
     }
     let household = household_of(store, resident).await?;
+    let kept = match &household {
+        Some(h) => store.household_profile(h).await?,
+        None => Vec::new(),
+    };
+    // Another member's entry that this one would change.
+    let theirs = |key: &str, v: &Value| {
+        kept.iter().any(|k| k.dict_key == key && k.entered_by.as_deref() != Some(resident) && &k.value != v)
+    };
     let (mut own, mut shared) = (Vec::new(), Vec::new());
     for (f, key, scope) in shared_fields(app, dict) {
         let Some(v) = answers.get(&f.field.key) else { continue };
@@ -132,7 +149,9 @@ pub async fn remember(
             continue;
         }
         match scope {
-            ProfileScope::Household if household.is_some() => shared.push((key.to_string(), v.clone())),
+            ProfileScope::Household if household.is_some() && !theirs(key, v) => {
+                shared.push((key.to_string(), v.clone()))
+            }
             _ => own.push((key.to_string(), v.clone())),
         }
     }

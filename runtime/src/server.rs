@@ -65,6 +65,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         demo::publish(&catalog, store.as_ref()).await?;
     }
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
+    let limits = Arc::new(crate::auth::limit::Limits::new(&config));
     Ok(AppState {
         blobs: Blobs::new(&config.data_dir),
         config: Arc::new(config),
@@ -72,7 +73,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         apps,
         engine,
         pages,
-        limits: Default::default(),
+        limits,
         ledger,
     })
 }
@@ -123,6 +124,7 @@ pub fn transports(config: &crate::config::NotifyConfig) -> anyhow::Result<crate:
             Some(c) => arc(Arc::new(WebhookTransport::new(c)?)),
             None => None,
         },
+        daily_cap: Some(config.daily_cap.unwrap_or(crate::engine::recipient::DAILY_CAP)),
     })
 }
 

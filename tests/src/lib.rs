@@ -66,6 +66,8 @@ pub struct Options {
     pub clock: Option<Arc<baida_runtime::engine::ManualClock>>,
     /// Notification transports (none when `None`).
     pub notify: Option<baida_runtime::config::NotifyConfig>,
+    /// Submissions without a log-in per client address and minute (the default when `None`).
+    pub public_submissions_per_minute: Option<u32>,
 }
 
 /// Starts a server with the demo loaded.
@@ -100,6 +102,9 @@ async fn start(
         max_body_bytes: options.max_body_bytes.unwrap_or(defaults.max_body_bytes),
         group_commit: options.group_commit.unwrap_or(true),
         notify: options.notify.clone().unwrap_or_default(),
+        public_submissions_per_minute: options
+            .public_submissions_per_minute
+            .unwrap_or(defaults.public_submissions_per_minute),
         ..defaults
     };
     let clock: Arc<dyn baida_runtime::engine::Clock> = match &options.clock {

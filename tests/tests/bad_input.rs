@@ -240,3 +240,120 @@ both!(hostile_text_is_escaped_and_endless_scripts_are_stopped, |app: TestApp| as
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(app.case_count().await, 0);
 });
+
+/// A multipart body of `n` text parts named by `name(i)`, built by hand (fast to make).
+fn multipart_body(n: usize, name: impl Fn(usize) -> String) -> (String, Vec<u8>) {
+    let boundary = "floodfloodflood";
+    let mut body = String::with_capacity(n * 80);
+    for i in 0..n {
+        body.push_str(&format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"\r\n\r\na\r\n", name(i)));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+}
+
+both!(a_flood_of_form_fields_is_refused_at_once, |app: TestApp| async move {
+    // 100,000 pairs such as `members.{i}.name=a`, anonymous: before, each form scanned every
+    // pair once per field and once more per group index — minutes of CPU on a worker.
+    let state_url = "/a/xinzhou/xinlin-huhang/state";
+    let many: String = (0..100_000).map(|i| format!("members.{}.name=a&", i % 50)).collect();
+    let far: String = (0..100_000).map(|i| format!("members.{i}.name=a&")).collect();
+    let (_, minyi) = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;
+    let staff = app.login("xinzhou").await;
+    let started = std::time::Instant::now();
+    let healthz = async {
+        // Meanwhile, others are answered.
+        for _ in 0..5 {
+            assert_eq!(app.get("/healthz").send().await.unwrap().status(), StatusCode::OK);
+        }
+        started.elapsed()
+    };
+    let floods = async {
+        let urlencoded = |body: String| {
+            app.post(state_url).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+        };
+        let (status, p) = problem(urlencoded(many.clone()).await.unwrap()).await;
+        assert_eq!((status, p["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{p}");
+        let (status, p) = problem(urlencoded(far.clone()).await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(pointers(&p), [("/members".to_string(), "too_many".to_string())], "{p}");
+        // The same bounds on every page that reads a posted form with photos.
+        let (kind, body) = multipart_body(100_000, |i| format!("members.{}.name", i % 50));
+        let work = format!("/work/cases/{}/complete", minyi["id"].as_str().unwrap());
+        for (client, path) in [(&app.client, "/a/xinzhou/xinlin-huhang"), (&staff.client, work.as_str())] {
+            let r = client
+                .post(app.url(path))
+                .header("content-type", kind.clone())
+                .header("origin", app.base.clone())
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        }
+        started.elapsed()
+    };
+    let (answered, refused) = tokio::join!(healthz, floods);
+    assert!(refused < std::time::Duration::from_secs(2), "four floods refused in {refused:?}");
+    assert!(answered < std::time::Duration::from_secs(1), "others answered within {answered:?}");
+    assert_eq!(app.case_count().await, 1, "only the case made above");
+});
+
+both!(a_method_a_route_does_not_take_is_405_with_allow, |app: TestApp| async move {
+    // Before, 400: a client (or an OpenAPI fuzzer) could not tell a wrong method from bad input.
+    let r = app.client.delete(app.url("/api/v1/apps/validate")).send().await.unwrap();
+    let allow = r.headers().get("allow").map(|v| v.to_str().unwrap().to_string());
+    let (status, p) = problem(r).await;
+    assert_eq!((status, p["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")), "{p}");
+    assert_eq!(allow.as_deref(), Some("POST"));
+});
+
+async fn public_submissions_are_limited_per_client(backend: Backend) {
+    // Before, anyone could file cases (and, through them, messages) as fast as they liked.
+    let app = spawn_with(backend, Options { public_submissions_per_minute: Some(3), ..Options::default() }).await;
+    for _ in 0..3 {
+        assert_eq!(app.submit("minyi-suban", "xinzhou", minyi_answers()).await.0, StatusCode::CREATED);
+    }
+    let r = app
+        .post("/api/v1/apps/minyi-suban/submissions")
+        .json(&json!({"community": "xinzhou", "answers": minyi_answers()}))
+        .send()
+        .await
+        .unwrap();
+    let retry = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let (status, p) = problem(r).await;
+    assert_eq!((status, p["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{p}");
+    assert!(retry.is_some_and(|s| (1..=20).contains(&s)), "{retry:?}");
+    // The form page says so in a page, and keeps nothing.
+    let form = reqwest_form(&app).await;
+    assert_eq!(form.0, StatusCode::TOO_MANY_REQUESTS);
+    assert!(form.1.contains("提交过于频繁"), "{}", form.1);
+    assert_eq!(app.case_count().await, 3, "nothing more was stored");
+    // Another address, and a logged-in resident, are not held back.
+    for client in [app.client_from("127.0.0.2"), app.resident("13800001111").await] {
+        let r = client
+            .post(app.url("/api/v1/apps/minyi-suban/submissions"))
+            .json(&json!({"community": "xinzhou", "answers": minyi_answers()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+}
+
+/// Posts the resident form of 民意速办 anonymously; answers the status and the page.
+async fn reqwest_form(app: &TestApp) -> (StatusCode, String) {
+    let form = baida_tests::reqwest::multipart::Form::new().text("title", "路灯坏了");
+    let r = app.post("/a/xinzhou/minyi-suban").multipart(form).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_submissions_are_limited_on_sqlite() {
+    public_submissions_are_limited_per_client(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_submissions_are_limited_on_postgres() {
+    public_submissions_are_limited_per_client(Backend::Postgres).await;
+}

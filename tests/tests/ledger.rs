@@ -559,3 +559,106 @@ async fn residents_on_sqlite() {
 async fn residents_on_postgres() {
     residents_comment_and_vote(Backend::Postgres).await;
 }
+
+/// An app whose intake is booked at once: income recorded from a form (e.g. a parking fee).
+fn income_app(id: &str) -> Value {
+    json!({
+        "id": id, "version": "1.0.0", "name": {"zh-CN": "停车收入登记", "en": "Parking income"}, "category": "ledger",
+        "access": {"submit": "staff"},
+        "record": {"fields": [
+            {"key": "amount", "type": "text", "label": "金额", "required": true, "sensitivity": "public"},
+            {"key": "payer", "type": "text", "label": "缴费单位", "required": true, "sensitivity": "public"},
+            {"key": "purpose", "type": "text", "label": "用途", "required": true},
+            {"key": "contact", "type": "text", "label": "联系人", "required": true}
+        ]},
+        "steps": [
+            {"id": "intake", "block": "form", "config": {}},
+            {"id": "book", "block": "ledger", "config": {"account": "public_income", "direction": "income",
+             "amount": "amount", "counterparty": "payer", "purpose": "purpose"}}
+        ],
+        "transitions": [{"from": "intake", "to": "book"}]
+    })
+}
+
+async fn booking_needs_the_ledger_permission_and_an_intake_books_at_once(app: TestApp) {
+    // An app builder (apps.build, not ledger.manage) cannot publish an app that writes the
+    // public books; before, they could.
+    let root = |method: baida_tests::reqwest::Method, path: &str, body: Value| {
+        app.client.request(method, app.url(path)).bearer_auth(baida_tests::TOKEN).json(&body).send()
+    };
+    let body =
+        json!({"username": "builder-x", "name": "builder-x", "unit_id": "xinzhou", "password": "Builder-pass-2026"});
+    let user: Value =
+        root(baida_tests::reqwest::Method::POST, "/api/v1/users", body).await.unwrap().json().await.unwrap();
+    let path = format!("/api/v1/users/{}/grants", user["id"].as_str().unwrap());
+    let grant = json!({"role": "app_builder", "unit_id": "xinzhou"});
+    assert_eq!(root(baida_tests::reqwest::Method::POST, &path, grant).await.unwrap().status(), StatusCode::CREATED);
+    let builder = app.login_with("builder-x", "Builder-pass-2026").await;
+    let (status, problem) = builder.post("/api/v1/apps", income_app("xinzhou-parking-fees")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("ledger.manage"), "{problem}");
+    assert_eq!(app.admin_get("/api/v1/apps/xinzhou-parking-fees").await.0, StatusCode::NOT_FOUND);
+    // An admin who manages the ledger may; a case filed through it is in the books in the same
+    // transaction (before, the case log said `ledger.booked` and the books had nothing).
+    let admin = app.login("district").await;
+    let (status, saved) = admin.post("/api/v1/apps?owner=xinzhou", income_app("xinzhou-parking-fees")).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let answers = json!({"amount": "360.00", "payer": "深圳市安泊停车场管理公司", "purpose": "十一月临停收入", "contact": "王经理"});
+    let (status, case) = admin
+        .post("/api/v1/apps/xinzhou-parking-fees/submissions", json!({"community": "xinzhou", "answers": answers}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap();
+    let (_, events) = admin.get(&format!("/api/v1/cases/{id}/events")).await;
+    assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "ledger.booked"), "{events}");
+    let books = books(&app).await;
+    let entry = entry_of(&books, id).unwrap_or_else(|| panic!("the booked entry is in the books: {books}"));
+    assert_eq!(
+        (entry["amount"].as_str(), entry["account"].as_str()),
+        (Some("360.00"), Some("public_income")),
+        "{entry}"
+    );
+    // The public log still verifies with the new leaf.
+    let r = app.get("/api/v1/ledger/head").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+both!(booking_at_intake, booking_needs_the_ledger_permission_and_an_intake_books_at_once);
+
+async fn the_public_books_are_read_a_page_at_a_time(app: TestApp) {
+    // 1,200 imported entries: the public page and its JSON show 50 at a time with a link to
+    // older ones (before, every entry was read, and each one's trail with three queries); the
+    // exports still hold every entry, read 1,000 at a time, formula-like text made inert.
+    let admin = app.login("xinzhou").await;
+    let mut csv = String::from("date,direction,amount,counterparty,purpose\n");
+    for i in 0..1200 {
+        csv.push_str(&format!("2026-11-05,income,1.00,=1+2,临停 {i}\n"));
+    }
+    let r = admin
+        .client
+        .post(app.url("/api/v1/communities/xinzhou/ledger/imports?account=public_income"))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let first = books(&app).await;
+    let entries = first["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 50);
+    assert!(entries.last().unwrap()["purpose"].as_str().unwrap().starts_with("临停 1199"), "newest last");
+    let older = first["older"].as_i64().expect("a cursor to older entries");
+    let r = app.get(&format!("/api/v1/communities/xinzhou/ledger?before={older}")).send().await.unwrap();
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(second["entries"].as_array().unwrap().len(), 50);
+    let last = &second["entries"].as_array().unwrap().last().unwrap()["purpose"];
+    assert!(last.as_str().unwrap().starts_with("临停 1149"), "{last}");
+    let page = app.get("/ledger/xinzhou").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("?before={older}")), "the page links to older entries");
+    let csv = app.get("/api/v1/communities/xinzhou/ledger/entries.csv").send().await.unwrap().text().await.unwrap();
+    // Every imported entry, its formula-like counterparty made inert.
+    assert_eq!(csv.matches(",'=1+2,").count(), 1200, "the export has every entry");
+    assert!(!csv.contains(",=1+2,"), "formulas stay text");
+}
+
+both!(public_books_paged, the_public_books_are_read_a_page_at_a_time);

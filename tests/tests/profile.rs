@@ -7,6 +7,7 @@ use baida_runtime::auth::session;
 use baida_runtime::store::Session;
 use baida_tests::reqwest::multipart::Form;
 use baida_tests::reqwest::{Client, StatusCode, header, redirect};
+use baida_tests::serde_json::json;
 use baida_tests::{TestApp, both};
 
 /// A browser logged in as the resident with this phone number (the session made as the SMS
@@ -136,6 +137,14 @@ fn xinlin_form(name: &str, phone: &str, address: &str) -> Form {
         .text("consent", "yes")
 }
 
+/// The community confirms the resident at their declared home (the register on `/work/owners`).
+async fn confirm_home(app: &TestApp, phone: &str) {
+    let admin = app.login("xinzhou").await;
+    let id = resident_id(app, phone).await;
+    let (status, body) = admin.post(&format!("/api/v1/communities/xinzhou/owners/{id}/confirm"), json!({})).await;
+    assert!(status.is_success(), "{status} {body}");
+}
+
 both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
     // Two residents of 3号楼 1201, and a neighbour across the landing; all consent.
     let (li, mei, zhao) =
@@ -145,18 +154,33 @@ both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
         declare_home(&app, c, "xinzhou", "3号楼", room).await;
     }
     let address = "新洲花园 3号楼 1201";
-    let r = li
-        .post(app.url("/a/xinzhou/xinlin-huhang"))
-        .multipart(xinlin_form("李明", "13812340001", address))
-        .send()
-        .await
-        .unwrap();
+    let li_files = |address: &'static str| {
+        li.post(app.url("/a/xinzhou/xinlin-huhang")).multipart(xinlin_form("李明", "13812340001", address)).send()
+    };
+    // A declared home anyone could type shares nothing until the community confirms it: Li's
+    // household facts stay in his own profile, and Mei (who only declared the flat) sees none.
+    let r = li_files(address).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let form = html(&app, &mei, "/a/xinzhou/xinlin-huhang").await;
+    assert!(!form.contains(address), "an unconfirmed home shares nothing: {form}");
+    let mine = html(&app, &mei, "/my/profile").await;
+    assert!(mine.contains(r#"id="home-unconfirmed""#) && !mine.contains(address), "{mine}");
+    for phone in ["13812340001", "13812340002", "13812340003"] {
+        confirm_home(&app, phone).await;
+    }
+    let r = li_files(address).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     // Li's own profile keeps his name and phone; the household's keeps the address and tenure.
     let li_id = resident_id(&app, "13812340001").await;
-    let own: Vec<String> =
-        app.running.state.store.profile(&li_id).await.unwrap().into_iter().map(|v| v.dict_key).collect();
-    assert_eq!(own, ["people.name", "people.phone"]);
+    let household_of_1201 = baida_runtime::store::Household {
+        community_id: "xinzhou".into(),
+        building: "3号楼".into(),
+        room: "1201".into(),
+    };
+    let shared = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    let mut shared_keys: Vec<&str> = shared.iter().map(|v| v.dict_key.as_str()).collect();
+    shared_keys.sort();
+    assert_eq!(shared_keys, ["household.address", "household.move_in_date", "household.tenure"]);
     // Mei, in the same flat, finds the household's facts filled, not Li's own.
     let form = html(&app, &mei, "/a/xinzhou/xinlin-huhang").await;
     assert!(form.contains("来自您家庭的共享档案") && form.contains(address), "{form}");
@@ -166,31 +190,27 @@ both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
     // The neighbour's household is another: nothing filled.
     let form = html(&app, &zhao, "/a/xinzhou/xinlin-huhang").await;
     assert!(!form.contains(r#"id="profile-note""#) && !form.contains(address), "{form}");
-    // Mei corrects the address: the household's value changes for Li too.
-    let corrected = "新洲花园 3号楼 1201 室";
+    // Mei enters another address: it never silently replaces Li's. She keeps hers (her own
+    // profile fills her next form); Li and the household keep his.
+    let other = "新洲花园 3号楼 1201 室";
     let r = mei
         .post(app.url("/a/xinzhou/xinlin-huhang"))
-        .multipart(xinlin_form("陈美", "13812340002", corrected))
+        .multipart(xinlin_form("陈美", "13812340002", other))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
-    assert!(form.contains(corrected) && form.contains("李明"), "{form}");
-    // Li withdraws consent: what he entered goes, what Mei entered stays with the household.
+    assert!(form.contains(address) && !form.contains(other) && form.contains("李明"), "{form}");
+    let form = html(&app, &mei, "/a/xinzhou/xinlin-huhang").await;
+    assert!(form.contains(other), "{form}");
+    let shared = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    let kept = shared.iter().find(|v| v.dict_key == "household.address").unwrap();
+    assert_eq!((kept.value.as_str(), kept.entered_by.as_deref()), (Some(address), Some(li_id.as_str())));
+    // Li withdraws consent: what he entered goes.
     consent(&app, &li, "none").await;
-    let household = app
-        .running
-        .state
-        .store
-        .household_profile(&baida_runtime::store::Household {
-            community_id: "xinzhou".into(),
-            building: "3号楼".into(),
-            room: "1201".into(),
-        })
-        .await
-        .unwrap();
-    assert!(!household.is_empty() && household.iter().all(|v| v.entered_by.as_deref() != Some(li_id.as_str())));
+    let household = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    assert!(household.iter().all(|v| v.entered_by.as_deref() != Some(li_id.as_str())), "{household:?}");
     let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
     assert!(!form.contains(r#"id="profile-note""#), "no consent, nothing filled: {form}");
 });
@@ -199,6 +219,7 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     let li = resident(&app, "13812340011").await;
     consent(&app, &li, "personal").await;
     declare_home(&app, &li, "xinzhou", "5号楼", "302").await;
+    confirm_home(&app, "13812340011").await;
     file_minyi(&app, &li, "李明", "13812340011").await;
     // The grid worker finds Li by the phone number of his declared home; sharing between apps
     // does not let staff read his profile: he has to allow that too.

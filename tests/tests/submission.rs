@@ -151,3 +151,75 @@ both!(concurrent_submissions_are_all_kept, |app: TestApp| async move {
     assert_eq!(numbers.len(), 40, "every acknowledged submission has its own case number");
     assert_eq!(app.case_count().await, 40);
 });
+
+both!(access_rules_come_from_the_latest_version, |app: TestApp| async move {
+    // Version 1.0.0 of 挪车e站 is open to anyone; the builder then closes it to logged-in
+    // residents and lets only the district read its cases. Asking for the old version must not
+    // reopen either (before, `?version=1.0.0` accepted an anonymous submission).
+    let answers = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "福田路"},
+        "photos": [app.upload(&fixture("photo.png")).await], "kind": "blocking-exit", "reporter_phone": "13912345678"});
+    let (status, first) = app.submit("nuoche-e-zhan", "xinzhou", answers.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let xinzhou = app.login("xinzhou").await;
+    let case_path = format!("/api/v1/cases/{}", first["id"].as_str().unwrap());
+    assert_eq!(xinzhou.get(&case_path).await.0, StatusCode::OK, "the community reads it under 1.0.0's rules");
+
+    let (_, current) = app.admin_get("/api/v1/apps/nuoche-e-zhan").await;
+    let mut def: Value = current["definition"].clone();
+    def["version"] = json!("2.0.0");
+    def["access"] = json!({"submit": "resident", "view": ["district_admin"]});
+    let saved = app.post("/api/v1/apps").bearer_auth(baida_tests::TOKEN).json(&def).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::CREATED);
+
+    let before = app.case_count().await;
+    for path in ["/api/v1/apps/nuoche-e-zhan/submissions?version=1.0.0", "/api/v1/apps/nuoche-e-zhan/submissions"] {
+        let r = app.post(path).json(&json!({"community": "xinzhou", "answers": answers})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let p = r.json::<Value>().await.unwrap();
+        assert!(p["detail"].as_str().unwrap().contains("需要登录"), "{path}: {p}");
+    }
+    assert_eq!(app.case_count().await, before, "nothing stored");
+    assert_eq!(xinzhou.get(&case_path).await.0, StatusCode::NOT_FOUND, "the 1.0.0 case is read under 2.0.0's rules");
+    // `access.view` holds for lists, figures and actions too (before, only single reads).
+    let (_, list) = xinzhou.get("/api/v1/cases?app=nuoche-e-zhan").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+    let (_, minyi) = xinzhou.get("/api/v1/cases?app=minyi-suban").await;
+    assert!(minyi["items"].is_array(), "other apps are listed as before: {minyi}");
+    let (_, figures) = xinzhou.get("/api/v1/figures?app=nuoche-e-zhan").await;
+    assert_eq!(figures["total"]["received"], 0, "{figures}");
+    let (status, _) = xinzhou.post(&format!("{case_path}/actions"), json!({"action": "suspend", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let district = app.login("district").await;
+    assert_eq!(district.get(&case_path).await.0, StatusCode::OK);
+    let (_, list) = district.get("/api/v1/cases?app=nuoche-e-zhan").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    let (_, figures) = district.get("/api/v1/figures?app=nuoche-e-zhan").await;
+    assert_eq!(figures["total"]["received"], 1, "{figures}");
+});
+
+both!(personal_data_is_masked_inside_groups_and_outboxes, |app: TestApp| async move {
+    // 新邻护航 with a household member: before, the members' names and phones and the SMS's
+    // recipient were shown in clear to staff without a need to know.
+    let reg = json!({"name": "王芳", "id_number": "440301199001011234", "phone": "13922223333",
+                     "move_in_date": "2026-01-05", "address": "新洲花园 3 栋 1201", "consent": true,
+                     "members": [{"name": "李小明", "relation": "spouse", "phone": "13944445555"}]});
+    let (status, created) = app.submit("xinlin-huhang", "xinzhou", reg).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let shatou = app.login("shatou").await;
+    let (status, case) = shatou.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    let member = &case["record"]["members"][0];
+    assert_eq!((member["name"].as_str(), member["phone"].as_str()), (Some("李**"), Some("139****5555")), "{case}");
+    let (_, events) = shatou.get(&format!("/api/v1/cases/{id}/events")).await;
+    assert!(!events.to_string().contains("13944445555") && !events.to_string().contains("李小明"), "{events}");
+    let (_, outbox) = shatou.get(&format!("/api/v1/cases/{id}/outbox")).await;
+    let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap();
+    assert_eq!(sms["message"]["recipient"], "139****3333", "{outbox}");
+    // Who needs to know sees them.
+    let xinzhou = app.login("xinzhou").await;
+    let (_, case) = xinzhou.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["record"]["members"][0]["phone"], "13944445555");
+    let (_, outbox) = xinzhou.get(&format!("/api/v1/cases/{id}/outbox")).await;
+    assert!(outbox.to_string().contains("13922223333"), "{outbox}");
+});

@@ -184,6 +184,22 @@ async fn cases_are_redispatched_suspended_and_reopened(backend: Backend) {
     assert_eq!((case["assignee"].as_str(), case["current_step"].as_str()), (Some("traffic-police"), Some("sign")));
     let (status, _) = act(&app, &id, json!({"action": "redispatch", "to": "atlantis"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nor out of the district, nor to a retired unit (before, any unit anywhere took it).
+    let unit = |id: &str, kind: &str, parent: Option<&str>| {
+        app.post("/api/v1/org-units")
+            .bearer_auth(TOKEN)
+            .json(&json!({"id": id, "kind": kind, "parent_id": parent, "name_zh": id, "name_en": id}))
+            .send()
+    };
+    assert_eq!(unit("nanshan", "district", None).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(unit("nanshan-police", "department", Some("nanshan")).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(unit("old-dept", "department", Some("futian")).await.unwrap().status(), StatusCode::CREATED);
+    let retired = app.post("/api/v1/org-units/old-dept/retire").bearer_auth(TOKEN).send().await.unwrap();
+    assert!(retired.status().is_success(), "{}", retired.status());
+    for to in ["nanshan-police", "old-dept"] {
+        let (status, body) = act(&app, &id, json!({"action": "redispatch", "to": to})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{to}: {body}");
+    }
 
     // Suspended for an hour at minute 10: the clock pauses, and resumes with 20 minutes left.
     tick(&app, &clock, Duration::minutes(10)).await;
@@ -497,11 +513,9 @@ async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
         serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}})).unwrap();
     let app =
         spawn_with(backend, Options { clock: Some(clock.clone()), notify: Some(notify), ..Options::default() }).await;
-    let photo = app.upload(&baida_tests::fixture("photo.png")).await;
-    let report = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "新洲花园东门"},
-                        "photos": [photo], "kind": "blocking-exit", "reporter_phone": "13912345678"});
-    let (_, created) = app.submit("nuoche-e-zhan", "xinzhou", report).await;
-    let id = created["id"].as_str().unwrap().to_string();
+    // The reporter logged in with the number the result is texted to (proven by the SMS code).
+    let reporter = app.resident("13912345678").await;
+    let id = report_blocked_exit(&app, &reporter, "13912345678").await;
     let (_, case) = act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
     assert_eq!(case["current_step"], "feedback", "the case does not wait for its message");
     let engine = &app.running.state.engine;
@@ -529,6 +543,82 @@ async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
     let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap().clone();
     assert_eq!(sms["message"]["state"], "delivered");
     assert_eq!(sms["attempts"].as_array().unwrap().len(), 2, "every attempt is recorded");
+}
+
+/// 挪车e站 reported by `client` (a resident's or anonymous), the result to be texted to `phone`.
+async fn report_blocked_exit(app: &TestApp, client: &baida_tests::reqwest::Client, phone: &str) -> String {
+    let photo = app.upload(&baida_tests::fixture("photo.png")).await;
+    let report = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "新洲花园东门"},
+                        "photos": [photo], "kind": "blocking-exit", "reporter_phone": phone});
+    let r = client
+        .post(app.url("/api/v1/apps/nuoche-e-zhan/submissions"))
+        .json(&json!({"community": "xinzhou", "answers": report}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+/// Delivers what is due and answers the state and last attempt of the case's SMS, once it is
+/// no longer pending (the server's own outbox worker may be the one that delivers it).
+async fn sms_of(app: &TestApp, id: &str) -> (String, String) {
+    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
+    for _ in 0..50 {
+        app.running.state.engine.deliver_due(&transports, 10).await.unwrap();
+        let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
+        let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap().clone();
+        let state = sms["message"]["state"].as_str().unwrap().to_string();
+        if state != "pending" {
+            let detail =
+                sms["attempts"].as_array().unwrap().last().map(|a| a["detail"].to_string()).unwrap_or_default();
+            return (state, detail);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the SMS of {id} is still pending");
+}
+
+async fn sms_go_only_to_proven_numbers_within_a_daily_cap(backend: Backend) {
+    let (url, received) = sms_gateway(0).await;
+    let notify: baida_runtime::config::NotifyConfig =
+        serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}, "daily_cap": 2})).unwrap();
+    let app = spawn_with(backend, Options { notify: Some(notify), ..Options::default() }).await;
+    // An anonymous report naming somebody's number: before, the district's sender texted any
+    // number anyone typed, as often as they liked.
+    let id = report_blocked_exit(&app, &app.client, "13700000001").await;
+    act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
+    let (state, detail) = sms_of(&app, &id).await;
+    assert_eq!(state, "failed", "{detail}");
+    assert!(detail.contains("未经验证"), "{detail}");
+    // A resident who logged in with one number may not have another texted either.
+    let reporter = app.resident("13912345678").await;
+    let id = report_blocked_exit(&app, &reporter, "13700000002").await;
+    act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
+    assert_eq!(sms_of(&app, &id).await.0, "failed");
+    assert!(received.lock().unwrap().is_empty(), "nothing was texted");
+    // Their own number gets its results, up to the daily cap (2 here).
+    let mut states = Vec::new();
+    for _ in 0..3 {
+        let id = report_blocked_exit(&app, &reporter, "13912345678").await;
+        act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
+        states.push(sms_of(&app, &id).await);
+    }
+    assert_eq!(states.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["delivered", "delivered", "failed"]);
+    assert!(states[2].1.contains("daily cap"), "{states:?}");
+    let texts = received.lock().unwrap().clone();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.iter().all(|t| t["phone"] == "13912345678"), "{texts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_to_proven_numbers_on_sqlite() {
+    sms_go_only_to_proven_numbers_within_a_daily_cap(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_to_proven_numbers_on_postgres() {
+    sms_go_only_to_proven_numbers_within_a_daily_cap(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,6 +39,19 @@ pub struct Limits {
     pub code: Limit,
     /// Comments on proposals: 5 at once, then one every 30 s, per person (actor label).
     pub comment: Limit<String>,
+    /// Submissions by people who are not logged in, per address (`None`: unlimited).
+    pub public_submit: Option<Limit>,
+}
+
+impl Limits {
+    /// The limits a server with `config` keeps.
+    pub fn new(config: &crate::config::Config) -> Limits {
+        let per_minute = config.public_submissions_per_minute;
+        Limits {
+            public_submit: (per_minute > 0).then(|| Limit::new(per_minute, Duration::from_secs(60) / per_minute)),
+            ..Limits::default()
+        }
+    }
 }
 
 impl Default for Limits {
@@ -47,6 +60,7 @@ impl Default for Limits {
             login: Limit::new(20, Duration::from_secs(15)),
             code: Limit::new(10, Duration::from_secs(360)),
             comment: Limit::new(5, Duration::from_secs(30)),
+            public_submit: None,
         }
     }
 }

@@ -59,12 +59,32 @@ pub fn mask_value(value: &Value, how: Mask) -> Value {
     }
 }
 
-/// Masks the fields named in `masks` in a record.
-pub fn mask_record(record: &Map<String, Value>, masks: &[(String, Mask)]) -> Map<String, Value> {
+/// How one field of a record is masked: its value, or (a repeat group) the fields of each of
+/// its items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Masking {
+    Value(Mask),
+    Items(Vec<(String, Masking)>),
+}
+
+/// Masks the fields named in `masks` in a record, inside repeat-group items too.
+pub fn mask_record(record: &Map<String, Value>, masks: &[(String, Masking)]) -> Map<String, Value> {
     let mut out = record.clone();
     for (key, how) in masks {
         if let Some(v) = out.get_mut(key) {
-            *v = mask_value(v, *how);
+            *v = match (how, &*v) {
+                (Masking::Value(m), _) => mask_value(v, *m),
+                (Masking::Items(inner), Value::Array(items)) => Value::Array(
+                    items
+                        .iter()
+                        .map(|item| match item {
+                            Value::Object(fields) => Value::Object(mask_record(fields, inner)),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                (Masking::Items(_), _) => v.clone(),
+            };
         }
     }
     out
@@ -96,7 +116,24 @@ mod tests {
     #[test]
     fn records_are_masked_field_by_field() {
         let record = json!({"contact_phone": "13812345678", "title": "路灯坏了"});
-        let masked = mask_record(record.as_object().unwrap(), &[("contact_phone".into(), Mask::Phone)]);
+        let masked = mask_record(record.as_object().unwrap(), &[("contact_phone".into(), Masking::Value(Mask::Phone))]);
         assert_eq!(Value::Object(masked), json!({"contact_phone": "138****5678", "title": "路灯坏了"}));
+    }
+
+    #[test]
+    fn repeat_group_items_are_masked_too() {
+        let record = json!({"members": [{"name": "张三", "phone": "13812345678", "relation": "spouse"}]});
+        let masks = [(
+            "members".to_string(),
+            Masking::Items(vec![
+                ("name".into(), Masking::Value(Mask::Name)),
+                ("phone".into(), Masking::Value(Mask::Phone)),
+            ]),
+        )];
+        let masked = mask_record(record.as_object().unwrap(), &masks);
+        assert_eq!(
+            Value::Object(masked),
+            json!({"members": [{"name": "张**", "phone": "138****5678", "relation": "spouse"}]})
+        );
     }
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Case, CaseScope, OrgUnit};
+use crate::store::{AppScope, Case, CaseScope, OrgUnit};
 
 /// The organisation tree by unit id.
 pub type OrgTree = HashMap<String, OrgUnit>;
@@ -341,20 +341,29 @@ impl Actor {
         self.holdings().iter().any(|h| h.role == Some(role) && is_within(tree, unit, &h.unit_id))
     }
 
-    /// The cases the actor may read; `None` means all (root).
-    pub fn case_scope(&self, tree: &OrgTree) -> Option<CaseScope> {
-        self.scope_for(Permission::CasesRead, tree)
+    /// The cases the actor may do `perm` on (read, count in figures); `None` means all. Apps
+    /// whose `access.view` names roles (`views`: app id → roles) are narrowed to the units
+    /// where the actor holds one of those roles.
+    pub fn scope_for(&self, perm: Permission, tree: &OrgTree, views: &[(String, Vec<String>)]) -> Option<CaseScope> {
+        let (units, holders) = split_units(self.units_with(perm, tree)?, tree);
+        let apps = views
+            .iter()
+            .filter(|(_, roles)| !roles.is_empty())
+            .map(|(app_id, roles)| {
+                let roles: Vec<Role> = roles.iter().filter_map(|r| Role::parse(r)).collect();
+                let mut within = BTreeSet::new();
+                for h in self.holdings().iter().filter(|h| h.role.is_some_and(|r| roles.contains(&r))) {
+                    within.extend(subtree(tree, &h.unit_id));
+                }
+                let (units, holders) = split_units(within.into_iter().collect(), tree);
+                AppScope { app_id: app_id.clone(), units, holders }
+            })
+            .collect();
+        Some(CaseScope { units, holders, apps })
     }
 
-    /// The cases the actor may do `perm` on (read, count in figures); `None` means all.
-    pub fn scope_for(&self, perm: Permission, tree: &OrgTree) -> Option<CaseScope> {
-        let units = self.units_with(perm, tree)?;
-        let (holders, units): (Vec<String>, Vec<String>) =
-            units.into_iter().partition(|u| tree.get(u).is_some_and(|u| u.kind == "department"));
-        Some(CaseScope { units, holders })
-    }
-
-    /// May the actor read this case?
+    /// May the actor read this case? (Before an app's `access.view`, which
+    /// `http::access::readable_case` applies.)
     pub fn can_read_case(&self, case: &Case, tree: &OrgTree) -> bool {
         match self {
             Actor::Root => true,
@@ -384,6 +393,14 @@ impl Actor {
                     && is_within(tree, unit, &h.unit_id)
             })
     }
+}
+
+/// Units split into those a case is filed in (communities, grids…) and departments, which hold
+/// cases rather than file them.
+fn split_units(units: Vec<String>, tree: &OrgTree) -> (Vec<String>, Vec<String>) {
+    let (holders, units): (Vec<String>, Vec<String>) =
+        units.into_iter().partition(|u| tree.get(u).is_some_and(|u| u.kind == "department"));
+    (units, holders)
 }
 
 #[cfg(test)]
@@ -434,10 +451,21 @@ mod tests {
     #[test]
     fn a_department_reads_the_cases_it_holds() {
         let t = tree();
-        let scope = staff(Role::DepartmentHandler, "housing").case_scope(&t).unwrap();
+        let scope = staff(Role::DepartmentHandler, "housing").scope_for(Permission::CasesRead, &t, &[]).unwrap();
         assert_eq!(scope.holders, vec!["housing".to_string()]);
         assert!(scope.units.is_empty());
-        assert_eq!(Actor::Root.case_scope(&t), None);
+        assert_eq!(Actor::Root.scope_for(Permission::CasesRead, &t, &[]), None);
+    }
+
+    #[test]
+    fn an_app_that_names_its_readers_narrows_the_scope_to_where_they_hold_the_role() {
+        let t = tree();
+        let views = [("ledger".to_string(), vec!["community_admin".to_string()]), ("open".to_string(), vec![])];
+        let grid = staff(Role::GridWorker, "xinzhou-grid-1").scope_for(Permission::CasesRead, &t, &views).unwrap();
+        assert_eq!(grid.apps.len(), 1, "an app without view roles is not narrowed");
+        assert!(grid.apps[0].units.is_empty() && grid.apps[0].holders.is_empty(), "{grid:?}");
+        let admin = staff(Role::CommunityAdmin, "xinzhou").scope_for(Permission::CasesRead, &t, &views).unwrap();
+        assert!(admin.apps[0].units.contains(&"xinzhou-grid-1".to_string()), "{admin:?}");
     }
 
     #[test]

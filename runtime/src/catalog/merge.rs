@@ -32,9 +32,9 @@ pub struct Change {
     /// e.g. `/record/fields/plate/label`.
     pub path: String,
     pub kind: ChangeKind,
-    #[schema(value_type = Object)]
+    /// Any JSON value (a text, a list, an object…), absent when the change added it.
     pub before: Option<Value>,
-    #[schema(value_type = Object)]
+    /// Any JSON value, absent when the change removed it.
     pub after: Option<Value>,
     /// The change in one sentence, `{"zh-CN": …, "en": …}`.
     #[schema(value_type = Object)]

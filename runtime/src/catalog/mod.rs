@@ -267,13 +267,20 @@ impl Catalog {
     }
 
     /// Opens the review case of every submission awaiting review without one; returns how
-    /// many. Run at start.
+    /// many were opened. Run at start. One that cannot be opened is logged and tried again at
+    /// the next start: it must never keep the server from starting.
     pub async fn open_missing_reviews(&self) -> Result<usize> {
         let missing = self.store.submissions_without_case().await?;
+        let mut opened = 0;
         for s in &missing {
-            review::open_case(&self.engine, s).await?;
+            match review::open_case(&self.engine, s).await {
+                Ok(()) => opened += 1,
+                Err(e) => {
+                    tracing::error!(submission = %s.id, error = %e, "cannot open the review case of a catalog submission")
+                }
+            }
         }
-        Ok(missing.len())
+        Ok(opened)
     }
 
     /// The review's timeline: its case's events (or, for a submission reviewed before reviews

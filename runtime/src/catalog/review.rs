@@ -43,7 +43,7 @@ pub fn district_of(unit: &str, tree: &OrgTree) -> String {
 /// Saves the review app for `district` unless it exists (a district's own changes are kept).
 pub async fn ensure_app(apps: &Apps, district: &str) -> Result<()> {
     if apps.load(APP_ID, None).await?.is_none() {
-        apps.save(definition(), district, "baida").await?;
+        apps.save_builtin(definition(), district, "baida").await?;
     }
     Ok(())
 }

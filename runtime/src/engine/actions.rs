@@ -213,8 +213,16 @@ impl Engine {
                     .map(|s| s.id.clone())
                     .ok_or_else(|| not_allowed("这个案件没有经过派单", "This case has not been through dispatch"))?;
                 let unit = to.strip_prefix("dept:").or_else(|| to.strip_prefix("unit:")).unwrap_or(&to).to_string();
-                if self.store.org_unit(&unit).await?.is_none() {
-                    return Err(not_allowed(format!("没有组织机构“{unit}”"), format!("There is no org unit “{unit}”")));
+                // Only an active unit of the case's own district takes it: a case must not be
+                // sent out of its district (nor to a retired unit, where nobody would see it).
+                let district = crate::catalog::review::district_of(&case.community_id, &tree);
+                let takes_it = tree.get(&unit).is_some_and(|u| u.retired_at.is_none())
+                    && crate::auth::is_within(&tree, &unit, &district);
+                if !takes_it {
+                    return Err(not_allowed(
+                        format!("本区没有可以接收案件的组织机构“{unit}”"),
+                        format!("There is no active org unit “{unit}” in this district to take the case"),
+                    ));
                 }
                 flow.assignee = Some(unit.clone());
                 flow.emit(

@@ -275,15 +275,27 @@ impl<'a> Flow<'a> {
                 }
             }
             BlockConfig::Notify(c) => {
-                let recipient = match c.to.strip_prefix("record.") {
+                let typed = c.to.strip_prefix("record.");
+                let mut recipient = match typed {
                     Some(key) => self.record.get(key).and_then(Value::as_str).unwrap_or_default().to_string(),
                     None => self.receiver(&c.to).unwrap_or_else(|| c.to.clone()),
                 };
+                // One spelling per number, so per-recipient limits count every message to it.
+                if c.channel == baida_blocks::step::Channel::Sms
+                    && let Ok(number) = crate::notify::sms::normalize_mainland_mobile(&recipient)
+                {
+                    recipient = number;
+                }
                 let channel = serde_json::to_value(c.channel)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                let id = self.queue(&channel, &recipient, &c.template, json!({"step": step_id}));
+                // An address typed into the form is sent to only once proven (engine::recipient).
+                let data = match typed {
+                    Some(key) => json!({"step": step_id, "typed": key}),
+                    None => json!({"step": step_id}),
+                };
+                let id = self.queue(&channel, &recipient, &c.template, data);
                 self.emit(
                     "notify.queued",
                     json!({"step": step_id, "channel": channel, "template": c.template, "outbox": id}),

@@ -14,6 +14,7 @@ pub mod flow;
 pub mod outbox;
 pub mod pacing;
 pub mod plugin_step;
+pub mod recipient;
 pub mod scheduler;
 pub mod submit;
 pub mod test_run;

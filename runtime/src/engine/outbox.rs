@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::submit::Engine;
 use crate::notify::{Channel, Message, Transports};
-use crate::store::{self, Delivery, InboxItem, OutboxItem};
+use crate::store::{self, Case, Delivery, InboxItem, OutboxItem};
 
 /// Attempts before a message is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -62,7 +62,7 @@ const LETTERS: &[(&str, &str, &str)] = &[
     (
         "anti-fraud-welcome",
         "欢迎入住",
-        "【新邻护航】{{ record.name }}您好，欢迎入住！反诈提醒：公检法不会通过电话办案，不要向陌生账户转账，不要透露验证码。社区服务包已为您准备，有事请联系社区工作站。",
+        "【新邻护航】您好，欢迎入住！反诈提醒：公检法不会通过电话办案，不要向陌生账户转账，不要透露验证码。社区服务包已为您准备，有事请联系社区工作站。",
     ),
 ];
 
@@ -73,18 +73,19 @@ pub struct Letter {
 }
 
 impl Engine {
-    /// Renders an outbox message's letter over its case.
-    async fn letter(&self, item: &OutboxItem) -> Result<Letter, store::Error> {
-        let case = match &item.case_id {
-            Some(id) => self.store.case(id).await?,
-            None => None,
-        };
+    /// Renders an outbox message's letter over its case. An SMS quotes no free text from the
+    /// record ([`super::recipient::sms_record`]).
+    async fn letter(&self, item: &OutboxItem, case: Option<&Case>) -> Result<Letter, store::Error> {
         let mut ctx =
             json!({"data": item.data, "number": "", "app": "", "step": "", "due": "", "record": {}, "labels": {}});
-        if let Some(case) = &case {
+        if let Some(case) = case {
             ctx["number"] = case.number.clone().into();
-            ctx["record"] = case.record.clone();
             if let Ok(Some(loaded)) = self.apps.load(&case.app_id, Some(&case.app_version)).await {
+                ctx["record"] = if item.channel == "sms" {
+                    super::recipient::sms_record(&loaded.compiled, &case.record)
+                } else {
+                    case.record.clone()
+                };
                 let app = &loaded.compiled.app;
                 ctx["app"] = app.name.zh().into();
                 // Choices by their label, for letters that quote them.
@@ -143,10 +144,16 @@ impl Engine {
     }
 
     async fn deliver(&self, transports: &Transports, item: &OutboxItem) -> Result<(), store::Error> {
-        let letter = self.letter(item).await?;
+        let case = match &item.case_id {
+            Some(id) => self.store.case(id).await?,
+            None => None,
+        };
+        let letter = self.letter(item, case.as_ref()).await?;
         let attempt = item.attempts + 1;
         let now = self.clock.now();
+        let refused = self.refusal(item, case.as_ref(), transports.daily_cap).await?;
         let result: Result<String, (bool, String)> = match item.channel.as_str() {
+            _ if refused.is_some() => Err((false, refused.unwrap_or_default())),
             "inbox" => Ok("written to the inbox".into()),
             other => {
                 let channel = match other {

@@ -155,6 +155,27 @@ pub fn evaluate(loaded: &Loaded, answers: &Value, today: chrono::NaiveDate) -> E
     form::evaluate(&c.intake_fields(), &c.rules, answers, today)
 }
 
+/// [`evaluate`] on a blocking thread: scripts in a form (conditions, computed values, rules)
+/// may use their whole operation budget for every field and group item, which must not hold
+/// up an async worker that other requests are waiting on.
+pub async fn evaluate_off_worker(loaded: &Loaded, answers: Value, today: chrono::NaiveDate) -> Evaluation {
+    let compiled = loaded.compiled.clone();
+    let run = move || form::evaluate(&compiled.intake_fields(), &compiled.rules, &answers, today);
+    match tokio::task::spawn_blocking(run).await {
+        Ok(ev) => ev,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only when the runtime shuts down.
+        Err(_) => Evaluation {
+            errors: vec![Problem::new(
+                "",
+                "shutting_down",
+                Text::new("服务器正在停止，请稍后再试", "The server is stopping; try again later"),
+            )],
+            ..Evaluation::default()
+        },
+    }
+}
+
 /// The responsibility list: (category, department) pairs.
 pub type Responsibilities = Vec<(String, String)>;
 
@@ -280,7 +301,14 @@ impl Engine {
             self.offered_in(&loaded, &s.community_id).await?;
             filed
         };
-        let allowed = match loaded.compiled.app.access.submit {
+        // Who may submit is the latest version's rule, whatever version is asked for: an old
+        // version must not reopen what the builder has since closed.
+        let latest = match s.version {
+            Some(_) => self.apps.load(&s.app_id, None).await?,
+            None => None,
+        };
+        let rules = latest.as_ref().unwrap_or(&loaded);
+        let allowed = match rules.compiled.app.access.submit {
             SubmitAccess::Public => true,
             SubmitAccess::Resident => s.resident_id.is_some() || s.staff,
             SubmitAccess::Staff => s.staff,
@@ -288,7 +316,7 @@ impl Engine {
         if !allowed {
             return Err(SubmitError::LoginRequired);
         }
-        let ev = evaluate(&loaded, &s.answers, self.today());
+        let ev = evaluate_off_worker(&loaded, s.answers.clone(), self.today()).await;
         if !ev.errors.is_empty() {
             return Err(SubmitError::Invalid(ev.errors));
         }
@@ -347,6 +375,7 @@ impl Engine {
             events: std::mem::take(&mut flow.events),
             timers: std::mem::take(&mut flow.timers),
             outbox: std::mem::take(&mut flow.outbox),
+            ledger: std::mem::take(&mut flow.ledger),
         };
         let case = self.committer.commit(new).await?;
         Ok(Submitted { case, tracking_token: token })

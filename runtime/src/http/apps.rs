@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access;
 use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
-use crate::auth::{Actor, OrgTree, Permission, is_within};
+use crate::auth::{Actor, OrgTree, is_within};
 use crate::engine::Submission;
 use crate::store::AppVersion;
 
@@ -202,9 +202,7 @@ pub async fn save_app(
     if !tree.contains_key(&owner) || !app_visible(&actor, &owner, &tree) {
         return Err(ApiError::NotFound(Text::new(format!("没有组织机构“{owner}”"), format!("No org unit “{owner}”"))));
     }
-    if !actor.can(Permission::AppsBuild, &owner, &tree) {
-        return Err(access::denied(&state, &actor, "apps.build", Some(&owner)).await);
-    }
+    access::require_publish(&state, &actor, &owner, &definition).await?;
     let saved = state.apps.save(definition, &owner, &actor.label()).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/api/v1/apps/{}?version={}", saved.version.app_id, saved.version.version);
@@ -247,7 +245,7 @@ pub async fn validate_app(
     match state.apps.validate(&definition) {
         Ok(c) => {
             let warnings = serde_json::from_value::<baida_blocks::App>(definition)
-                .map(|app| baida_blocks::duplicates::find(&app, state.apps.dictionary()))
+                .map(|app| baida_blocks::warnings::find(&app, state.apps.dictionary()))
                 .unwrap_or_default();
             Ok(Json(ValidView { valid: true, id: c.app.id, version: c.app.version, warnings }))
         }
@@ -261,14 +259,16 @@ pub async fn validate_app(
 
 /// Submit answers to an app's intake form; 201 only once the case is committed.
 #[utoipa::path(post, path = "/api/v1/apps/{app}/submissions", tag = "cases", params(("app" = String, Path, description = "App id"), VersionQuery), request_body = SubmissionBody,
-    responses((status = 201, body = SubmittedView), (status = 404, description = "Unknown app, version or community"), (status = 413, description = "Body over the limit"), (status = 422, description = "Answers with problems; nothing stored")))]
+    responses((status = 201, body = SubmittedView), (status = 404, description = "Unknown app, version or community"), (status = 413, description = "Body over the limit"), (status = 422, description = "Answers with problems; nothing stored"), (status = 429, description = "Too many submissions from this address without a log-in; see Retry-After")))]
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
+    client: super::extract::Client,
     Path(app): Path<String>,
     Query(q): Query<VersionQuery>,
     ApiJson(body): ApiJson<SubmissionBody>,
 ) -> Result<impl IntoResponse, ApiError> {
+    access::limit_public_submission(&state, &actor, client)?;
     let submission = Submission {
         app_id: app,
         version: q.version,

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access;
 use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
+use crate::auth::mask::{Mask, mask_value};
 use crate::engine::actions::Action;
 use crate::store::{Case, CaseFilter, Event};
 use crate::store::{Delivery, OutboxItem};
@@ -176,7 +177,7 @@ pub async fn list_cases(
         created_to: q.to.as_deref().map(|s| instant(&state, "to", s)).transpose()?,
         before,
         limit: limit + 1,
-        scope: actor.case_scope(&tree),
+        scope: access::case_scope(&state, &actor, crate::auth::Permission::CasesRead).await?,
         resident_id: None,
     };
     let mut cases = state.store.cases(&filter).await?;
@@ -217,7 +218,8 @@ pub async fn case_events(
     let mut events = state.store.events(&id).await?;
     // Events carry the record and answers: masked like the record itself.
     if let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await?
-        && !access::needs_to_know(&actor, &loaded.compiled, &case, &tree)
+        && let Some(rules) = access::access_rules(&state, &case.app_id).await?
+        && !access::needs_to_know(&actor, &rules, &case, &tree)
     {
         let masks = access::masks(&loaded.compiled);
         for e in &mut events {
@@ -243,6 +245,12 @@ pub async fn act(
     Path(id): Path<String>,
     ApiJson(action): ApiJson<Action>,
 ) -> Result<Json<CaseView>, ApiError> {
+    // Nobody acts on a case they may not see (the app's `access.view` included): 404 as if it
+    // did not exist. A ballot is the exception: voters on a public spending proposal need not
+    // read its case, and the engine decides who votes.
+    if !matches!(action, Action::Vote { .. }) {
+        access::readable_case(&state, &actor, &id).await?;
+    }
     let mut case = match state.engine.act(&id, action, &actor).await {
         Err(crate::engine::actions::ActionError::Forbidden(why)) => {
             access::record_denial(&state, &actor, &format!("case:{id}"), None).await;
@@ -271,7 +279,22 @@ pub async fn case_outbox(
     StaffActor(actor): StaffActor,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
-    access::readable_case(&state, &actor, &id).await?;
-    let items = state.store.outbox_of_case(&id).await?;
+    let (case, tree) = access::readable_case(&state, &actor, &id).await?;
+    let mut items = state.store.outbox_of_case(&id).await?;
+    // A recipient's number or address is as personal as the record it came from.
+    let rules = access::access_rules(&state, &case.app_id).await?.unwrap_or_default();
+    if !access::needs_to_know(&actor, &rules, &case, &tree) {
+        for (message, _) in &mut items {
+            let how = match message.channel.as_str() {
+                "sms" => Some(Mask::Phone),
+                "email" => Some(Mask::Name),
+                _ => None,
+            };
+            if let Some(how) = how {
+                message.recipient =
+                    mask_value(&Value::String(message.recipient.clone()), how).as_str().unwrap_or_default().to_string();
+            }
+        }
+    }
     Ok(Json(items.into_iter().map(|(message, attempts)| OutboxView { message, attempts }).collect()))
 }

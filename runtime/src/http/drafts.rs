@@ -172,7 +172,7 @@ fn check(state: &AppState, definition: &Value) -> (Vec<Problem>, Vec<Problem>) {
     match state.apps.validate(definition) {
         Ok(_) => {
             let warnings = serde_json::from_value::<baida_blocks::App>(definition.clone())
-                .map(|app| baida_blocks::duplicates::find(&app, state.apps.dictionary()))
+                .map(|app| baida_blocks::warnings::find(&app, state.apps.dictionary()))
                 .unwrap_or_default();
             (Vec::new(), warnings)
         }
@@ -455,6 +455,7 @@ pub async fn publish(
             format!("The draft changed meanwhile (now revision {}); reload it before publishing", draft.revision),
         )));
     }
+    access::require_publish(&state, &actor, &owner, &draft.definition).await?;
     let saved = state.apps.save(draft.definition, &owner, &actor.label()).await?;
     state.store.delete_draft(&app, draft.revision).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };

@@ -55,6 +55,8 @@ pub enum ApiError {
         detail: Text,
     },
     UnsupportedMediaType(Text),
+    /// 405: the route exists, not with this method (the framework's `Allow` header is kept).
+    MethodNotAllowed,
     /// 500: logged with its id; the client sees only the id.
     Internal(String),
 }
@@ -178,6 +180,15 @@ impl ApiError {
                 Text::new("不支持的内容类型", "Unsupported media type"),
                 Some(detail),
             ),
+            ApiError::MethodNotAllowed => plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                Text::new("不支持这种请求方法", "Method not allowed"),
+                Some(Text::new(
+                    "这个地址不支持这种请求方法，见 Allow 头",
+                    "This address does not take this method; see the Allow header",
+                )),
+            ),
             ApiError::Internal(message) => {
                 let incident = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
                 tracing::error!(%incident, error = %message, "internal error");
@@ -275,10 +286,7 @@ pub async fn localize(request: Request, next: Next) -> Response {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
                     detail: Text::new("请求内容超过上限", "The request body is over the limit"),
                 },
-                StatusCode::METHOD_NOT_ALLOWED => ApiError::BadRequest {
-                    code: "method_not_allowed",
-                    detail: Text::new("不支持这种请求方法", "This method is not allowed here"),
-                },
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
                 _ => return response,
             };
             let mut fresh = err.into_response();

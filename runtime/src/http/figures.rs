@@ -254,10 +254,10 @@ pub async fn figures(
     StaffActor(actor): StaffActor,
     q: Result<Query<FiguresParams>, QueryRejection>,
 ) -> Result<Json<FiguresView>, ApiError> {
-    let tree = access::require(&state, &actor, Permission::FiguresRead, None).await?;
+    access::require(&state, &actor, Permission::FiguresRead, None).await?;
     let p = query_params(q).map_err(bad_query)?;
     let mut asked = parse(&state, &p).map_err(bad_query)?;
-    asked.query.scope = actor.scope_for(Permission::FiguresRead, &tree);
+    asked.query.scope = access::case_scope(&state, &actor, Permission::FiguresRead).await?;
     Ok(Json(compute(&state, &asked).await?))
 }
 
@@ -348,7 +348,10 @@ pub async fn figures_page(
         Ok(t) => t,
         Err(_) => return message_page(&state, lang, StatusCode::FORBIDDEN, "forbidden", "forbidden_detail"),
     };
-    let scope = actor.scope_for(Permission::FiguresRead, &tree);
+    let scope = match access::case_scope(&state, &actor, Permission::FiguresRead).await {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
     let (p, bad) = match query_params(q) {
         Ok(p) => (p, None),
         Err(why) => (FiguresParams::default(), Some(why)),

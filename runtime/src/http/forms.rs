@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,10 +20,11 @@ use super::pages::message_page;
 use super::photos::store_photo;
 use super::{ApiError, AppState};
 use crate::apps::Loaded;
-use crate::engine::submit::evaluate;
+use crate::engine::submit::{evaluate, evaluate_off_worker};
 use crate::engine::{Submission, SubmitError};
-use crate::form_page::{self, Context, answers_from_pairs, element_id};
+use crate::form_page::{self, Context, answers_from_posted, element_id};
 use crate::i18n::ReqLang;
+use crate::posted_form::PostedForm;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -308,12 +309,13 @@ pub(crate) fn preview(state: &AppState, lang: Lang, loaded: &Loaded, community_n
 }
 
 /// Reads a posted multipart form: text parts as name/value pairs; photos checked, stored and
-/// replaced by their SHA-256; a photo that is refused becomes a problem at its field.
+/// replaced by their SHA-256; a photo that is refused becomes a problem at its field. A form
+/// past the bounds of [`PostedForm`] is refused at the first part that crosses them.
 pub async fn read_form(
     state: &AppState,
     fields: &[&CompiledField],
     multipart: &mut Multipart,
-) -> Result<(Vec<(String, String)>, Vec<Problem>), ApiError> {
+) -> Result<(PostedForm, Vec<Problem>), ApiError> {
     let keeps_location = |name: &str| {
         let key = name.rsplit('.').next().unwrap_or(name);
         fn find<'a>(fields: &[&'a CompiledField], key: &str) -> Option<&'a CompiledField> {
@@ -323,27 +325,29 @@ pub async fn read_form(
         }
         find(fields, key).is_some_and(|f| f.ty == FieldType::Photo && f.field.keep_location)
     };
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut posted = PostedForm::default();
     let mut upload_errors: Vec<Problem> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|e| super::photos::multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_string();
+        // Bounds first: a part past them is refused before its content is read.
+        posted.admit(&name)?;
         if field.file_name().is_some() {
             let data = field.bytes().await.map_err(|e| super::photos::multipart_error(&e))?;
             if data.is_empty() {
                 continue;
             }
             match store_photo(state, data, keeps_location(&name)).await {
-                Ok(photo) => pairs.push((name, photo.sha256)),
+                Ok(photo) => posted.insert(name, photo.sha256),
                 Err(ApiError::UnsupportedMediaType(m) | ApiError::PayloadTooLarge { detail: m }) => {
                     upload_errors.push(Problem::new(pointer_of(&name), "bad_photo", m));
                 }
                 Err(e) => return Err(e),
             }
         } else {
-            pairs.push((name, field.text().await.map_err(|e| super::photos::multipart_error(&e))?));
+            posted.insert(name, field.text().await.map_err(|e| super::photos::multipart_error(&e))?);
         }
     }
-    Ok((pairs, upload_errors))
+    Ok((posted, upload_errors))
 }
 
 /// Turns `members.0.photos` into `/members/0/photos`.
@@ -355,25 +359,33 @@ fn pointer_of(name: &str) -> String {
 pub async fn submit(
     State(state): State<AppState>,
     actor: crate::auth::Actor,
+    client: super::extract::Client,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
     mut multipart: Multipart,
 ) -> Response {
+    if let Err(e) = super::access::limit_public_submission(&state, &actor, client) {
+        let mut page = message_page(&state, lang, StatusCode::TOO_MANY_REQUESTS, "too_many", "too_many_submissions");
+        if let Some(secs) = e.retry_after().and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok()) {
+            page.headers_mut().insert(header::RETRY_AFTER, secs);
+        }
+        return page;
+    }
     let (loaded, community_name) = match load(&state, lang, &community, &app).await {
         Ok(l) => l,
         Err(page) => return page,
     };
     let fields = loaded.compiled.intake_fields();
-    let (mut pairs, upload_errors) = match read_form(&state, &fields, &mut multipart).await {
+    let (mut posted, upload_errors) = match read_form(&state, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
     // "Remove this one" on a photo kept from an earlier attempt.
-    let dropped: Vec<String> = pairs.iter().filter(|(n, _)| n == "_drop").map(|(_, v)| v.clone()).collect();
+    let dropped = posted.take("_drop");
     // Staff filling for a resident: the resident's phone number.
-    let for_phone = pairs.iter().find(|(n, _)| n == "_for").map(|(_, v)| v.clone());
-    pairs.retain(|(n, v)| n != "_drop" && n != "_for" && !dropped.contains(v));
+    let for_phone = posted.take("_for").into_iter().next();
+    posted.drop_values(&dropped);
     let found = match for_phone {
         Some(phone) => match on_behalf::lookup(&state, &actor, &community, Some(phone), lang).await {
             Ok(found) => found.filter(|f| f.resident.is_some()),
@@ -383,8 +395,8 @@ pub async fn submit(
     };
     let assist = found.as_ref().map(|f| f.assist.clone());
     let for_resident = found.as_ref().and_then(|f| f.resident.clone());
-    let answers = answers_from_pairs(&fields, &pairs, "");
-    let ev = evaluate(&loaded, &Value::Object(answers.clone()), state.engine.today());
+    let answers = answers_from_posted(&fields, &posted, "");
+    let ev = evaluate_off_worker(&loaded, Value::Object(answers.clone()), state.engine.today()).await;
     let page = Page {
         state: &state,
         lang,
@@ -396,7 +408,7 @@ pub async fn submit(
         assist,
         preview: false,
     };
-    if let Some((_, group)) = pairs.iter().find(|(n, _)| n == "_add") {
+    if let Some(group) = posted.first("_add") {
         return render(
             &page,
             Shown { raw: &answers, ev: &ev, errors: &upload_errors, add_item_to: Some(group) },
@@ -490,12 +502,12 @@ pub async fn live_state(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    posted: PostedForm,
 ) -> Result<Json<LiveState>, ApiError> {
     let loaded = state.apps.load(&app, None).await?.ok_or_else(ApiError::not_found_app)?;
     state.engine.offered_in(&loaded, &community).await?;
-    let answers = answers_from_pairs(&loaded.compiled.intake_fields(), &pairs, "");
-    let mut ev = evaluate(&loaded, &Value::Object(answers), state.engine.today());
+    let answers = answers_from_posted(&loaded.compiled.intake_fields(), &posted, "");
+    let mut ev = evaluate_off_worker(&loaded, Value::Object(answers.clone()), state.engine.today()).await;
     // A computed choice is shown by its label, as on the server-rendered page.
     for f in loaded.compiled.intake_fields() {
         if let Some(v) = ev.state.computed.get_mut(&format!("/{}", f.field.key))

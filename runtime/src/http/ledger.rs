@@ -5,6 +5,8 @@
 //! year-end rule. Residents' personal data never appears: trails show steps, decisions and
 //! vote counts, never answers or who filled them.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -30,7 +32,7 @@ use crate::store::ledger::{Balance, EntryFilter};
 /// Leaves one request may read.
 const MAX_LEAVES: i64 = 10_000;
 /// Entries the page and the JSON list show (the exports have all).
-const SHOWN: i64 = 500;
+const SHOWN: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -207,9 +209,20 @@ pub struct LedgerView {
     #[schema(value_type = Object)]
     pub community_name: Text,
     pub accounts: Vec<AccountView>,
-    /// The latest entries, newest last (at most 500; the exports have all).
+    /// A page of entries, newest last: the latest 50, or the 50 before `?before=` (the
+    /// exports have all).
     pub entries: Vec<LedgerEntryView>,
+    /// Pass as `before` for the page of older entries; absent on the oldest page.
+    pub older: Option<i64>,
     pub head: Option<TreeHead>,
+}
+
+/// A page of the books.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Show the entries before this leaf (the `older` of the page after it).
+    pub before: Option<i64>,
 }
 
 pub(super) async fn community_name(state: &AppState, community: &str) -> Result<Text, ApiError> {
@@ -219,10 +232,15 @@ pub(super) async fn community_name(state: &AppState, community: &str) -> Result<
     }
 }
 
-/// The decision trail of a case, in plain words, without personal data.
-async fn trail(state: &AppState, case_id: &str) -> Result<Vec<TrailStep>, ApiError> {
-    let Some(case) = state.store.case(case_id).await? else { return Ok(Vec::new()) };
-    let app = state.apps.load(&case.app_id, Some(&case.app_version)).await?;
+/// The decision trail of a case from its events, in plain words, without personal data.
+async fn trail(state: &AppState, events: &[crate::store::Event]) -> Result<Vec<TrailStep>, ApiError> {
+    // The app and version the case was filed under, as its first event says.
+    let filed =
+        events.first().and_then(|e| Some((e.data.get("app_id")?.as_str()?, e.data.get("app_version")?.as_str()?)));
+    let app = match filed {
+        Some((app, version)) => state.apps.load(app, Some(version)).await?,
+        None => None,
+    };
     let step_name = |id: &str| {
         app.as_ref()
             .and_then(|a| a.compiled.app.step(id))
@@ -230,7 +248,7 @@ async fn trail(state: &AppState, case_id: &str) -> Result<Vec<TrailStep>, ApiErr
             .unwrap_or_else(|| Text::new(id, id))
     };
     let mut out = Vec::new();
-    for e in state.store.events(case_id).await? {
+    for e in events {
         let step = e.data.get("step").and_then(Value::as_str).unwrap_or_default();
         let what = match e.kind.as_str() {
             "case.submitted" => Some(Text::new("提出", "Proposed")),
@@ -276,7 +294,7 @@ async fn trail(state: &AppState, case_id: &str) -> Result<Vec<TrailStep>, ApiErr
     Ok(out)
 }
 
-async fn view(state: &AppState, community: &str) -> Result<LedgerView, ApiError> {
+async fn view(state: &AppState, community: &str, before: Option<i64>) -> Result<LedgerView, ApiError> {
     let community_name = community_name(state, community).await?;
     let accounts = state
         .store
@@ -291,35 +309,71 @@ async fn view(state: &AppState, community: &str) -> Result<LedgerView, ApiError>
             balance: b,
         })
         .collect();
-    let all = state.store.entries(&EntryFilter { community: Some(community.into()), ..Default::default() }).await?;
-    let skip = all.len().saturating_sub(SHOWN as usize);
-    let mut entries = Vec::new();
-    for entry in all.into_iter().skip(skip) {
-        let trail = match &entry.case_id {
-            Some(id) => trail(state, id).await?,
+    // A page of the latest entries (or those before `before`), and their cases' events in one
+    // read: a fixed number of queries however long the books are.
+    let filter = EntryFilter {
+        community: Some(community.into()),
+        limit: Some(SHOWN),
+        before_leaf: before,
+        newest_first: true,
+        ..Default::default()
+    };
+    let mut page = state.store.entries(&filter).await?;
+    page.reverse();
+    let mut cases: Vec<String> = page.iter().filter_map(|e| e.case_id.clone()).collect();
+    cases.sort();
+    cases.dedup();
+    let mut events: HashMap<String, Vec<crate::store::Event>> = HashMap::new();
+    for e in state.store.events_of(&cases).await? {
+        events.entry(e.case_id.clone()).or_default().push(e);
+    }
+    let older = (page.len() as i64 == SHOWN).then(|| page.first().map(|e| e.leaf_index)).flatten();
+    let mut entries = Vec::with_capacity(page.len());
+    for entry in page {
+        let trail = match entry.case_id.as_ref().and_then(|id| events.get(id)) {
+            Some(events) => trail(state, events).await?,
             None => Vec::new(),
         };
         entries.push(LedgerEntryView { account_name: account_name(&entry.account), entry, trail });
     }
     let head = state.ledger.head().await?;
-    Ok(LedgerView { community: community.into(), community_name, accounts, entries, head })
+    Ok(LedgerView { community: community.into(), community_name, accounts, entries, older, head })
 }
 
 /// A community's accounts with balances, its latest entries with their decision trails, and
 /// the signed tree head (public).
 #[utoipa::path(get, path = "/api/v1/communities/{community}/ledger", tag = "ledger",
-    params(("community" = String, Path, description = "The community's org unit id")),
+    params(("community" = String, Path, description = "The community's org unit id"), PageQuery),
     responses((status = 200, body = LedgerView), (status = 404, description = "No such community")))]
 pub async fn community_ledger(
     State(state): State<AppState>,
     Path(community): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<LedgerView>, ApiError> {
-    Ok(Json(view(&state, &community).await?))
+    Ok(Json(view(&state, &community, q.before).await?))
 }
 
+/// How many entries an export reads at a time.
+const EXPORT_PAGE: i64 = 1000;
+
+/// Every entry of a community, read a page at a time in log order.
 async fn all_entries(state: &AppState, community: &str) -> Result<Vec<Entry>, ApiError> {
     community_name(state, community).await?;
-    Ok(state.store.entries(&EntryFilter { community: Some(community.into()), ..Default::default() }).await?)
+    let mut all = Vec::new();
+    loop {
+        let filter = EntryFilter {
+            community: Some(community.into()),
+            limit: Some(EXPORT_PAGE),
+            after_leaf: all.last().map(|e: &Entry| e.leaf_index),
+            ..Default::default()
+        };
+        let page = state.store.entries(&filter).await?;
+        let done = (page.len() as i64) < EXPORT_PAGE;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
@@ -421,9 +475,14 @@ pub async fn year_end(
 }
 
 /// The public transparency page.
-async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(community): Path<String>) -> Response {
+async fn page(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(community): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let path = format!("/ledger/{community}");
-    match view(&state, &community).await {
+    match view(&state, &community, q.before).await {
         Ok(v) => {
             let data = serde_json::json!({
                 "ledger": v,

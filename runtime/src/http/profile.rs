@@ -36,6 +36,8 @@ struct Page {
     values: Vec<Row>,
     /// The declared home (`3号楼 1201`), whose household profile this resident shares.
     home: Option<String>,
+    /// The community confirmed the resident at that home: only then is the household shared.
+    home_confirmed: bool,
     household: Vec<Row>,
     reads: Vec<Row>,
 }
@@ -57,8 +59,9 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
     let store = state.store.as_ref();
     let loaded = async {
         let home = store.home(&id).await?;
-        let household = match &home {
-            Some(h) => store.household_profile(&crate::store::Household::of(h)).await?,
+        // Only a home the community confirmed shares its household's facts.
+        let household = match crate::profile::household_of(store, &id).await? {
+            Some(h) => store.household_profile(&h).await?,
             None => Vec::new(),
         };
         Ok::<_, crate::store::Error>((
@@ -105,6 +108,7 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
                 at: when(v.updated_at),
             })
             .collect(),
+        home_confirmed: home.as_ref().is_some_and(|h| h.confirmed_at.is_some()),
         home: home.map(|h| format!("{} {}", h.building, h.room)),
         household: household
             .into_iter()

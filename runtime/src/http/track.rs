@@ -47,11 +47,11 @@ pub async fn answer(
         Err(e) => return e.into_response(),
     };
     let Some((_, fields)) = resident_step(&loaded, &case) else { return not_found() };
-    let (pairs, mut problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+    let (posted, mut problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
-    let answers = form_page::answers_from_pairs(&fields, &pairs, "");
+    let answers = form_page::answers_from_posted(&fields, &posted, "");
     if problems.is_empty() {
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
         match state.engine.act(&id, action, &crate::auth::Actor::Reporter).await {

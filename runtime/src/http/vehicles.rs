@@ -63,7 +63,7 @@ pub async fn record(
         for key in keys {
             for c in state.store.closed_cases_with(&app.app_id, key, &plate, 200).await? {
                 // Only the cases this person may read count, or a record would leak others'.
-                if !actor.can_read_case(&c, &tree) {
+                if !super::access::may_see(&state, &actor, &c, &tree).await? {
                     continue;
                 }
                 let credit = c.record.get("credit_record").and_then(Value::as_bool).unwrap_or(false);

@@ -155,6 +155,7 @@ pub async fn rollback(
     let old = state.store.app_version(&app, Some(&body.version)).await?.ok_or_else(|| {
         ApiError::NotFound(Text::new(format!("没有版本“{}”", body.version), format!("No version “{}”", body.version)))
     })?;
+    access::require_publish(&state, &actor, &owner, &old.definition).await?;
     let saved = state.apps.save(old.definition, &owner, &actor.label()).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(SavedView { id: saved.version.app_id, version: saved.version.version, created: saved.created })))

@@ -144,8 +144,8 @@ pub async fn queue(
 async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<QueuePage, ApiError> {
     let tree = access::tree(state).await?;
     let now = state.engine.clock.now();
-    let filter =
-        CaseFilter { status: Some("open".into()), scope: actor.case_scope(&tree), limit: 200, ..Default::default() };
+    let scope = access::case_scope(state, actor, Permission::CasesRead).await?;
+    let filter = CaseFilter { status: Some("open".into()), scope, limit: 200, ..Default::default() };
     let mut buckets: Vec<(String, Vec<Ranked>)> = ["work_to_sign", "work_to_handle", "work_to_review", "work_other"]
         .iter()
         .map(|k| (k.to_string(), Vec::new()))
@@ -427,14 +427,14 @@ pub async fn complete(
         return render_error(&state, lang, &actor, &id, access::no_such_case()).await;
     };
     let fields = step_fields(&loaded, case.current_step.as_deref().unwrap_or_default());
-    let (pairs, problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+    let (posted, problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
-    let answers = form_page::answers_from_pairs(&fields, &pairs, "");
+    let answers = form_page::answers_from_posted(&fields, &posted, "");
     // The page was for another step (someone moved the case meanwhile): do not apply answers
     // meant for that step to this one.
-    let posted_for = pairs.iter().find(|(n, _)| n == "_step").map(|(_, v)| v.as_str());
+    let posted_for = posted.first("_step");
     if posted_for != case.current_step.as_deref() {
         let message = word(lang, "work_moved");
         return refuse(&state, lang, &actor, &id, message, StatusCode::CONFLICT).await;

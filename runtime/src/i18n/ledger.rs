@@ -16,6 +16,7 @@ pub(super) const WORDS: &[(&str, &str, &str)] = &[
     ("ledger_count", "笔数", "Entries"),
     ("ledger_no_accounts", "还没有账户。", "No accounts yet."),
     ("ledger_entries", "账目", "Entries"),
+    ("ledger_older", "更早的账目", "Older entries"),
     ("ledger_exports", "下载全部账目：", "Download every entry:"),
     ("ledger_no_entries", "还没有账目。", "No entries yet."),
     ("ledger_counterparty", "对方：", "Counterparty: "),

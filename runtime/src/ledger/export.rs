@@ -37,13 +37,23 @@ fn row(e: &Entry) -> [String; 10] {
     ]
 }
 
-/// The entries as CSV, UTF-8 with a byte-order mark.
+/// A cell as a spreadsheet program will show it, never run it: text that starts like a
+/// formula (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, the way
+/// OWASP's "CSV injection" advice says, so `=HYPERLINK(…)` typed as a counterparty stays text.
+pub fn inert_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// The entries as CSV, UTF-8 with a byte-order mark. Every cell is an [`inert_cell`].
 pub fn csv(entries: &[Entry]) -> Vec<u8> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     let mut writer = csv::Writer::from_writer(&mut out);
     let _ = writer.write_record(HEADER);
     for e in entries {
-        let _ = writer.write_record(row(e));
+        let _ = writer.write_record(row(e).iter().map(|c| inert_cell(c).into_owned()));
     }
     drop(writer);
     out
@@ -70,4 +80,24 @@ pub fn xlsx(entries: &[Entry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         }
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert_cell;
+
+    #[test]
+    fn cells_that_start_like_a_formula_stay_text() {
+        for (typed, shown) in [
+            ("=HYPERLINK(\"http://x\",\"点我\")", "'=HYPERLINK(\"http://x\",\"点我\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("维修 = 换灯", "维修 = 换灯"),
+            ("", ""),
+        ] {
+            assert_eq!(inert_cell(typed), shown, "{typed}");
+        }
+    }
 }

@@ -83,7 +83,8 @@ pub struct Proposal {
     pub vote: Option<VoteView>,
 }
 
-/// Whether a field may be shown publicly: not personal by its type or its dictionary entry.
+/// Whether a field may be shown publicly: not personal by its type, and only fields the builder marked `"sensitivity": "public"` are published with a proposal:
+/// adding an expense `ledger` step to an app must not publish every answer of its form.
 fn public(f: &CompiledField) -> bool {
     use baida_blocks::Sensitivity;
     !matches!(
@@ -94,7 +95,7 @@ fn public(f: &CompiledField) -> bool {
             | FieldType::Location
             | FieldType::Group
             | FieldType::Section
-    ) && !matches!(f.sensitivity, Sensitivity::Personal | Sensitivity::Sensitive)
+    ) && f.sensitivity == Sensitivity::Public
 }
 
 fn as_text(f: &CompiledField, v: &Value, lang: Lang) -> String {
@@ -268,4 +269,39 @@ pub async fn list(
     }
     out.sort_by(|a, b| (a.status != "open").cmp(&(b.status != "open")).then(b.proposed_at.cmp(&a.proposed_at)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baida_blocks::{App, Dictionary};
+    use serde_json::json;
+
+    #[test]
+    fn a_proposal_publishes_only_the_answers_marked_public() {
+        let app = App::compile(
+            &json!({
+                "id": "spend", "version": "1.0.0", "name": "支出", "category": "ledger",
+                "record": {"fields": [
+                    {"key": "item", "type": "text", "sensitivity": "public"},
+                    {"key": "amount", "type": "text", "sensitivity": "public"},
+                    {"key": "payee", "type": "text", "sensitivity": "public"},
+                    {"key": "note", "type": "textarea"},
+                    {"key": "phone", "type": "phone", "sensitivity": "public"}
+                ]},
+                "steps": [
+                    {"id": "propose", "block": "form", "config": {}},
+                    {"id": "pay", "block": "ledger", "config": {"account": "community_fund", "direction": "expense",
+                     "amount": "amount", "counterparty": "payee", "purpose": "item", "approved_if": "true"}}
+                ],
+                "transitions": [{"from": "propose", "to": "pay"}]
+            }),
+            &Dictionary::default(),
+        )
+        .unwrap();
+        let record =
+            json!({"item": "换灯", "amount": "12.00", "payee": "五金店", "note": "内部备注", "phone": "13812345678"});
+        let shown: Vec<String> = answers(&app, &record, Lang::ZhCn).into_iter().map(|a| a.key).collect();
+        assert_eq!(shown, ["item", "amount", "payee"], "internal fields and phone numbers stay unpublished");
+    }
 }

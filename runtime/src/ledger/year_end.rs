@@ -30,7 +30,7 @@ impl Ledger {
                 community: Some(community.into()),
                 account: Some(from.into()),
                 year: Some(year),
-                limit: None,
+                ..Default::default()
             })
             .await?;
         let surplus: i64 = entries

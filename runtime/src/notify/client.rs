@@ -23,13 +23,16 @@ const DETAIL_CHARS: usize = 300;
 
 /// Builds the client: total timeout `timeout`, no redirects, a `baida/<version>` user agent.
 pub fn build_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    builder(timeout).build().map_err(|error| ConfigError(format!("cannot build the HTTP client: {}", chain(&error))))
+}
+
+/// The settings every outgoing client shares, for a caller that adds its own (a resolver).
+pub fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("baida/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| ConfigError(format!("cannot build the HTTP client: {}", chain(&error))))
 }
 
 /// A peer's answer: its status and the start of its body.
@@ -91,9 +94,17 @@ pub fn classify_status(status: StatusCode, detail: &str) -> Result<(), SendError
 }
 
 /// A request that got no answer. Timeouts, refused or reset connections and TLS trouble are
-/// transient; a request that could not even be built (a bad URL) is permanent.
+/// transient; a request that could not even be built (a bad URL), or to a destination that
+/// is not permitted, is permanent.
 pub fn request_error(error: &reqwest::Error) -> SendError {
     let detail = chain(error);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<super::destination::NoPermittedAddress>() {
+            return SendError::Permanent(detail);
+        }
+        source = e.source();
+    }
     if error.is_builder() || error.is_redirect() {
         SendError::Permanent(detail)
     } else if error.is_timeout() {

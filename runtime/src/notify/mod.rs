@@ -9,13 +9,15 @@
 //!
 //! Reading order: this file, then [`email`] (SMTP with lettre), [`sms`] (an HTTP gateway behind
 //! [`sms::SmsProvider`], with a generic JSON gateway and [`sms::aliyun`]), [`webhook`]
-//! (Standard Webhooks signatures), and [`client`] (the outgoing HTTP client SMS and webhooks share).
+//! (Standard Webhooks signatures), [`destination`] (where an app-named URL may go) and [`client`]
+//! (the outgoing HTTP client SMS and webhooks share).
 //!
 //! Architecture invariant: every delivery attempt is bounded in time (each transport has a
 //! timeout), and [`Message::id`] reaches the peer wherever the protocol has room for it
 //! (`Message-ID`, `webhook-id`, `OutId`, `id`) so that a retried delivery is recognisable.
 
 pub mod client;
+pub mod destination;
 pub mod email;
 pub mod sms;
 pub mod webhook;
@@ -130,6 +132,9 @@ pub struct Transports {
     pub email: Option<Arc<dyn Transport>>,
     pub sms: Option<Arc<dyn Transport>>,
     pub webhook: Option<Arc<dyn Transport>>,
+    /// At most this many SMS or e-mails to one recipient in 24 hours (`[notify] daily_cap`);
+    /// `None`: no cap (tests only — a server always has one).
+    pub daily_cap: Option<u32>,
 }
 
 impl Transports {

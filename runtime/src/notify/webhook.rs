@@ -18,6 +18,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::client::{self, Answer};
+use super::destination::Destinations;
 use super::{ConfigError, Message, Receipt, Secret, SendError, Transport};
 use crate::engine::{Clock, SystemClock};
 
@@ -33,6 +34,11 @@ pub struct WebhookConfig {
     /// Bound on one delivery attempt, in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// Networks webhooks may reach besides the public internet (`10.20.0.0/16`,
+    /// `192.168.1.7`): by default none, so no app can make Baida call this machine, the
+    /// networks behind it or a cloud's metadata service ([`super::destination`]).
+    #[serde(default)]
+    pub allow_networks: Vec<String>,
 }
 
 fn default_timeout_secs() -> u64 {
@@ -41,7 +47,7 @@ fn default_timeout_secs() -> u64 {
 
 impl WebhookConfig {
     pub fn new(secret: impl Into<Secret>) -> WebhookConfig {
-        WebhookConfig { secret: secret.into(), timeout_secs: default_timeout_secs() }
+        WebhookConfig { secret: secret.into(), timeout_secs: default_timeout_secs(), allow_networks: Vec::new() }
     }
 }
 
@@ -80,14 +86,21 @@ pub struct WebhookTransport {
     client: reqwest::Client,
     key: Vec<u8>,
     clock: Arc<dyn Clock>,
+    destinations: Arc<Destinations>,
 }
 
 impl WebhookTransport {
     pub fn new(config: &WebhookConfig) -> Result<WebhookTransport, ConfigError> {
+        let destinations = Arc::new(Destinations::new(&config.allow_networks)?);
+        let timeout = Duration::from_secs(config.timeout_secs.max(1));
         Ok(WebhookTransport {
-            client: client::build_client(Duration::from_secs(config.timeout_secs.max(1)))?,
+            client: client::builder(timeout)
+                .dns_resolver(destinations.resolver())
+                .build()
+                .map_err(|error| ConfigError(format!("cannot build the HTTP client: {}", client::chain(&error))))?,
             key: decode_secret(config.secret.expose())?,
             clock: Arc::new(SystemClock),
+            destinations,
         })
     }
 
@@ -112,6 +125,7 @@ pub fn body_of(message: &Message) -> Vec<u8> {
 impl Transport for WebhookTransport {
     async fn send(&self, message: &Message) -> Result<Receipt, SendError> {
         let url = client::parse_url(&message.to)?;
+        self.destinations.check_url(&url)?;
         let id = message.id.as_str();
         if id.is_empty() || id.contains('.') || !id.chars().all(|c| c.is_ascii_graphic()) {
             return Err(SendError::Permanent(format!(
@@ -131,8 +145,11 @@ impl Transport for WebhookTransport {
             .build()
             .map_err(|error| client::request_error(&error))?;
         let answer: Answer = client::execute(&self.client, request).await?;
-        answer.check_status()?;
-        Ok(Receipt { provider_id: None, detail: answer.summary() })
+        // Only the status is kept: the answer's body is the receiver's, and whoever reads the
+        // case's outbox must not be able to read an internal service through it.
+        let status = format!("HTTP {}", answer.status.as_u16());
+        client::classify_status(answer.status, &status)?;
+        Ok(Receipt { provider_id: None, detail: status })
     }
 }
 

@@ -39,6 +39,12 @@ pub struct EntryFilter {
     /// Entries booked in this year.
     pub year: Option<i32>,
     pub limit: Option<i64>,
+    /// Only entries after this leaf (paging forward, as exports do).
+    pub after_leaf: Option<i64>,
+    /// Only entries before this leaf (paging back from the newest).
+    pub before_leaf: Option<i64>,
+    /// The newest first (with `limit`, the latest entries).
+    pub newest_first: bool,
 }
 
 #[async_trait]

@@ -194,18 +194,32 @@ macro_rules! ledger_store {
                     Some(y) => (format!("{y:04}-01-01"), format!("{y:04}-12-31")),
                     None => ("0000-01-01".to_string(), "9999-12-31".to_string()),
                 };
-                let rows: Vec<$crate::store::ledger_sql::EntryRow> = sqlx::query_as($sql(concat!(
-                    "SELECT ",
-                    $crate::store::ledger_sql::entry_columns!(),
-                    " FROM ledger_entries WHERE (? IS NULL OR community_id = ?) AND (? IS NULL OR account_id = ?) \
-                     AND booked_on >= ? AND booked_on <= ? ORDER BY leaf_index LIMIT ?"
-                )))
+                let sql = if f.newest_first {
+                    $sql(concat!(
+                        "SELECT ",
+                        $crate::store::ledger_sql::entry_columns!(),
+                        " FROM ledger_entries WHERE (? IS NULL OR community_id = ?) AND (? IS NULL OR account_id = ?) \
+                         AND booked_on >= ? AND booked_on <= ? AND leaf_index > ? AND leaf_index < ? \
+                         ORDER BY leaf_index DESC LIMIT ?"
+                    ))
+                } else {
+                    $sql(concat!(
+                        "SELECT ",
+                        $crate::store::ledger_sql::entry_columns!(),
+                        " FROM ledger_entries WHERE (? IS NULL OR community_id = ?) AND (? IS NULL OR account_id = ?) \
+                         AND booked_on >= ? AND booked_on <= ? AND leaf_index > ? AND leaf_index < ? \
+                         ORDER BY leaf_index LIMIT ?"
+                    ))
+                };
+                let rows: Vec<$crate::store::ledger_sql::EntryRow> = sqlx::query_as(sql)
                     .bind(&f.community)
                     .bind(&f.community)
                     .bind(&account)
                     .bind(&account)
                     .bind(from)
                     .bind(to)
+                    .bind(f.after_leaf.unwrap_or(-1))
+                    .bind(f.before_leaf.unwrap_or(i64::MAX))
                     .bind(f.limit.unwrap_or(i64::MAX))
                     .fetch_all(&self.pool)
                     .await?;

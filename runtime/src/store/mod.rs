@@ -102,6 +102,9 @@ pub struct AppSummary {
     pub category: String,
     pub icon: String,
     pub updated_at: DateTime<Utc>,
+    /// The latest version's `access.view`: the roles that may read its cases (empty: all who
+    /// read cases).
+    pub view: Vec<String>,
 }
 
 /// Metadata of an uploaded photo; the bytes are in the blob folder under their SHA-256.
@@ -149,6 +152,9 @@ pub struct NewCase {
     pub assignee: Option<String>,
     pub timers: Vec<Timer>,
     pub outbox: Vec<OutboxItem>,
+    /// Ledger entries its intake books (a `ledger` step right after the form), each written
+    /// with its log leaf in the case's own transaction.
+    pub ledger: Vec<crate::ledger::entry::NewEntry>,
 }
 
 /// A stored case.
@@ -184,9 +190,20 @@ pub struct Case {
 }
 
 /// Which cases a person may see: those filed in one of `units` (communities or grids), and
-/// those held by one of `holders` (departments).
+/// those held by one of `holders` (departments); and of the apps in `apps` (those whose
+/// `access.view` names roles), only the cases within that app's narrower scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseScope {
+    pub units: Vec<String>,
+    pub holders: Vec<String>,
+    pub apps: Vec<AppScope>,
+}
+
+/// Where a person may see the cases of one app whose `access.view` names roles: the units
+/// where they hold one of those roles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppScope {
+    pub app_id: String,
     pub units: Vec<String>,
     pub holders: Vec<String>,
 }
@@ -214,20 +231,43 @@ pub fn case_number(created_at: DateTime<Utc>, n: i64) -> String {
 }
 
 /// Narrows a query over `cases` to what `scope` may see: cases filed in one of its units
-/// (community or grid) or held by one of its holders.
+/// (community or grid) or held by one of its holders; for an app with its own view scope, only
+/// the cases within it.
 pub(crate) fn push_scope<'a, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'a, DB>, scope: &CaseScope)
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.push(" AND ");
+    push_units(q, &scope.units, &scope.holders);
+    if scope.apps.is_empty() {
+        return;
+    }
+    q.push(" AND (app_id NOT IN (");
+    let mut list = q.separated(", ");
+    for a in &scope.apps {
+        list.push_bind(a.app_id.clone());
+    }
+    list.push_unseparated(")");
+    for a in &scope.apps {
+        q.push(" OR (app_id = ").push_bind(a.app_id.clone()).push(" AND ");
+        push_units(q, &a.units, &a.holders);
+        q.push(")");
+    }
+    q.push(")");
+}
+
+/// `(community_id IN units OR grid_id IN units OR assignee IN holders)`.
+fn push_units<'a, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'a, DB>, units: &[String], holders: &[String])
 where
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     // An empty list would be `IN ()`, not valid SQL: an impossible id stands in for nothing.
     let or_nothing = |v: &[String]| if v.is_empty() { vec![String::new()] } else { v.to_vec() };
-    let units = or_nothing(&scope.units);
+    let units = or_nothing(units);
     for (i, (column, values)) in
-        [("community_id", &units), ("grid_id", &units), ("assignee", &or_nothing(&scope.holders))]
-            .into_iter()
-            .enumerate()
+        [("community_id", &units), ("grid_id", &units), ("assignee", &or_nothing(holders))].into_iter().enumerate()
     {
-        q.push(if i == 0 { " AND (" } else { " OR " }).push(column).push(" IN (");
+        q.push(if i == 0 { "(" } else { " OR " }).push(column).push(" IN (");
         let mut list = q.separated(", ");
         for v in values.iter() {
             list.push_bind(v.clone());
@@ -296,6 +336,9 @@ pub trait Store:
     async fn case(&self, id: &str) -> Result<Option<Case>>;
     async fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
     async fn events(&self, case_id: &str) -> Result<Vec<Event>>;
+    /// The events of several cases in one read, by case then `seq` (bounded pages, such as
+    /// the public ledger's trails, read them at once instead of a query per case).
+    async fn events_of(&self, case_ids: &[String]) -> Result<Vec<Event>>;
     /// Cases in `seq` order after `after`, for verification.
     async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>>;
     /// Closed cases of `app_id` whose record has `value` at field `key` (a valid field key),
@@ -397,6 +440,11 @@ pub(crate) mod rows {
                 category: d.get("category").and_then(Value::as_str).unwrap_or_default().to_string(),
                 icon: d.get("icon").and_then(Value::as_str).unwrap_or_default().to_string(),
                 updated_at: r.updated_at,
+                view: d
+                    .pointer("/access/view")
+                    .and_then(Value::as_array)
+                    .map(|roles| roles.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default(),
             }
         }
     }

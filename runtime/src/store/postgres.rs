@@ -259,6 +259,10 @@ impl Store for PgStore {
         super::postgres_workflow::insert_events(&mut tx, &events).await?;
         super::postgres_workflow::insert_timers(&mut tx, &timers).await?;
         super::postgres_workflow::insert_outbox(&mut tx, &outbox).await?;
+        // What an intake books is in the books in the same transaction, or nothing is.
+        for entry in cases.iter().flat_map(|c| c.ledger.iter()) {
+            append_entry(&mut tx, entry).await?;
+        }
         tx.commit().await?;
         Ok(out)
     }
@@ -308,6 +312,22 @@ impl Store for PgStore {
                 .bind(case_id)
                 .fetch_all(&self.pool)
                 .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn events_of(&self, case_ids: &[String]) -> Result<Vec<Event>> {
+        if case_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT case_id, seq, kind, actor, at, data, prev_hash, hash FROM case_events WHERE case_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in case_ids {
+            list.push_bind(id.clone());
+        }
+        list.push_unseparated(") ORDER BY case_id, seq");
+        let rows: Vec<EventRow> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

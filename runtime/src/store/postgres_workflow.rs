@@ -272,6 +272,17 @@ impl WorkflowStore for PgStore {
             .collect())
     }
 
+    async fn sent_to_since(&self, channel: &str, recipient: &str, since: DateTime<Utc>) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE channel = $1 AND recipient = $2 AND delivered_at >= $3",
+        )
+        .bind(channel)
+        .bind(recipient)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn inbox(&self, recipient: &str, limit: i64) -> Result<Vec<InboxItem>> {
         let rows: Vec<InboxRow> = sqlx::query_as(
             "SELECT id, recipient, case_id, subject, body, created_at FROM inbox WHERE recipient = $1 ORDER BY created_at DESC, id LIMIT $2",

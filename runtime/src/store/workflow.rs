@@ -114,6 +114,8 @@ pub trait WorkflowStore: Send + Sync {
         inbox: Option<&InboxItem>,
     ) -> Result<()>;
     async fn outbox_of_case(&self, case_id: &str) -> Result<Vec<(OutboxItem, Vec<Delivery>)>>;
+    /// How many messages went to `recipient` over `channel` since `since` (delivered).
+    async fn sent_to_since(&self, channel: &str, recipient: &str, since: DateTime<Utc>) -> Result<i64>;
     async fn inbox(&self, recipient: &str, limit: i64) -> Result<Vec<InboxItem>>;
     /// The responsibility list (权责清单): category → department.
     async fn responsibilities(&self) -> Result<Vec<(String, String)>>;

@@ -42,6 +42,8 @@ pub async fn postgres(dir: &std::path::Path) -> Data {
 pub fn serve(data: &Data, port: u16) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_baida"))
         .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", "t"])
+        // One client address submits as fast as it can: no per-client limit.
+        .args(["--public-submissions-per-minute", "0"])
         .args(data.args())
         .env_remove("BAIDA_DATABASE_URL")
         .env_remove("BAIDA_DATA_DIR")
