@@ -66,13 +66,15 @@ async fn tries(app: &TestApp, phone: &str) -> Option<i64> {
     app.running.state.store.live_login_code(phone, now).await.expect("the code").map(|c| c.attempts)
 }
 
-async fn compared_wrong(app: &TestApp, code_id: &str) -> usize {
-    events(app, "resident.login_failed").await.iter().filter(|e| e.detail["code"] == code_id).count()
+/// Wrong guesses compared: each is a `resident.login_failed` event (naming the code; each test
+/// server has only this one).
+async fn compared_wrong(app: &TestApp) -> usize {
+    events(app, "resident.login_failed").await.len()
 }
 
 both!(two_hundred_parallel_guesses_compare_a_code_at_most_five_times, |app: TestApp| async move {
     let phone = "13800001111";
-    let code_id = code_for(&app, phone, "123456").await;
+    code_for(&app, phone, "123456").await;
     let wrong: Vec<String> = (0..200).map(|n| format!("{:06}", 200_000 + n)).collect();
     let answers = guess_all(&app, phone, wrong).await;
     assert!(answers.iter().all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
@@ -81,7 +83,7 @@ both!(two_hundred_parallel_guesses_compare_a_code_at_most_five_times, |app: Test
         reached > 5,
         "more guesses than a code's tries got past the rate limits ({reached}), so this tests the code's own bound"
     );
-    assert_eq!(compared_wrong(&app, &code_id).await, 5, "exactly five guesses were compared");
+    assert_eq!(compared_wrong(&app).await, 5, "exactly five guesses were compared");
     assert_eq!(tries(&app, phone).await, Some(5));
     // The code is spent: the right one, sent afterwards, does not log in.
     let after = guess_all(&app, phone, vec!["123456".into()]).await;
@@ -93,12 +95,12 @@ both!(two_hundred_parallel_guesses_compare_a_code_at_most_five_times, |app: Test
 
 both!(a_right_code_among_parallel_wrong_ones_is_one_of_the_five_tries, |app: TestApp| async move {
     let phone = "13800002222";
-    let code_id = code_for(&app, phone, "654321").await;
-    let mut codes: Vec<String> = (0..9).map(|n| format!("{:06}", 100_000 + n)).collect();
+    code_for(&app, phone, "654321").await;
+    let mut codes: Vec<String> = (0..20).map(|n| format!("{:06}", 100_000 + n)).collect();
     codes.insert(8, "654321".into());
     let answers = guess_all(&app, phone, codes).await;
     let accepted = answers.iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
-    let wrong = compared_wrong(&app, &code_id).await;
+    let wrong = compared_wrong(&app).await;
     assert!(accepted <= 1, "{answers:?}");
     assert!(wrong + accepted <= 5, "{wrong} wrong guesses and {accepted} right one compared: {answers:?}");
     if accepted == 1 {
