@@ -64,7 +64,7 @@ const WARM_UP: Duration = Duration::from_secs(1);
 const DEFAULT_SECONDS: f64 = 5.0;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const PATH: &str = "/api/v1/apps/minyi-suban/submissions";
-const ADMIN_TOKEN: &str = "bench-admin-token";
+const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef";
 
 fn request_body() -> Bytes {
     Bytes::from(json!({"community": "xinzhou", "answers": minyi_answers()}).to_string())

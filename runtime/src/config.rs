@@ -98,6 +98,34 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("unknown time zone “{0}”: use an IANA name such as Asia/Shanghai")]
     Timezone(String),
+    #[error(
+        "the admin token (--admin-token, BAIDA_ADMIN_TOKEN or admin_token in the configuration file) {0}: \
+         it gives everything, everywhere, so it needs at least 32 visible characters without \
+         spaces. Make one with `openssl rand -hex 32`, or leave it unset to run without an admin token"
+    )]
+    AdminToken(&'static str),
+}
+
+/// The shortest admin token a server accepts.
+pub const MIN_ADMIN_TOKEN: usize = 32;
+
+impl Config {
+    /// Refuses a configuration that would be unsafe to serve with. Called before a server
+    /// starts, whichever way the configuration was made.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(token) = &self.admin_token {
+            if token.is_empty() {
+                return Err(ConfigError::AdminToken("is empty"));
+            }
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::AdminToken("has spaces or characters that cannot be sent in a header"));
+            }
+            if token.len() < MIN_ADMIN_TOKEN {
+                return Err(ConfigError::AdminToken("is too short"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl FileConfig {
@@ -135,6 +163,18 @@ mod tests {
         let file: FileConfig = toml::from_str(toml_block).unwrap();
         assert_eq!(file.notify.email.as_ref().map(|e| e.host.as_str()), Some("smtp.example.org"));
         assert!(file.notify.sms.is_some() && file.notify.webhook.is_some());
+    }
+
+    #[test]
+    fn an_empty_or_short_admin_token_is_refused_with_the_fix() {
+        let with = |t: &str| Config { admin_token: Some(t.into()), ..Config::default() }.check();
+        for bad in ["", "short", "abcdefghijklmnopqrstuvwxyz01234", "0123456789abcdef 0123456789abcdef"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains("BAIDA_ADMIN_TOKEN") && err.contains("openssl rand -hex 32"), "{bad:?}: {err}");
+        }
+        assert!(with("").unwrap_err().to_string().contains("is empty"));
+        assert!(with("0123456789abcdef0123456789abcdef").is_ok());
+        assert!(Config::default().check().is_ok(), "no admin token at all is fine");
     }
 
     #[test]

@@ -216,9 +216,25 @@ pub async fn create_account(
     if new.name.trim().is_empty() || new.name.chars().count() > 64 {
         return Err(invalid("/name", "bad_name", "请填写姓名（最多 64 字）", "Give a name (at most 64 characters)"));
     }
+    // People log in with their username or their phone number: neither may be another
+    // account's other one, or the log-in would reach the wrong account.
+    if baida_blocks::formats::is_mobile_phone(&username) {
+        return Err(invalid(
+            "/username",
+            "username_is_phone",
+            "用户名不能是手机号（手机号请填在“手机号”一栏，也可用它登录）",
+            "A username may not be a mobile number (put it in the phone field; it logs in too)",
+        ));
+    }
+    for login in std::iter::once(&username).chain(phone.as_ref()) {
+        if store.login_taken(login, None).await? {
+            return Err(OrgError::Conflict(login_taken_message(login)));
+        }
+    }
     existing(tree, &new.unit_id)?;
     password::check_strength(&new.password, &username, phone.as_deref())
         .map_err(|why| OrgError::Invalid(Box::new(Problem::new("/password", "weak_password", why))))?;
+    let hash = password::hash_off_thread(&new.password).await;
     let user = store
         .create_user(&NewUser {
             id: uuid::Uuid::now_v7().to_string(),
@@ -226,7 +242,7 @@ pub async fn create_account(
             phone,
             name: new.name.trim().to_string(),
             unit_id: new.unit_id,
-            password_hash: password::hash(&new.password),
+            password_hash: hash,
             at,
         })
         .await
@@ -235,6 +251,14 @@ pub async fn create_account(
             other => other.into(),
         })?;
     Ok(user)
+}
+
+/// The conflict when `login` is already some account's username or phone number.
+pub fn login_taken_message(login: &str) -> Text {
+    Text::new(
+        format!("“{login}”已是另一个账号的用户名或手机号，不能再用"),
+        format!("“{login}” is already another account's username or phone number"),
+    )
 }
 
 /// Grants `role` at `unit` (a unit of a kind the role is granted at).
@@ -279,6 +303,7 @@ pub async fn grant(
 pub async fn set_password(store: &dyn Store, user: &User, new: &str, at: DateTime<Utc>) -> Result<(), OrgError> {
     password::check_strength(new, &user.username, user.phone.as_deref())
         .map_err(|why| OrgError::Invalid(Box::new(Problem::new("/password", "weak_password", why))))?;
-    store.set_password(&user.id, &password::hash(new), at).await?;
+    let hash = password::hash_off_thread(new).await;
+    store.set_password(&user.id, &hash, at).await?;
     Ok(())
 }

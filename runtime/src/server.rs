@@ -39,6 +39,7 @@ impl Running {
 
 /// Builds the application state from `config`, with `clock`.
 pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    config.check()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
     let store =

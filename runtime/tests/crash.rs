@@ -57,7 +57,7 @@ async fn sigkill_loses_no_acknowledged_submission() {
     let mut server = serve(port);
     wait_healthy(&client, &base).await;
     for id in &acknowledged {
-        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth("t").send().await.unwrap();
+        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(common::TOKEN).send().await.unwrap();
         assert_eq!(r.status(), 200, "acknowledged case {id} was lost");
     }
     server.kill().unwrap();
@@ -104,7 +104,7 @@ async fn sigkill_loses_no_acknowledged_transition() {
                 for action in steps {
                     match client
                         .post(format!("{base}/api/v1/cases/{id}/actions"))
-                        .bearer_auth("t")
+                        .bearer_auth(common::TOKEN)
                         .json(&action)
                         .send()
                         .await
@@ -135,7 +135,7 @@ async fn sigkill_loses_no_acknowledged_transition() {
     for (id, count) in &acknowledged {
         let case: Value = client
             .get(format!("{base}/api/v1/cases/{id}"))
-            .bearer_auth("t")
+            .bearer_auth(common::TOKEN)
             .send()
             .await
             .unwrap()

@@ -167,7 +167,7 @@ async fn sigkill_while_timers_fire(data: Data) {
             for id in chunk.iter().step_by(3) {
                 let sent = client
                     .post(format!("{base}/api/v1/cases/{id}/actions"))
-                    .bearer_auth("t")
+                    .bearer_auth(common::TOKEN)
                     .json(&json!({"action": "complete"}))
                     .send()
                     .await;

@@ -63,7 +63,7 @@ async fn import(client: &reqwest::Client, base: &str, rows: usize, tag: usize) -
     }
     client
         .post(format!("{base}/api/v1/communities/xinzhou/ledger/imports?account=property_fees"))
-        .bearer_auth("t")
+        .bearer_auth(common::TOKEN)
         .header("content-type", "text/csv")
         .body(csv)
         .send()

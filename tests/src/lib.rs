@@ -27,7 +27,7 @@ pub enum Backend {
 }
 
 /// The admin token the test servers use.
-pub const TOKEN: &str = "test-admin-token";
+pub const TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// A running test server and what it stands on.
 pub struct TestApp {

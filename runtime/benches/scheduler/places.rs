@@ -189,7 +189,7 @@ impl Place {
             listen: "127.0.0.1:0".parse()?,
             data_dir: self.data_dir(which)?,
             database_url: self.url(which),
-            admin_token: Some("bench-admin-token".into()),
+            admin_token: Some("bench-admin-token-0123456789abcdef".into()),
             demo: true,
             group_commit: true,
             ..Config::default()

@@ -1,5 +1,5 @@
 //! Rate limits per client address or per person (GCRA from `governor`, kept in memory per
-//! process): log-in attempts, one-time-code requests, comments. A limited client is told when
+//! process): log-in attempts, one-time-code requests and checks, password changes, comments. A limited client is told when
 //! to come back; other clients are not affected.
 
 use std::hash::Hash;
@@ -37,6 +37,14 @@ pub struct Limits {
     pub login: Limit,
     /// Requests for a resident's log-in code: 10 at once, then one every 6 min, per address.
     pub code: Limit,
+    /// Checks of a resident's log-in code: 20 at once, then one every 15 s, per address.
+    pub verify: Limit,
+    /// Checks of a resident's log-in code: 10 at once, then one every 30 s, per phone number
+    /// (a code allows 5 tries anyway; this bounds the tries spread over many codes).
+    pub verify_phone: Limit<String>,
+    /// Changing one's own password (the current one is checked): 5 at once, then one a
+    /// minute, per account, so that a stolen session cannot guess the password.
+    pub password: Limit<String>,
     /// Comments on proposals: 5 at once, then one every 30 s, per person (actor label).
     pub comment: Limit<String>,
     /// Submissions by people who are not logged in, per address (`None`: unlimited).
@@ -59,6 +67,9 @@ impl Default for Limits {
         Limits {
             login: Limit::new(20, Duration::from_secs(15)),
             code: Limit::new(10, Duration::from_secs(360)),
+            verify: Limit::new(20, Duration::from_secs(15)),
+            verify_phone: Limit::new(10, Duration::from_secs(30)),
+            password: Limit::new(5, Duration::from_secs(60)),
             comment: Limit::new(5, Duration::from_secs(30)),
             public_submit: None,
         }

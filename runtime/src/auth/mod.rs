@@ -6,10 +6,11 @@
 //! `runtime::http` turns a request into an [`Actor`] and asks. The tenant of a request comes
 //! from its actor, never from its body.
 //!
-//! Reading order: [`Role`] and [`Permission`], [`Actor`], then [`password`], [`session`],
-//! [`limit`] and [`mask`].
+//! Reading order: [`Role`] and [`Permission`], [`Actor`], then [`manage`] (who may grant
+//! what and change whose account), [`password`], [`session`], [`limit`] and [`mask`].
 
 pub mod limit;
+pub mod manage;
 pub mod mask;
 pub mod password;
 pub mod session;
@@ -125,12 +126,15 @@ impl Role {
         }
     }
 
-    /// The roles a holder of this role may grant (within their subtree).
+    /// The roles a holder of this role may grant (within their subtree). `app_builder` and
+    /// `department_handler` only from the district: building apps (messages, webhooks,
+    /// bookings) and handling every community's cases are powers a street or community
+    /// admin does not hold, so they cannot hand them out. See [`manage`].
     pub fn may_grant(self) -> &'static [Role] {
         match self {
             Role::DistrictAdmin => &Role::ALL,
-            Role::StreetAdmin => &[Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker, Role::AppBuilder],
-            Role::CommunityAdmin => &[Role::CommunityAdmin, Role::GridWorker, Role::AppBuilder],
+            Role::StreetAdmin => &[Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker],
+            Role::CommunityAdmin => &[Role::CommunityAdmin, Role::GridWorker],
             _ => &[],
         }
     }
@@ -383,16 +387,6 @@ impl Actor {
     pub fn case_unit(case: &Case) -> &str {
         case.grid_id.as_deref().unwrap_or(&case.community_id)
     }
-
-    /// May the actor grant `role` at `unit`?
-    pub fn may_grant(&self, role: Role, unit: &str, tree: &OrgTree) -> bool {
-        self.is_root()
-            || self.holdings().iter().any(|h| {
-                h.role.is_some_and(|r| r.may_grant().contains(&role))
-                    && h.permissions.contains(&Permission::UsersManage)
-                    && is_within(tree, unit, &h.unit_id)
-            })
-    }
 }
 
 /// Units split into those a case is filed in (communities, grids…) and departments, which hold
@@ -404,10 +398,10 @@ fn split_units(units: Vec<String>, tree: &OrgTree) -> (Vec<String>, Vec<String>)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn tree() -> OrgTree {
+    pub(crate) fn tree() -> OrgTree {
         crate::demo::UNITS
             .iter()
             .map(|(id, kind, parent, zh, en)| {
@@ -426,7 +420,7 @@ mod tests {
             .collect()
     }
 
-    fn staff(role: Role, unit: &str) -> Actor {
+    pub(crate) fn staff(role: Role, unit: &str) -> Actor {
         Actor::Staff(Staff {
             id: "u".into(),
             name: "n".into(),

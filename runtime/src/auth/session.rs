@@ -7,8 +7,8 @@ use baida_blocks::Text;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 
-use super::{Actor, Holding, Permission, Role, Staff, password};
-use crate::store::{self, SecurityEvent, Session, Store, User};
+use super::{Actor, Holding, OrgTree, Permission, Role, Staff, is_within, password};
+use crate::store::{self, ApiToken, SecurityEvent, Session, Store, User};
 
 /// The cookie that carries a session id.
 pub const COOKIE: &str = "baida_session";
@@ -85,7 +85,13 @@ pub fn event(
 }
 
 /// Checks a staff log-in; on success creates a session and returns its id (for the cookie).
-/// Failures count towards a lock-out; every outcome is a security event.
+///
+/// Every attempt is counted *before* the password is checked, in one conditional statement
+/// that refuses when the account is locked ([`PeopleStore::count_login_attempt`]): parallel
+/// guesses cannot get more than [`LOCK_AFTER`] checks between two lock-outs. A success resets
+/// the count. Every outcome is a security event.
+///
+/// [`PeopleStore::count_login_attempt`]: crate::store::PeopleStore::count_login_attempt
 pub async fn log_in(
     store: &dyn Store,
     login: &str,
@@ -96,36 +102,25 @@ pub async fn log_in(
     let found = store.credentials(login.trim()).await?;
     let Some(creds) = found else {
         // Same work as a real check, so timing does not tell which usernames exist.
-        let _ = password::verify(given, password::decoy());
+        password::decoy_off_thread(given).await;
         store.record_security_event(&event("login.failed", "anonymous", None, None, client, now)).await?;
         return Err(LoginError::Wrong);
     };
     let user = creds.user;
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        let _ = password::verify(given, password::decoy());
-        store
-            .record_security_event(&event("login.locked", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
-            .await?;
+    let unit = Some(user.unit_id.as_str());
+    let subject = Some(user.id.as_str());
+    let Some((count, locked)) = store.count_login_attempt(&user.id, now, LOCK_AFTER, now + LOCK_FOR).await? else {
+        password::decoy_off_thread(given).await;
+        store.record_security_event(&event("login.locked", &user.id, unit, subject, client, now)).await?;
+        let until = store.user(&user.id).await?.and_then(|u| u.locked_until).unwrap_or(now + LOCK_FOR);
         return Err(LoginError::Locked(until));
-    }
-    if user.disabled_at.is_some() || !password::verify(given, &creds.password_hash) {
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= LOCK_AFTER).then(|| now + LOCK_FOR);
-        store.login_failed(&user.id, lock).await?;
-        store
-            .record_security_event(&event("login.failed", &user.id, Some(&user.unit_id), Some(&user.id), client, now))
-            .await?;
-        if let Some(until) = lock {
-            store
-                .record_security_event(&event(
-                    "account.locked",
-                    &user.id,
-                    Some(&user.unit_id),
-                    Some(&user.id),
-                    client,
-                    now,
-                ))
-                .await?;
+    };
+    let right = password::verify_off_thread(given, &creds.password_hash).await;
+    if user.disabled_at.is_some() || !right {
+        store.record_security_event(&event("login.failed", &user.id, unit, subject, client, now)).await?;
+        // This attempt reached the limit: it set the lock.
+        if let Some(until) = locked.filter(|u| *u > now && count >= LOCK_AFTER) {
+            store.record_security_event(&event("account.locked", &user.id, unit, subject, client, now)).await?;
             return Err(LoginError::Locked(until));
         }
         return Err(LoginError::Wrong);
@@ -143,7 +138,7 @@ pub async fn log_in(
             },
         )
         .await?;
-    store.record_security_event(&event("login", &user.id, Some(&user.unit_id), Some(&user.id), client, now)).await?;
+    store.record_security_event(&event("login", &user.id, unit, subject, client, now)).await?;
     Ok((id, user))
 }
 
@@ -182,9 +177,15 @@ pub async fn staff_actor(store: &dyn Store, user: User) -> Result<Actor, store::
     Ok(Actor::Staff(Staff { id: user.id, name: user.name, unit_id: user.unit_id, holdings }))
 }
 
-/// The actor behind an API token, or `None` when it is unknown or revoked. Records the use.
+/// The actor behind an API token, or `None` when it is unknown or revoked, or when whoever
+/// created it is disabled or gone. Records the use.
+///
+/// A token acts with at most what its creator may do *now*: each of its permissions holds
+/// only while the creator (read afresh on every request, like a session) still may do it at
+/// the token's unit. A token made by another token is bounded by that token in turn.
 pub async fn actor_for_token(
     store: &dyn Store,
+    tree: &OrgTree,
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Actor>, store::Error> {
@@ -192,15 +193,53 @@ pub async fn actor_for_token(
     if token.revoked_at.is_some() {
         return Ok(None);
     }
+    let Some(permissions) = token_permissions(store, tree, &token).await? else { return Ok(None) };
     // One write a minute at most, not one per request.
     if token.last_used_at.is_none_or(|t| now - t > Duration::minutes(1)) {
         store.token_used(&token.id, now).await?;
     }
-    let permissions: BTreeSet<Permission> = token.permissions.iter().filter_map(|p| Permission::parse(p)).collect();
     Ok(Some(Actor::Staff(Staff {
         id: format!("token:{}", token.id),
         name: token.name.clone(),
         unit_id: token.unit_id.clone(),
         holdings: vec![Holding { unit_id: token.unit_id, role: None, permissions }],
     })))
+}
+
+/// What a token may do now: its permissions that its creator (a person, the admin token or
+/// another token, followed up to a few links) still holds at its unit; `None` when the chain
+/// ends at a disabled, missing or revoked creator.
+async fn token_permissions(
+    store: &dyn Store,
+    tree: &OrgTree,
+    token: &ApiToken,
+) -> Result<Option<BTreeSet<Permission>>, store::Error> {
+    let mut permissions: BTreeSet<Permission> = token.permissions.iter().filter_map(|p| Permission::parse(p)).collect();
+    let mut creator = token.created_by.clone();
+    for _ in 0..4 {
+        if creator == "admin" {
+            return Ok(Some(permissions));
+        }
+        let holder = if let Some(id) = creator.strip_prefix("token:") {
+            match store.token(id).await? {
+                Some(parent) if parent.revoked_at.is_none() => {
+                    creator = parent.created_by.clone();
+                    let held: BTreeSet<Permission> =
+                        parent.permissions.iter().filter_map(|p| Permission::parse(p)).collect();
+                    let within = is_within(tree, &token.unit_id, &parent.unit_id);
+                    permissions.retain(|p| within && held.contains(p));
+                    continue;
+                }
+                _ => return Ok(None),
+            }
+        } else {
+            match store.user(&creator).await? {
+                Some(user) if user.disabled_at.is_none() => staff_actor(store, user).await?,
+                _ => return Ok(None),
+            }
+        };
+        permissions.retain(|p| holder.can(*p, &token.unit_id, tree));
+        return Ok(Some(permissions));
+    }
+    Ok(None)
 }

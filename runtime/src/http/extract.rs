@@ -81,19 +81,16 @@ where
         }
         let state = AppState::from_ref(state);
         let now = state.engine.clock.now();
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.strip_prefix("Bearer ").unwrap_or("").trim().to_string());
-        let actor = match bearer {
-            Some(given) => {
-                if let Some(expected) = state.config.admin_token.as_deref()
-                    && constant_time_eq(given.as_bytes(), expected.as_bytes())
-                {
+        let authorization = parts.headers.get(header::AUTHORIZATION);
+        let actor = match authorization {
+            // Anything but a well-formed `Bearer <token>` is refused, never compared.
+            Some(value) => {
+                let given = value.to_str().ok().and_then(bearer_token).ok_or(ApiError::Unauthorized)?;
+                if state.config.admin_token.as_deref().is_some_and(|expected| same_secret(given, expected)) {
                     Actor::Root
                 } else if given.starts_with(session::TOKEN_PREFIX) {
-                    session::actor_for_token(state.store.as_ref(), &given, now)
+                    let tree = state.engine.org_tree().await.map_err(ApiError::internal)?;
+                    session::actor_for_token(state.store.as_ref(), &tree, given, now)
                         .await
                         .map_err(ApiError::internal)?
                         .ok_or(ApiError::Unauthorized)?
@@ -141,6 +138,42 @@ where
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The token of a well-formed `Authorization: Bearer <token>` (RFC 6750: the scheme in any
+/// case, one space, a non-empty token68), else `None`.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token68 = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.bytes().all(token68)).then_some(token)
+}
+
+/// Compares two secrets in time that depends on neither (their SHA-256 digests are compared
+/// byte by byte without stopping early). An empty expected secret matches nothing.
+fn same_secret(given: &str, expected: &str) -> bool {
+    if expected.is_empty() {
+        return false;
+    }
+    let (a, b) = (session::digest(given), session::digest(expected));
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_bearer_token_is_compared() {
+        assert_eq!(bearer_token("Bearer abc.DEF-1_2~3+4/5="), Some("abc.DEF-1_2~3+4/5="));
+        assert_eq!(bearer_token("bearer baida_x"), Some("baida_x"));
+        for bad in ["", "Basic x", "Bearer", "Bearer ", "Bearer  x", "Bearer x y", "Bearerx", "Token x", "Bearer \tx"] {
+            assert_eq!(bearer_token(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_expected_secret_matches_nothing() {
+        assert!(!same_secret("", ""));
+        assert!(!same_secret("x", ""));
+        assert!(same_secret("0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"));
+        assert!(!same_secret("0123456789abcdef0123456789abcdeF", "0123456789abcdef0123456789abcdef"));
+    }
 }

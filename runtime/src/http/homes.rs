@@ -47,10 +47,7 @@ pub struct NextQuery {
 }
 
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => String::new(),
-    }
+    super::session::safe_next(next, "")
 }
 
 /// What a re-shown form carries: the community chosen and the text typed, and why it was

@@ -1,7 +1,8 @@
 //! Staff accounts over HTTP: list, create, read, change (name, phone, disabled), grant and
 //! revoke roles, reset a password (admins), change one's own password. Every change that
-//! matters to security is recorded as a security event. Admins reach the accounts of their
-//! units and below; anything else answers 404.
+//! matters to security is recorded as a security event. Admins see the accounts whose home
+//! unit they manage (anything else answers 404), and change only those that reach no further
+//! than they do ([`Actor::may_manage`]: 403 otherwise, and for their own account).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -41,11 +42,28 @@ fn no_such_user() -> ApiError {
     ApiError::NotFound(Text::new("没有这个账号", "No such account"))
 }
 
-/// The account, if the actor manages it; else 404.
-async fn managed(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std::sync::Arc<OrgTree>), ApiError> {
+/// The account, if its home unit is one the actor manages; else 404.
+async fn visible(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std::sync::Arc<OrgTree>), ApiError> {
     let tree = access::tree(state).await?;
     let user = state.store.user(id).await?.ok_or_else(no_such_user)?;
     if actor.can(Permission::UsersManage, &user.unit_id, &tree) { Ok((user, tree)) } else { Err(no_such_user()) }
+}
+
+/// The account, if the actor may change it ([`Actor::may_manage`]): 404 when it is not even
+/// visible to them, 403 (recorded) when it is their own or reaches further than they do.
+async fn managed(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std::sync::Arc<OrgTree>), ApiError> {
+    let (user, tree) = visible(state, actor, id).await?;
+    if actor.is_account(&user.id) {
+        return Err(ApiError::Forbidden(Text::new(
+            "不能在这里更改自己的账号：自己的密码请在“修改我的密码”中修改，角色和状态请由其他管理员更改",
+            "You cannot change your own account here: change your password with your current one; roles and state are changed by another admin",
+        )));
+    }
+    let grants = state.store.grants(&user.id).await?;
+    if !actor.may_manage(&user, &grants, &tree) {
+        return Err(access::denied(state, actor, &format!("manage user {}", user.id), Some(&user.unit_id)).await);
+    }
+    Ok((user, tree))
 }
 
 async fn record(
@@ -136,7 +154,7 @@ pub async fn read(
     let user = if own {
         state.store.user(&id).await?.ok_or_else(no_such_user)?
     } else {
-        managed(&state, &actor, &id).await?.0
+        visible(&state, &actor, &id).await?.0
     };
     let grants = state.store.grants(&user.id).await?;
     Ok(Json(UserView { user, grants }))
@@ -156,7 +174,7 @@ pub struct ChangeUserBody {
 
 /// Change an account's name, phone or state.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path)), request_body = ChangeUserBody,
-    responses((status = 200, body = Object), (status = 404, description = "No such account")), security(("bearer" = []), ("session" = [])))]
+    responses((status = 200, body = Object), (status = 403, description = "The account is the caller's own, or holds a role the caller could not grant"), (status = 404, description = "No such account"), (status = 409, description = "The phone number is another account's log-in")), security(("bearer" = []), ("session" = [])))]
 pub async fn change(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
@@ -193,6 +211,9 @@ pub async fn change(
                 )],
             });
         }
+        if !phone.is_empty() && state.store.login_taken(&phone, Some(&user.id)).await? {
+            return Err(ApiError::Conflict(org::login_taken_message(&phone)));
+        }
         user.phone = (!phone.is_empty()).then_some(phone);
     }
     if let Some(disabled) = body.disabled {
@@ -222,7 +243,7 @@ pub struct GrantBody {
 /// Grant a role at a unit. The caller must manage the account, and may grant only roles
 /// below their own, within their units.
 #[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "people", params(("id" = String, Path)), request_body = GrantBody,
-    responses((status = 201, body = Object), (status = 403, description = "The caller may not grant this role there"), (status = 404, description = "No such account or unit"), (status = 422, description = "The role is not granted at this kind of unit")),
+    responses((status = 201, body = Object), (status = 403, description = "The caller may not grant this role there, or the account is theirs or holds a role they could not grant"), (status = 404, description = "No such account or unit"), (status = 422, description = "The role is not granted at this kind of unit")),
     security(("bearer" = []), ("session" = [])))]
 pub async fn grant(
     State(state): State<AppState>,
@@ -266,7 +287,7 @@ pub async fn grant(
 
 /// Revoke a role; it stops working on the holder's very next request.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/grants/{role}/{unit}", tag = "people", params(("id" = String, Path), ("role" = String, Path), ("unit" = String, Path)),
-    responses((status = 204, description = "Revoked"), (status = 404, description = "No such account or grant")), security(("bearer" = []), ("session" = [])))]
+    responses((status = 204, description = "Revoked"), (status = 403, description = "The account is the caller's own, or holds a role the caller could not grant"), (status = 404, description = "No such account or grant")), security(("bearer" = []), ("session" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
@@ -304,7 +325,7 @@ pub struct PasswordBody {
 
 /// Reset an account's password (admins). Every session of the account ends.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "people", params(("id" = String, Path)), request_body = PasswordBody,
-    responses((status = 204, description = "Reset"), (status = 404, description = "No such account"), (status = 422, description = "The password is weak")), security(("bearer" = []), ("session" = [])))]
+    responses((status = 204, description = "Reset"), (status = 403, description = "The account is the caller's own, or holds a role the caller could not grant"), (status = 404, description = "No such account"), (status = 422, description = "The password is weak")), security(("bearer" = []), ("session" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
@@ -329,7 +350,8 @@ pub struct OwnPasswordBody {
 /// Change your own password (the current one is asked again). Every session of the account
 /// ends, this one too: log in again with the new password.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "people", request_body = OwnPasswordBody,
-    responses((status = 204, description = "Changed; log in again"), (status = 401, description = "The current password is wrong"), (status = 422, description = "The new password is weak")), security(("session" = [])))]
+    responses((status = 204, description = "Changed; log in again"), (status = 401, description = "The current password is wrong"), (status = 422, description = "The new password is weak"),
+              (status = 429, description = "Too many tries for this account (5 at once, then one a minute); see Retry-After")), security(("session" = [])))]
 pub async fn change_own_password(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
@@ -342,9 +364,15 @@ pub async fn change_own_password(
             "Only a logged-in person can change their own password",
         )));
     };
+    if let Err(wait) = state.limits.password.check(staff.id.clone()) {
+        return Err(ApiError::TooManyRequests {
+            retry_after: wait.as_secs() + 1,
+            detail: Text::new("修改密码尝试过于频繁，请稍后再试", "Too many password changes tried; try again later"),
+        });
+    }
     let user = state.store.user(&staff.id).await?.ok_or(ApiError::Unauthorized)?;
     let creds = state.store.credentials(&user.username).await?.ok_or(ApiError::Unauthorized)?;
-    if !password::verify(&body.current, &creds.password_hash) {
+    if !password::verify_off_thread(&body.current, &creds.password_hash).await {
         return Err(ApiError::Unauthenticated(Text::new("当前密码不正确", "The current password is wrong")));
     }
     org::set_password(state.store.as_ref(), &user, &body.new, state.engine.clock.now()).await?;

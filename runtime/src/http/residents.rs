@@ -1,7 +1,8 @@
 //! Residents: log-in with a one-time code sent by SMS (`/my/login`), and their own cases
-//! (`/my`). Codes are six digits, valid five minutes, tried at most five times, and only
-//! their hash is stored; requests are limited per phone number (one a minute, five an hour)
-//! and per client address. In `--demo` the code is also printed to the log, as there is no
+//! (`/my`). Codes are six digits, valid five minutes, tried at most five times (each try is
+//! counted by one conditional statement before the code is compared, so parallel guesses get
+//! no more), used once, and only their hash is stored; requests for codes are limited per
+//! phone number (one a minute, five an hour) and per client address, and so are tries. In `--demo` the code is also printed to the log, as there is no
 //! SMS gateway.
 
 use axum::Router;
@@ -15,7 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{Client, session_cookie};
-use super::session::{over_https, session_cookie_for};
+use super::session::{over_https, safe_next, session_cookie_for};
 use super::{ApiError, AppState};
 use crate::auth::Actor;
 use crate::auth::mask::{Mask, mask_value};
@@ -53,13 +54,6 @@ struct LoginPage {
     error: Option<String>,
 }
 
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/my".to_string(),
-    }
-}
-
 fn render(state: &AppState, lang: Lang, path: &str, page: &LoginPage, status: StatusCode) -> Response {
     match state.pages.render("resident_login.html", lang, path, page) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
@@ -78,7 +72,7 @@ pub async fn login_page(
     uri: Uri,
 ) -> Response {
     let page = LoginPage {
-        next: safe_next(q.next.as_deref()),
+        next: safe_next(q.next.as_deref(), "/my"),
         masked_phone: String::new(),
         sent: false,
         phone: String::new(),
@@ -110,7 +104,7 @@ pub async fn send_code(
     Form(form): Form<PhoneForm>,
 ) -> Response {
     let phone = form.phone.trim().to_string();
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), "/my");
     let page = |error: Option<String>, sent: bool| LoginPage {
         next: next.clone(),
         phone: phone.clone(),
@@ -203,7 +197,7 @@ pub async fn verify(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let phone = form.phone.trim().to_string();
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), "/my");
     let now = state.engine.clock.now();
     let wrong = |state: &AppState| {
         let why = Text::new("验证码不正确或已过期，请重新获取", "The code is wrong or has expired; ask for a new one")
@@ -218,22 +212,60 @@ pub async fn verify(
         };
         render(state, lang, &uri.to_string(), &page, StatusCode::UNAUTHORIZED)
     };
+    // Per address first; a number that is not a mobile number is never a key of the
+    // per-phone limit (which would otherwise grow with whatever strings are sent).
+    let limited = match state.limits.verify.check(client.0) {
+        Err(wait) => Some(wait),
+        Ok(()) if !baida_blocks::formats::is_mobile_phone(&phone) => return wrong(&state),
+        Ok(()) => state.limits.verify_phone.check(phone.clone()).err(),
+    };
+    if let Some(wait) = limited {
+        let seconds = wait.as_secs() + 1;
+        let e = event("resident.login_rate_limited", "anonymous", None, None, &client.0.to_string(), now);
+        let _ = state.store.record_security_event(&e).await;
+        let why = Text::new(
+            format!("尝试过于频繁，请 {seconds} 秒后再试"),
+            format!("Too many tries; try again in {seconds} seconds"),
+        );
+        let page = LoginPage {
+            next: next.clone(),
+            phone: phone.clone(),
+            masked_phone: masked(&phone),
+            sent: true,
+            error: Some(why.get(lang).to_string()),
+        };
+        let mut r = render(&state, lang, &uri.to_string(), &page, StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(v) = seconds.to_string().parse() {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let live = match state.store.live_login_code(&phone, now).await {
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let Some(live) = live.filter(|c| c.attempts < CODE_TRIES) else { return wrong(&state) };
+    let Some(live) = live else { return wrong(&state) };
+    // Count this try first, in one conditional statement; compare only if it was counted.
+    // Parallel guesses therefore get at most CODE_TRIES comparisons between them.
+    match state.store.claim_login_code_try(&live.id, CODE_TRIES, now).await {
+        Ok(true) => {}
+        Ok(false) => return wrong(&state),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     let given = session::digest(&format!("{}:{}", live.id, form.code.trim()));
     if given != live.code_hash {
-        if let Err(e) = state.store.login_code_attempted(&live.id).await {
-            return ApiError::from(e).into_response();
-        }
-        let e = event("resident.login_failed", "anonymous", None, None, &client.0.to_string(), now);
+        let mut e = event("resident.login_failed", "anonymous", None, None, &client.0.to_string(), now);
+        e.detail = serde_json::json!({"code": live.id});
         let _ = state.store.record_security_event(&e).await;
         return wrong(&state);
     }
+    // A code is used once, even by two parallel right answers.
+    match state.store.use_login_code(&live.id, now).await {
+        Ok(true) => {}
+        Ok(false) => return wrong(&state),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     let done = async {
-        state.store.login_code_used(&live.id, now).await?;
         let resident = state.store.resident(&phone, now).await?;
         if let Some(old) = session_cookie(&headers) {
             state.store.delete_session(&session::digest(&old)).await?;

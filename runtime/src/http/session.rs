@@ -46,11 +46,21 @@ fn serde_urlencoded_next(next: &str) -> String {
     out
 }
 
-/// Only a path on this site: `/work`, never `//evil.example` or `https://…`.
-fn safe_next(next: Option<&str>) -> String {
+/// Where to go after a form (`next`), if it is a path on this site; else `fallback`. The one
+/// check every page uses: a single `/` followed by anything but `/` or a backslash, and no
+/// backslash, whitespace or control character anywhere — browsers drop a TAB or newline and
+/// read a backslash as `/`, so `/<TAB>/evil.example` or `/<backslash>evil.example` would
+/// leave the site.
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    let local = |n: &str| {
+        n.starts_with('/')
+            && !matches!(n.as_bytes().get(1), Some(b'/' | b'\\'))
+            && n.len() <= 2048
+            && !n.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/work".to_string(),
+        Some(n) if local(n) => n.to_string(),
+        _ => fallback.to_string(),
     }
 }
 
@@ -79,7 +89,7 @@ pub async fn login_page(
     Query(q): Query<NextQuery>,
     uri: Uri,
 ) -> Response {
-    let page = LoginPage { next: safe_next(q.next.as_deref()), login: "", error: None };
+    let page = LoginPage { next: safe_next(q.next.as_deref(), "/work"), login: "", error: None };
     render_login(&state, lang, &uri.to_string(), &page, StatusCode::OK)
 }
 
@@ -144,7 +154,7 @@ pub async fn login_form(
     uri: Uri,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), "/work");
     match attempt(&state, client, &headers, &form.login, &form.password).await {
         Ok((id, _)) => {
             let cookie = session_cookie_for(&id, session::STAFF_SESSION, over_https(&headers));
@@ -283,4 +293,34 @@ async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr
     security(("bearer" = []), ("session" = [])))]
 pub async fn me(actor: Actor) -> Result<Json<MeView>, ApiError> {
     me_view(&actor).map(Json).ok_or(ApiError::Unauthorized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_path_on_this_site_or_the_fallback() {
+        for ok in ["/", "/work", "/my/cases/1?x=%2F%2Fa", "/a//b", "/%09/x"] {
+            assert_eq!(safe_next(Some(ok), "/f"), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/x\\y",
+            "https://evil.example",
+            "evil",
+            "",
+            "/\u{0}",
+            "/\u{85}/x",
+        ] {
+            assert_eq!(safe_next(Some(bad), "/f"), "/f", "{bad:?}");
+        }
+        assert_eq!(safe_next(None, "/my"), "/my");
+    }
 }

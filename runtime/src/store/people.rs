@@ -186,8 +186,20 @@ pub trait PeopleStore: Send + Sync {
     async fn update_user(&self, user: &User) -> Result<()>;
     /// Sets a new password hash and ends every session of the account.
     async fn set_password(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()>;
-    /// Counts a failed log-in; `lock_until` locks the account.
-    async fn login_failed(&self, user_id: &str, lock_until: Option<DateTime<Utc>>) -> Result<()>;
+    /// Is `login` some account's username or phone number (other than `except`'s)?
+    async fn login_taken(&self, login: &str, except: Option<&str>) -> Result<bool>;
+    /// Counts a log-in attempt, in one conditional statement, before the password is
+    /// checked: only when the account is not locked at `now`; the attempt that reaches
+    /// `lock_after` locks it until `lock_until`. Returns the new count and lock, or `None`
+    /// when the account is locked (nothing counted, and the password must not be checked).
+    /// A successful log-in resets the count ([`login_succeeded`](Self::login_succeeded)).
+    async fn count_login_attempt(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+        lock_after: i64,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<(i64, Option<DateTime<Utc>>)>>;
     async fn login_succeeded(&self, user_id: &str) -> Result<()>;
 
     async fn grants(&self, user_id: &str) -> Result<Vec<Grant>>;
@@ -217,8 +229,12 @@ pub trait PeopleStore: Send + Sync {
     async fn login_codes_since(&self, phone: &str, client: &str, since: DateTime<Utc>) -> Result<(i64, i64)>;
     /// The newest unused, unexpired code for `phone`.
     async fn live_login_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LoginCode>>;
-    async fn login_code_attempted(&self, id: &str) -> Result<()>;
-    async fn login_code_used(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Claims one try of a code, in one conditional statement: true only when the code is
+    /// unused, unexpired at `now` and has had fewer than `tries` tries. A code may be compared
+    /// only after its try was claimed, so parallel guesses cannot exceed `tries`.
+    async fn claim_login_code_try(&self, id: &str, tries: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// Marks a code used, in one conditional statement: true for the one request that did it.
+    async fn use_login_code(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
 
     async fn record_security_event(&self, event: &SecurityEvent) -> Result<()>;
     /// Events of `units` (and, when `include_unscoped`, those of no unit), newest first.

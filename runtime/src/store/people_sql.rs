@@ -134,13 +134,35 @@ macro_rules! people_store {
                 Ok(())
             }
 
-            async fn login_failed(&self, user_id: &str, lock_until: Option<chrono::DateTime<chrono::Utc>>) -> $crate::store::Result<()> {
-                sqlx::query($sql("UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE(?, locked_until) WHERE id = ?"))
-                    .bind(lock_until)
-                    .bind(user_id)
-                    .execute(&self.pool)
+            async fn login_taken(&self, login: &str, except: Option<&str>) -> $crate::store::Result<bool> {
+                let (n,): (i64,) = sqlx::query_as($sql("SELECT COUNT(*) FROM users WHERE (username = ? OR phone = ?) AND id <> ?"))
+                    .bind(login)
+                    .bind(login)
+                    .bind(except.unwrap_or(""))
+                    .fetch_one(&self.pool)
                     .await?;
-                Ok(())
+                Ok(n > 0)
+            }
+
+            async fn count_login_attempt(
+                &self,
+                user_id: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                lock_after: i64,
+                lock_until: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::Result<Option<(i64, Option<chrono::DateTime<chrono::Utc>>)>> {
+                Ok(sqlx::query_as($sql(
+                    "UPDATE users SET failed_logins = failed_logins + 1, \
+                     locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END \
+                     WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) \
+                     RETURNING failed_logins, locked_until",
+                ))
+                .bind(lock_after)
+                .bind(lock_until)
+                .bind(user_id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn login_succeeded(&self, user_id: &str) -> $crate::store::Result<()> {
@@ -326,14 +348,25 @@ macro_rules! people_store {
                     .await?)
             }
 
-            async fn login_code_attempted(&self, id: &str) -> $crate::store::Result<()> {
-                sqlx::query($sql("UPDATE login_codes SET attempts = attempts + 1 WHERE id = ?")).bind(id).execute(&self.pool).await?;
-                Ok(())
+            async fn claim_login_code_try(&self, id: &str, tries: i64, now: chrono::DateTime<chrono::Utc>) -> $crate::store::Result<bool> {
+                let done = sqlx::query($sql(
+                    "UPDATE login_codes SET attempts = attempts + 1 WHERE id = ? AND attempts < ? AND used_at IS NULL AND expires_at > ?",
+                ))
+                .bind(id)
+                .bind(tries)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
-            async fn login_code_used(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::store::Result<()> {
-                sqlx::query($sql("UPDATE login_codes SET used_at = ? WHERE id = ?")).bind(at).bind(id).execute(&self.pool).await?;
-                Ok(())
+            async fn use_login_code(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> $crate::store::Result<bool> {
+                let done = sqlx::query($sql("UPDATE login_codes SET used_at = ? WHERE id = ? AND used_at IS NULL"))
+                    .bind(at)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn record_security_event(&self, e: &$crate::store::people::SecurityEvent) -> $crate::store::Result<()> {

@@ -38,10 +38,13 @@ pub async fn postgres(dir: &std::path::Path) -> Data {
     Data::Postgres(format!("{base}{sep}options=-c%20search_path%3D{schema}"), dir.to_str().unwrap().to_string())
 }
 
-/// Starts `baida serve --demo` on `port` with admin token `t`.
+/// The admin token of the servers these tests start.
+pub const TOKEN: &str = "process-test-admin-token-0123456789";
+
+/// Starts `baida serve --demo` on `port` with admin token [`TOKEN`].
 pub fn serve(data: &Data, port: u16) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_baida"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", "t"])
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--admin-token", TOKEN])
         // One client address submits as fast as it can: no per-client limit.
         .args(["--public-submissions-per-minute", "0"])
         .args(data.args())
