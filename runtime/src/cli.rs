@@ -18,7 +18,7 @@ use crate::{org_cli, plugin_cli, server, store};
 #[derive(Debug, Parser)]
 #[command(
     name = "baida",
-    version,
+    version = env!("BAIDA_VERSION"),
     about = "百搭 Baida — low-code forms and workflows for community governance",
     long_about = "百搭 Baida — a low-code form-and-workflow runtime for urban community governance.\n\n\
         Start with `baida serve --demo`, open the printed address, and fill the demo form.\n\
@@ -49,6 +49,22 @@ pub enum Command {
     Migrate(StoreArgs),
     /// Check every case's hash-chained event log; exits non-zero if any was altered.
     Verify(StoreArgs),
+    /// Copy the database (SQLite, consistently, while the server runs), the photos, the
+    /// ledger's signing key and the calendars into a new folder; check the copy with
+    /// `baida verify --data-dir DEST`.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A new or empty folder.
+        dest: PathBuf,
+    },
+    /// Put a copy made by `baida backup` back into an empty data folder (server stopped).
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The folder `baida backup` wrote.
+        src: PathBuf,
+    },
     /// Manage the organisation tree: district, streets, communities, grids, departments.
     Org {
         #[command(flatten)]
@@ -258,6 +274,10 @@ pub struct ServeArgs {
     /// minute; 0 for no limit [default: 60].
     #[arg(long, env = "BAIDA_PUBLIC_SUBMISSIONS_PER_MINUTE")]
     pub public_submissions_per_minute: Option<u32>,
+    /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed; none by default, so clients cannot forge them.
+    #[arg(long, env = "BAIDA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl ServeArgs {
@@ -285,6 +305,10 @@ impl ServeArgs {
                 .public_submissions_per_minute
                 .or(file.public_submissions_per_minute)
                 .unwrap_or(d.public_submissions_per_minute),
+            trusted_proxies: crate::http::proxy::parse_networks(
+                &self.trusted_proxies.or(file.trusted_proxies).unwrap_or_default(),
+            )
+            .map_err(|why| anyhow::anyhow!("--trusted-proxies / BAIDA_TRUSTED_PROXIES / trusted_proxies: {why}"))?,
         })
     }
 }
@@ -323,6 +347,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("verified {} cases, {} events: {} broken", report.cases, report.events, report.broken.len());
             Ok(if report.broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Backup { store: args, dest } => {
+            let (url, dir) = args.resolve(file);
+            let store = store::open(url.as_deref(), &dir).await?;
+            crate::backup_cli::backup(store.as_ref(), &dir, &dest).await
+        }
+        Command::Restore { store: args, src } => {
+            let (_, dir) = args.resolve(file);
+            crate::backup_cli::restore(&src, &dir)
         }
         Command::Org { store: args, command } => {
             let (url, dir) = args.resolve(file);

@@ -33,6 +33,9 @@ pub struct Config {
     /// Submissions from people who are not logged in, per client address: this many at once,
     /// then this many a minute (`0`: no limit, for benchmarks).
     pub public_submissions_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed
+    /// ([`crate::http::proxy`]); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The `[notify]` section of the configuration file. A channel without a section is not
@@ -64,6 +67,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             plugins: crate::plugin::Limits::default(),
             public_submissions_per_minute: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -83,6 +87,7 @@ pub struct FileConfig {
     pub group_commit: Option<bool>,
     pub timezone: Option<String>,
     pub public_submissions_per_minute: Option<u32>,
+    pub trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     pub notify: NotifyConfig,
     #[serde(default)]

@@ -13,6 +13,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod backup_cli;
 pub mod catalog;
 pub mod catalog_cli;
 pub mod cli;
@@ -34,4 +35,5 @@ pub mod posted_form;
 pub mod profile;
 pub mod render;
 pub mod server;
+pub mod shutdown;
 pub mod store;

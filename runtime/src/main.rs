@@ -6,11 +6,13 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BAIDA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BAIDA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    // BAIDA_LOG_FORMAT=json: one JSON object per line, for a log collector.
+    if std::env::var("BAIDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let cli = baida_runtime::cli::Cli::parse();
     match baida_runtime::cli::run(cli).await {
         Ok(code) => code,

@@ -155,23 +155,26 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    let (stop, stopping) = crate::shutdown::channel();
+    let second = std::time::Duration::from_secs(1);
     let workers = vec![
-        crate::engine::scheduler::spawn(state.engine.clone(), std::time::Duration::from_secs(1)),
-        crate::engine::outbox::spawn(
-            state.engine.clone(),
-            transports(&state.config.notify)?,
-            std::time::Duration::from_secs(1),
-        ),
-        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30)),
+        crate::engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
+        crate::engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
+        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping),
     ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
+    let task = tokio::spawn(async move {
+        // Requests in flight finish (and their transactions commit) before this returns; then
+        // the workers stop after what they are doing ([`crate::shutdown`]).
+        let served = axum::serve(listener, app).with_graceful_shutdown(crate::shutdown::signal()).await;
+        stop.stop();
+        served
+    });
     Ok(Running { addr, state, task, workers })
 }
 
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
-}
+/// How long a stopping server waits for its background workers.
+const WORKERS_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `baida serve`.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -209,5 +212,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
     }
     running.task.await??;
+    tracing::info!("requests finished; waiting for the background workers");
+    let workers = futures::future::join_all(running.workers);
+    if tokio::time::timeout(WORKERS_GRACE, workers).await.is_err() {
+        tracing::warn!("background workers still busy after {WORKERS_GRACE:?}; stopping anyway");
+    }
+    running.state.store.close().await;
+    tracing::info!("stopped");
     Ok(())
 }

@@ -127,3 +127,13 @@ async fn verify_finds_edited_deleted_and_reordered_events() {
     assert!(out.contains(&format!("BROKEN case {}", cases[2].1)), "{out}");
     assert!(out.contains("3 broken"), "{out}");
 }
+
+#[test]
+fn version_names_the_commit() {
+    let (code, out) = baida(&["--version"]);
+    assert_eq!(code, 0);
+    let line = out.lines().next().unwrap_or_default();
+    assert!(line.starts_with(&format!("baida {} (commit ", env!("CARGO_PKG_VERSION"))), "{out}");
+    let commit = line.split("commit ").nth(1).unwrap_or_default();
+    assert!(commit.starts_with("unknown") || commit.chars().take(12).all(|c| c.is_ascii_hexdigit()), "{out}");
+}

@@ -149,3 +149,176 @@ async fn sigkill_loses_no_acknowledged_transition() {
     let text = verify(&data);
     println!("{} acknowledged transitions survived SIGKILL; {text}", acknowledged.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_what_is_in_flight_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Folder(dir.path().to_str().unwrap().to_string());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&data, port);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    wait_healthy(&client, &base).await;
+
+    // 16 residents submit as fast as they can; the server is asked to stop (SIGTERM, as
+    // systemd does) under them.
+    let stop_at = Instant::now() + Duration::from_millis(1500);
+    let mut tasks = Vec::new();
+    for r in 0..16 {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..10_000 {
+                let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("居民 {r} 第 {i} 件"),
+                    "description": "工地每天晚上十一点以后还在施工，噪音很大", "anonymous": false, "contact_name": "李明",
+                    "contact_phone": "13812345678"});
+                let sent = client
+                    .post(format!("{base}/api/v1/apps/minyi-suban/submissions"))
+                    .json(&json!({"community": "xinzhou", "answers": answers}))
+                    .send()
+                    .await;
+                match sent {
+                    // An answer that began arrives whole: its body parses.
+                    Ok(resp) if resp.status() == 201 => {
+                        let body: Value = resp.json().await.expect("a 201 is never cut mid-response");
+                        acknowledged.push(body["id"].as_str().unwrap().to_string());
+                    }
+                    Ok(resp) => panic!("unexpected {}", resp.status()),
+                    Err(_) => break, // no longer accepting
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep_until(stop_at.into()).await;
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop within 30 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a graceful stop exits 0, not {status}");
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    assert!(acknowledged.len() > 10, "the load ran ({} acknowledged)", acknowledged.len());
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&data, port);
+    wait_healthy(&client, &base).await;
+    for id in &acknowledged {
+        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(common::TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200, "acknowledged case {id} was lost");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let text = verify(&data);
+    println!("{} acknowledged submissions kept through SIGTERM; {text}", acknowledged.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_load_is_whole_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Folder(dir.path().join("live").to_str().unwrap().to_string());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&data, port);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    wait_healthy(&client, &base).await;
+    let photo = client
+        .post(format!("{base}/api/v1/photos"))
+        .body(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/photo.png")).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let submit = |client: reqwest::Client, base: String, n: usize| async move {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("第 {i} 件"),
+                "description": "工地每天晚上十一点以后还在施工，噪音很大", "anonymous": false, "contact_name": "李明",
+                "contact_phone": "13812345678"});
+            let r = client
+                .post(format!("{base}/api/v1/apps/minyi-suban/submissions"))
+                .json(&json!({"community": "xinzhou", "answers": answers}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+        }
+        ids
+    };
+    // Cases acknowledged before the copy starts must be in it; submissions go on meanwhile.
+    let before = submit(client.clone(), base.clone(), 30).await;
+    let load = tokio::spawn(submit(client.clone(), base.clone(), 200));
+    let copy = dir.path().join("copy");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["backup", "--data-dir"])
+        .arg(dir.path().join("live"))
+        .arg(&copy)
+        .env_remove("BAIDA_DATABASE_URL")
+        .env_remove("BAIDA_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let during = load.await.unwrap();
+    assert_eq!(during.len(), 200, "the load went on during the copy");
+    for expected in ["baida.db", "ledger-signing.key", "backup.json"] {
+        assert!(copy.join(expected).exists(), "{expected} is in the copy");
+    }
+    assert!(copy.join("blobs").join("sha256").read_dir().unwrap().next().is_some(), "the photos are in the copy");
+    // The copy is a data folder: its chains and its ledger verify, and it serves.
+    let copied = Data::Folder(copy.to_str().unwrap().to_string());
+    let text = verify(&copied);
+    let ledger = std::process::Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["ledger", "verify", "--data-dir"])
+        .arg(&copy)
+        .env_remove("BAIDA_DATABASE_URL")
+        .env_remove("BAIDA_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(ledger.status.success(), "{}", String::from_utf8_lossy(&ledger.stdout));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Restored into an empty folder, it serves every case acknowledged before the copy.
+    let restored = dir.path().join("restored");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["restore", "--data-dir"])
+        .arg(&restored)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&Data::Folder(restored.to_str().unwrap().to_string()), port);
+    wait_healthy(&client, &base).await;
+    for id in &before {
+        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(common::TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200, "case {id}, acknowledged before the backup, is in it");
+    }
+    assert!(restored.join("blobs").join("sha256").join(&photo[..2]).join(&photo).exists(), "the photo came back");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Restoring over a data folder that has a database is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_baida"))
+        .args(["restore", "--data-dir"])
+        .arg(&restored)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    println!("backup under load: {text}");
+}

@@ -68,6 +68,8 @@ pub struct Options {
     pub notify: Option<baida_runtime::config::NotifyConfig>,
     /// Submissions without a log-in per client address and minute (the default when `None`).
     pub public_submissions_per_minute: Option<u32>,
+    /// Reverse proxies whose forwarding headers are believed (none when `None`).
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// Starts a server with the demo loaded.
@@ -105,6 +107,10 @@ async fn start(
         public_submissions_per_minute: options
             .public_submissions_per_minute
             .unwrap_or(defaults.public_submissions_per_minute),
+        trusted_proxies: baida_runtime::http::proxy::parse_networks(
+            &options.trusted_proxies.clone().unwrap_or_default(),
+        )
+        .expect("trusted proxies"),
         ..defaults
     };
     let clock: Arc<dyn baida_runtime::engine::Clock> = match &options.clock {

@@ -357,3 +357,62 @@ async fn public_submissions_are_limited_on_sqlite() {
 async fn public_submissions_are_limited_on_postgres() {
     public_submissions_are_limited_per_client(Backend::Postgres).await;
 }
+
+async fn forwarded_headers_count_only_from_trusted_proxies(backend: Backend) {
+    let submit = |app: &TestApp, forwarded_for: String| {
+        app.post("/api/v1/apps/minyi-suban/submissions")
+            .header("x-forwarded-for", forwarded_for)
+            .header("x-forwarded-proto", "https")
+            .json(&json!({"community": "xinzhou", "answers": minyi_answers()}))
+            .send()
+    };
+    // No proxy is trusted: a client that writes X-Forwarded-For is still itself (before, any
+    // header-writing client could claim to be anyone — here, the limits are not fooled), and
+    // its claim to have come over HTTPS brings no HSTS.
+    let app = spawn_with(backend, Options { public_submissions_per_minute: Some(2), ..Options::default() }).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r = submit(&app, format!("198.51.100.{i}")).await.unwrap();
+        assert!(r.headers().get("strict-transport-security").is_none());
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429]);
+    // 127.0.0.1 is the trusted reverse proxy: each client it forwards is its own, and the
+    // answers to HTTPS requests carry HSTS.
+    let options = Options {
+        public_submissions_per_minute: Some(2),
+        trusted_proxies: Some(vec!["127.0.0.1".into()]),
+        ..Options::default()
+    };
+    let app = spawn_with(backend, options).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r = submit(&app, format!("6.6.6.6, 198.51.100.{i}")).await.unwrap();
+        assert!(r.headers().get("strict-transport-security").is_some());
+        statuses.push(r.status().as_u16());
+    }
+    for _ in 0..3 {
+        statuses.push(submit(&app, "198.51.100.9".into()).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429], "one client per forwarded address");
+    // Through the trusted proxy, a log-in over HTTPS gets a Secure cookie.
+    let r = app
+        .post("/api/v1/session")
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"login": "grid1", "password": baida_tests::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_headers_on_sqlite() {
+    forwarded_headers_count_only_from_trusted_proxies(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_headers_on_postgres() {
+    forwarded_headers_count_only_from_trusted_proxies(Backend::Postgres).await;
+}

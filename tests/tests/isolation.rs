@@ -106,6 +106,7 @@ fn baida_catalog_app(id: &str) -> String {
 /// one's own account.
 const OPEN: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("post", "/api/v1/apps/validate"),
     ("post", "/api/v1/apps/{app}/submissions"),
     ("post", "/api/v1/photos"),

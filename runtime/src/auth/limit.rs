@@ -10,13 +10,39 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+/// What a limit is kept per: a client address or a person.
+pub trait Key: Hash + Eq + Clone {
+    /// The key the limit counts under: an IPv6 address by its /64 (one subscriber's prefix,
+    /// inside which anyone can pick a fresh address for every request), an IPv4 address written
+    /// as IPv6 (`::ffff:a.b.c.d`) as that IPv4 address; anything else as it is.
+    fn key(self) -> Self;
+}
+
+impl Key for IpAddr {
+    fn key(self) -> Self {
+        match self {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+            },
+            v4 => v4,
+        }
+    }
+}
+
+impl Key for String {
+    fn key(self) -> Self {
+        self
+    }
+}
+
 /// One limit: a burst and a steady rate, per key (a client address by default).
-pub struct Limit<K: Hash + Eq + Clone = IpAddr> {
+pub struct Limit<K: Key = IpAddr> {
     limiter: DefaultKeyedRateLimiter<K>,
     clock: DefaultClock,
 }
 
-impl<K: Hash + Eq + Clone> Limit<K> {
+impl<K: Key> Limit<K> {
     /// `burst` requests at once, then one every `every`.
     pub fn new(burst: u32, every: Duration) -> Limit<K> {
         let quota = Quota::with_period(every)
@@ -27,7 +53,7 @@ impl<K: Hash + Eq + Clone> Limit<K> {
 
     /// `Ok` when `client` may go on; otherwise how long it must wait.
     pub fn check(&self, client: K) -> Result<(), Duration> {
-        self.limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.limiter.check_key(&client.key()).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
 
@@ -79,6 +105,18 @@ impl Default for Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_subscriber_is_one_client_whatever_address_they_pick() {
+        let limit = Limit::new(2, Duration::from_secs(60));
+        for last in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
+            assert!(limit.check(last.parse::<IpAddr>().unwrap()).is_ok());
+        }
+        assert!(limit.check("2001:db8:1:2:ffff::9".parse::<IpAddr>().unwrap()).is_err(), "the same /64");
+        assert!(limit.check("2001:db8:1:3::1".parse::<IpAddr>().unwrap()).is_ok(), "another /64");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(mapped.key(), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
 
     #[test]
     fn the_offending_client_waits_and_no_one_else() {

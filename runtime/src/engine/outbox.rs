@@ -206,12 +206,20 @@ impl Engine {
 }
 
 /// Runs the outbox delivery every `every`.
-pub fn spawn(engine: Arc<Engine>, transports: Transports, every: StdDuration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    engine: Arc<Engine>,
+    transports: Transports,
+    every: StdDuration,
+    mut stopping: crate::shutdown::Stopping,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.stopped() => return,
+            }
             if let Err(e) = engine.deliver_due(&transports, 100).await {
                 tracing::warn!(error = %e, "outbox delivery failed");
             }

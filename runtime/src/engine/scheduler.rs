@@ -160,12 +160,19 @@ fn escalate(flow: &mut Flow<'_>, timer: &Timer, rung: &str, holder: String, tree
 }
 
 /// Runs the scheduler every `every` until the engine is dropped.
-pub fn spawn(engine: Arc<Engine>, every: StdDuration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    engine: Arc<Engine>,
+    every: StdDuration,
+    mut stopping: crate::shutdown::Stopping,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.stopped() => return,
+            }
             if let Err(e) = engine.fire_due_timers(500).await {
                 tracing::warn!(error = %e, "scheduler tick failed");
             }

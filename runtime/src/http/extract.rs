@@ -49,7 +49,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// The client's address (the TCP peer).
+/// The client's address: the TCP peer, or behind a trusted proxy the address it forwarded
+/// (decided once per request by [`super::proxy::resolve`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Client(pub std::net::IpAddr);
 
@@ -57,6 +58,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(client) = parts.extensions.get::<Client>() {
+            return Ok(*client);
+        }
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -32,6 +32,7 @@ pub mod plugins;
 pub mod preview;
 pub mod profile;
 pub mod proposals;
+pub mod proxy;
 pub mod residents;
 pub mod responsibilities;
 pub mod security;
@@ -78,6 +79,7 @@ pub struct AppState {
 /// The whole application: API, pages, photos, schemas, designer.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let proxies = state.clone();
     Router::new()
         .merge(health::router())
         .merge(apps::router())
@@ -117,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(proxies, proxy::resolve))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -124,5 +127,17 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
-        .layer(TraceLayer::new_for_http())
+        // One line per request at the default level: method, path (never the query, which may
+        // carry a tracking token), status and time.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
 }

@@ -16,6 +16,7 @@ use super::{
     info(title = "Baida 百搭 API", description = "Apps, submissions, cases and photos. Errors are RFC 9457 application/problem+json with a stable `code`, a message in the request's language (Accept-Language or ?lang=) and `errors[]` with JSON pointers."),
     paths(
         health::healthz,
+        health::readyz,
         apps::list_apps,
         apps::save_app,
         apps::get_app,

@@ -269,13 +269,20 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<CsvRow>, LedgerError> {
 }
 
 /// Seals the log every `every` (anchoring case heads, signing a head when it grew).
-pub fn spawn_sealer(ledger: Arc<Ledger>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sealer(
+    ledger: Arc<Ledger>,
+    every: std::time::Duration,
+    mut stopping: crate::shutdown::Stopping,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // Not at once: a server that starts has other writes to do first.
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.stopped() => return,
+            }
             match ledger.seal().await {
                 Ok(_) => {}
                 // Already logged, finding by finding.

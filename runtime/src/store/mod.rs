@@ -316,6 +316,19 @@ pub trait Store:
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
+    /// Ready to serve: the database answers and every migration this build carries is applied
+    /// (another node may run an older or newer build against the same database). The missing
+    /// migrations' versions when not.
+    async fn ready(&self) -> Result<std::result::Result<(), Vec<i64>>>;
+
+    /// Closes the connections (SQLite checkpoints its write-ahead log).
+    async fn close(&self);
+
+    /// Writes a consistent copy of the whole database to the new file `path`, while the
+    /// server runs (SQLite's `VACUUM INTO`: one read transaction). PostgreSQL is copied with
+    /// its own tools (`pg_dump`), so there it is an error.
+    async fn copy_into(&self, path: &std::path::Path) -> Result<()>;
+
     async fn put_org_unit(&self, unit: &OrgUnit) -> Result<()>;
     async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>>;
     async fn org_units(&self) -> Result<Vec<OrgUnit>>;

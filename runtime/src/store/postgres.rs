@@ -42,6 +42,27 @@ impl Store for PgStore {
         "postgres"
     }
 
+    async fn ready(&self) -> Result<std::result::Result<(), Vec<i64>>> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+        let missing: Vec<i64> = sqlx::migrate!("./migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        Ok(if missing.is_empty() { Ok(()) } else { Err(missing) })
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn copy_into(&self, _path: &std::path::Path) -> Result<()> {
+        Err(super::Error::Conflict(
+            "PostgreSQL is copied with pg_dump or point-in-time recovery (docs/deploy.md)".into(),
+        ))
+    }
+
     async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
         sqlx::query(
             "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en, retired_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -65,6 +65,24 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    async fn ready(&self) -> Result<std::result::Result<(), Vec<i64>>> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(&self.pool).await?;
+        let missing: Vec<i64> =
+            sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+        Ok(if missing.is_empty() { Ok(()) } else { Err(missing) })
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn copy_into(&self, path: &std::path::Path) -> Result<()> {
+        let path = path.to_str().ok_or_else(|| Error::Conflict(format!("{} is not valid UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?").bind(path).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn put_org_unit(&self, u: &OrgUnit) -> Result<()> {
         sqlx::query(
             "INSERT INTO org_units (id, kind, parent_id, name_zh, name_en, retired_at) VALUES (?, ?, ?, ?, ?, ?) \
