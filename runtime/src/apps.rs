@@ -56,6 +56,10 @@ pub type Views = Arc<Vec<(String, Vec<String>)>>;
 /// seen within that time; one published here at once).
 pub const VIEWS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The largest app definition compiled, as compact JSON (the largest reference app is
+/// about 20 KiB).
+pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+
 /// Ids of Baida's built-in apps, and the prefix kept for those to come.
 pub const BUILTIN_APPS: &[&str] = &[crate::catalog::review::APP_ID];
 pub const RESERVED_PREFIX: &str = "baida-";
@@ -99,8 +103,20 @@ impl Apps {
         &self.dictionary
     }
 
-    /// Validates a definition without saving it.
+    /// Validates a definition without saving it. A definition past [`MAX_DEFINITION_BYTES`]
+    /// is refused before it is compiled.
     pub fn validate(&self, definition: &Value) -> Result<CompiledApp, Vec<Problem>> {
+        let size = serde_json::to_vec(definition).map_or(usize::MAX, |v| v.len());
+        if size > MAX_DEFINITION_BYTES {
+            return Err(vec![Problem::new(
+                "",
+                "definition_too_large",
+                Text::new(
+                    format!("应用定义过大（{size} 字节，最多 {MAX_DEFINITION_BYTES} 字节）"),
+                    format!("The definition is too large ({size} bytes, at most {MAX_DEFINITION_BYTES})"),
+                ),
+            )]);
+        }
         App::compile(definition, &self.dictionary)
     }
 

@@ -162,6 +162,15 @@ mod tests {
     }
 
     #[test]
+    fn the_deployment_example_is_a_valid_configuration() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/deploy/baida.toml");
+        let file = FileConfig::load(Some(&path)).unwrap();
+        assert_eq!(file.trusted_proxies.as_deref(), Some(&["127.0.0.1".to_string()][..]));
+        assert_eq!(file.notify.daily_cap, Some(20));
+        assert!(file.admin_token.is_none(), "the token is not in the file");
+    }
+
+    #[test]
     fn the_notify_section_of_the_readme_parses() {
         let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
         let toml_block = readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();

@@ -416,3 +416,22 @@ async fn forwarded_headers_on_sqlite() {
 async fn forwarded_headers_on_postgres() {
     forwarded_headers_count_only_from_trusted_proxies(Backend::Postgres).await;
 }
+
+both!(checking_definitions_is_bounded_for_strangers, |app: TestApp| async move {
+    // Anyone may check a definition, which compiles its scripts: before, without a size cap or
+    // a limit per address.
+    let huge = json!({"id": "x", "version": "1.0.0", "name": "x", "category": "x", "padding": "长".repeat(400_000)});
+    let (status, p) = problem(app.post("/api/v1/apps/validate").json(&huge).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["code"], "definition_too_large", "{p}");
+    let small = json!({"id": "x"});
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(app.post("/api/v1/apps/validate").json(&small).send().await.unwrap().status());
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(statuses[..29].iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+    // A logged-in builder is not held back.
+    let staff = app.login("xinzhou").await;
+    assert_eq!(staff.post("/api/v1/apps/validate", small).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+});

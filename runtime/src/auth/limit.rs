@@ -75,6 +75,9 @@ pub struct Limits {
     pub comment: Limit<String>,
     /// Submissions by people who are not logged in, per address (`None`: unlimited).
     pub public_submit: Option<Limit>,
+    /// Definitions checked by people who are not logged in (`POST /api/v1/apps/validate`
+    /// compiles scripts): 30 at once, then one every 2 s, per address.
+    pub public_validate: Limit,
 }
 
 impl Limits {
@@ -98,6 +101,7 @@ impl Default for Limits {
             password: Limit::new(5, Duration::from_secs(60)),
             comment: Limit::new(5, Duration::from_secs(30)),
             public_submit: None,
+            public_validate: Limit::new(30, Duration::from_secs(2)),
         }
     }
 }

@@ -237,11 +237,23 @@ pub async fn get_app(
 
 /// Validate a definition: the same checks and messages as `baida validate`.
 #[utoipa::path(post, path = "/api/v1/apps/validate", tag = "apps", request_body(content = Object, description = "An app definition"),
-    responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint")))]
+    responses((status = 200, body = ValidView), (status = 422, description = "Every problem, with its JSON pointer and a hint"), (status = 429, description = "Too many checks from this address without a log-in; see Retry-After")))]
 pub async fn validate_app(
     State(state): State<AppState>,
+    actor: Actor,
+    client: super::extract::Client,
     ApiJson(definition): ApiJson<Value>,
 ) -> Result<Json<ValidView>, ApiError> {
+    // Anyone may check a definition (builders' tools, `curl`); compiling one runs the rhai
+    // compiler, so strangers get a limit per address. Size: `Apps::validate`.
+    if matches!(actor, Actor::Anonymous | Actor::Reporter)
+        && let Err(wait) = state.limits.public_validate.check(client.0)
+    {
+        return Err(ApiError::TooManyRequests {
+            retry_after: wait.as_secs().max(1),
+            detail: Text::new("检查过于频繁，请稍后再试，或登录后再检查", "Too many checks; wait a little, or log in"),
+        });
+    }
     match state.apps.validate(&definition) {
         Ok(c) => {
             let warnings = serde_json::from_value::<baida_blocks::App>(definition)
