@@ -11,7 +11,9 @@ async fn main() -> ExitCode {
     if std::env::var("BAIDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: a log file or collector gets plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        tracing_subscriber::fmt().with_ansi(ansi).with_env_filter(filter).init();
     }
     let cli = baida_runtime::cli::Cli::parse();
     match baida_runtime::cli::run(cli).await {

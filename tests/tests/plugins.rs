@@ -107,6 +107,30 @@ async fn uploads_are_checked(app: TestApp) {
     // Nobody logged in cannot upload or list.
     let r = app.post("/api/v1/plugins?name=x&version=1").body(plugin("echo")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A plugin serves the whole deployment: with a second district, one district's admin may
+    // no longer upload (before, any one top unit's admin could, whichever came first).
+    let district = app.login("district").await;
+    let r = district
+        .client
+        .post(app.url("/api/v1/plugins?name=other&version=1"))
+        .body(plugin("echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "one district: its admin uploads");
+    let unit = json!({"id": "nanshan", "kind": "district", "name_zh": "南山区", "name_en": "Nanshan"});
+    let r = app.post("/api/v1/org-units").bearer_auth(baida_tests::TOKEN).json(&unit).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // The org tree is cached for up to 10 s: wait until this process sees the new district.
+    app.running.state.engine.org_tree_changed().await;
+    let r = district
+        .client
+        .post(app.url("/api/v1/plugins?name=other&version=2"))
+        .body(plugin("echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 baida_tests::both!(uploads, uploads_are_checked);

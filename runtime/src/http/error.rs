@@ -268,7 +268,8 @@ fn body(doc: &ProblemDoc, lang: Lang) -> Value {
 }
 
 /// Writes problem bodies in the request's language; turns the framework's own bare 4xx
-/// answers (unknown route, wrong method, body over the limit) into problems too.
+/// answers (unknown route, wrong method, body over the limit, an unreadable query or form, a
+/// body of the wrong type) into problems too.
 pub async fn localize(request: Request, next: Next) -> Response {
     let lang = request_lang(request.uri().query(), request.headers());
     let mut response = next.run(request).await;
@@ -287,6 +288,20 @@ pub async fn localize(request: Request, next: Next) -> Response {
                     detail: Text::new("请求内容超过上限", "The request body is over the limit"),
                 },
                 StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+                // The framework's own refusals of a query, path or form it cannot read.
+                StatusCode::BAD_REQUEST => ApiError::BadRequest {
+                    code: "bad_request",
+                    detail: Text::new("请求的参数无法读取，请检查后再试", "The request's parameters cannot be read"),
+                },
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(Text::new(
+                    "不支持这种请求内容类型",
+                    "This operation does not take a body of this type",
+                )),
+                StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid {
+                    code: "invalid",
+                    title: Text::new("请求内容有误", "The request is not valid"),
+                    problems: Vec::new(),
+                },
                 _ => return response,
             };
             let mut fresh = err.into_response();

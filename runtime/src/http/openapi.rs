@@ -95,7 +95,7 @@ use super::{
         catalog::upgrade,
     ),
     components(schemas(drafts::DesignerAppView, drafts::DraftView, drafts::NewDraft, drafts::DraftSave, drafts::PublishBody, versions::RollbackBody, versions::ArchiveBody, versions::HistoryItem, preview::TestRunBody, preview::TestRunView, preview::TraceItem, preview::StopView, preview::AskedField, preview::MessageView, preview::ClockView, crate::engine::test_run::StepAnswers, apps::AppSummaryView, apps::AppVersionView, apps::SavedView, apps::SubmissionBody, apps::SubmittedView, apps::ValidView, cases::CaseView, cases::CasePage, cases::EventView, cases::OutboxView, vehicles::VehicleRecord, vehicles::VehicleCase, crate::engine::actions::Action, responsibilities::Responsibility, photos::PhotoView, figures::FiguresView, figures::FigureRow, session::LoginBody, session::MeView, session::RoleAt, org::NewUnitBody, org::ChangeUnitBody, people::NewUserBody, people::ChangeUserBody, people::GrantBody, people::PasswordBody, people::OwnPasswordBody, tokens::NewTokenBody, tokens::CreatedToken, security::EventsPage, crate::store::ApiToken, crate::store::SecurityEvent, crate::store::User, crate::store::Grant, crate::auth::Role, votes::Ballot, votes::Counted, comments::Comments, comments::NewComment, crate::engine::comment::Comment, owners::OwnerView, crate::engine::vote::Choice, ledger::HeadView, ledger::LeafView, ledger::ConsistencyView, ledger::LedgerView, ledger::LedgerEntryView, ledger::AccountView, ledger::TrailStep, ledger::YearEnd, crate::ledger::InclusionProof, crate::ledger::entry::Entry, crate::ledger::signing::TreeHead, crate::store::ledger::Balance, dictionary::DictionaryView, dictionary::FieldView, catalog::EntryView, catalog::EntryDetail, catalog::VersionView, catalog::SubmissionView, catalog::SubmitBody, catalog::ReviewBody, catalog::InstallBody, catalog::InstallView, catalog::PlanView, catalog::UpgradeBody, crate::catalog::Change, crate::catalog::Conflict, crate::catalog::merge::ChangeKind, crate::catalog::Side, crate::catalog::Decision, crate::store::Install, crate::store::SubmissionStatus, plugins::UploadedView, plugins::PluginView, plugins::PluginUse, crate::store::PluginVersion)),
-    modifiers(&Auth),
+    modifiers(&Auth, &Problems),
     tags((name = "apps", description = "App definitions and their versions"), (name = "cases", description = "Submissions and cases"), (name = "photos", description = "Photo uploads"), (name = "figures", description = "Figures per app, department or category over a period"), (name = "people", description = "Log-in, the organisation tree, accounts and roles, API tokens, security events"), (name = "ledger", description = "The community ledger: open accounts and entries, the signed transparency log and its proofs"), (name = "dictionary", description = "The data dictionary: shared fields, code lists, categories and scenarios"), (name = "catalog", description = "The district catalog: submit, review, browse, install, upgrade"), (name = "plugins", description = "WebAssembly plugins: upload, versions, which apps use them"), (name = "health"))
 )]
 pub struct ApiDoc;
@@ -115,6 +115,84 @@ impl Modify for Auth {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::COOKIE))),
         );
+    }
+}
+
+/// The error answers every operation can give because of how it takes its input — written
+/// once here, from the operation's own shape, rather than by hand at 78 routes (where they
+/// were missing): a body can be malformed (400), too large (413), of the wrong type (415) or
+/// invalid (422); a query can be malformed (400); a path names something that may not exist
+/// (404); a secured operation needs a log-in (401) and a permission (403); a state-changing
+/// request from another origin is refused (403). Each is `application/problem+json`.
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder, Schema};
+        let schema: Schema = match serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "required": ["type", "title", "status", "code"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "code": {"type": "string", "description": "Stable, machine-readable"},
+                "detail": {"type": "string"}, "incident": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "pointer": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+                    "hint": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}}}}
+            }
+        })) {
+            Ok(schema) => schema,
+            Err(_) => return,
+        };
+        openapi.components.get_or_insert_with(Default::default).schemas.insert("Problem".into(), RefOr::T(schema));
+        let problem = |why: &str| {
+            let content = ContentBuilder::new()
+                .schema(Some(RefOr::<Schema>::Ref(utoipa::openapi::Ref::from_schema_name("Problem"))))
+                .build();
+            RefOr::T(ResponseBuilder::new().description(why).content("application/problem+json", content).build())
+        };
+        let implied = |path: &str, changes: bool, op: &Operation| {
+            let mut out: Vec<(&str, &str)> = Vec::new();
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if secured {
+                out.push(("401", "Not logged in, or the token is wrong or revoked"));
+                out.push(("403", "Not allowed (recorded as a security event)"));
+            }
+            if changes {
+                out.push(("403", "Refused: a state-changing request from another origin"));
+            }
+            if path.contains('{') {
+                out.push(("404", "No such thing, or not one the asker may see"));
+            }
+            if op.parameters.iter().flatten().any(|p| matches!(p.parameter_in, ParameterIn::Query)) {
+                out.push(("400", "A query parameter is not valid"));
+            }
+            if op.request_body.is_some() {
+                out.push(("404", "Something the body names does not exist, or is not one the asker may see"));
+                out.push(("400", "The body is malformed"));
+                out.push(("413", "The body is over the limit"));
+                out.push(("415", "The body is not of a type this operation takes"));
+                out.push(("422", "The body has problems (errors[] with JSON pointers)"));
+            }
+            out
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (op, changes) in operations {
+                let Some(op) = op.as_mut() else { continue };
+                for (status, why) in implied(path, changes, op) {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(why));
+                }
+            }
+        }
     }
 }
 

@@ -66,7 +66,7 @@ pub struct PluginUse {
 /// It is checked and compiled before it is stored: a module that imports anything not allowed
 /// is refused with 422 naming the import.
 #[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "A core WebAssembly module"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A core WebAssembly module (any content type; `application/wasm` is usual)"),
     responses((status = 201, body = UploadedView), (status = 200, body = UploadedView, description = "Already uploaded"),
         (status = 409, description = "The name and version hold other bytes"), (status = 413, description = "Over the size limit"),
         (status = 422, description = "Not a module the host will run: the problem names the import or export")),
@@ -77,10 +77,17 @@ pub async fn upload(
     query: Result<Query<UploadQuery>, QueryRejection>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    // A plugin is shared by the whole deployment: uploading one is the district's act.
+    // A plugin is shared by the whole deployment: uploading one needs `apps.build` at every
+    // top of the tree (every district it serves), not at whichever one comes first.
     let tree = access::tree(&state).await?;
-    let district = tree.values().find(|u| u.parent_id.is_none()).map(|u| u.id.clone());
-    access::require(&state, &actor, Permission::AppsBuild, district.as_deref()).await?;
+    let mut tops: Vec<String> = tree.values().filter(|u| u.parent_id.is_none()).map(|u| u.id.clone()).collect();
+    tops.sort();
+    if tops.is_empty() {
+        access::require(&state, &actor, Permission::AppsBuild, None).await?;
+    }
+    for top in &tops {
+        access::require(&state, &actor, Permission::AppsBuild, Some(top)).await?;
+    }
     let Query(q) = query.map_err(|_| ApiError::BadRequest {
         code: "bad_query",
         detail: Text::new(
