@@ -76,6 +76,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         pages,
         limits,
         ledger,
+        live: Default::default(),
     })
 }
 

@@ -435,3 +435,29 @@ both!(checking_definitions_is_bounded_for_strangers, |app: TestApp| async move {
     let staff = app.login("xinzhou").await;
     assert_eq!(staff.post("/api/v1/apps/validate", small).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+both!(a_client_holds_only_so_many_live_pages, |app: TestApp| async move {
+    // Each live page held a connection and polled the database every second, with no cap:
+    // one client could open thousands.
+    let (_, case) = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;
+    let stream = format!(
+        "{}/stream?{}",
+        case["tracking_url"].as_str().unwrap().split('?').next().unwrap(),
+        case["tracking_url"].as_str().unwrap().split('?').nth(1).unwrap()
+    );
+    let mut open = Vec::new();
+    for _ in 0..baida_runtime::http::live::PER_CLIENT {
+        let r = app.get(&stream).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        open.push(r);
+    }
+    let (status, p) = problem(app.get(&stream).send().await.unwrap()).await;
+    assert_eq!((status, p["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{p}");
+    let other = app.client_from("127.0.0.2");
+    assert_eq!(
+        other.get(app.url(&stream)).send().await.unwrap().status(),
+        StatusCode::OK,
+        "another client is not held back"
+    );
+    drop(open);
+});

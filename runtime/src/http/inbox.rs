@@ -48,12 +48,17 @@ async fn readable_inbox(state: &AppState, actor: &Actor, recipient: &str) -> Res
 pub async fn stream(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
+    client: super::extract::Client,
     Path(recipient): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(e) = readable_inbox(&state, &actor, &recipient).await {
         return e.into_response();
     }
+    let slot = match state.live.open(client.0) {
+        Ok(slot) => std::sync::Arc::new(slot),
+        Err(e) => return e.into_response(),
+    };
     let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         Some(id) => id.to_string(),
         None => match state.store.inbox(&recipient, 1).await {
@@ -63,7 +68,8 @@ pub async fn stream(
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
     let events = futures::stream::unfold((after, Vec::<SseEvent>::new()), move |(mut after, mut pending)| {
-        let (state, recipient) = (state.clone(), recipient.clone());
+        // The slot lives as long as the stream.
+        let (state, recipient, _slot) = (state.clone(), recipient.clone(), slot.clone());
         async move {
             loop {
                 if let Some(next) = pending.pop() {

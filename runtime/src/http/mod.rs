@@ -21,6 +21,7 @@ pub mod health;
 pub mod homes;
 pub mod inbox;
 pub mod ledger;
+pub mod live;
 pub mod on_behalf;
 pub mod openapi;
 pub mod org;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub limits: Arc<crate::auth::limit::Limits>,
     /// The community ledger and its signed log.
     pub ledger: Arc<crate::ledger::Ledger>,
+    /// Live pages open, per client address.
+    pub live: live::LiveStreams,
 }
 
 /// The whole application: API, pages, photos, schemas, designer.

@@ -250,11 +250,16 @@ async fn page(
 pub async fn stream(
     State(state): State<AppState>,
     actor: crate::auth::Actor,
+    client: super::extract::Client,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
     Query(q): Query<TrackQuery>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    let slot = match state.live.open(client.0) {
+        Ok(slot) => slot,
+        Err(e) => return e.into_response(),
+    };
     let q = q.with(&actor);
     let (case, loaded) = match authorized(&state, &id, &q).await {
         Ok(Some(found)) => found,
@@ -266,7 +271,7 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(case.event_count);
-    let stream = live_events(state, loaded, lang, id, last);
+    let stream = live_events(state, loaded, lang, id, last, slot);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response()
 }
 
@@ -276,10 +281,13 @@ fn live_events(
     lang: Lang,
     id: String,
     after: i64,
+    slot: super::live::Slot,
 ) -> impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
+    // The slot lives as long as the stream: the client's place is freed when it ends.
+    let slot = std::sync::Arc::new(slot);
     futures::stream::unfold((after, Vec::<SseEvent>::new()), move |(mut after, mut pending)| {
-        let (state, loaded, id) = (state.clone(), loaded.clone(), id.clone());
+        let (state, loaded, id, _slot) = (state.clone(), loaded.clone(), id.clone(), slot.clone());
         async move {
             loop {
                 if let Some(next) = pending.pop() {
@@ -289,9 +297,12 @@ fn live_events(
                     return None;
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let (Ok(events), Ok(Some(case))) = (state.store.events(&id).await, state.store.case(&id).await) else {
+                // One small read a second; the events only when the case has new ones.
+                let Ok(Some(case)) = state.store.case(&id).await else { continue };
+                if case.event_count <= after {
                     continue;
-                };
+                }
+                let Ok(events) = state.store.events(&id).await else { continue };
                 let status = word(lang, &format!("status_{}", case.status));
                 let current = case
                     .current_step
