@@ -1,7 +1,7 @@
 // Browser test of "enter once, many share": a resident logs in with a code, allows sharing,
 // files 民意速办 with their name and phone, then opens 新邻护航 and finds them filled in, with a
 // note saying they come from the profile; the profile page lists the read. Then they register
-// their home, a grid worker fills 新邻护航 for them from the workbench (pre-filled from their
+// their home, the community admin confirms it, a grid worker fills 新邻护航 for them from the workbench (pre-filled from their
 // profile), and the resident sees the case, the worker's read and their household's address. Against a server of
 // its own (see harness.mjs); in --demo the log-in code is printed to the server's log.
 
@@ -71,6 +71,26 @@ test('a resident shares their profile and a second app is filled from it', { tim
     await page.fill('#room', '1201');
     await page.click('#home-form button[type=submit]');
     await page.waitForURL(`${base}/my/home`);
+    // Until the community confirms the home, nothing of a household is shared.
+    await page.goto(`${base}/my/profile`, { timeout: NAV_MS });
+    await page.waitForSelector('#home-unconfirmed');
+    await page.screenshot({ path: join(artifacts, 'profile-home-unconfirmed.png'), fullPage: true });
+
+    // The community admin confirms them at that home (the register at /work/owners).
+    const office = await browser.newContext(phone);
+    const admin = await office.newPage();
+    admin.setDefaultTimeout(ACTION_MS);
+    try {
+      await admin.goto(`${base}/login?next=/work/owners`, { timeout: NAV_MS });
+      await admin.fill('#login', 'xinzhou');
+      await admin.fill('#password', 'Baida-demo-2026');
+      await admin.click('button[type=submit]');
+      await admin.waitForURL(/\/work\/owners/, { timeout: NAV_MS });
+      await admin.click('tr:has-text("3号楼") button[type=submit]');
+      await admin.waitForSelector('tr:has-text("3号楼") >> text=✓');
+    } finally {
+      await office.close();
+    }
 
     // A grid worker, on a visit, fills 新邻护航 for them from the workbench.
     const staff = await browser.newContext(phone);
