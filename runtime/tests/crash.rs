@@ -322,3 +322,113 @@ async fn a_backup_taken_under_load_is_whole_and_verifies() {
     assert!(!again.status.success());
     println!("backup under load: {text}");
 }
+
+/// A small file system of its own (tmpfs), unmounted when dropped.
+struct Tiny(std::path::PathBuf);
+
+impl Tiny {
+    fn mount(at: &std::path::Path, size: &str) -> Tiny {
+        std::fs::create_dir_all(at).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "this test mounts a {size} tmpfs to fill it, which needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tiny(at.to_path_buf())
+    }
+}
+
+impl Drop for Tiny {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("small");
+    let tiny = Tiny::mount(&mount, "16m");
+    let data = Data::Folder(mount.join("data").to_str().unwrap().to_string());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&data, port);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    wait_healthy(&client, &base).await;
+    let submit = |i: usize| {
+        let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("第 {i} 件"),
+            "description": "工地每天晚上十一点以后还在施工，噪音很大。".repeat(60), "anonymous": false,
+            "contact_name": "李明", "contact_phone": "13812345678"});
+        client
+            .post(format!("{base}/api/v1/apps/minyi-suban/submissions"))
+            .json(&json!({"community": "xinzhou", "answers": answers}))
+            .send()
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        let r = submit(i).await.unwrap();
+        assert_eq!(r.status(), 201);
+        acknowledged.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    // Fill the disk.
+    let filler = mount.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+    }
+    // Every answer is a 201 (stored) or a clear 507 — never a 500 — and some are 507.
+    let mut full = 0;
+    for i in 5..400 {
+        let r = submit(i).await.unwrap();
+        match r.status().as_u16() {
+            201 => acknowledged.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()),
+            507 => {
+                let p: Value = r.json().await.unwrap();
+                assert_eq!(p["code"], "storage_full", "{p}");
+                full += 1;
+                if full >= 5 {
+                    break;
+                }
+            }
+            other => panic!("a full disk must answer 507, not {other}: {}", r.text().await.unwrap_or_default()),
+        }
+    }
+    assert!(full >= 5, "the disk never filled up");
+    // Space comes back: the server goes on by itself.
+    std::fs::remove_file(&filler).unwrap();
+    let mut recovered = false;
+    for i in 0..50 {
+        let r = submit(1000 + i).await.unwrap();
+        if r.status() == 201 {
+            acknowledged.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "submissions work again once there is room");
+    // Nothing acknowledged was lost, through a restart too.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&data, port);
+    wait_healthy(&client, &base).await;
+    for id in &acknowledged {
+        let r = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(common::TOKEN).send().await.unwrap();
+        assert_eq!(r.status(), 200, "acknowledged case {id} was lost");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let text = verify(&data);
+    println!("disk full: {} acknowledged kept, {full} refused with 507; {text}", acknowledged.len());
+    drop(tiny);
+}

@@ -57,6 +57,8 @@ pub enum ApiError {
     UnsupportedMediaType(Text),
     /// 405: the route exists, not with this method (the framework's `Allow` header is kept).
     MethodNotAllowed,
+    /// 507: the disk is full; nothing was written, try again later.
+    StorageFull,
     /// 500: logged with its id; the client sees only the id.
     Internal(String),
 }
@@ -189,6 +191,18 @@ impl ApiError {
                     "This address does not take this method; see the Allow header",
                 )),
             ),
+            ApiError::StorageFull => {
+                tracing::error!("storage full: a write was refused; free disk space on the data folder or database");
+                plain(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage_full",
+                    Text::new("服务器存储空间已满", "The server's storage is full"),
+                    Some(Text::new(
+                        "没有保存任何内容，请稍后再试；管理员已在日志中收到提示",
+                        "Nothing was saved; try again later. The administrator is told in the log",
+                    )),
+                )
+            }
             ApiError::Internal(message) => {
                 let incident = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
                 tracing::error!(%incident, error = %message, "internal error");
@@ -326,6 +340,7 @@ impl From<store::Error> for ApiError {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Conflict(m) => ApiError::Conflict(Text::new(m.clone(), m)),
+            full if full.is_storage_full() => ApiError::StorageFull,
             other => ApiError::internal(other),
         }
     }
@@ -475,6 +490,7 @@ impl From<PhotoError> for ApiError {
                     format!("The photo is {size} bytes, over the {max}-byte limit"),
                 ),
             },
+            PhotoError::Io(e) if store::io_full(&e) => ApiError::StorageFull,
             PhotoError::Io(e) => ApiError::internal(e),
         }
     }

@@ -47,6 +47,27 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// The disk (or the database's tablespace) is full: SQLite's `SQLITE_FULL`, PostgreSQL's
+    /// `disk_full` (53100), or the operating system's "no space left on device". Nothing was
+    /// written; the same request succeeds once there is room again.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("13" | "53100"))
+                    || db.message().contains("database or disk is full")
+            }
+            Error::Database(sqlx::Error::Io(io)) => io_full(io),
+            _ => false,
+        }
+    }
+}
+
+/// An I/O error that says the device is full.
+pub fn io_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}
+
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::Migrate(Box::new(e))
