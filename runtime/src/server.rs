@@ -156,6 +156,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    let _ = crate::http::metrics::handle(); // the recorder, before anything records
     let (stop, stopping) = crate::shutdown::channel();
     let second = std::time::Duration::from_secs(1);
     let workers = vec![

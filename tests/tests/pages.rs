@@ -218,3 +218,37 @@ both!(app_definitions_are_validated_with_pointers_and_hints, |app: TestApp| asyn
         .unwrap();
     assert_eq!(ok["valid"], true);
 });
+
+async fn metrics_are_for_the_operator(backend: baida_tests::Backend) {
+    // nginx on this machine forwards the public's requests: they must not read /metrics.
+    let options = baida_tests::Options { trusted_proxies: Some(vec!["127.0.0.1".into()]), ..Default::default() };
+    let app = baida_tests::spawn_with(backend, options).await;
+    let (status, _) = app.submit("minyi-suban", "xinzhou", baida_tests::minyi_answers()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let from_outside = app.get("/metrics").header("x-forwarded-for", "203.0.113.5").send().await.unwrap();
+    assert_eq!(from_outside.status(), StatusCode::NOT_FOUND);
+    let r = app.get("/metrics").bearer_auth(baida_tests::TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    for expected in [
+        "baida_submissions_total",
+        "baida_http_requests_total{method=\"POST\",route=\"/api/v1/apps/{app}/submissions\",status=\"201\"}",
+        "baida_http_request_duration_seconds",
+        "baida_group_commit_batch_size",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    // A scraper on this machine needs no token.
+    assert_eq!(app.get("/metrics").send().await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_sqlite() {
+    metrics_are_for_the_operator(baida_tests::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_postgres() {
+    metrics_are_for_the_operator(baida_tests::Backend::Postgres).await;
+}

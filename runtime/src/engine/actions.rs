@@ -320,6 +320,7 @@ impl Engine {
         }
         let change = flow.into_change(case.event_count);
         self.store.apply(&change).await?;
+        metrics::counter!("baida_transitions_total", "by" => "person").increment(1);
         self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)
     }
 }

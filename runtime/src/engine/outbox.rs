@@ -187,6 +187,13 @@ impl Engine {
                 }
             }
         };
+        let outcome = match &result {
+            Ok(_) => "delivered",
+            Err((true, _)) => "retry",
+            Err((false, _)) => "failed",
+        };
+        metrics::counter!("baida_outbox_deliveries_total", "channel" => item.channel.clone(), "outcome" => outcome)
+            .increment(1);
         let (ok, detail, next) = match result {
             Ok(detail) => (true, detail, None),
             Err((true, detail)) if attempt < MAX_ATTEMPTS => (false, detail, Some(now + backoff(attempt))),

@@ -36,6 +36,11 @@ impl Engine {
                 return Ok(fired);
             }
             let n = due.len() as i64;
+            // How late timers fire (the scheduler's lag), for /metrics.
+            for t in &due {
+                metrics::histogram!("baida_timer_lag_seconds")
+                    .record((now - t.due_at).num_milliseconds().max(0) as f64 / 1000.0);
+            }
             fired += self.fire_batch(due).await?;
             if n < batch {
                 return Ok(fired);
@@ -76,7 +81,10 @@ impl Engine {
             let outcomes = if changes.is_empty() { Vec::new() } else { self.store.apply_all(&changes).await? };
             for (change, outcome) in changes.iter().zip(outcomes) {
                 match outcome {
-                    Ok(()) => fired += change.fires.len(),
+                    Ok(()) => {
+                        fired += change.fires.len();
+                        metrics::counter!("baida_transitions_total", "by" => "timer").increment(1);
+                    }
                     Err(why) => tracing::debug!(case = %change.case_id, %why, "timers not fired"),
                 }
             }

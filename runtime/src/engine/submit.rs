@@ -127,6 +127,7 @@ impl Committer {
 }
 
 async fn commit_batch(store: &dyn Store, jobs: Vec<Job>) {
+    metrics::histogram!("baida_group_commit_batch_size").record(jobs.len() as f64);
     let cases: Vec<NewCase> = jobs.iter().map(|j| j.case.clone()).collect();
     match store.create_cases(&cases).await {
         Ok(created) => {
@@ -378,6 +379,7 @@ impl Engine {
             ledger: std::mem::take(&mut flow.ledger),
         };
         let case = self.committer.commit(new).await?;
+        metrics::counter!("baida_submissions_total").increment(1);
         Ok(Submitted { case, tracking_token: token })
     }
 }

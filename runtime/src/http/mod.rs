@@ -22,6 +22,7 @@ pub mod homes;
 pub mod inbox;
 pub mod ledger;
 pub mod live;
+pub mod metrics;
 pub mod on_behalf;
 pub mod openapi;
 pub mod org;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     let proxies = state.clone();
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(apps::router())
         .merge(drafts::router())
         .merge(versions::router())
@@ -122,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(baida_designer::router())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(csrf::protect))
+        .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn_with_state(proxies, proxy::resolve))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -1,0 +1,64 @@
+//! `GET /metrics`: Prometheus text format — requests by route (count and duration), and what
+//! the engine records (submissions, transitions, fired timers and their lag, outbox deliveries
+//! by channel and outcome, group-commit batch sizes). For the operator: answered to the admin
+//! token, or to a scraper on this machine (loopback), 404 to anyone else.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use super::AppState;
+use super::extract::Client;
+use crate::auth::Actor;
+
+/// The process's recorder, installed the first time it is asked for (one per process, shared by
+/// every server a test starts in it).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics are off: cannot install the Prometheus recorder");
+                None
+            }
+        })
+        .as_ref()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(render))
+}
+
+async fn render(actor: Actor, client: Client) -> Response {
+    let allowed = actor.is_root() || client.0.is_loopback();
+    match handle() {
+        Some(handle) if allowed => {
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Counts each request and times it, by method, route (the pattern, never the path: no ids or
+/// tokens in labels) and status.
+pub async fn record(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("baida_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("baida_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
