@@ -63,8 +63,15 @@ pub fn check(data: Bytes, max_bytes: usize, max_pixels: u64, keep_location: bool
         "image/jpeg" => {
             let mut img = Jpeg::from_bytes(data).map_err(|_| PhotoError::NotAnImage)?;
             if !keep_location {
+                // XMP (and its extension segments) and IPTC in Photoshop's APP13 can both carry
+                // where a photo was taken, as text: they go whole.
                 img.segments_mut().retain(|s| {
-                    !(s.marker() == markers::APP1 && s.contents().starts_with(b"http://ns.adobe.com/xap/1.0/"))
+                    let c = s.contents();
+                    let xmp = s.marker() == markers::APP1
+                        && (c.starts_with(b"http://ns.adobe.com/xap/1.0/")
+                            || c.starts_with(b"http://ns.adobe.com/xmp/extension/"));
+                    let iptc = s.marker() == markers::APP13 && c.starts_with(b"Photoshop 3.0");
+                    !(xmp || iptc)
                 });
                 let exif = img.exif().and_then(|e| strip_gps(&e));
                 img.set_exif(exif.map(Bytes::from));
@@ -74,6 +81,11 @@ pub fn check(data: Bytes, max_bytes: usize, max_pixels: u64, keep_location: bool
         "image/png" => {
             let mut img = Png::from_bytes(data).map_err(|_| PhotoError::NotAnImage)?;
             if !keep_location {
+                // XMP travels in a text chunk keyed `XML:com.adobe.xmp`.
+                img.chunks_mut().retain(|c| {
+                    !(matches!(&c.kind(), b"iTXt" | b"tEXt" | b"zTXt")
+                        && c.contents().starts_with(b"XML:com.adobe.xmp"))
+                });
                 let exif = img.exif().and_then(|e| strip_gps(&e));
                 img.set_exif(exif.map(Bytes::from));
             }
@@ -82,6 +94,7 @@ pub fn check(data: Bytes, max_bytes: usize, max_pixels: u64, keep_location: bool
         _ => {
             let mut img = WebP::from_bytes(data).map_err(|_| PhotoError::NotAnImage)?;
             if !keep_location {
+                img.remove_chunks_by_id(*b"XMP ");
                 let exif = img.exif().and_then(|e| strip_gps(&e));
                 img.set_exif(exif.map(Bytes::from));
             }
@@ -229,6 +242,34 @@ mod tests {
     fn garbage_exif_is_dropped() {
         assert_eq!(strip_gps(b"not tiff"), None);
         assert_eq!(strip_gps(b"II\x2a\x00\xff\xff\x00\x00"), None);
+    }
+
+    #[test]
+    fn xmp_and_iptc_places_are_dropped_unless_the_form_keeps_the_location() {
+        use img_parts::jpeg::JpegSegment;
+        use img_parts::png::PngChunk;
+        let fixture =
+            |name: &str| std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let place = b"<exif:GPSLatitude>22,32.1N</exif:GPSLatitude><photoshop:City>Shenzhen</photoshop:City>";
+        let mut jpeg = Jpeg::from_bytes(fixture("photo-gps.jpg").into()).unwrap();
+        let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+        xmp.extend_from_slice(place);
+        let mut iptc = b"Photoshop 3.0\0".to_vec();
+        iptc.extend_from_slice(place);
+        jpeg.segments_mut().insert(1, JpegSegment::new_with_contents(markers::APP1, Bytes::from(xmp)));
+        jpeg.segments_mut().insert(1, JpegSegment::new_with_contents(markers::APP13, Bytes::from(iptc)));
+        let mut png = Png::from_bytes(fixture("photo.png").into()).unwrap();
+        let mut itxt = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+        itxt.extend_from_slice(place);
+        png.chunks_mut().insert(1, PngChunk::new(*b"iTXt", Bytes::from(itxt)));
+        let contains = |hay: &[u8]| hay.windows(8).any(|w| w == b"Shenzhen");
+        for bytes in [jpeg.encoder().bytes(), png.encoder().bytes()] {
+            assert!(contains(&bytes), "the fixture carries the place");
+            let kept = check(bytes.clone(), 10_000_000, 50_000_000, true).unwrap();
+            assert!(contains(&kept.bytes), "kept when the form asks for the location");
+            let cleaned = check(bytes, 10_000_000, 50_000_000, false).unwrap();
+            assert!(!contains(&cleaned.bytes), "{}: XMP and IPTC dropped", cleaned.content_type);
+        }
     }
 
     #[test]
