@@ -32,6 +32,7 @@ sed -e "s/listen 80;/listen 127.0.0.1:$http_port;/" \
     -e "s/baida.example.gov.cn/localhost/" \
     -e "s#/etc/ssl/baida/#$work/#" \
     -e "s#127.0.0.1:8080#127.0.0.1:$baida_port#" \
+    -e "s#/var/log/nginx/#$work/#" \
     examples/deploy/nginx.conf > "$work/site.conf"
 cat > "$work/nginx.conf" <<CONF
 daemon off;
@@ -70,4 +71,7 @@ curl -sk -D - -o /dev/null "https://localhost:$https_port/healthz" | grep -qi '^
   || fail "an answer over HTTPS should carry HSTS"
 got="$(submit 127.0.0.2) $(submit 127.0.0.2) $(submit 127.0.0.2) $(submit 127.0.0.3)"
 [ "$got" = "201 201 429 201" ] || fail "limits per client behind the proxy: expected '201 201 429 201', got '$got'"
-echo "proxy test passed: HTTP→HTTPS, HSTS, per-client limits through nginx ($("$NGINX" -v 2>&1))"
+curl -sk -o /dev/null "https://localhost:$https_port/my/cases/x?t=secret-token-in-query"
+if grep -q "secret-token-in-query" "$work/baida.access.log"; then fail "the access log holds a query string"; fi
+grep -q '"GET /my/cases/x"' "$work/baida.access.log" || fail "the access log should name the path"
+echo "proxy test passed: HTTP→HTTPS, HSTS, per-client limits through nginx, no query strings in its log ($("$NGINX" -v 2>&1))"
