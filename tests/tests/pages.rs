@@ -236,6 +236,8 @@ async fn metrics_are_for_the_operator(backend: baida_tests::Backend) {
         "baida_http_requests_total{method=\"POST\",route=\"/api/v1/apps/{app}/submissions\",status=\"201\"}",
         "baida_http_request_duration_seconds",
         "baida_group_commit_batch_size",
+        "baida_outbox_backlog",
+        "baida_db_pool_connections",
     ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -37,10 +37,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(render))
 }
 
-async fn render(actor: Actor, client: Client) -> Response {
+async fn render(State(state): State<AppState>, actor: Actor, client: Client) -> Response {
     let allowed = actor.is_root() || client.0.is_loopback();
     match handle() {
         Some(handle) if allowed => {
+            // Read at scrape time: the pool now, and what waits in the outbox.
+            let (open, idle) = state.store.pool_stats();
+            metrics::gauge!("baida_db_pool_connections").set(open as f64);
+            metrics::gauge!("baida_db_pool_idle").set(idle as f64);
+            if let Ok(backlog) = state.store.outbox_backlog().await {
+                metrics::gauge!("baida_outbox_backlog").set(backlog as f64);
+            }
             ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
         }
         _ => StatusCode::NOT_FOUND.into_response(),

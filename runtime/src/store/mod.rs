@@ -345,6 +345,12 @@ pub trait Store:
     /// Closes the connections (SQLite checkpoints its write-ahead log).
     async fn close(&self);
 
+    /// The connection pool now: connections open, and of those idle (for `/metrics`).
+    fn pool_stats(&self) -> (u32, usize);
+
+    /// Outbox messages waiting to be delivered (for `/metrics`).
+    async fn outbox_backlog(&self) -> Result<i64>;
+
     /// Writes a consistent copy of the whole database to the new file `path`, while the
     /// server runs (SQLite's `VACUUM INTO`: one read transaction). PostgreSQL is copied with
     /// its own tools (`pg_dump`), so there it is an error.

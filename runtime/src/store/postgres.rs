@@ -57,6 +57,14 @@ impl Store for PgStore {
         self.pool.close().await;
     }
 
+    fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&self.pool).await?)
+    }
+
     async fn copy_into(&self, _path: &std::path::Path) -> Result<()> {
         Err(super::Error::Conflict(
             "PostgreSQL is copied with pg_dump or point-in-time recovery (docs/deploy.md)".into(),

@@ -77,6 +77,14 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
+    fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&self.pool).await?)
+    }
+
     async fn copy_into(&self, path: &std::path::Path) -> Result<()> {
         let path = path.to_str().ok_or_else(|| Error::Conflict(format!("{} is not valid UTF-8", path.display())))?;
         sqlx::query("VACUUM INTO ?").bind(path).execute(&self.pool).await?;
