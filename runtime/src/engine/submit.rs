@@ -360,7 +360,7 @@ impl Engine {
             SubmitError::Invalid(vec![Problem::new("", "script_failed", message)])
         })?;
         let new = NewCase {
-            id,
+            id: id.clone(),
             app_id: s.app_id,
             app_version: loaded.meta.version.clone(),
             community_id,
@@ -376,6 +376,7 @@ impl Engine {
             timers: std::mem::take(&mut flow.timers),
             outbox: std::mem::take(&mut flow.outbox),
             ledger: std::mem::take(&mut flow.ledger),
+            photo_uses: super::photos::uses(compiled, &id, &flow.record),
         };
         let case = self.committer.commit(new).await?;
         Ok(Submitted { case, tracking_token: token })
