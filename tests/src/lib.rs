@@ -115,7 +115,9 @@ async fn start(
     TestApp {
         backend,
         base: format!("http://{}", running.addr),
-        client: reqwest::Client::new(),
+        // Keeps cookies, as a browser does: the upload key binds a photo to the client that
+        // uploaded it until a submission attaches it.
+        client: reqwest::Client::builder().cookie_store(true).build().expect("a client"),
         running,
         data_dir,
         database_url,

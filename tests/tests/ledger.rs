@@ -70,6 +70,10 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
     assert_eq!(entry["direction"], "expense");
     assert_eq!(entry["account"], "maintenance_fund");
     assert_eq!(entry["evidence"], json!([receipt]));
+    // Evidence is on the public books: anyone may see the receipt, and caches may keep it.
+    let served = baida_tests::reqwest::Client::new().get(app.url(&format!("/photos/{receipt}"))).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(served.headers()["cache-control"].to_str().unwrap().starts_with("public"));
     assert_eq!(balance(&b, "maintenance_fund"), "107199.50", "the balance is the sum of the entries");
     let trail: Vec<String> =
         entry["trail"].as_array().unwrap().iter().map(|s| s["what"]["zh-CN"].as_str().unwrap().to_string()).collect();

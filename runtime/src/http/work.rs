@@ -416,6 +416,7 @@ pub async fn complete(
     actor: Result<Actor, ApiError>,
     Path(id): Path<String>,
     uri: Uri,
+    uploader: super::upload_key::Uploader,
     mut multipart: Multipart,
 ) -> Response {
     let Some(actor) = staff(actor) else { return super::session::to_login(&uri) };
@@ -427,7 +428,7 @@ pub async fn complete(
         return render_error(&state, lang, &actor, &id, access::no_such_case()).await;
     };
     let fields = step_fields(&loaded, case.current_step.as_deref().unwrap_or_default());
-    let (posted, problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+    let (posted, problems) = match super::forms::read_form(&state, &uploader, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
