@@ -419,7 +419,20 @@ both!(a_photo_is_served_only_to_those_who_may_see_it, |app: TestApp| async move 
     let (status, cache) = status_of(filer.clone(), own.clone()).await;
     assert_eq!(status, StatusCode::OK, "the resident who filed the case");
     assert!(cache.as_deref().is_some_and(|c| c.starts_with("private")), "{cache:?}");
-    assert_eq!(status_of(other, own.clone()).await.0, StatusCode::NOT_FOUND, "another resident");
+    assert_eq!(status_of(other.clone(), own.clone()).await.0, StatusCode::NOT_FOUND, "another resident");
+    // Knowing the hash is not enough: another resident cannot attach the photo to a case of theirs.
+    let mut answers = minyi_answers();
+    answers["photos"] = json!([own]);
+    let r = other
+        .post(app.url("/api/v1/apps/minyi-suban/submissions"))
+        .json(&json!({"community": "xinzhou", "answers": answers}))
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&p), vec![("/photos/0".to_string(), "unknown_photo".to_string())]);
+    assert_eq!(status_of(other, own.clone()).await.0, StatusCode::NOT_FOUND);
     assert_eq!(status_of(tianan.client.clone(), own).await.0, StatusCode::NOT_FOUND);
     // A photo that does not exist answers the same.
     assert_eq!(status_of(stranger(), "0".repeat(64)).await.0, StatusCode::NOT_FOUND);

@@ -18,6 +18,7 @@ use super::flow::{Flow, FlowError};
 use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
 use crate::auth::OrgTree;
+use crate::store::photo_uses::PhotoUse;
 use crate::store::{self, Case, NewCase, OrgUnit, Store};
 
 /// A submission of an intake form.
@@ -40,6 +41,11 @@ pub struct Submission {
     /// The new case's id, when the caller needs to know it before the case exists (the
     /// catalog gives a submission's review case the submission's id); a fresh one otherwise.
     pub case_id: Option<String>,
+    /// The submitter's upload identity (`http::upload_key`): each photo of the answers must
+    /// have been uploaded under it (or be public already), so that knowing a photo's hash does
+    /// not let anyone attach it to a case of theirs and read it. `None`: not checked (the
+    /// admin token, the server's own submissions).
+    pub uploader: Option<String>,
 }
 
 /// A created case and the secret token that lets the resident follow it.
@@ -336,6 +342,28 @@ impl Engine {
                 })
                 .collect();
             return Err(SubmitError::Invalid(problems));
+        }
+        if let Some(uploader) = &s.uploader {
+            let mut problems = Vec::new();
+            for (pointer, sha) in &ev.photos {
+                let uses = self.store.photo_uses(sha).await?;
+                let theirs = uses.iter().any(|u| match u {
+                    PhotoUse::Public => true,
+                    PhotoUse::Upload(k) => k == uploader,
+                    PhotoUse::Case(_) => false,
+                });
+                if !theirs {
+                    // The same answer as for a photo that does not exist.
+                    problems.push(Problem::new(
+                        pointer.clone(),
+                        "unknown_photo",
+                        Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"),
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(SubmitError::Invalid(problems));
+            }
         }
         let compiled = &loaded.compiled;
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();

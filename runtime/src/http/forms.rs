@@ -436,6 +436,7 @@ pub async fn submit(
         resident_id: for_resident.as_ref().map(|r| r.id.clone()),
         staff: false,
         case_id: None,
+        uploader: (!actor.is_root()).then(|| uploader.digest()),
     };
     // Whose profiles the answers go to: the resident's own, or the one staff fill in for if
     // they let staff take part in their profile.

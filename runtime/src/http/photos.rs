@@ -93,8 +93,8 @@ pub async fn store_photo(
     };
     state.blobs.put(&checked.sha256, checked.bytes).await?;
     state.store.put_photo(&meta).await?;
-    state.store.add_photo_use(&meta.sha256, &PhotoUse::Upload(uploader.key.digest()), now).await?;
-    uploader.key.mark_used();
+    state.store.add_photo_use(&meta.sha256, &PhotoUse::Upload(uploader.digest()), now).await?;
+    uploader.stored();
     Ok(meta)
 }
 
@@ -182,16 +182,14 @@ pub enum Audience {
 pub async fn audience(
     state: &AppState,
     actor: &Actor,
-    upload_key: Option<&str>,
+    upload_keys: &[String],
     sha256: &str,
 ) -> Result<Option<Audience>, ApiError> {
     let uses = state.store.photo_uses(sha256).await?;
     if uses.contains(&PhotoUse::Public) {
         return Ok(Some(Audience::Public));
     }
-    if let Some(key) = upload_key
-        && uses.iter().any(|u| matches!(u, PhotoUse::Upload(k) if k == key))
-    {
+    if uses.iter().any(|u| matches!(u, PhotoUse::Upload(k) if upload_keys.contains(k))) {
         return Ok(Some(Audience::Private));
     }
     if matches!(actor, Actor::Anonymous | Actor::Reporter) {
@@ -225,8 +223,8 @@ pub async fn download(
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(Text::new("没有这张照片", "No such photo"));
-    let key = upload_key::digest_in(&headers);
-    let audience = audience(&state, &actor, key.as_deref(), &sha256).await?.ok_or_else(not_found)?;
+    let keys = upload_key::digests(&headers, &actor);
+    let audience = audience(&state, &actor, &keys, &sha256).await?.ok_or_else(not_found)?;
     let meta = state.store.photo(&sha256).await?.ok_or_else(not_found)?;
     let bytes = state.blobs.get(&meta.sha256).await.ok_or_else(not_found)?;
     let cache = match audience {

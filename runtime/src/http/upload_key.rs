@@ -6,9 +6,13 @@
 //! (`baida_upload`, one day), of which only the SHA-256 is stored with the photo
 //! (`PhotoUse::Upload`). The client holding the key sees its own thumbnails; no one else does.
 //!
+//! A logged-in person (resident or staff) uploads as themselves instead, whatever client they
+//! use (an API token keeps no cookie). Only the uploader may attach an upload to a case
+//! (`Submission::uploader`), so knowing a photo's hash is not enough to make it one's own.
+//!
 //! [`issue`] runs on every state-changing request: it reads the key or makes a new one, and sets
 //! the cookie only when a photo was stored with a new key. [`Uploader`] is what a handler that
-//! stores photos takes: the key and the client's address (the per-client upload limits).
+//! stores photos takes: who uploads and the client's address (the per-client upload limits).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +23,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::ApiError;
+use axum::extract::FromRef;
+
 use super::extract::Client;
-use crate::auth::session;
+use super::{ApiError, AppState};
+use crate::auth::{Actor, session};
 
 /// The cookie holding the upload key.
 pub const COOKIE: &str = "baida_upload";
@@ -42,7 +48,7 @@ pub struct UploadKey {
 impl UploadKey {
     /// The stored form of the key.
     pub fn digest(&self) -> String {
-        session::digest(&self.secret)
+        cookie_digest(&self.secret)
     }
 
     /// Marks the key used, so that a fresh one is sent to the client.
@@ -51,9 +57,21 @@ impl UploadKey {
     }
 }
 
-/// The stored form of the request's upload key, if it carries one.
-pub fn digest_in(headers: &HeaderMap) -> Option<String> {
-    given(headers).map(|s| session::digest(&s))
+/// The stored form of a cookie's key (kept apart from [`person_digest`] by its prefix: no
+/// cookie can name a person).
+fn cookie_digest(secret: &str) -> String {
+    session::digest(&format!("upload-key:{secret}"))
+}
+
+/// The stored upload identity of a logged-in person; `None` for anyone else.
+pub fn person_digest(actor: &Actor) -> Option<String> {
+    matches!(actor, Actor::Resident { .. } | Actor::Staff(_))
+        .then(|| session::digest(&format!("upload-person:{}", actor.label())))
+}
+
+/// Every upload identity of a request: its cookie's key and its logged-in person.
+pub fn digests(headers: &HeaderMap, actor: &Actor) -> Vec<String> {
+    given(headers).map(|s| cookie_digest(&s)).into_iter().chain(person_digest(actor)).collect()
 }
 
 fn given(headers: &HeaderMap) -> Option<String> {
@@ -87,18 +105,39 @@ pub async fn issue(mut request: Request, next: Next) -> Response {
     response
 }
 
-/// Who is uploading: the upload key and the client's address.
+/// Who is uploading: the logged-in person, or the upload key; and the client's address.
 #[derive(Debug, Clone)]
 pub struct Uploader {
     pub key: UploadKey,
+    pub person: Option<String>,
     pub client: Client,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Uploader {
+impl Uploader {
+    /// The stored upload identity: the person's, else the key's.
+    pub fn digest(&self) -> String {
+        self.person.clone().unwrap_or_else(|| self.key.digest())
+    }
+
+    /// Records that a photo was stored under [`Uploader::digest`] (the cookie is then sent,
+    /// when the identity is a new key).
+    pub fn stored(&self) {
+        if self.person.is_none() {
+            self.key.mark_used();
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Uploader
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let client = Client::from_request_parts(parts, state).await?;
+        let person = person_digest(&Actor::from_request_parts(parts, state).await?);
         // Without the middleware (never on a route that stores photos) the key binds nothing:
         // the photo is readable once attached, by the case's readers.
         let key = parts.extensions.get::<UploadKey>().cloned().unwrap_or_else(|| UploadKey {
@@ -106,6 +145,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Uploader {
             fresh: false,
             used: Arc::default(),
         });
-        Ok(Uploader { key, client })
+        Ok(Uploader { key, person, client })
     }
 }
