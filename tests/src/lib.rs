@@ -282,6 +282,20 @@ impl Staff {
     }
 
     /// A request with a JSON body, returning status and JSON.
+    /// Uploads a photo as this person (only its uploader may put it in a record); returns its SHA-256.
+    pub async fn upload(&self, bytes: &[u8]) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/photos", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(r.status(), StatusCode::CREATED, "upload: {}", r.text().await.unwrap_or_default());
+        r.json::<Value>().await.expect("JSON")["sha256"].as_str().expect("a sha256").to_string()
+    }
+
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .client

@@ -61,7 +61,17 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
     assert_eq!(case["current_step"], "decide");
     let case = complete(&admin, &id, json!({"decision": "approve"})).await;
     assert_eq!(case["current_step"], "pay");
-    let receipt = app.upload(&fixture("photo.png")).await;
+    // A photo someone else uploaded cannot be made evidence (it would become public).
+    let foreign = app.upload(&fixture("photo-gps.jpg")).await;
+    let (status, p) = admin
+        .post(
+            &format!("/api/v1/cases/{id}/actions"),
+            json!({"action": "complete", "answers": {"receipts": [foreign], "payment_note": "转账已完成"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["code"], "unknown_photo", "{p}");
+    let receipt = admin.upload(&fixture("photo.png")).await;
     let case = complete(&admin, &id, json!({"receipts": [receipt], "payment_note": "转账已完成"})).await;
     assert_eq!(case["status"], "closed", "{case}");
     let b = books(&app).await;
@@ -192,7 +202,7 @@ async fn votes_need_a_quorum(backend: Backend) {
     let (status, counted) = vote(&district, &passed, "no").await;
     assert_eq!(status, StatusCode::OK, "{counted}");
     assert_eq!(counted["current_step"], "pay", "{counted}");
-    let receipt = app.upload(&fixture("photo.png")).await;
+    let receipt = admin.upload(&fixture("photo.png")).await;
     complete(&admin, &passed, json!({"receipts": [receipt]})).await;
     let b = books(&app).await;
     let entry = entry_of(&b, &passed).expect("booked");

@@ -331,7 +331,7 @@ impl Catalog {
         if let Some(c) = comment {
             answers["comment"] = Value::String(c);
         }
-        match self.engine.act(&case_id, Action::Complete { answers }, who).await {
+        match self.engine.act(&case_id, Action::Complete { answers }, who, None).await {
             Ok(_) => {}
             Err(ActionError::NotAllowed(_)) => return Err(reviewed()),
             Err(e) => return Err(e.into()),

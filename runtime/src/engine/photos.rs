@@ -2,11 +2,46 @@
 //! of a photo field — in repeat groups too — belongs to the case; a proposal's published
 //! answers (`ledger::proposal::published_photos`) are public as well. A new case and every
 //! transition write these with themselves, so the uses follow the record.
+//!
+//! Only its uploader may put a photo into a record ([`Engine::foreign_photos`]): knowing a
+//! photo's hash must not make it one's own.
 
-use baida_blocks::{CompiledApp, CompiledField, FieldType};
+use baida_blocks::{CompiledApp, CompiledField, FieldType, Problem, Text};
 use serde_json::{Map, Value};
 
-use crate::store::photo_uses::PhotoUse;
+use super::submit::Engine;
+use crate::store::{self, photo_uses::PhotoUse};
+
+impl Engine {
+    /// The photos of `photos` (pointer, SHA-256) that `uploader` may not put into the record of
+    /// `case_id` (a new case: `None`), each as the same `unknown_photo` problem a photo that
+    /// does not exist gets. A photo may go in when it is public, the case's already, or
+    /// uploaded under `uploader`.
+    pub async fn foreign_photos(
+        &self,
+        case_id: Option<&str>,
+        photos: &[(String, String)],
+        uploader: &str,
+    ) -> store::Result<Vec<Problem>> {
+        let mut problems = Vec::new();
+        for (pointer, sha) in photos {
+            let uses = self.store.photo_uses(sha).await?;
+            let allowed = uses.iter().any(|u| match u {
+                PhotoUse::Public => true,
+                PhotoUse::Upload(k) => k == uploader,
+                PhotoUse::Case(id) => Some(id.as_str()) == case_id,
+            });
+            if !allowed {
+                problems.push(Problem::new(
+                    pointer.clone(),
+                    "unknown_photo",
+                    Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"),
+                ));
+            }
+        }
+        Ok(problems)
+    }
+}
 
 /// The uses of the photos `record` holds, for the case `case_id` of `app`.
 pub fn uses(app: &CompiledApp, case_id: &str, record: &Map<String, Value>) -> Vec<(String, PhotoUse)> {

@@ -18,7 +18,6 @@ use super::flow::{Flow, FlowError};
 use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
 use crate::auth::OrgTree;
-use crate::store::photo_uses::PhotoUse;
 use crate::store::{self, Case, NewCase, OrgUnit, Store};
 
 /// A submission of an intake form.
@@ -344,25 +343,9 @@ impl Engine {
             return Err(SubmitError::Invalid(problems));
         }
         if let Some(uploader) = &s.uploader {
-            let mut problems = Vec::new();
-            for (pointer, sha) in &ev.photos {
-                let uses = self.store.photo_uses(sha).await?;
-                let theirs = uses.iter().any(|u| match u {
-                    PhotoUse::Public => true,
-                    PhotoUse::Upload(k) => k == uploader,
-                    PhotoUse::Case(_) => false,
-                });
-                if !theirs {
-                    // The same answer as for a photo that does not exist.
-                    problems.push(Problem::new(
-                        pointer.clone(),
-                        "unknown_photo",
-                        Text::new("找不到这张照片，请重新上传", "This photo was not uploaded; upload it again"),
-                    ));
-                }
-            }
-            if !problems.is_empty() {
-                return Err(SubmitError::Invalid(problems));
+            let foreign = self.foreign_photos(None, &ev.photos, uploader).await?;
+            if !foreign.is_empty() {
+                return Err(SubmitError::Invalid(foreign));
             }
         }
         let compiled = &loaded.compiled;

@@ -55,7 +55,7 @@ pub async fn answer(
     let answers = form_page::answers_from_posted(&fields, &posted, "");
     if problems.is_empty() {
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
-        match state.engine.act(&id, action, &crate::auth::Actor::Reporter).await {
+        match state.engine.act(&id, action, &crate::auth::Actor::Reporter, Some(&uploader.digest())).await {
             Ok(_) => {
                 let back = format!("{}&lang={}", tracking_path(&id, q.t.as_deref().unwrap_or_default()), lang.tag());
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();

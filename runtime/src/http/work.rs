@@ -453,7 +453,11 @@ pub async fn complete(
         )
         .await;
     }
-    match state.engine.act(&id, Action::Complete { answers: Value::Object(answers.clone()) }, &actor).await {
+    match state
+        .engine
+        .act(&id, Action::Complete { answers: Value::Object(answers.clone()) }, &actor, Some(&uploader.digest()))
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/work/cases/{id}?done=complete")).into_response(),
         Err(ActionError::Invalid(problems)) => {
             let message = word(lang, "work_fix");
@@ -538,7 +542,7 @@ pub async fn act(
         }
     };
     let done = f.action.clone();
-    match state.engine.act(&id, action, &actor).await {
+    match state.engine.act(&id, action, &actor, None).await {
         Ok(_) => Redirect::to(&format!("/work/cases/{id}?done={done}")).into_response(),
         Err(e) => render_error(&state, lang, &actor, &id, e.into()).await,
     }
