@@ -109,6 +109,7 @@ async fn backlog(running: &Running, cases: usize) -> anyhow::Result<()> {
             resident_id: None,
             staff: false,
             case_id: None,
+            uploader: None,
         };
         futures::future::try_join_all((0..n).map(|_| engine.submit(one())))
             .await

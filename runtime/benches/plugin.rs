@@ -123,6 +123,7 @@ async fn throughput(engine: &Arc<Engine>, app_id: &str, seconds: Duration) -> an
         resident_id: None,
         staff: false,
         case_id: None,
+        uploader: None,
     };
     let start = Instant::now();
     let deadline = start + seconds;

@@ -73,6 +73,7 @@ fn submission() -> Submission {
         resident_id: None,
         staff: false,
         case_id: None,
+        uploader: None,
     }
 }
 

@@ -439,6 +439,7 @@ async fn breakdown() -> anyhow::Result<()> {
         resident_id: None,
         staff: false,
         case_id: None,
+        uploader: None,
     };
     async fn submit_one(engine: &Engine, s: Submission) -> anyhow::Result<()> {
         engine.submit(s).await.map(drop).map_err(|e| anyhow::anyhow!("the submission failed: {e}"))

@@ -165,6 +165,7 @@ pub async fn run(store: Arc<dyn Store>, config: &Config, command: CatalogCommand
                 scenario,
                 changelog: Text::new(&changelog_zh, changelog_en.as_deref().unwrap_or(&changelog_zh)),
                 screenshots: Vec::new(),
+                uploader: None,
             };
             match catalog.submit(new, ACTOR).await {
                 Ok(s) if approve => {

@@ -194,6 +194,7 @@ pub async fn publish(catalog: &Catalog, store: &dyn Store) -> anyhow::Result<()>
             scenario: SCENARIOS.iter().find(|(a, _)| *a == id).map(|(_, s)| s.to_string()),
             changelog: Text::new("百搭参考应用，首次发布", "Baida reference app, first release"),
             screenshots: Vec::new(),
+            uploader: None,
         };
         // Baida's own apps: published as shipped, with no community submission to review.
         catalog.publish_reference(new, "demo").await.map_err(|e| anyhow::anyhow!("publishing {file}: {e}"))?;

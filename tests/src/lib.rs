@@ -121,7 +121,9 @@ async fn start(
     TestApp {
         backend,
         base: format!("http://{}", running.addr),
-        client: reqwest::Client::new(),
+        // Keeps cookies, as a browser does: the upload key binds a photo to the client that
+        // uploaded it until a submission attaches it.
+        client: reqwest::Client::builder().cookie_store(true).build().expect("a client"),
         running,
         data_dir,
         database_url,
@@ -286,6 +288,20 @@ impl Staff {
     }
 
     /// A request with a JSON body, returning status and JSON.
+    /// Uploads a photo as this person (only its uploader may put it in a record); returns its SHA-256.
+    pub async fn upload(&self, bytes: &[u8]) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/photos", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(r.status(), StatusCode::CREATED, "upload: {}", r.text().await.unwrap_or_default());
+        r.json::<Value>().await.expect("JSON")["sha256"].as_str().expect("a sha256").to_string()
+    }
+
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .client

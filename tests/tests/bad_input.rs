@@ -460,4 +460,107 @@ both!(a_client_holds_only_so_many_live_pages, |app: TestApp| async move {
         "another client is not held back"
     );
     drop(open);
+// A photo's readers are decided once (`http::photos::audience`): before, every photo was public
+// by its hash with a year-long public cache.
+both!(a_photo_is_served_only_to_those_who_may_see_it, |app: TestApp| async move {
+    let status_of = |client: baida_tests::reqwest::Client, sha: String| {
+        let url = app.url(&format!("/photos/{sha}"));
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            (r.status(), r.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string()))
+        }
+    };
+    let stranger = || baida_tests::reqwest::Client::new();
+
+    // Uploaded for a submission in progress: the uploader (its upload key cookie) sees it, no one else.
+    let photo = app.upload(&fixture("photo.png")).await;
+    let (status, cache) = status_of(app.client.clone(), photo.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(cache.as_deref().is_some_and(|c| c.starts_with("private")), "{cache:?}");
+    assert_eq!(status_of(stranger(), photo.clone()).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(status_of(app.client_from("127.0.0.2"), photo.clone()).await.0, StatusCode::NOT_FOUND);
+
+    // Attached to a case of 新洲: its staff see it (private), another community's staff and strangers do not.
+    let mut answers = minyi_answers();
+    answers["photos"] = json!([photo]);
+    let (status, created) = app.submit("minyi-suban", "xinzhou", answers).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        status_of(stranger(), photo.clone()).await.0,
+        StatusCode::NOT_FOUND,
+        "anonymous: as if there were no photo"
+    );
+    let xinzhou = app.login("xinzhou").await;
+    let (status, cache) = status_of(xinzhou.client.clone(), photo.clone()).await;
+    assert_eq!(status, StatusCode::OK, "the community's staff read the case");
+    assert!(cache.as_deref().is_some_and(|c| c.starts_with("private")), "{cache:?}");
+    let tianan = app.login("tianan").await;
+    assert_eq!(status_of(tianan.client.clone(), photo.clone()).await.0, StatusCode::NOT_FOUND, "another community");
+
+    // A resident's own case: they see its photo, another resident does not.
+    let filer = app.resident("13700000001").await;
+    let other = app.resident("13700000002").await;
+    let r = filer
+        .post(app.url("/api/v1/photos"))
+        .header("content-type", "application/octet-stream")
+        .body(fixture("photo-gps.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let own = r.json::<Value>().await.unwrap()["sha256"].as_str().unwrap().to_string();
+    let mut answers = minyi_answers();
+    answers["photos"] = json!([own]);
+    let r = filer
+        .post(app.url("/api/v1/apps/minyi-suban/submissions"))
+        .json(&json!({"community": "xinzhou", "answers": answers}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let (status, cache) = status_of(filer.clone(), own.clone()).await;
+    assert_eq!(status, StatusCode::OK, "the resident who filed the case");
+    assert!(cache.as_deref().is_some_and(|c| c.starts_with("private")), "{cache:?}");
+    assert_eq!(status_of(other.clone(), own.clone()).await.0, StatusCode::NOT_FOUND, "another resident");
+    // Knowing the hash is not enough: another resident cannot attach the photo to a case of theirs.
+    let mut answers = minyi_answers();
+    answers["photos"] = json!([own]);
+    let r = other
+        .post(app.url("/api/v1/apps/minyi-suban/submissions"))
+        .json(&json!({"community": "xinzhou", "answers": answers}))
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pointers(&p), vec![("/photos/0".to_string(), "unknown_photo".to_string())]);
+    assert_eq!(status_of(other, own.clone()).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(status_of(tianan.client.clone(), own).await.0, StatusCode::NOT_FOUND);
+    // A photo that does not exist answers the same.
+    assert_eq!(status_of(stranger(), "0".repeat(64)).await.0, StatusCode::NOT_FOUND);
+});
+
+both!(photo_uploads_are_limited_per_client, |app: TestApp| async move {
+    let upload = |client: baida_tests::reqwest::Client| {
+        let url = app.url("/api/v1/photos");
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/octet-stream")
+                .body(fixture("photo.png"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for i in 0..30 {
+        assert_eq!(upload(app.client.clone()).await.status(), StatusCode::CREATED, "upload {i}");
+    }
+    let r = upload(app.client.clone()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    let (_, p) = problem(r).await;
+    assert_eq!(p["code"], "rate_limited", "{p}");
+    assert_eq!(upload(app.client_from("127.0.0.2")).await.status(), StatusCode::CREATED, "another client goes on");
 });

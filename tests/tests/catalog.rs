@@ -85,7 +85,7 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     def["name"] = json!({"zh-CN": "新洲停车诉求", "en": "Xinzhou parking requests"});
     let (status, saved) = b.post("/api/v1/apps", def.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{saved}");
-    let shot = app.upload(&fixture("photo.png")).await;
+    let shot = b.upload(&fixture("photo.png")).await;
     // Bad input names the field and stores nothing.
     let bad = json!({"app": "xinzhou-parking", "description": "", "changelog": "首发", "scenario": "nope", "screenshots": ["0".repeat(64)]});
     let (status, problem) = b.post("/api/v1/catalog/submissions", bad).await;
@@ -93,6 +93,12 @@ both!(publish_review_and_reject, |app: TestApp| async move {
     let pointers: Vec<&str> =
         problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers, ["/description", "/scenario", "/screenshots/0"], "{problem}");
+    // Screenshots become public: a photo someone else uploaded answers as one that does not exist.
+    let foreign = app.upload(&fixture("photo-gps.jpg")).await;
+    let bad = json!({"app": "xinzhou-parking", "description": "停车", "changelog": "首发", "screenshots": [foreign]});
+    let (status, problem) = b.post("/api/v1/catalog/submissions", bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/screenshots/0", "{problem}");
     let (_, queue) = district.get("/api/v1/catalog/submissions?status=submitted").await;
     assert_eq!(queue.as_array().unwrap().len(), 0, "{queue}");
     let body = json!({

@@ -61,7 +61,17 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
     assert_eq!(case["current_step"], "decide");
     let case = complete(&admin, &id, json!({"decision": "approve"})).await;
     assert_eq!(case["current_step"], "pay");
-    let receipt = app.upload(&fixture("photo.png")).await;
+    // A photo someone else uploaded cannot be made evidence (it would become public).
+    let foreign = app.upload(&fixture("photo-gps.jpg")).await;
+    let (status, p) = admin
+        .post(
+            &format!("/api/v1/cases/{id}/actions"),
+            json!({"action": "complete", "answers": {"receipts": [foreign], "payment_note": "转账已完成"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["code"], "unknown_photo", "{p}");
+    let receipt = admin.upload(&fixture("photo.png")).await;
     let case = complete(&admin, &id, json!({"receipts": [receipt], "payment_note": "转账已完成"})).await;
     assert_eq!(case["status"], "closed", "{case}");
     let b = books(&app).await;
@@ -70,6 +80,10 @@ async fn spending_goes_through_propose_review_decide_pay(app: TestApp) {
     assert_eq!(entry["direction"], "expense");
     assert_eq!(entry["account"], "maintenance_fund");
     assert_eq!(entry["evidence"], json!([receipt]));
+    // Evidence is on the public books: anyone may see the receipt, and caches may keep it.
+    let served = baida_tests::reqwest::Client::new().get(app.url(&format!("/photos/{receipt}"))).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(served.headers()["cache-control"].to_str().unwrap().starts_with("public"));
     assert_eq!(balance(&b, "maintenance_fund"), "107199.50", "the balance is the sum of the entries");
     let trail: Vec<String> =
         entry["trail"].as_array().unwrap().iter().map(|s| s["what"]["zh-CN"].as_str().unwrap().to_string()).collect();
@@ -188,7 +202,7 @@ async fn votes_need_a_quorum(backend: Backend) {
     let (status, counted) = vote(&district, &passed, "no").await;
     assert_eq!(status, StatusCode::OK, "{counted}");
     assert_eq!(counted["current_step"], "pay", "{counted}");
-    let receipt = app.upload(&fixture("photo.png")).await;
+    let receipt = admin.upload(&fixture("photo.png")).await;
     complete(&admin, &passed, json!({"receipts": [receipt]})).await;
     let b = books(&app).await;
     let entry = entry_of(&b, &passed).expect("booked");

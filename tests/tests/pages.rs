@@ -15,7 +15,9 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
     assert!(html.contains(r#"accept="image/*" capture="environment""#));
     assert!(html.contains(r#"enctype="multipart/form-data""#));
 
-    let client = baida_tests::reqwest::Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+    // Keeps cookies, as a browser does: the photos it uploads are bound to it (the upload key).
+    let client =
+        baida_tests::reqwest::Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap();
     // First attempt: the title is missing; the page comes back with the error and what was typed.
     let form = Form::new()
         .text("category", "city_appearance")
@@ -47,6 +49,12 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
         .and_then(|s| s.get(..64))
         .expect("the uploaded photo is kept")
         .to_string();
+    // Its thumbnail is shown to this browser only, until the case holds it.
+    let thumbnail = client.get(app.url(&format!("/photos/{sha}"))).send().await.unwrap();
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    assert!(thumbnail.headers()["cache-control"].to_str().unwrap().starts_with("private"));
+    let elsewhere = baida_tests::reqwest::Client::new().get(app.url(&format!("/photos/{sha}"))).send().await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
 
     // Second attempt, complete: a redirect to the tracking page with the case number.
     let form = Form::new()

@@ -42,7 +42,8 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     let (status, again) = app.admin_get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(status, StatusCode::OK, "the case is still there after a restart");
     assert_eq!(again["number"], number);
-    let photo_response = app.get(&format!("/photos/{photo}")).send().await.unwrap();
+    // A new client, as after the restart: the case's readers see its photo (the admin token).
+    let photo_response = app.get(&format!("/photos/{photo}")).bearer_auth(baida_tests::TOKEN).send().await.unwrap();
     assert_eq!(photo_response.status(), StatusCode::OK);
     let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty() && report.cases == 1 && report.events == 3, "{report:?}");

@@ -547,7 +547,16 @@ async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
 
 /// 挪车e站 reported by `client` (a resident's or anonymous), the result to be texted to `phone`.
 async fn report_blocked_exit(app: &TestApp, client: &baida_tests::reqwest::Client, phone: &str) -> String {
-    let photo = app.upload(&baida_tests::fixture("photo.png")).await;
+    // Uploaded by the same client: only its uploader may attach a photo to a case.
+    let r = client
+        .post(app.url("/api/v1/photos"))
+        .header("content-type", "application/octet-stream")
+        .body(baida_tests::fixture("photo.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let photo = r.json::<Value>().await.unwrap()["sha256"].as_str().unwrap().to_string();
     let report = json!({"plate": "粤B12345", "spot": {"lon": 114.05, "lat": 22.53, "address": "新洲花园东门"},
                         "photos": [photo], "kind": "blocking-exit", "reporter_phone": phone});
     let r = client

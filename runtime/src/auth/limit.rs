@@ -55,7 +55,21 @@ impl<K: Key> Limit<K> {
     pub fn check(&self, client: K) -> Result<(), Duration> {
         self.limiter.check_key(&client.key()).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
+
+    /// Like [`Limit::check`] for `n` units at once (bytes counted in KiB, say); more than the
+    /// whole burst waits `refused` (it can never pass at once).
+    pub fn check_n(&self, client: K, n: u32, refused: Duration) -> Result<(), Duration> {
+        let Some(n) = NonZeroU32::new(n) else { return Ok(()) };
+        match self.limiter.check_key_n(&client, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(self.clock.now())),
+            Err(_) => Err(refused),
+        }
+    }
 }
+
+/// The per-client photo byte quota, in KiB: 256 MiB at once, refilled over an hour.
+pub const PHOTO_KIB_PER_HOUR: u32 = 256 * 1024;
 
 /// The limits a server keeps.
 pub struct Limits {
@@ -73,6 +87,11 @@ pub struct Limits {
     pub password: Limit<String>,
     /// Comments on proposals: 5 at once, then one every 30 s, per person (actor label).
     pub comment: Limit<String>,
+    /// Photo uploads (the API's and a posted form's photo parts): 30 at once, then one every
+    /// 20 s, per address.
+    pub photo_upload: Limit,
+    /// Photo bytes, in KiB: [`PHOTO_KIB_PER_HOUR`] an hour per address.
+    pub photo_kib: Limit,
     /// Submissions by people who are not logged in, per address (`None`: unlimited).
     pub public_submit: Option<Limit>,
     /// Definitions checked by people who are not logged in (`POST /api/v1/apps/validate`
@@ -100,6 +119,8 @@ impl Default for Limits {
             verify_phone: Limit::new(10, Duration::from_secs(30)),
             password: Limit::new(5, Duration::from_secs(60)),
             comment: Limit::new(5, Duration::from_secs(30)),
+            photo_upload: Limit::new(30, Duration::from_secs(20)),
+            photo_kib: Limit::new(PHOTO_KIB_PER_HOUR, Duration::from_secs(3600) / PHOTO_KIB_PER_HOUR),
             public_submit: None,
             public_validate: Limit::new(30, Duration::from_secs(2)),
         }
@@ -133,5 +154,16 @@ mod tests {
         let wait = limit.check(a).unwrap_err();
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "{wait:?}");
         assert!(limit.check(b).is_ok());
+    }
+
+    #[test]
+    fn a_quota_counts_units_and_refuses_more_than_its_burst() {
+        let limit = Limit::new(100, Duration::from_secs(36));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let never = Duration::from_secs(3600);
+        assert!(limit.check_n(a, 60, never).is_ok());
+        assert!(limit.check_n(a, 40, never).is_ok());
+        assert!(limit.check_n(a, 1, never).is_err());
+        assert_eq!(limit.check_n(a, 101, never), Err(never));
     }
 }

@@ -66,6 +66,10 @@ pub struct NewSubmission {
     pub scenario: Option<String>,
     pub changelog: Text,
     pub screenshots: Vec<String>,
+    /// The submitter's upload identity (`http::upload_key`): screenshots become public, so each
+    /// must have been uploaded under it (or be public already). `None`: not checked (the
+    /// server's own submissions).
+    pub uploader: Option<String>,
 }
 
 /// The district's decision.
@@ -212,7 +216,16 @@ impl Catalog {
         if new.screenshots.len() > 6 {
             problems.push(problem("/screenshots", "too_many", "最多 6 张截图".into(), "At most 6 screenshots".into()));
         }
-        let missing = self.store.missing_photos(&new.screenshots).await?;
+        let mut missing = self.store.missing_photos(&new.screenshots).await?;
+        if let Some(uploader) = &new.uploader {
+            // Another's photo answers as one that does not exist.
+            for sha in &new.screenshots {
+                let one = [(String::new(), sha.clone())];
+                if !self.engine.foreign_photos(None, &one, uploader).await?.is_empty() {
+                    missing.push(sha.clone());
+                }
+            }
+        }
         for (i, sha) in new.screenshots.iter().enumerate() {
             if missing.contains(sha) {
                 problems.push(problem(
@@ -331,7 +344,7 @@ impl Catalog {
         if let Some(c) = comment {
             answers["comment"] = Value::String(c);
         }
-        match self.engine.act(&case_id, Action::Complete { answers }, who).await {
+        match self.engine.act(&case_id, Action::Complete { answers }, who, None).await {
             Ok(_) => {}
             Err(ActionError::NotAllowed(_)) => return Err(reviewed()),
             Err(e) => return Err(e.into()),

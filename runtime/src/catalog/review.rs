@@ -77,6 +77,8 @@ pub async fn open_case(engine: &Engine, s: &Submission) -> Result<()> {
         resident_id: None,
         staff: true,
         case_id: Some(s.id.clone()),
+        // The server files it; its record names no photo a person chose.
+        uploader: None,
     };
     match engine.submit(intake).await {
         Ok(_) => {}

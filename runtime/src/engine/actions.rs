@@ -78,11 +78,21 @@ impl Engine {
     /// When the write meets a concurrent change that left the case at the same step and
     /// status (the scheduler marking an escalation, say), the action is computed again on the
     /// fresh case, up to [`ATTEMPTS`] times; if the case moved on, the conflict is reported.
-    pub async fn act(&self, case_id: &str, action: Action, who: &Actor) -> Result<Case, ActionError> {
+    ///
+    /// `uploader` is the actor's upload identity (`http::upload_key`): a photo in the answers
+    /// must be this case's already, public, or uploaded under it (`None`: not checked — the
+    /// server's own actions and those that carry no answers).
+    pub async fn act(
+        &self,
+        case_id: &str,
+        action: Action,
+        who: &Actor,
+        uploader: Option<&str>,
+    ) -> Result<Case, ActionError> {
         let mut seen = None;
         let mut attempt = 1;
         loop {
-            match self.act_once(case_id, action.clone(), who, &mut seen).await {
+            match self.act_once(case_id, action.clone(), who, uploader, &mut seen).await {
                 Err(ActionError::Store(store::Error::Conflict(_))) if attempt < ATTEMPTS => attempt += 1,
                 outcome => return outcome,
             }
@@ -94,6 +104,7 @@ impl Engine {
         case_id: &str,
         action: Action,
         who: &Actor,
+        uploader: Option<&str>,
         seen: &mut Option<(String, Option<String>)>,
     ) -> Result<Case, ActionError> {
         let case = self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?;
@@ -168,6 +179,12 @@ impl Engine {
                 let ev = baida_blocks::form::evaluate(&fields, &app.rules, &answers, self.today());
                 if !ev.errors.is_empty() {
                     return Err(ActionError::Invalid(ev.errors));
+                }
+                if let Some(uploader) = uploader {
+                    let foreign = self.foreign_photos(Some(&case.id), &ev.photos, uploader).await?;
+                    if !foreign.is_empty() {
+                        return Err(ActionError::Invalid(foreign));
+                    }
                 }
                 flow.complete(&step_id, ev.record, &events)?;
             }

@@ -152,6 +152,7 @@ impl<'a> Flow<'a> {
 
     /// The change to write, conditional on the case still having `expected_event_count` events.
     pub fn into_change(self, expected_event_count: i64) -> CaseChange {
+        let photo_uses = super::photos::uses(self.app, &self.case_id, &self.record);
         CaseChange {
             case_id: self.case_id,
             expected_event_count,
@@ -169,6 +170,7 @@ impl<'a> Flow<'a> {
             fires: self.fires,
             ledger: self.ledger,
             outbox: self.outbox,
+            photo_uses,
         }
     }
 

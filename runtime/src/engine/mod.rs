@@ -13,6 +13,7 @@ pub mod event;
 pub mod flow;
 pub mod outbox;
 pub mod pacing;
+pub mod photos;
 pub mod plugin_step;
 pub mod recipient;
 pub mod scheduler;

@@ -40,6 +40,11 @@ pub struct Submission {
     /// The new case's id, when the caller needs to know it before the case exists (the
     /// catalog gives a submission's review case the submission's id); a fresh one otherwise.
     pub case_id: Option<String>,
+    /// The submitter's upload identity (`http::upload_key`): each photo of the answers must
+    /// have been uploaded under it (or be public already), so that knowing a photo's hash does
+    /// not let anyone attach it to a case of theirs and read it. `None`: not checked (the
+    /// admin token, the server's own submissions).
+    pub uploader: Option<String>,
 }
 
 /// A created case and the secret token that lets the resident follow it.
@@ -338,6 +343,12 @@ impl Engine {
                 .collect();
             return Err(SubmitError::Invalid(problems));
         }
+        if let Some(uploader) = &s.uploader {
+            let foreign = self.foreign_photos(None, &ev.photos, uploader).await?;
+            if !foreign.is_empty() {
+                return Err(SubmitError::Invalid(foreign));
+            }
+        }
         let compiled = &loaded.compiled;
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         let now = self.clock.now();
@@ -361,7 +372,7 @@ impl Engine {
             SubmitError::Invalid(vec![Problem::new("", "script_failed", message)])
         })?;
         let new = NewCase {
-            id,
+            id: id.clone(),
             app_id: s.app_id,
             app_version: loaded.meta.version.clone(),
             community_id,
@@ -377,6 +388,7 @@ impl Engine {
             timers: std::mem::take(&mut flow.timers),
             outbox: std::mem::take(&mut flow.outbox),
             ledger: std::mem::take(&mut flow.ledger),
+            photo_uses: super::photos::uses(compiled, &id, &flow.record),
         };
         let case = self.committer.commit(new).await?;
         metrics::counter!("baida_submissions_total").increment(1);

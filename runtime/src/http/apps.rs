@@ -275,12 +275,12 @@ pub async fn validate_app(
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
-    client: super::extract::Client,
+    uploader: super::upload_key::Uploader,
     Path(app): Path<String>,
     Query(q): Query<VersionQuery>,
     ApiJson(body): ApiJson<SubmissionBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    access::limit_public_submission(&state, &actor, client)?;
+    access::limit_public_submission(&state, &actor, uploader.client)?;
     let submission = Submission {
         app_id: app,
         version: q.version,
@@ -291,6 +291,7 @@ pub async fn submit(
         resident_id: None,
         staff: false,
         case_id: None,
+        uploader: (!actor.is_root()).then(|| uploader.digest()),
     };
     let submitted = access::submit_as(&state, &actor, submission).await?;
     let c = submitted.case;

@@ -251,7 +251,8 @@ pub async fn act(
     if !matches!(action, Action::Vote { .. }) {
         access::readable_case(&state, &actor, &id).await?;
     }
-    let mut case = match state.engine.act(&id, action, &actor).await {
+    let uploader = super::upload_key::person_digest(&actor);
+    let mut case = match state.engine.act(&id, action, &actor, uploader.as_deref()).await {
         Err(crate::engine::actions::ActionError::Forbidden(why)) => {
             access::record_denial(&state, &actor, &format!("case:{id}"), None).await;
             return Err(ApiError::Forbidden(why));

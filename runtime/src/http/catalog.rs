@@ -274,6 +274,7 @@ pub async fn submit(
         scenario: body.scenario,
         changelog: body.changelog,
         screenshots: body.screenshots,
+        uploader: super::upload_key::person_digest(&actor),
     };
     let s = catalog(&state).submit(new, &actor.label()).await?;
     let location = format!("/api/v1/catalog/submissions/{}", s.id);

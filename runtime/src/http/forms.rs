@@ -313,6 +313,7 @@ pub(crate) fn preview(state: &AppState, lang: Lang, loaded: &Loaded, community_n
 /// past the bounds of [`PostedForm`] is refused at the first part that crosses them.
 pub async fn read_form(
     state: &AppState,
+    uploader: &super::upload_key::Uploader,
     fields: &[&CompiledField],
     multipart: &mut Multipart,
 ) -> Result<(PostedForm, Vec<Problem>), ApiError> {
@@ -336,7 +337,7 @@ pub async fn read_form(
             if data.is_empty() {
                 continue;
             }
-            match store_photo(state, data, keeps_location(&name)).await {
+            match store_photo(state, uploader, data, keeps_location(&name)).await {
                 Ok(photo) => posted.insert(name, photo.sha256),
                 Err(ApiError::UnsupportedMediaType(m) | ApiError::PayloadTooLarge { detail: m }) => {
                     upload_errors.push(Problem::new(pointer_of(&name), "bad_photo", m));
@@ -359,13 +360,13 @@ fn pointer_of(name: &str) -> String {
 pub async fn submit(
     State(state): State<AppState>,
     actor: crate::auth::Actor,
-    client: super::extract::Client,
+    uploader: super::upload_key::Uploader,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
     mut multipart: Multipart,
 ) -> Response {
-    if let Err(e) = super::access::limit_public_submission(&state, &actor, client) {
+    if let Err(e) = super::access::limit_public_submission(&state, &actor, uploader.client) {
         let mut page = message_page(&state, lang, StatusCode::TOO_MANY_REQUESTS, "too_many", "too_many_submissions");
         if let Some(secs) = e.retry_after().and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok()) {
             page.headers_mut().insert(header::RETRY_AFTER, secs);
@@ -377,7 +378,7 @@ pub async fn submit(
         Err(page) => return page,
     };
     let fields = loaded.compiled.intake_fields();
-    let (mut posted, upload_errors) = match read_form(&state, &fields, &mut multipart).await {
+    let (mut posted, upload_errors) = match read_form(&state, &uploader, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
@@ -435,6 +436,7 @@ pub async fn submit(
         resident_id: for_resident.as_ref().map(|r| r.id.clone()),
         staff: false,
         case_id: None,
+        uploader: (!actor.is_root()).then(|| uploader.digest()),
     };
     // Whose profiles the answers go to: the resident's own, or the one staff fill in for if
     // they let staff take part in their profile.

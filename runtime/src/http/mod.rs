@@ -41,6 +41,7 @@ pub mod security;
 pub mod session;
 pub mod tokens;
 pub mod track;
+pub mod upload_key;
 pub mod vehicles;
 pub mod versions;
 pub mod votes;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(profile::router())
         .with_state(state)
         .merge(baida_designer::router())
+        .layer(axum::middleware::from_fn(upload_key::issue))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(csrf::protect))
         .route_layer(axum::middleware::from_fn(metrics::record))

@@ -35,26 +35,27 @@ pub async fn answer(
     actor: crate::auth::Actor,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
-    Query(q): Query<TrackQuery>,
     uri: axum::http::Uri,
+    uploader: super::upload_key::Uploader,
     mut multipart: Multipart,
 ) -> Response {
-    let q = q.with(&actor);
     let not_found = || message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
+    let Ok(Query(q)) = Query::<TrackQuery>::try_from_uri(&uri) else { return not_found() };
+    let q = q.with(&actor);
     let (case, loaded) = match authorized(&state, &id, &q).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
         Err(e) => return e.into_response(),
     };
     let Some((_, fields)) = resident_step(&loaded, &case) else { return not_found() };
-    let (posted, mut problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+    let (posted, mut problems) = match super::forms::read_form(&state, &uploader, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
     let answers = form_page::answers_from_posted(&fields, &posted, "");
     if problems.is_empty() {
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
-        match state.engine.act(&id, action, &crate::auth::Actor::Reporter).await {
+        match state.engine.act(&id, action, &crate::auth::Actor::Reporter, Some(&uploader.digest())).await {
             Ok(_) => {
                 let back = format!("{}&lang={}", tracking_path(&id, q.t.as_deref().unwrap_or_default()), lang.tag());
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();

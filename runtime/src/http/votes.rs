@@ -59,7 +59,7 @@ pub(crate) async fn cast(
     if matches!(actor, Actor::Anonymous) {
         return Err(ApiError::LoginRequired(baida_blocks::Text::new("请先登录再投票", "Log in to vote")));
     }
-    match state.engine.act(id, Action::Vote { choice }, actor).await {
+    match state.engine.act(id, Action::Vote { choice }, actor, None).await {
         Ok(case) => Ok(case),
         Err(ActionError::Forbidden(why)) => {
             access::record_denial(state, actor, &format!("case:{id}"), None).await;

@@ -416,6 +416,7 @@ pub async fn complete(
     actor: Result<Actor, ApiError>,
     Path(id): Path<String>,
     uri: Uri,
+    uploader: super::upload_key::Uploader,
     mut multipart: Multipart,
 ) -> Response {
     let Some(actor) = staff(actor) else { return super::session::to_login(&uri) };
@@ -427,7 +428,7 @@ pub async fn complete(
         return render_error(&state, lang, &actor, &id, access::no_such_case()).await;
     };
     let fields = step_fields(&loaded, case.current_step.as_deref().unwrap_or_default());
-    let (posted, problems) = match super::forms::read_form(&state, &fields, &mut multipart).await {
+    let (posted, problems) = match super::forms::read_form(&state, &uploader, &fields, &mut multipart).await {
         Ok(read) => read,
         Err(e) => return e.into_response(),
     };
@@ -452,7 +453,11 @@ pub async fn complete(
         )
         .await;
     }
-    match state.engine.act(&id, Action::Complete { answers: Value::Object(answers.clone()) }, &actor).await {
+    match state
+        .engine
+        .act(&id, Action::Complete { answers: Value::Object(answers.clone()) }, &actor, Some(&uploader.digest()))
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/work/cases/{id}?done=complete")).into_response(),
         Err(ActionError::Invalid(problems)) => {
             let message = word(lang, "work_fix");
@@ -537,7 +542,7 @@ pub async fn act(
         }
     };
     let done = f.action.clone();
-    match state.engine.act(&id, action, &actor).await {
+    match state.engine.act(&id, action, &actor, None).await {
         Ok(_) => Redirect::to(&format!("/work/cases/{id}?done={done}")).into_response(),
         Err(e) => render_error(&state, lang, &actor, &id, e.into()).await,
     }

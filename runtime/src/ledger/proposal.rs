@@ -133,6 +133,15 @@ fn answers(app: &CompiledApp, record: &Value, lang: Lang) -> Vec<Answer> {
         .collect()
 }
 
+/// The photos the public proposals page shows of a case of `app` with `record`: none unless
+/// the app books expenses; then those of the answers it publishes.
+pub fn published_photos(app: &CompiledApp, record: &Value) -> Vec<String> {
+    if !is_proposal(app) {
+        return Vec::new();
+    }
+    answers(app, record, Lang::ZhCn).into_iter().flat_map(|a| a.photos).collect()
+}
+
 /// The record field a `ledger` step names (`record.x` or `x`).
 fn ledger_value(app: &CompiledApp, record: &Value, pick: fn(&baida_blocks::step::LedgerConfig) -> &str) -> String {
     let config = app.app.steps.iter().find_map(|s| match &s.block {

@@ -64,6 +64,16 @@ macro_rules! catalog_store {
                         format!("version {} of “{}” was submitted to the catalog before", s.version, s.app_id)
                     })
                 })?;
+                // Screenshots are shown on the catalog's pages: public.
+                for sha in &s.screenshots {
+                    $crate::store::photo_uses::PhotoUseStore::add_photo_use(
+                        self,
+                        sha,
+                        &$crate::store::photo_uses::PhotoUse::Public,
+                        s.submitted_at,
+                    )
+                    .await?;
+                }
                 Ok(())
             }
 

@@ -142,6 +142,10 @@ macro_rules! ledger_store {
             })
             .await?;
             let entry = entry.expect("the leaf was written");
+            // Evidence is shown on the public books.
+            let evidence: Vec<(String, $crate::store::photo_uses::PhotoUse)> =
+                n.evidence.iter().map(|sha| (sha.clone(), $crate::store::photo_uses::PhotoUse::Public)).collect();
+            insert_photo_uses(tx, &evidence, n.created_at).await?;
             sqlx::query($sql(
                 "INSERT INTO ledger_entries (id, leaf_index, account_id, community_id, direction, amount_fen, booked_on, \
                  counterparty, purpose, evidence, case_id, source, created_by, created_at) \

@@ -13,6 +13,7 @@ pub mod ledger;
 pub(crate) mod ledger_sql;
 pub mod people;
 mod people_sql;
+pub mod photo_uses;
 pub mod plugins;
 pub mod postgres;
 mod postgres_figures;
@@ -176,6 +177,9 @@ pub struct NewCase {
     /// Ledger entries its intake books (a `ledger` step right after the form), each written
     /// with its log leaf in the case's own transaction.
     pub ledger: Vec<crate::ledger::entry::NewEntry>,
+    /// The photos its record holds, each with its use (`engine::photos::uses`), written with
+    /// the case.
+    pub photo_uses: Vec<(String, photo_uses::PhotoUse)>,
 }
 
 /// A stored case.
@@ -330,6 +334,7 @@ pub trait Store:
     + PluginStore
     + DraftStore
     + HomeStore
+    + photo_uses::PhotoUseStore
     + Send
     + Sync
     + 'static

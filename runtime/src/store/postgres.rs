@@ -292,6 +292,9 @@ impl Store for PgStore {
         for entry in cases.iter().flat_map(|c| c.ledger.iter()) {
             append_entry(&mut tx, entry).await?;
         }
+        for c in cases {
+            insert_photo_uses(&mut tx, &c.photo_uses, c.created_at).await?;
+        }
         tx.commit().await?;
         Ok(out)
     }
@@ -399,3 +402,4 @@ crate::store::profile_sql::profile_store!(PgStore, crate::store::people_sql::pg)
 crate::store::plugins::plugin_store!(PgStore, crate::store::people_sql::pg);
 crate::store::drafts::draft_store!(PgStore, crate::store::people_sql::pg);
 crate::store::homes::home_store!(PgStore, crate::store::people_sql::pg);
+crate::store::photo_uses::photo_use_store!(PgStore, sqlx::Postgres, crate::store::people_sql::pg);

@@ -122,6 +122,7 @@ async fn apply_in(tx: &mut Transaction<'_, Postgres>, c: &CaseChange) -> Result<
     for entry in &c.ledger {
         super::postgres::append_entry(tx, entry).await?;
     }
+    super::postgres::insert_photo_uses(tx, &c.photo_uses, c.at).await?;
     Ok(())
 }
 

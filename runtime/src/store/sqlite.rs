@@ -316,6 +316,9 @@ impl Store for SqliteStore {
         for entry in cases.iter().flat_map(|c| c.ledger.iter()) {
             append_entry(&mut tx, entry).await?;
         }
+        for c in cases {
+            insert_photo_uses(&mut tx, &c.photo_uses, c.created_at).await?;
+        }
         tx.commit().await?;
         Ok(out)
     }
@@ -423,3 +426,4 @@ crate::store::profile_sql::profile_store!(SqliteStore, crate::store::people_sql:
 crate::store::plugins::plugin_store!(SqliteStore, crate::store::people_sql::lite);
 crate::store::drafts::draft_store!(SqliteStore, crate::store::people_sql::lite);
 crate::store::homes::home_store!(SqliteStore, crate::store::people_sql::lite);
+crate::store::photo_uses::photo_use_store!(SqliteStore, sqlx::Sqlite, crate::store::people_sql::lite);

@@ -121,6 +121,7 @@ async fn apply_in(tx: &mut Transaction<'_, Sqlite>, c: &CaseChange) -> Result<()
     for entry in &c.ledger {
         super::sqlite::append_entry(tx, entry).await?;
     }
+    super::sqlite::insert_photo_uses(tx, &c.photo_uses, c.at).await?;
     Ok(())
 }
 

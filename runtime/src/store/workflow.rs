@@ -83,6 +83,8 @@ pub struct CaseChange {
     pub outbox: Vec<OutboxItem>,
     /// Ledger entries the transition books (the `ledger` block), each with its log leaf.
     pub ledger: Vec<crate::ledger::entry::NewEntry>,
+    /// The photos the record holds after the transition, each with its use, written with it.
+    pub photo_uses: Vec<(String, super::photo_uses::PhotoUse)>,
 }
 
 #[async_trait]
