@@ -460,6 +460,8 @@ both!(a_client_holds_only_so_many_live_pages, |app: TestApp| async move {
         "another client is not held back"
     );
     drop(open);
+});
+
 // A photo's readers are decided once (`http::photos::audience`): before, every photo was public
 // by its hash with a year-long public cache.
 both!(a_photo_is_served_only_to_those_who_may_see_it, |app: TestApp| async move {
