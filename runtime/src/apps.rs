@@ -180,9 +180,7 @@ impl Apps {
         {
             return Ok(views.clone());
         }
-        let views: Views = Arc::new(
-            self.store.apps().await?.into_iter().filter(|a| !a.view.is_empty()).map(|a| (a.app_id, a.view)).collect(),
-        );
+        let views: Views = Arc::new(self.store.app_views().await?);
         *self.views.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), views.clone()));
         Ok(views)
     }

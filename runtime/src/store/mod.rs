@@ -125,9 +125,6 @@ pub struct AppSummary {
     pub category: String,
     pub icon: String,
     pub updated_at: DateTime<Utc>,
-    /// The latest version's `access.view`: the roles that may read its cases (empty: all who
-    /// read cases).
-    pub view: Vec<String>,
 }
 
 /// Metadata of an uploaded photo; the bytes are in the blob folder under their SHA-256.
@@ -307,6 +304,10 @@ pub trait Store:
     /// The latest version, or the named one.
     async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>>;
     async fn apps(&self) -> Result<Vec<AppSummary>>;
+    /// The apps whose latest version names the roles that may read their cases
+    /// (`access.view`), with those roles — read from the definitions by the database, not by
+    /// loading thousands of definitions.
+    async fn app_views(&self) -> Result<Vec<(String, Vec<String>)>>;
 
     async fn put_photo(&self, photo: &Photo) -> Result<()>;
     /// Of `sha256s`, those with no uploaded photo.
@@ -422,11 +423,6 @@ pub(crate) mod rows {
                 category: d.get("category").and_then(Value::as_str).unwrap_or_default().to_string(),
                 icon: d.get("icon").and_then(Value::as_str).unwrap_or_default().to_string(),
                 updated_at: r.updated_at,
-                view: d
-                    .pointer("/access/view")
-                    .and_then(Value::as_array)
-                    .map(|roles| roles.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                    .unwrap_or_default(),
             }
         }
     }

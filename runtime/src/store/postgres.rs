@@ -188,6 +188,21 @@ impl Store for PgStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    async fn app_views(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.id, ((v.definition::jsonb) #> '{access,view}')::text FROM apps a \
+             JOIN app_versions v ON v.app_id = a.id AND v.version = a.latest_version \
+             WHERE (v.definition::jsonb) #> '{access,view}' IS NOT NULL ORDER BY a.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(app, view)| (app, serde_json::from_str::<Vec<String>>(&view).unwrap_or_default()))
+            .filter(|(_, roles)| !roles.is_empty())
+            .collect())
+    }
+
     async fn put_photo(&self, p: &Photo) -> Result<()> {
         sqlx::query(
             "INSERT INTO photos (sha256, content_type, width, height, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
