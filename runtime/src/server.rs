@@ -162,7 +162,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let workers = vec![
         crate::engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
         crate::engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
-        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping),
+        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
+        forget_recovered_clients(state.limits.clone(), stopping),
     ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
@@ -173,6 +174,23 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         served
     });
     Ok(Running { addr, state, task, workers })
+}
+
+/// Every minute, the rate limits forget the clients that have recovered: their memory follows
+/// the clients of the last minutes, not every address ever seen.
+fn forget_recovered_clients(
+    limits: Arc<crate::auth::limit::Limits>,
+    mut stopping: crate::shutdown::Stopping,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => limits.forget_recovered(),
+                _ = stopping.stopped() => return,
+            }
+        }
+    })
 }
 
 /// How long a stopping server waits for its background workers.

@@ -51,6 +51,18 @@ impl<K: Key> Limit<K> {
         Limit { limiter: RateLimiter::keyed(quota), clock: DefaultClock::default() }
     }
 
+    /// Forgets the clients whose limit has fully recovered (they would be let in at once), so
+    /// memory follows the clients of the last minutes, not every address ever seen.
+    pub fn forget_recovered(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    /// How many clients the limit remembers.
+    pub fn remembered(&self) -> usize {
+        self.limiter.len()
+    }
+
     /// `Ok` when `client` may go on; otherwise how long it must wait.
     pub fn check(&self, client: K) -> Result<(), Duration> {
         self.limiter.check_key(&client.key()).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -100,6 +112,20 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Forgets every client whose limits have recovered (see [`Limit::forget_recovered`]).
+    pub fn forget_recovered(&self) {
+        for limit in [&self.login, &self.code, &self.verify, &self.photo_upload, &self.photo_kib, &self.public_validate]
+        {
+            limit.forget_recovered();
+        }
+        if let Some(limit) = &self.public_submit {
+            limit.forget_recovered();
+        }
+        for limit in [&self.verify_phone, &self.password, &self.comment] {
+            limit.forget_recovered();
+        }
+    }
+
     /// The limits a server with `config` keeps.
     pub fn new(config: &crate::config::Config) -> Limits {
         let per_minute = config.public_submissions_per_minute;
@@ -141,6 +167,20 @@ mod tests {
         assert!(limit.check("2001:db8:1:3::1".parse::<IpAddr>().unwrap()).is_ok(), "another /64");
         let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(mapped.key(), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn recovered_clients_are_forgotten_and_limited_ones_kept() {
+        let limit = Limit::new(1, Duration::from_secs(3600));
+        let generous = Limit::new(1, Duration::from_millis(1));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limit.check(a).is_ok() && generous.check(a).is_ok());
+        std::thread::sleep(Duration::from_millis(5));
+        limit.forget_recovered();
+        generous.forget_recovered();
+        assert_eq!(limit.remembered(), 1, "still limited: remembered");
+        assert_eq!(generous.remembered(), 0, "recovered: forgotten");
+        assert!(limit.check(a).is_err(), "forgetting others never lets a limited client through");
     }
 
     #[test]
