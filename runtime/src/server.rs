@@ -23,7 +23,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
     pub task: JoinHandle<std::io::Result<()>>,
-    /// The scheduler and the outbox delivery.
+    /// The scheduler, the outbox delivery, the ledger's sealer, the live pages' feed.
     pub workers: Vec<JoinHandle<()>>,
 }
 
@@ -163,6 +163,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         crate::engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
         crate::engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
         crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
+        crate::http::live::spawn_feed(state.store.clone(), state.live.clone(), stopping.clone()),
         forget_recovered_clients(state.limits.clone(), stopping),
     ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -140,6 +140,13 @@ impl TestApp {
             .await
     }
 
+    /// Another node serving from the same database and data folder while this one runs (on
+    /// PostgreSQL, what several nodes behind a load balancer do).
+    pub async fn another_node(&self) -> TestApp {
+        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), Options::default())
+            .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

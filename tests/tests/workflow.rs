@@ -380,6 +380,27 @@ async fn live_tracking_on_postgres() {
     the_resident_sees_the_case_move_live(Backend::Postgres).await;
 }
 
+/// Two nodes on one PostgreSQL database: a resident's page open on one node and a unit's
+/// inbox open on it see what staff do on the other (the change feed is LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_pages_follow_changes_made_on_another_node() {
+    let one = baida_tests::spawn(Backend::Postgres).await;
+    let two = one.another_node().await;
+    let (status, created) = one.submit("minyi-suban", "xinzhou", minyi_answers()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let stream_url = created["tracking_url"]
+        .as_str()
+        .unwrap()
+        .replace(&format!("/my/cases/{id}"), &format!("/my/cases/{id}/stream"));
+    let live = one.get(&stream_url).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    act(&two, &id, json!({"action": "complete"})).await; // on the other node
+    let got = read_events(live, 2).await;
+    assert_eq!(got.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![4, 5], "{got:?}");
+    assert_eq!(got[1].1["current_step"], "办理答复", "{got:?}");
+}
+
 async fn the_resident_rates_the_result_on_the_tracking_page(backend: Backend) {
     let app = baida_tests::spawn(backend).await;
     let (_, created) = app.submit("minyi-suban", "xinzhou", minyi_answers()).await;

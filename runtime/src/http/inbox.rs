@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use super::live::Change;
 use super::extract::StaffActor;
 use super::{ApiError, AppState};
 use crate::auth::{Actor, Permission};
@@ -56,7 +57,7 @@ pub async fn stream(
         return e.into_response();
     }
     let slot = match state.live.open(client.0) {
-        Ok(slot) => std::sync::Arc::new(slot),
+        Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
     let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
@@ -67,18 +68,24 @@ pub async fn stream(
         },
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
-    let events = futures::stream::unfold((after, Vec::<SseEvent>::new()), move |(mut after, mut pending)| {
-        // The slot lives as long as the stream.
-        let (state, recipient, _slot) = (state.clone(), recipient.clone(), slot.clone());
+    // The slot lives as long as the stream; the first round looks at once (a reconnect with
+    // `Last-Event-ID` may have missed messages).
+    let events = futures::stream::unfold((after, Vec::<SseEvent>::new(), slot, true), move |(mut after, mut pending, mut slot, mut look)| {
+        let (state, recipient) = (state.clone(), recipient.clone());
         async move {
             loop {
                 if let Some(next) = pending.pop() {
-                    return Some((Ok::<_, std::convert::Infallible>(next), (after, pending)));
+                    return Some((Ok::<_, std::convert::Infallible>(next), (after, pending, slot, look)));
                 }
-                if tokio::time::Instant::now() >= deadline {
-                    return None;
+                if !look {
+                    // The database is read only when a message for this inbox was committed.
+                    match slot.next_change(deadline).await? {
+                        Change::Inbox(r) if r == recipient => {}
+                        Change::Missed => {}
+                        _ => continue,
+                    }
                 }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                look = false;
                 let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
                 // Newest first from the store; ids are time-ordered (UUIDv7).
                 let fresh: Vec<&InboxItem> = items.iter().filter(|i| i.id > after).collect();

@@ -83,6 +83,8 @@ pub fn tracking_path(case_id: &str, token: &str) -> String {
 pub struct TrackQuery {
     t: Option<String>,
     new: Option<String>,
+    /// The stream: the last event the page shows (a reconnect's `Last-Event-ID` wins).
+    after: Option<i64>,
     /// The logged-in resident asking (from the session, never from the query): they reach
     /// their own cases without the link's token.
     #[serde(skip)]
@@ -218,7 +220,7 @@ async fn page(
         submitted_at: when(case.created_at),
         self_href: tracking_path(&case.id, token),
         timeline,
-        stream_href: format!("/my/cases/{}/stream?t={token}&lang={}", case.id, lang.tag()),
+        stream_href: format!("/my/cases/{}/stream?t={token}&after={}&lang={}", case.id, case.event_count, lang.tag()),
         form: resident_step(&loaded, &case).map(|(step, fields)| {
             let empty = Map::new();
             let (raw, problems) = shown.unwrap_or((&empty, &[]));
@@ -271,6 +273,7 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok())
+        .or(q.after)
         .unwrap_or(case.event_count);
     let stream = live_events(state, loaded, lang, id, last, slot);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response()
@@ -284,21 +287,26 @@ fn live_events(
     after: i64,
     slot: super::live::Slot,
 ) -> impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>> {
+    use super::live::Change;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
-    // The slot lives as long as the stream: the client's place is freed when it ends.
-    let slot = std::sync::Arc::new(slot);
-    futures::stream::unfold((after, Vec::<SseEvent>::new()), move |(mut after, mut pending)| {
-        let (state, loaded, id, _slot) = (state.clone(), loaded.clone(), id.clone(), slot.clone());
+    // The slot lives as long as the stream: the client's place is freed when it ends. The
+    // first round looks at once (what happened between the page and this stream).
+    futures::stream::unfold((after, Vec::<SseEvent>::new(), slot, true), move |(mut after, mut pending, mut slot, mut look)| {
+        let (state, loaded, id) = (state.clone(), loaded.clone(), id.clone());
         async move {
             loop {
                 if let Some(next) = pending.pop() {
-                    return Some((Ok(next), (after, pending)));
+                    return Some((Ok(next), (after, pending, slot, look)));
                 }
-                if tokio::time::Instant::now() >= deadline {
-                    return None;
+                if !look {
+                    // The database is read only when a change concerns this case.
+                    match slot.next_change(deadline).await? {
+                        Change::Case(c) if c == id => {}
+                        Change::Missed => {}
+                        _ => continue,
+                    }
                 }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                // One small read a second; the events only when the case has new ones.
+                look = false;
                 let Ok(Some(case)) = state.store.case(&id).await else { continue };
                 if case.event_count <= after {
                     continue;

@@ -5,6 +5,7 @@
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
 pub mod catalog;
+pub mod changes;
 mod catalog_sql;
 pub mod drafts;
 pub mod figures;
@@ -269,6 +270,7 @@ pub trait Store:
     + DraftStore
     + HomeStore
     + photo_uses::PhotoUseStore
+    + changes::ChangeFeed
     + Send
     + Sync
     + 'static
