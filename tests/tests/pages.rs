@@ -82,8 +82,23 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
         location.starts_with("/my/cases/") && location.contains("?t=") && location.ends_with("&new=1"),
         "{location}"
     );
+    // The link's token moves into a cookie for this case's pages, and the page comes back
+    // without it: no token in the address bar, the history or the page's links.
+    let bare = baida_tests::reqwest::Client::builder()
+        .redirect(baida_tests::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = bare.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let case_page = location.split('?').next().unwrap().to_string();
+    assert_eq!(r.headers()["location"], format!("{case_page}?new=1"));
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let token = location.split("t=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(cookie.starts_with(&format!("baida_track={token};")), "{cookie}");
+    assert!(cookie.contains(&format!("Path={case_page};")) && cookie.contains("HttpOnly"), "{cookie}");
     let html = app.get(&location).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("提交成功"));
+    assert!(!html.contains(token), "the token is nowhere on the page");
     let number = html.split(r#"<strong class="number">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(number.len(), 15);
     assert!(html.contains(r#"<dd id="current-step">签收</dd>"#), "the current step is named: {html}");
@@ -97,8 +112,10 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
 
     // Without the token, or with a wrong one, the tracking page is not found.
     let id = case["id"].as_str().unwrap();
-    assert_eq!(app.get(&format!("/my/cases/{id}")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/my/cases/{id}?t=guess")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(bare.get(app.url(&format!("/my/cases/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(bare.get(app.url(&format!("/my/cases/{id}?t=guess"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let r = bare.get(app.url(&format!("/my/cases/{id}"))).header("cookie", "baida_track=guess").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let english = app.get(&location.replace("&new=1", "&lang=en")).send().await.unwrap().text().await.unwrap();
     assert!(english.contains(r#"<html lang="en">"#) && english.contains("Case number"));
 });

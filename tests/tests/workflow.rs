@@ -481,13 +481,17 @@ async fn a_move_my_car_case_closes_the_loop(backend: Backend) {
         (Some("sms"), Some("13912345678"), Some("move-car-result"))
     );
     act(&app, &id, json!({"action": "complete", "answers": {"rating": 4}})).await;
-    let (status, record) = app.admin_get("/api/v1/vehicles/粤b12345").await;
+    let lookup = |plate: &str| {
+        app.post("/api/v1/vehicles/lookup").bearer_auth(TOKEN).json(&json!({ "plate": plate })).send()
+    };
+    let r = lookup("粤b 12345").await.unwrap();
+    let (status, record): (StatusCode, Value) = (r.status(), r.json().await.unwrap());
     assert_eq!(status, StatusCode::OK);
     assert_eq!(record["plate"], "粤B12345");
     assert_eq!(record["cases"].as_array().unwrap().len(), 1, "{record}");
     assert_eq!(record["credit_marks"], 1);
     assert_eq!(record["cases"][0]["outcome"], "moved");
-    let (_, other) = app.admin_get("/api/v1/vehicles/粤B99999").await;
+    let other: Value = lookup("粤B99999").await.unwrap().json().await.unwrap();
     assert_eq!(other["cases"].as_array().unwrap().len(), 0);
 }
 

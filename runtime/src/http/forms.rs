@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +29,7 @@ use crate::posted_form::PostedForm;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/a/{community}/{app}", get(show).post(submit))
+        .route("/a/{community}/{app}/assist", post(assist))
         .route("/a/{community}/{app}/state", post(live_state))
 }
 
@@ -46,6 +47,8 @@ struct FormPage {
     icon: String,
     community_name: String,
     action: String,
+    /// Where staff post the phone number of the resident they fill the form for.
+    assist_action: String,
     state_url: String,
     submit_label: String,
     fields: Vec<form_page::FieldView>,
@@ -179,6 +182,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
         icon: app.icon.clone().unwrap_or_default(),
         community_name: page.community_name.clone(),
         action: format!("/a/{community}/{}{}", app.id, if lang == Lang::En { "?lang=en" } else { "" }),
+        assist_action: format!("/a/{community}/{}/assist?lang={}", app.id, lang.tag()),
         state_url: format!("/a/{community}/{}/state?lang={}", app.id, lang.tag()),
         submit_label: submit_label.unwrap_or_else(|| crate::i18n::word(lang, "submit")),
         fields: form_page::build(&fields, raw, &ctx, "", ""),
@@ -193,9 +197,10 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
     }
 }
 
-/// The form page's query: `for`, the phone number of the resident staff fill it for.
+/// The staff's look-up of the resident they fill a form for: the phone number of their
+/// declared home. Posted (never in a URL, where browsers, proxies and referrers keep it).
 #[derive(Debug, Default, Deserialize)]
-pub struct FormQuery {
+pub struct AssistForm {
     #[serde(rename = "for")]
     for_phone: Option<String>,
 }
@@ -225,14 +230,43 @@ pub async fn show(
     actor: crate::auth::Actor,
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
-    Query(q): Query<FormQuery>,
     uri: axum::http::Uri,
 ) -> Response {
+    form_for(&state, actor, lang, &community, &app, &uri, None).await
+}
+
+/// The form filled from the profile of the resident that staff look up by phone number.
+pub async fn assist(
+    State(state): State<AppState>,
+    actor: crate::auth::Actor,
+    ReqLang(lang): ReqLang,
+    Path((community, app)): Path<(String, String)>,
+    axum::extract::Form(q): axum::extract::Form<AssistForm>,
+) -> Response {
+    let uri: axum::http::Uri = match format!("/a/{community}/{app}").parse() {
+        Ok(uri) => uri,
+        Err(_) => return message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
+    };
+    form_for(&state, actor, lang, &community, &app, &uri, Some(q.for_phone.unwrap_or_default())).await
+}
+
+/// The form page at `uri`, with its defaults and the profile it may be filled from (the
+/// resident's own, or the looked-up resident's when staff fill it for `for_phone`).
+async fn form_for(
+    state: &AppState,
+    actor: crate::auth::Actor,
+    lang: Lang,
+    community: &str,
+    app: &str,
+    uri: &axum::http::Uri,
+    for_phone: Option<String>,
+) -> Response {
+    let (state, community, app) = (state.clone(), community.to_string(), app.to_string());
     let (loaded, community_name) = match load(&state, lang, &community, &app).await {
         Ok(l) => l,
         Err(page) => return page,
     };
-    if let Some(to_login) = login_first(&loaded, &actor, &uri) {
+    if let Some(to_login) = login_first(&loaded, &actor, uri) {
         return to_login;
     }
     let mut raw: Map<String, Value> = loaded
@@ -248,7 +282,7 @@ pub async fn show(
             let reader = format!("form:{}", loaded.meta.app_id);
             (None, Some(on_behalf::Reading { resident: id.clone(), reader, for_resident: None }))
         }
-        _ => match on_behalf::lookup(&state, &actor, &community, q.for_phone, lang).await {
+        _ => match on_behalf::lookup(&state, &actor, &community, for_phone, lang).await {
             Ok(Some(found)) => (Some(found.assist.clone()), found.reading(&actor)),
             Ok(None) => (None, None),
             Err(e) => return e.into_response(),

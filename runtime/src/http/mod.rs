@@ -135,12 +135,15 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
-        // One line per request at the default level: method, path (never the query, which may
-        // carry a tracking token), status and time.
+        // One line per request at the default level: method, route, status and time. The route
+        // is the matched pattern (`/my/cases/{id}`), never the path or the query themselves,
+        // which may carry a token, a phone number or a plate; a path no route matches is
+        // logged as `unmatched`.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &axum::extract::Request| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str());
+                    tracing::info_span!("request", method = %request.method(), route = route.unwrap_or("unmatched"))
                 })
                 .on_response(
                     tower_http::trace::DefaultOnResponse::new()

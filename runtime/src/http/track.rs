@@ -1,7 +1,12 @@
-//! The resident's view of a case: `/my/cases/{id}?t=TOKEN`. The token is the secret from the
-//! submission; only its hash is stored. The page shows the step, not personal data, and
-//! updates itself live from `/my/cases/{id}/stream?t=TOKEN` (server-sent events, resumable
-//! with `Last-Event-ID`); without JavaScript, reloading shows the same.
+//! The resident's view of a case: `/my/cases/{id}`. The link a resident is given (the receipt
+//! page, the API's `tracking_url`, an SMS) is `/my/cases/{id}?t=TOKEN`, where the token is the
+//! secret from the submission (only its hash is stored). Opening it moves the token into an
+//! `HttpOnly` cookie scoped to that case's pages ([`COOKIE`], path `/my/cases/{id}`) and
+//! redirects to the page without it, so the token leaves the address bar, the history, the
+//! links on the page and any referrer. The page shows the step, not personal data, and updates
+//! itself live from `/my/cases/{id}/stream` (server-sent events, resumable with
+//! `Last-Event-ID`); without JavaScript, reloading shows the same. A logged-in resident reaches
+//! their own cases without any token.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -36,12 +41,13 @@ pub async fn answer(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
     uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     uploader: super::upload_key::Uploader,
     mut multipart: Multipart,
 ) -> Response {
     let not_found = || message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
     let Ok(Query(q)) = Query::<TrackQuery>::try_from_uri(&uri) else { return not_found() };
-    let q = q.with(&actor);
+    let q = q.with(&actor, &headers);
     let (case, loaded) = match authorized(&state, &id, &q).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(),
@@ -57,7 +63,7 @@ pub async fn answer(
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
         match state.engine.act(&id, action, &crate::auth::Actor::Reporter, Some(&uploader.digest())).await {
             Ok(_) => {
-                let back = format!("{}&lang={}", tracking_path(&id, q.t.as_deref().unwrap_or_default()), lang.tag());
+                let back = format!("{}?lang={}", page_path(&id), lang.tag());
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
             }
             Err(ActionError::Invalid(found)) => problems = found,
@@ -74,14 +80,30 @@ pub async fn answer(
 /// How long one live connection stays open before the browser reconnects (and resumes).
 const STREAM_SECONDS: u64 = 300;
 
-/// The tracking page of a case.
+/// The link to a case's tracking page that a resident is given, with its token.
 pub fn tracking_path(case_id: &str, token: &str) -> String {
     format!("/my/cases/{case_id}?t={token}")
 }
 
+/// A case's tracking page, without the token (it travels in [`COOKIE`]).
+fn page_path(case_id: &str) -> String {
+    format!("/my/cases/{case_id}")
+}
+
+/// The cookie a tracking link's token moves into; its path is the case's pages, so each case
+/// has its own and no other page receives it.
+pub const COOKIE: &str = "baida_track";
+
+/// How long the cookie lasts: as long as a resident may come back to a case.
+const COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+
 #[derive(Deserialize)]
 pub struct TrackQuery {
+    /// The token: from the link's query, else from the case's cookie.
     t: Option<String>,
+    /// The token came in the query (a link just opened).
+    #[serde(skip)]
+    from_link: bool,
     new: Option<String>,
     /// The stream: the last event the page shows (a reconnect's `Last-Event-ID` wins).
     after: Option<i64>,
@@ -92,12 +114,36 @@ pub struct TrackQuery {
 }
 
 impl TrackQuery {
-    fn with(mut self, actor: &crate::auth::Actor) -> TrackQuery {
+    fn with(mut self, actor: &crate::auth::Actor, headers: &axum::http::HeaderMap) -> TrackQuery {
         if let crate::auth::Actor::Resident { id, .. } = actor {
             self.resident = Some(id.clone());
         }
+        self.from_link = self.t.is_some();
+        if self.t.is_none() {
+            self.t = axum_extra::extract::cookie::CookieJar::from_headers(headers)
+                .get(COOKIE)
+                .map(|c| c.value().to_string());
+        }
         self
     }
+}
+
+/// The answer to a tracking link that was just opened: the token into the case's cookie, and
+/// the page again without it (the other query parameters kept).
+fn keep_token(id: &str, token: &str, uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Response {
+    let rest: Vec<&str> =
+        uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("t=")).collect();
+    let to = if rest.is_empty() { page_path(id) } else { format!("{}?{}", page_path(id), rest.join("&")) };
+    let secure = if super::session::over_https(headers) { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={token}; Path={}; HttpOnly; SameSite=Lax; Max-Age={COOKIE_SECONDS}{secure}",
+        page_path(id)
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, to), (header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())],
+    )
+        .into_response()
 }
 
 #[derive(Serialize)]
@@ -160,6 +206,12 @@ async fn authorized(state: &AppState, id: &str, q: &TrackQuery) -> Result<Option
     Ok(Some((case, loaded)))
 }
 
+/// A token fit for a cookie's value (the tokens Baida makes are URL-safe; anything else could
+/// not have opened a case).
+fn cookie_safe(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// An event as the resident reads it.
 pub(crate) fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &Event) -> TimelineItem {
     let mut text = word(lang, &format!("event_{}", e.kind));
@@ -183,8 +235,18 @@ pub async fn track(
     Path(id): Path<String>,
     Query(q): Query<TrackQuery>,
     uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    let q = q.with(&actor);
+    let q = q.with(&actor, &headers);
+    if q.from_link {
+        let token = q.t.clone().unwrap_or_default();
+        // Only a token that opens the case is kept (the same answer as a wrong one otherwise).
+        let opens = matches!(authorized(&state, &id, &TrackQuery { resident: None, ..q }).await, Ok(Some(_)));
+        return match opens && cookie_safe(&token) {
+            true => keep_token(&id, &token, &uri, &headers),
+            false => message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
+        };
+    }
     match page(&state, lang, &id, &q, &uri.to_string(), None).await {
         Ok(Some(html)) => {
             ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response()
@@ -210,7 +272,6 @@ async fn page(
     let timeline = events.iter().map(|e| timeline_item(state, &loaded, lang, e)).collect();
     let current_step =
         case.current_step.as_deref().map(|s| loaded.compiled.step_name(s, lang)).unwrap_or_else(|| "—".into());
-    let token = q.t.as_deref().unwrap_or_default();
     let data = TrackPage {
         new: q.new.is_some(),
         number: case.number.clone(),
@@ -218,9 +279,9 @@ async fn page(
         status: word(lang, &format!("status_{}", case.status)),
         current_step,
         submitted_at: when(case.created_at),
-        self_href: tracking_path(&case.id, token),
+        self_href: page_path(&case.id),
         timeline,
-        stream_href: format!("/my/cases/{}/stream?t={token}&after={}&lang={}", case.id, case.event_count, lang.tag()),
+        stream_href: format!("{}/stream?after={}&lang={}", page_path(&case.id), case.event_count, lang.tag()),
         form: resident_step(&loaded, &case).map(|(step, fields)| {
             let empty = Map::new();
             let (raw, problems) = shown.unwrap_or((&empty, &[]));
@@ -234,7 +295,7 @@ async fn page(
             };
             StepForm {
                 title: loaded.compiled.step_name(&step.id, lang),
-                action: format!("{}&lang={}", tracking_path(&case.id, token), lang.tag()),
+                action: format!("{}?lang={}", page_path(&case.id), lang.tag()),
                 submit_label: submit_label.unwrap_or_else(|| word(lang, "submit")),
                 fields: form_page::build(&fields, raw, &ctx, "", ""),
                 errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
@@ -263,7 +324,7 @@ pub async fn stream(
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
-    let q = q.with(&actor);
+    let q = q.with(&actor, &headers);
     let (case, loaded) = match authorized(&state, &id, &q).await {
         Ok(Some(found)) => found,
         Ok(None) => return ApiError::NotFound(baida_blocks::Text::new("没有这个案件", "No such case")).into_response(),

@@ -1,21 +1,30 @@
 //! A vehicle's record (挪车e站 closes the loop): every closed case of any app whose form
 //! records a `vehicle.plate_number` dictionary field, for one plate — the basis of its
-//! credit record.
+//! credit record. The plate is asked in the body (`POST /api/v1/vehicles/lookup`), never in
+//! the URL, where browsers, proxies and logs would keep it.
 
-use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::extract::State;
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::extract::StaffActor;
+use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
 use crate::auth::Permission;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/vehicles/{plate}", get(record))
+    Router::new().route("/api/v1/vehicles/lookup", post(record))
+}
+
+/// The plate to look up.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlateQuery {
+    /// Plate number, e.g. 粤B12345 (case and spaces do not matter).
+    pub plate: String,
 }
 
 /// One closed case about the vehicle.
@@ -40,16 +49,27 @@ pub struct VehicleRecord {
     pub credit_marks: usize,
 }
 
-/// The record of a vehicle by plate number: its closed cases, newest first.
-#[utoipa::path(get, path = "/api/v1/vehicles/{plate}", tag = "cases", params(("plate" = String, Path, description = "Plate number, e.g. 粤B12345")),
+/// The record of a vehicle by plate number: its closed cases the asker may read, newest first.
+#[utoipa::path(post, path = "/api/v1/vehicles/lookup", tag = "cases", request_body = PlateQuery,
     responses((status = 200, body = VehicleRecord)), security(("bearer" = []), ("session" = [])))]
 pub async fn record(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,
-    Path(plate): Path<String>,
+    ApiJson(q): ApiJson<PlateQuery>,
 ) -> Result<Json<VehicleRecord>, ApiError> {
     let tree = super::access::require(&state, &actor, Permission::CasesRead, None).await?;
-    let plate = plate.trim().to_uppercase();
+    let plate: String = q.plate.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    if plate.is_empty() || plate.chars().count() > 16 {
+        return Err(ApiError::Invalid {
+            code: "invalid_plate",
+            title: baida_blocks::Text::new("车牌号有误", "The plate number is not valid"),
+            problems: vec![baida_blocks::Problem::new(
+                "/plate",
+                "plate",
+                baida_blocks::Text::new("请填写车牌号（最多 16 个字符）", "Enter a plate number (at most 16 characters)"),
+            )],
+        });
+    }
     let mut cases = Vec::new();
     for app in state.store.apps().await? {
         let Some(loaded) = state.apps.load(&app.app_id, None).await? else { continue };
