@@ -3,8 +3,9 @@
 # ~/.cache) reads /api/v1/openapi.json of a demo server and sends generated requests to every
 # operation, as an anonymous client, as a logged-in resident and as a community admin. It
 # fails on any 5xx, any status code, content type or response body the document does not
-# describe; and, of its own (hooks.py), an anonymous client never gets a 2xx from an operation
-# that needs a log-in. Bounded: a few examples per operation, well under a few minutes.
+# describe; and, of its own (hooks.py), no role gets a 2xx from an operation beyond it: an
+# anonymous client from one that needs a log-in, a resident from a staff operation, a community
+# admin from the district's. Bounded: a few examples per operation, well under a few minutes.
 #
 # BAIDA_BIN is the baida binary; ST_EXAMPLES (default 8) examples per operation and phase.
 set -euo pipefail
@@ -51,9 +52,10 @@ for who in anonymous resident community-admin; do
   run_checks="$checks"
   case "$who" in
     anonymous) run_checks="$checks,anonymous_never_succeeds_where_a_log_in_is_needed" ;;
-    resident) header=(-H "Cookie: $resident") ;;
-    community-admin) header=(-H "Cookie: $staff") ;;
+    resident) header=(-H "Cookie: $resident"); run_checks="$checks,a_role_never_succeeds_beyond_its_permissions" ;;
+    community-admin) header=(-H "Cookie: $staff"); run_checks="$checks,a_role_never_succeeds_beyond_its_permissions" ;;
   esac
+  export BAIDA_FUZZ_ROLE="$who"
   echo "openapi fuzz as $who"
   # No state-changing phase that would log the session out mid-run (DELETE /api/v1/session).
   if ! "$venv/bin/st" run "$base/api/v1/openapi.json" "${header[@]}" \
