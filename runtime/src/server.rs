@@ -164,6 +164,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         crate::engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
         crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
         crate::http::live::spawn_feed(state.store.clone(), state.live.clone(), stopping.clone()),
+        crate::http::metrics::spawn_pool_probe(state.store.clone(), stopping.clone()),
         forget_recovered_clients(state.limits.clone(), stopping),
     ];
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

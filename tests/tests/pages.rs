@@ -263,6 +263,7 @@ async fn metrics_are_for_the_operator(backend: baida_tests::Backend) {
         "baida_group_commit_batch_size",
         "baida_outbox_backlog",
         "baida_db_pool_connections",
+        "baida_db_pool_wait_seconds",
     ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }

@@ -18,6 +18,9 @@ use crate::i18n::request_lang;
 use crate::{apps, engine::SubmitError, photo::PhotoError, store};
 
 /// Everything a handler can answer with instead of success.
+/// The `Retry-After` of a 503 [`ApiError::Busy`].
+const BUSY_RETRY_SECONDS: u64 = 5;
+
 #[derive(Debug, Clone)]
 pub enum ApiError {
     NotFound(Text),
@@ -59,6 +62,9 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 507: the disk is full; nothing was written, try again later.
     StorageFull,
+    /// 503: every database connection stayed busy past the pool's wait; nothing was done, try
+    /// again in a few seconds.
+    Busy,
     /// 500: logged with its id; the client sees only the id.
     Internal(String),
 }
@@ -92,6 +98,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            ApiError::Busy => Some(BUSY_RETRY_SECONDS),
             _ => None,
         }
     }
@@ -191,6 +198,15 @@ impl ApiError {
                     "This address does not take this method; see the Allow header",
                 )),
             ),
+            ApiError::Busy => {
+                tracing::warn!("every database connection stayed busy; a request was turned away (503)");
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    Text::new("服务器繁忙", "The server is busy"),
+                    Some(Text::new("没有保存任何内容，请几秒后再试", "Nothing was saved; try again in a few seconds")),
+                )
+            }
             ApiError::StorageFull => {
                 tracing::error!("storage full: a write was refused; free disk space on the data folder or database");
                 plain(
@@ -226,6 +242,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            ApiError::Busy => Some(BUSY_RETRY_SECONDS),
             _ => None,
         };
         let doc = self.doc();
@@ -341,6 +358,10 @@ impl From<store::Error> for ApiError {
         match e {
             store::Error::Conflict(m) => ApiError::Conflict(Text::new(m.clone(), m)),
             full if full.is_storage_full() => ApiError::StorageFull,
+            store::Error::Database(sqlx::Error::PoolTimedOut) => {
+                metrics::counter!("baida_db_pool_timeouts_total").increment(1);
+                ApiError::Busy
+            }
             other => ApiError::internal(other),
         }
     }
@@ -513,5 +534,17 @@ impl From<crate::plugin::registry::AddError> for ApiError {
             },
             AddError::Store(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_that_gives_no_connection_in_time_answers_busy_with_a_retry() {
+        let e = ApiError::from(store::Error::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.retry_after(), Some(BUSY_RETRY_SECONDS));
     }
 }

@@ -1,6 +1,8 @@
 //! `GET /metrics`: Prometheus text format — requests by route (count and duration), and what
 //! the engine records (submissions, transitions, fired timers and their lag, outbox deliveries
-//! by channel and outcome, group-commit batch sizes). For the operator: answered to the admin
+//! by channel and outcome, group-commit batch sizes); the database pool (connections open and
+//! idle, the wait for a connection sampled every second by [`spawn_pool_probe`], requests
+//! turned away because none came in time). For the operator: answered to the admin
 //! token, or to a scraper on this machine (loopback), 404 to anyone else.
 
 use std::sync::OnceLock;
@@ -52,6 +54,32 @@ async fn render(State(state): State<AppState>, actor: Actor, client: Client) -> 
         }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// How often the pool probe takes a connection.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Once a second, times taking a connection from the pool (`baida_db_pool_wait_seconds`): what
+/// a request waits before its first query when the pool is busy. One idle connection's worth of
+/// work a second.
+pub fn spawn_pool_probe(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    mut stopping: crate::shutdown::Stopping,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PROBE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Ok(waited) = store.pool_wait().await {
+                        metrics::histogram!("baida_db_pool_wait_seconds").record(waited.as_secs_f64());
+                    }
+                }
+                _ = stopping.stopped() => return,
+            }
+        }
+    })
 }
 
 /// Counts each request and times it, by method, route (the pattern, never the path: no ids or

@@ -289,6 +289,10 @@ pub trait Store:
     /// The connection pool now: connections open, and of those idle (for `/metrics`).
     fn pool_stats(&self) -> (u32, usize);
 
+    /// How long taking a connection from the pool takes now (the probe behind `/metrics`'
+    /// pool wait: a request waits as long before its first query).
+    async fn pool_wait(&self) -> Result<std::time::Duration>;
+
     /// Outbox messages waiting to be delivered (for `/metrics`).
     async fn outbox_backlog(&self) -> Result<i64>;
 

@@ -81,6 +81,12 @@ impl Store for SqliteStore {
         (self.pool.size(), self.pool.num_idle())
     }
 
+    async fn pool_wait(&self) -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
+        drop(self.pool.acquire().await?);
+        Ok(started.elapsed())
+    }
+
     async fn outbox_backlog(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&self.pool).await?)
     }
