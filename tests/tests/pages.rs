@@ -113,7 +113,10 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
     // Without the token, or with a wrong one, the tracking page is not found.
     let id = case["id"].as_str().unwrap();
     assert_eq!(bare.get(app.url(&format!("/my/cases/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
-    assert_eq!(bare.get(app.url(&format!("/my/cases/{id}?t=guess"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        bare.get(app.url(&format!("/my/cases/{id}?t=guess"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let r = bare.get(app.url(&format!("/my/cases/{id}"))).header("cookie", "baida_track=guess").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let english = app.get(&location.replace("&new=1", "&lang=en")).send().await.unwrap().text().await.unwrap();

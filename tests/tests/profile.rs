@@ -232,13 +232,15 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     let r = worker.client.get(app.url(path)).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains(r#"id="assist""#) && !form.contains(r#"id="profile-note""#), "{form}");
-    let r = worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
+    let r =
+        worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains("其未允许工作人员代填时读取档案") && !form.contains("李明"), "{form}");
     assert!(form.contains(r#"name="_for""#), "the case is still his: {form}");
     consent_with(&app, &li, &[("level", "personal"), ("assisted", "on")]).await;
     assert!(html(&app, &li, "/my/profile").await.contains(r#"name="assisted" value="on" checked"#));
-    let r = worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
+    let r =
+        worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains(r#"id="profile-note""#) && form.contains("138****0011"), "{form}");
     assert!(form.contains(r#"value="李明""#) && form.contains(r#"name="_for""#), "{form}");
@@ -265,16 +267,24 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     let household =
         app.running.state.store.household_profile(&baida_runtime::store::Household::of(&home)).await.unwrap();
     assert!(household.iter().any(|v| v.dict_key == "household.address"), "{household:?}");
-    let r = worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
+    let r =
+        worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains("来自其家庭的共享档案") && form.contains("新洲花园 5号楼 302"), "{form}");
 
     // A number without a home in the community finds nobody; nor does another community's worker.
-    let r = worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13800000000")]).send().await.unwrap();
+    let r =
+        worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13800000000")]).send().await.unwrap();
     let form = r.text().await.unwrap();
     assert!(form.contains("本社区没有用这个手机号登记住址的居民") && !form.contains("李明"), "{form}");
     let other = app.login("grid3").await;
-    let r = other.client.post(app.url("/a/tianan-grid-1/xinlin-huhang/assist")).form(&[("for", "13812340011")]).send().await.unwrap();
+    let r = other
+        .client
+        .post(app.url("/a/tianan-grid-1/xinlin-huhang/assist"))
+        .form(&[("for", "13812340011")])
+        .send()
+        .await
+        .unwrap();
     let form = r.text().await.unwrap();
     assert!(!form.contains("李明") && !form.contains(r#"name="_for""#), "{form}");
     // A resident gets no such box.

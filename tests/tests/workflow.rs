@@ -481,9 +481,8 @@ async fn a_move_my_car_case_closes_the_loop(backend: Backend) {
         (Some("sms"), Some("13912345678"), Some("move-car-result"))
     );
     act(&app, &id, json!({"action": "complete", "answers": {"rating": 4}})).await;
-    let lookup = |plate: &str| {
-        app.post("/api/v1/vehicles/lookup").bearer_auth(TOKEN).json(&json!({ "plate": plate })).send()
-    };
+    let lookup =
+        |plate: &str| app.post("/api/v1/vehicles/lookup").bearer_auth(TOKEN).json(&json!({ "plate": plate })).send();
     let r = lookup("粤b 12345").await.unwrap();
     let (status, record): (StatusCode, Value) = (r.status(), r.json().await.unwrap());
     assert_eq!(status, StatusCode::OK);

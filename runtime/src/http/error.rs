@@ -62,8 +62,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 507: the disk is full; nothing was written, try again later.
     StorageFull,
-    /// 503: every database connection stayed busy past the pool's wait; nothing was done, try
-    /// again in a few seconds.
+    /// 503: every database connection stayed busy past the pool's wait, or the database stayed
+    /// locked past its busy timeout; nothing was done, try again in a few seconds.
     Busy,
     /// 500: logged with its id; the client sees only the id.
     Internal(String),
@@ -362,6 +362,7 @@ impl From<store::Error> for ApiError {
                 metrics::counter!("baida_db_pool_timeouts_total").increment(1);
                 ApiError::Busy
             }
+            busy if busy.is_busy() => ApiError::Busy,
             other => ApiError::internal(other),
         }
     }

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::live::Change;
 use super::extract::StaffActor;
+use super::live::Change;
 use super::{ApiError, AppState};
 use crate::auth::{Actor, Permission};
 use crate::store::InboxItem;
@@ -70,39 +70,42 @@ pub async fn stream(
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
     // The slot lives as long as the stream; the first round looks at once (a reconnect with
     // `Last-Event-ID` may have missed messages).
-    let events = futures::stream::unfold((after, Vec::<SseEvent>::new(), slot, true), move |(mut after, mut pending, mut slot, mut look)| {
-        let (state, recipient) = (state.clone(), recipient.clone());
-        async move {
-            loop {
-                if let Some(next) = pending.pop() {
-                    return Some((Ok::<_, std::convert::Infallible>(next), (after, pending, slot, look)));
-                }
-                if !look {
-                    // The database is read only when a message for this inbox was committed.
-                    match slot.next_change(deadline).await? {
-                        Change::Inbox(r) if r == recipient => {}
-                        Change::Missed => {}
-                        _ => continue,
+    let events = futures::stream::unfold(
+        (after, Vec::<SseEvent>::new(), slot, true),
+        move |(mut after, mut pending, mut slot, mut look)| {
+            let (state, recipient) = (state.clone(), recipient.clone());
+            async move {
+                loop {
+                    if let Some(next) = pending.pop() {
+                        return Some((Ok::<_, std::convert::Infallible>(next), (after, pending, slot, look)));
                     }
+                    if !look {
+                        // The database is read only when a message for this inbox was committed.
+                        match slot.next_change(deadline).await? {
+                            Change::Inbox(r) if r == recipient => {}
+                            Change::Missed => {}
+                            _ => continue,
+                        }
+                    }
+                    look = false;
+                    let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
+                    // Newest first from the store; ids are time-ordered (UUIDv7).
+                    let fresh: Vec<&InboxItem> = items.iter().filter(|i| i.id > after).collect();
+                    if let Some(newest) = fresh.first() {
+                        after = newest.id.clone();
+                    }
+                    pending = fresh
+                        .into_iter()
+                        .map(|i| {
+                            SseEvent::default()
+                                .id(i.id.clone())
+                                .event("message")
+                                .data(serde_json::to_string(i).unwrap_or_default())
+                        })
+                        .collect();
                 }
-                look = false;
-                let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
-                // Newest first from the store; ids are time-ordered (UUIDv7).
-                let fresh: Vec<&InboxItem> = items.iter().filter(|i| i.id > after).collect();
-                if let Some(newest) = fresh.first() {
-                    after = newest.id.clone();
-                }
-                pending = fresh
-                    .into_iter()
-                    .map(|i| {
-                        SseEvent::default()
-                            .id(i.id.clone())
-                            .event("message")
-                            .data(serde_json::to_string(i).unwrap_or_default())
-                    })
-                    .collect();
             }
-        }
-    });
+        },
+    );
     Sse::new(events).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response()
 }

@@ -135,10 +135,8 @@ fn keep_token(id: &str, token: &str, uri: &axum::http::Uri, headers: &axum::http
         uri.query().unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("t=")).collect();
     let to = if rest.is_empty() { page_path(id) } else { format!("{}?{}", page_path(id), rest.join("&")) };
     let secure = if super::session::over_https(headers) { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE}={token}; Path={}; HttpOnly; SameSite=Lax; Max-Age={COOKIE_SECONDS}{secure}",
-        page_path(id)
-    );
+    let cookie =
+        format!("{COOKIE}={token}; Path={}; HttpOnly; SameSite=Lax; Max-Age={COOKIE_SECONDS}{secure}", page_path(id));
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, to), (header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())],
@@ -352,34 +350,36 @@ fn live_events(
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
     // The slot lives as long as the stream: the client's place is freed when it ends. The
     // first round looks at once (what happened between the page and this stream).
-    futures::stream::unfold((after, Vec::<SseEvent>::new(), slot, true), move |(mut after, mut pending, mut slot, mut look)| {
-        let (state, loaded, id) = (state.clone(), loaded.clone(), id.clone());
-        async move {
-            loop {
-                if let Some(next) = pending.pop() {
-                    return Some((Ok(next), (after, pending, slot, look)));
-                }
-                if !look {
-                    // The database is read only when a change concerns this case.
-                    match slot.next_change(deadline).await? {
-                        Change::Case(c) if c == id => {}
-                        Change::Missed => {}
-                        _ => continue,
+    futures::stream::unfold(
+        (after, Vec::<SseEvent>::new(), slot, true),
+        move |(mut after, mut pending, mut slot, mut look)| {
+            let (state, loaded, id) = (state.clone(), loaded.clone(), id.clone());
+            async move {
+                loop {
+                    if let Some(next) = pending.pop() {
+                        return Some((Ok(next), (after, pending, slot, look)));
                     }
-                }
-                look = false;
-                let Ok(Some(case)) = state.store.case(&id).await else { continue };
-                if case.event_count <= after {
-                    continue;
-                }
-                let Ok(events) = state.store.events(&id).await else { continue };
-                let status = word(lang, &format!("status_{}", case.status));
-                let current = case
-                    .current_step
-                    .as_deref()
-                    .map(|s| loaded.compiled.step_name(s, lang))
-                    .unwrap_or_else(|| "—".into());
-                let mut fresh: Vec<SseEvent> = events
+                    if !look {
+                        // The database is read only when a change concerns this case.
+                        match slot.next_change(deadline).await? {
+                            Change::Case(c) if c == id => {}
+                            Change::Missed => {}
+                            _ => continue,
+                        }
+                    }
+                    look = false;
+                    let Ok(Some(case)) = state.store.case(&id).await else { continue };
+                    if case.event_count <= after {
+                        continue;
+                    }
+                    let Ok(events) = state.store.events(&id).await else { continue };
+                    let status = word(lang, &format!("status_{}", case.status));
+                    let current = case
+                        .current_step
+                        .as_deref()
+                        .map(|s| loaded.compiled.step_name(s, lang))
+                        .unwrap_or_else(|| "—".into());
+                    let mut fresh: Vec<SseEvent> = events
                     .iter()
                     .filter(|e| e.seq > after)
                     .map(|e| {
@@ -388,12 +388,13 @@ fn live_events(
                         SseEvent::default().id(e.seq.to_string()).event("timeline").data(data.to_string())
                     })
                     .collect();
-                if let Some(last) = events.last() {
-                    after = after.max(last.seq);
+                    if let Some(last) = events.last() {
+                        after = after.max(last.seq);
+                    }
+                    fresh.reverse();
+                    pending = fresh;
                 }
-                fresh.reverse();
-                pending = fresh;
             }
-        }
-    })
+        },
+    )
 }

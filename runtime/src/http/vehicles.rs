@@ -66,7 +66,10 @@ pub async fn record(
             problems: vec![baida_blocks::Problem::new(
                 "/plate",
                 "plate",
-                baida_blocks::Text::new("请填写车牌号（最多 16 个字符）", "Enter a plate number (at most 16 characters)"),
+                baida_blocks::Text::new(
+                    "请填写车牌号（最多 16 个字符）",
+                    "Enter a plate number (at most 16 characters)",
+                ),
             )],
         });
     }

@@ -5,8 +5,8 @@
 //! transaction; migrations live in `runtime/migrations/{sqlite,postgres}` and run at open.
 
 pub mod catalog;
-pub mod changes;
 mod catalog_sql;
+pub mod changes;
 pub mod drafts;
 pub mod figures;
 pub mod homes;
@@ -61,6 +61,24 @@ impl Error {
                     || db.message().contains("database or disk is full")
             }
             Error::Database(sqlx::Error::Io(io)) => io_full(io),
+            _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// Another writer held the database past the busy timeout, or a transaction lost a race
+    /// it cannot win by waiting (SQLite `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended codes;
+    /// PostgreSQL `lock_not_available`, `serialization_failure`, `deadlock_detected`). Nothing
+    /// was written; the same request may succeed a moment later.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::PoolTimedOut) => true,
+            Error::Database(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                Some("55P03" | "40001" | "40P01") => true,
+                Some(code) => code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+                None => false,
+            },
             _ => false,
         }
     }

@@ -56,7 +56,33 @@ pub async fn durable_pool(options: SqliteConnectOptions) -> Result<SqlitePool, s
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     // The database is a file in this process: a connection needs no ping before use.
-    SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(async move { still_clean(conn).await }))
+        .connect_with(options)
+        .await
+}
+
+/// Is a connection coming back to the pool fit to be used again: no transaction left open?
+///
+/// When a statement fails with `SQLITE_FULL` (a full disk), `SQLITE_IOERR` or `SQLITE_NOMEM`,
+/// SQLite may roll the transaction back by itself; the `ROLLBACK` that follows then fails, and
+/// sqlx still counts the transaction as open. Used again, such a connection would open its next
+/// transaction as a savepoint inside one that never ends: its `COMMIT` would answer success and
+/// commit nothing, and it would hold the write lock so other writers wait out their busy
+/// timeout (seen on a full disk: a case acknowledged then lost, writes stalled). Such a
+/// connection is closed instead (closing rolls back whatever is open) and the pool opens a
+/// fresh one. The ping first lets the connection finish the rollback a dropped transaction
+/// queued.
+async fn still_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a database connection came back with its transaction still open; closing it");
+    }
+    Ok(clean)
 }
 
 #[async_trait]
