@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The resident answers the step that asks them (more information, a rating).
+#[allow(clippy::too_many_arguments)] // an axum handler: one argument per extractor
 pub async fn answer(
     State(state): State<AppState>,
     actor: crate::auth::Actor,
