@@ -245,7 +245,7 @@ test('a builder makes 挪车e站 by drag and drop, fixes an error, publishes, an
   await r.locator('#f-phone').fill('13812345678');
   await r.screenshot({ path: join(artifacts, 'designer-resident-form.png'), fullPage: true });
   await r.locator('form button[type=submit]').click();
-  await r.waitForURL(/\/my\/cases\/[^/?]+\?t=/).catch(async (e) => {
+  await r.waitForURL(/\/my\/cases\/[^/?]+\?new=1$/).catch(async (e) => {
     await r.screenshot({ path: join(artifacts, 'designer-resident-refused.png'), fullPage: true });
     throw e;
   });
