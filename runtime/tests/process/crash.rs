@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::{Data, free_port, serve, verify, wait_healthy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

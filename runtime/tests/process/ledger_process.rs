@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use baida_runtime::ledger::merkle;
 
-mod common;
+use crate::common;
 use common::{Data, free_port, serve, wait_healthy};
 
 fn verifier() -> String {

@@ -21,7 +21,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::types::Json;
 
-mod common;
+use crate::common;
 use common::{Data, free_port, serve, verify, wait_healthy};
 
 /// Cases submitted before the outage; each has 4 timers on its sign step.
