@@ -11,8 +11,8 @@ use std::sync::{Arc, RwLock};
 use baida_blocks::{App, CompiledApp, Dictionary, Problem, Text};
 use serde_json::Value;
 
+use crate::core::hash::{canonical_json, sha256_hex};
 use crate::engine::Clock;
-use crate::engine::event::{canonical_json, sha256_hex};
 use crate::store::{self, AppVersion, NewAppVersion, Store};
 
 /// Why an app could not be saved or found.

@@ -7,6 +7,7 @@
 //! its progress one line per install, `[3/12]`, so a bulk roll-out can be followed and, when
 //! interrupted, run again: what is installed already is skipped.
 
+use crate::core::kinds::UnitKind;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -214,14 +215,18 @@ async fn install(
 ) -> anyhow::Result<ExitCode> {
     let units = store.org_units().await?;
     if all {
-        communities =
-            units.iter().filter(|u| u.kind == "community" && u.retired_at.is_none()).map(|u| u.id.clone()).collect();
+        communities = units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none())
+            .map(|u| u.id.clone())
+            .collect();
     }
     if communities.is_empty() {
         eprintln!("--community or --all-communities is needed / 请用 --community 或 --all-communities 指定社区");
         return Ok(ExitCode::FAILURE);
     }
-    if let Some(bad) = communities.iter().find(|c| !units.iter().any(|u| &u.id == *c && u.kind == "community")) {
+    if let Some(bad) = communities.iter().find(|c| !units.iter().any(|u| &u.id == *c && u.kind == UnitKind::Community))
+    {
         eprintln!("--community: no community “{bad}” / 没有社区“{bad}”");
         return Ok(ExitCode::FAILURE);
     }

@@ -2,6 +2,7 @@
 //! [`PASSWORD`]) and the reference apps from `templates-library`, loaded by
 //! `baida serve --demo`, each published in the district catalog ([`publish`]). Loading is idempotent: a restart changes nothing that is already there.
 
+use crate::core::kinds::UnitKind;
 use std::collections::HashMap;
 
 use baida_blocks::Text;
@@ -13,26 +14,26 @@ use crate::org;
 use crate::store::{NewUser, OrgUnit, Store};
 
 /// The demo district: (id, kind, parent, zh-CN, en).
-pub const UNITS: &[(&str, &str, Option<&str>, &str, &str)] = &[
-    ("futian", "district", None, "福田区", "Futian District"),
-    ("shatou", "street", Some("futian"), "沙头街道", "Shatou Street"),
-    ("xiangmihu", "street", Some("futian"), "香蜜湖街道", "Xiangmihu Street"),
-    ("xinzhou", "community", Some("shatou"), "新洲社区", "Xinzhou Community"),
-    ("tianan", "community", Some("shatou"), "天安社区", "Tian'an Community"),
-    ("xiangnan", "community", Some("xiangmihu"), "香南社区", "Xiangnan Community"),
-    ("zhuzilin", "community", Some("xiangmihu"), "竹子林社区", "Zhuzilin Community"),
-    ("xinzhou-grid-1", "grid", Some("xinzhou"), "新洲第一网格", "Xinzhou Grid 1"),
-    ("xinzhou-grid-2", "grid", Some("xinzhou"), "新洲第二网格", "Xinzhou Grid 2"),
-    ("tianan-grid-1", "grid", Some("tianan"), "天安第一网格", "Tian'an Grid 1"),
-    ("xiangnan-grid-1", "grid", Some("xiangnan"), "香南第一网格", "Xiangnan Grid 1"),
-    ("zhuzilin-grid-1", "grid", Some("zhuzilin"), "竹子林第一网格", "Zhuzilin Grid 1"),
-    ("urban-management", "department", Some("futian"), "城市管理和综合执法局", "Urban Management Bureau"),
-    ("housing", "department", Some("futian"), "住房和建设局", "Housing and Construction Bureau"),
-    ("traffic-police", "department", Some("futian"), "交警大队", "Traffic Police Brigade"),
-    ("emergency-management", "department", Some("futian"), "应急管理局", "Emergency Management Bureau"),
-    ("property-supervision", "department", Some("futian"), "物业监管科", "Property Supervision Office"),
-    ("mediation-committee", "department", Some("futian"), "人民调解委员会", "People's Mediation Committee"),
-    ("fire-safety", "department", Some("futian"), "消防救援大队", "Fire and Rescue Brigade"),
+pub const UNITS: &[(&str, UnitKind, Option<&str>, &str, &str)] = &[
+    ("futian", UnitKind::District, None, "福田区", "Futian District"),
+    ("shatou", UnitKind::Street, Some("futian"), "沙头街道", "Shatou Street"),
+    ("xiangmihu", UnitKind::Street, Some("futian"), "香蜜湖街道", "Xiangmihu Street"),
+    ("xinzhou", UnitKind::Community, Some("shatou"), "新洲社区", "Xinzhou Community"),
+    ("tianan", UnitKind::Community, Some("shatou"), "天安社区", "Tian'an Community"),
+    ("xiangnan", UnitKind::Community, Some("xiangmihu"), "香南社区", "Xiangnan Community"),
+    ("zhuzilin", UnitKind::Community, Some("xiangmihu"), "竹子林社区", "Zhuzilin Community"),
+    ("xinzhou-grid-1", UnitKind::Grid, Some("xinzhou"), "新洲第一网格", "Xinzhou Grid 1"),
+    ("xinzhou-grid-2", UnitKind::Grid, Some("xinzhou"), "新洲第二网格", "Xinzhou Grid 2"),
+    ("tianan-grid-1", UnitKind::Grid, Some("tianan"), "天安第一网格", "Tian'an Grid 1"),
+    ("xiangnan-grid-1", UnitKind::Grid, Some("xiangnan"), "香南第一网格", "Xiangnan Grid 1"),
+    ("zhuzilin-grid-1", UnitKind::Grid, Some("zhuzilin"), "竹子林第一网格", "Zhuzilin Grid 1"),
+    ("urban-management", UnitKind::Department, Some("futian"), "城市管理和综合执法局", "Urban Management Bureau"),
+    ("housing", UnitKind::Department, Some("futian"), "住房和建设局", "Housing and Construction Bureau"),
+    ("traffic-police", UnitKind::Department, Some("futian"), "交警大队", "Traffic Police Brigade"),
+    ("emergency-management", UnitKind::Department, Some("futian"), "应急管理局", "Emergency Management Bureau"),
+    ("property-supervision", UnitKind::Department, Some("futian"), "物业监管科", "Property Supervision Office"),
+    ("mediation-committee", UnitKind::Department, Some("futian"), "人民调解委员会", "People's Mediation Committee"),
+    ("fire-safety", UnitKind::Department, Some("futian"), "消防救援大队", "Fire and Rescue Brigade"),
 ];
 
 /// The demo password of every demo account (printed by `baida serve --demo`).
@@ -82,7 +83,7 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
         store
             .put_org_unit(&OrgUnit {
                 id: id.to_string(),
-                kind: kind.to_string(),
+                kind: *kind,
                 parent_id: parent.map(str::to_string),
                 name_zh: zh.to_string(),
                 name_en: en.to_string(),
@@ -136,7 +137,7 @@ async fn ledger(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> anyhow
     use crate::store::ledger::EntryFilter;
     let kinds: Vec<&str> = ACCOUNT_KINDS.iter().map(|(k, _, _)| *k).collect();
     for (id, kind, ..) in UNITS {
-        if *kind == "community" {
+        if *kind == UnitKind::Community {
             store.open_accounts(id, &kinds, now).await?;
         }
     }

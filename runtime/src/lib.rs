@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod catalog_cli;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod demo;
 pub mod engine;
 pub mod form_page;

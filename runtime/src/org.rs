@@ -6,6 +6,7 @@
 //! Who may do these things is decided by the caller (`auth`); this module checks that what
 //! is asked makes sense.
 
+use crate::core::kinds::UnitKind;
 use baida_blocks::{Problem, Text};
 use chrono::{DateTime, Utc};
 
@@ -29,17 +30,16 @@ fn invalid(pointer: &str, code: &'static str, zh: impl Into<String>, en: impl In
     OrgError::Invalid(Box::new(Problem::new(pointer, code, Text::new(zh, en))))
 }
 
-/// The kinds of unit, and what each may sit under.
-pub const KINDS: [(&str, Option<&str>); 5] = [
-    ("district", None),
-    ("street", Some("district")),
-    ("community", Some("street")),
-    ("grid", Some("community")),
-    ("department", Some("district")),
-];
-
-fn parent_kind(kind: &str) -> Option<Option<&'static str>> {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p)
+/// The kind a person or a command line typed, or a clear error naming the kinds there are.
+pub fn parse_kind(kind: &str) -> Result<UnitKind, OrgError> {
+    kind.parse().map_err(|_| {
+        invalid(
+            "/kind",
+            "bad_kind",
+            format!("没有“{kind}”这种机构类型；可用 district、street、community、grid、department"),
+            format!("There is no unit kind “{kind}”; use district, street, community, grid or department"),
+        )
+    })
 }
 
 /// A unit id: 2–64 lower-case letters, digits and hyphens.
@@ -80,16 +80,8 @@ fn check_names(zh: &str, en: &str) -> Result<(), OrgError> {
 }
 
 /// Checks that a unit of `kind` may sit under `parent`.
-fn check_place(tree: &OrgTree, kind: &str, parent: Option<&str>) -> Result<(), OrgError> {
-    let Some(wanted) = parent_kind(kind) else {
-        return Err(invalid(
-            "/kind",
-            "bad_kind",
-            format!("没有“{kind}”这种机构类型；可用 district、street、community、grid、department"),
-            format!("There is no unit kind “{kind}”; use district, street, community, grid or department"),
-        ));
-    };
-    match (wanted, parent) {
+fn check_place(tree: &OrgTree, kind: UnitKind, parent: Option<&str>) -> Result<(), OrgError> {
+    match (kind.parent(), parent) {
         (None, None) => Ok(()),
         (None, Some(_)) => Err(invalid(
             "/parent_id",
@@ -123,7 +115,7 @@ fn check_place(tree: &OrgTree, kind: &str, parent: Option<&str>) -> Result<(), O
 pub async fn create_unit(store: &dyn Store, tree: &OrgTree, unit: OrgUnit) -> Result<OrgUnit, OrgError> {
     check_id("/id", &unit.id)?;
     check_names(&unit.name_zh, &unit.name_en)?;
-    check_place(tree, &unit.kind, unit.parent_id.as_deref())?;
+    check_place(tree, unit.kind, unit.parent_id.as_deref())?;
     if tree.contains_key(&unit.id) {
         return Err(OrgError::Conflict(Text::new(
             format!("编号“{}”已被使用", unit.id),
@@ -153,7 +145,7 @@ pub async fn move_unit(store: &dyn Store, tree: &OrgTree, id: &str, parent: &str
     if is_within(tree, parent, id) {
         return Err(invalid("/parent_id", "cycle", "不能移到自己的下级之下", "A unit cannot move under itself"));
     }
-    check_place(tree, &unit.kind, Some(parent))?;
+    check_place(tree, unit.kind, Some(parent))?;
     let unit = OrgUnit { parent_id: Some(parent.into()), ..unit };
     store.put_org_unit(&unit).await?;
     Ok(unit)
@@ -272,17 +264,13 @@ pub async fn grant(
     at: DateTime<Utc>,
 ) -> Result<Grant, OrgError> {
     let u = existing(tree, unit)?;
-    if !role.granted_at().contains(&u.kind.as_str()) {
+    if !role.granted_at().contains(&u.kind) {
+        let kinds = |sep: &str| role.granted_at().iter().map(|k| k.as_str()).collect::<Vec<_>>().join(sep);
         return Err(invalid(
             "/unit_id",
             "bad_grant",
-            format!("{}只能授予在 {} 上，“{unit}”是 {}", role.name().zh(), role.granted_at().join("、"), u.kind),
-            format!(
-                "{} is granted at a {}; “{unit}” is a {}",
-                role.name().en(),
-                role.granted_at().join(" or "),
-                u.kind
-            ),
+            format!("{}只能授予在 {} 上，“{unit}”是 {}", role.name().zh(), kinds("、"), u.kind),
+            format!("{} is granted at a {}; “{unit}” is a {}", role.name().en(), kinds(" or "), u.kind),
         ));
     }
     if store.user(user_id).await?.is_none() {

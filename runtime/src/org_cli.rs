@@ -38,8 +38,14 @@ pub async fn org(store: &dyn Store, command: OrgCommand) -> anyhow::Result<ExitC
             return Ok(ExitCode::SUCCESS);
         }
         OrgCommand::Add { id, kind, parent, zh, en } => {
-            let unit = OrgUnit { id, kind, parent_id: parent, name_zh: zh, name_en: en, retired_at: None };
-            org::create_unit(store, &tree, unit).await.map(|u| {
+            let created = match org::parse_kind(&kind) {
+                Ok(kind) => {
+                    let unit = OrgUnit { id, kind, parent_id: parent, name_zh: zh, name_en: en, retired_at: None };
+                    org::create_unit(store, &tree, unit).await
+                }
+                Err(e) => Err(e),
+            };
+            created.map(|u| {
                 let under = u.parent_id.as_deref().map(|p| format!(" under {p}")).unwrap_or_default();
                 format!("added {} {} ({} / {}){under}", u.kind, u.id, u.name_zh, u.name_en)
             })

@@ -15,7 +15,7 @@ use img_parts::png::Png;
 use img_parts::webp::WebP;
 use img_parts::{Bytes, ImageEXIF};
 
-use crate::engine::event::sha256_hex;
+use crate::core::hash::sha256_hex;
 
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]

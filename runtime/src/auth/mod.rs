@@ -16,6 +16,7 @@ pub mod password;
 pub mod session;
 pub mod steps;
 
+use crate::core::kinds::UnitKind;
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -81,14 +82,15 @@ impl Role {
     }
 
     /// The kinds of unit this role may be granted at.
-    pub fn granted_at(self) -> &'static [&'static str] {
+    pub fn granted_at(self) -> &'static [UnitKind] {
+        use UnitKind::*;
         match self {
-            Role::GridWorker => &["grid", "community"],
-            Role::CommunityAdmin => &["community"],
-            Role::StreetAdmin => &["street"],
-            Role::DistrictAdmin => &["district"],
-            Role::DepartmentHandler => &["department"],
-            Role::AppBuilder => &["district", "street", "community"],
+            Role::GridWorker => &[Grid, Community],
+            Role::CommunityAdmin => &[Community],
+            Role::StreetAdmin => &[Street],
+            Role::DistrictAdmin => &[District],
+            Role::DepartmentHandler => &[Department],
+            Role::AppBuilder => &[District, Street, Community],
         }
     }
 
@@ -377,7 +379,8 @@ impl Actor {
                 self.can(Permission::CasesRead, &case.community_id, tree)
                     || case.grid_id.as_deref().is_some_and(|g| self.can(Permission::CasesRead, g, tree))
                     || case.assignee.as_deref().is_some_and(|a| {
-                        tree.get(a).is_some_and(|u| u.kind == "department") && self.can(Permission::CasesRead, a, tree)
+                        tree.get(a).is_some_and(|u| u.kind == UnitKind::Department)
+                            && self.can(Permission::CasesRead, a, tree)
                     })
             }
         }
@@ -393,7 +396,7 @@ impl Actor {
 /// cases rather than file them.
 fn split_units(units: Vec<String>, tree: &OrgTree) -> (Vec<String>, Vec<String>) {
     let (holders, units): (Vec<String>, Vec<String>) =
-        units.into_iter().partition(|u| tree.get(u).is_some_and(|u| u.kind == "department"));
+        units.into_iter().partition(|u| tree.get(u).is_some_and(|u| u.kind == UnitKind::Department));
     (units, holders)
 }
 
@@ -409,7 +412,7 @@ pub(crate) mod tests {
                     id.to_string(),
                     OrgUnit {
                         id: id.to_string(),
-                        kind: kind.to_string(),
+                        kind: *kind,
                         parent_id: parent.map(str::to_string),
                         name_zh: zh.to_string(),
                         name_en: en.to_string(),

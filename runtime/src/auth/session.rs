@@ -33,7 +33,7 @@ pub fn secret() -> String {
 
 /// What is stored in place of a secret.
 pub fn digest(secret: &str) -> String {
-    crate::engine::event::sha256_hex(secret)
+    crate::core::hash::sha256_hex(secret)
 }
 
 /// Why a log-in failed. The message never says whether the account exists.

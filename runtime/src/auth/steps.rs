@@ -2,6 +2,7 @@
 //! the unit holding the case), and administer it (re-dispatch, suspend, resume, close,
 //! reopen).
 
+use crate::core::kinds::{CaseStatus, UnitKind};
 use baida_blocks::{BlockConfig, CompiledApp, Text};
 
 use super::{Actor, OrgTree, Permission, Role};
@@ -30,7 +31,7 @@ fn may_vote(
     case: &Case,
     tree: &OrgTree,
 ) -> Result<(), Text> {
-    if !matches!(block, Some(BlockConfig::Vote(_))) || case.status != "open" {
+    if !matches!(block, Some(BlockConfig::Vote(_))) || case.status != CaseStatus::Open {
         return Err(Text::new("案件当前没有进行中的投票", "The case has no vote open now"));
     }
     let unit = Actor::case_unit(case);
@@ -127,7 +128,7 @@ pub fn may_act(actor: &Actor, app: &CompiledApp, case: &Case, act: Act, tree: &O
                 // A step held by a unit: whoever may act there (a department's handlers, or
                 // the grid and community staff when the case is held there).
                 let holder = case.assignee.as_deref().unwrap_or(unit);
-                let holder_is_department = tree.get(holder).is_some_and(|u| u.kind == "department");
+                let holder_is_department = tree.get(holder).is_some_and(|u| u.kind == UnitKind::Department);
                 let ok = if holder_is_department {
                     actor.holds(Role::DepartmentHandler, holder, tree)
                         || (actor.staff().is_some_and(|s| s.id.starts_with("token:"))

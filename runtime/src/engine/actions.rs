@@ -3,6 +3,7 @@
 //! reopen it, run a failed plugin step again. Each is one transition: computed by a [`Flow`], written in one transaction,
 //! conditional on nobody else having moved the case meanwhile.
 
+use crate::core::kinds::CaseStatus;
 use baida_blocks::{BlockConfig, CompiledField, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -105,10 +106,10 @@ impl Engine {
         action: Action,
         who: &Actor,
         uploader: Option<&str>,
-        seen: &mut Option<(String, Option<String>)>,
+        seen: &mut Option<(CaseStatus, Option<String>)>,
     ) -> Result<Case, ActionError> {
         let case = self.store.case(case_id).await?.ok_or(ActionError::UnknownCase)?;
-        let here = (case.status.clone(), case.current_step.clone());
+        let here = (case.status, case.current_step.clone());
         match seen {
             Some(before) if *before != here => {
                 return Err(
@@ -154,7 +155,7 @@ impl Engine {
         let mut flow = Flow::resume(app, &self.calendar, &case, now, actor, &responsibilities);
         flow.plugins = Some(&plugins);
         let step_id = case.current_step.clone().unwrap_or_default();
-        let open = case.status == "open";
+        let open = case.status == CaseStatus::Open;
         match action {
             Action::Complete { answers } => {
                 if !open {
@@ -270,7 +271,7 @@ impl Engine {
                         json!({"step": t.step, "kind": t.kind, "working": working, "remaining_ms": left.num_milliseconds().max(0)})
                     })
                     .collect();
-                flow.status = "suspended".into();
+                flow.status = CaseStatus::Suspended;
                 flow.cancel_timers = true;
                 flow.emit("case.suspended", json!({"step": step_id, "reason": reason, "clocks": remaining}));
             }
@@ -278,7 +279,7 @@ impl Engine {
                 flow.cast_vote(&step_id, &who.label(), choice, &events)?;
             }
             Action::Resume => {
-                if case.status != "suspended" {
+                if case.status != CaseStatus::Suspended {
                     return Err(not_allowed("案件没有挂起", "The case is not suspended"));
                 }
                 let clocks = events
@@ -287,7 +288,7 @@ impl Engine {
                     .find(|e| e.kind == "case.suspended")
                     .and_then(|e| e.data.get("clocks").and_then(Value::as_array).cloned())
                     .unwrap_or_default();
-                flow.status = "open".into();
+                flow.status = CaseStatus::Open;
                 for c in clocks {
                     let (Some(step), Some(kind), Some(ms)) =
                         (c["step"].as_str(), c["kind"].as_str(), c["remaining_ms"].as_i64())
@@ -309,7 +310,7 @@ impl Engine {
                 flow.emit("case.resumed", json!({"step": step_id}));
             }
             Action::Close { reason } => {
-                if case.status == "closed" {
+                if case.status == CaseStatus::Closed {
                     return Err(not_allowed("案件已经办结", "The case is already closed"));
                 }
                 flow.close(&reason);
@@ -326,10 +327,10 @@ impl Engine {
                 flow.enter_step(&step_id)?;
             }
             Action::Reopen { reason } => {
-                if case.status != "closed" {
+                if case.status != CaseStatus::Closed {
                     return Err(not_allowed("案件没有办结，不需要重新打开", "The case is not closed"));
                 }
-                flow.status = "open".into();
+                flow.status = CaseStatus::Open;
                 flow.closed_at = None;
                 flow.emit("case.reopened", json!({"step": step_id, "reason": reason}));
                 flow.enter_step(&step_id)?;

@@ -8,6 +8,7 @@
 //! proposals in [`crate::ledger::proposal`]. Publicly a comment shows only its text, its time and
 //! a label such as `居民 · 3号楼` — never who the resident is.
 
+use crate::core::kinds::CaseStatus;
 use baida_blocks::{BlockConfig, CompiledApp, Lang, Text};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -61,7 +62,7 @@ pub struct Comment {
 /// proposed, reviewed, decided or voted on (form, review and vote blocks) — not once it is
 /// being paid or is closed.
 pub fn open_for_comments(app: &CompiledApp, case: &Case) -> bool {
-    case.status == "open"
+    case.status == CaseStatus::Open
         && case
             .current_step
             .as_deref()

@@ -7,53 +7,12 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::core::hash::canonical_json;
 use crate::store::Event;
 
 /// The `prev_hash` of a case's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Writes `value` as canonical JSON: keys sorted, no insignificant whitespace.
-pub fn canonical_json(value: &Value) -> String {
-    fn write(v: &Value, out: &mut String) {
-        match v {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    write(&map[k], out);
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            scalar => out.push_str(&scalar.to_string()),
-        }
-    }
-    let mut out = String::new();
-    write(value, &mut out);
-    out
-}
-
-/// SHA-256 of `bytes`, in lower-case hex.
-pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 fn event_hash(
     prev_hash: &str,
@@ -72,10 +31,7 @@ fn event_hash(
         "at": at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "data": data,
     });
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(canonical_json(&body).as_bytes());
-    hex::encode(h.finalize())
+    crate::core::hash::sha256_hex_of(&[prev_hash.as_bytes(), canonical_json(&body).as_bytes()])
 }
 
 /// Builds the next event of a chain whose head is `prev` (or a first event).
@@ -170,6 +126,15 @@ mod tests {
             canonical_json(&json!({"b": {"z": 1, "a": [true, null]}, "a": "x"})),
             r#"{"a":"x","b":{"a":[true,null],"z":1}}"#
         );
+    }
+
+    /// The hash every stored event was made with: a refactor that changes it would break every
+    /// chain already stored. (Computed independently: SHA-256 of 64 zeros followed by the
+    /// canonical JSON `{"actor":"public","at":"2026-11-21T08:00:00.123Z","case_id":"c1",
+    /// "data":{"record":{"a":[1,2],"b":1}},"kind":"case.submitted","seq":1}`.)
+    #[test]
+    fn the_event_hash_is_pinned() {
+        assert_eq!(chain()[0].hash, "5414a4b2248818221824ae230a3db7dd7eda7a38342182cabb7ad02e0ccc17ee");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! (hash-chained), timers and outgoing messages — without touching storage; the caller writes
 //! it in one transaction ([`crate::store::CaseChange`]).
 
+use crate::core::kinds::{CaseStatus, Escalation};
 use baida_blocks::step::{Sla, parse_duration};
 use baida_blocks::{BlockConfig, CompiledApp, Text};
 use chrono::{DateTime, Utc};
@@ -48,11 +49,11 @@ pub struct Flow<'a> {
     pub now: DateTime<Utc>,
     pub actor: String,
     pub responsibilities: &'a Responsibilities,
-    pub status: String,
+    pub status: CaseStatus,
     pub current_step: Option<String>,
     pub assignee: Option<String>,
     pub record: Map<String, Value>,
-    pub escalation: Option<String>,
+    pub escalation: Option<Escalation>,
     pub step_entered_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     /// The chain head before this transition: (sequence, hash), as the case row records it.
@@ -87,7 +88,7 @@ impl<'a> Flow<'a> {
             now,
             actor: actor.to_string(),
             responsibilities,
-            status: "open".into(),
+            status: CaseStatus::Open,
             current_step: None,
             assignee: None,
             record,
@@ -122,11 +123,11 @@ impl<'a> Flow<'a> {
             now,
             actor: actor.to_string(),
             responsibilities,
-            status: case.status.clone(),
+            status: case.status,
             current_step: case.current_step.clone(),
             assignee: case.assignee.clone(),
             record: case.record.as_object().cloned().unwrap_or_default(),
-            escalation: case.escalation.clone(),
+            escalation: case.escalation,
             step_entered_at: case.step_entered_at,
             closed_at: case.closed_at,
             head: (case.event_count > 0).then(|| (case.event_count, case.head_hash.clone())),
@@ -437,7 +438,7 @@ impl<'a> Flow<'a> {
 
     /// Closes the case.
     pub fn close(&mut self, reason: &str) {
-        self.status = "closed".into();
+        self.status = CaseStatus::Closed;
         self.closed_at = Some(self.now);
         self.cancel_timers = true;
         self.timers.clear();

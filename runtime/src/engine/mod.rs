@@ -1,13 +1,12 @@
 //! The engine: how cases come to be and move. [`event`] keeps each case's hash-chained log,
 //! [`submit`] turns a form submission into a case (through the group-commit [`Committer`]),
-//! [`clock`] gives the time (injectable, so tests move time instead of sleeping), and
+//! the time comes from [`crate::core::clock`] (injectable, so tests move time instead of sleeping), and
 //! [`verify`] checks every chain. People act on cases through [`actions`], [`vote`] and
 //! [`comment`].
 
 pub mod actions;
 mod booking;
 pub mod calendar;
-pub mod clock;
 pub mod comment;
 pub mod event;
 pub mod flow;
@@ -22,5 +21,5 @@ pub mod test_run;
 pub mod verify;
 pub mod vote;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use crate::core::clock::{Clock, ManualClock, SystemClock};
 pub use submit::{Committer, Engine, Submission, SubmitError, Submitted};

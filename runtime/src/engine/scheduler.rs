@@ -6,6 +6,8 @@
 //! PostgreSQL several schedulers share the work (`FOR UPDATE SKIP LOCKED`); a claim is a lease,
 //! so a scheduler that dies mid-batch leaves its timers to the next one.
 
+use crate::core::kinds::CaseStatus;
+use crate::core::kinds::Escalation;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -121,7 +123,7 @@ impl Engine {
                 break;
             }
             flow.fires.push(timer.id.clone());
-            if case.status != "open" || case.current_step.as_deref() != Some(timer.step.as_str()) {
+            if case.status != CaseStatus::Open || case.current_step.as_deref() != Some(timer.step.as_str()) {
                 continue;
             }
             match timer.kind.as_str() {
@@ -158,8 +160,11 @@ fn escalate(flow: &mut Flow<'_>, timer: &Timer, rung: &str, holder: String, tree
         to.push(parent);
     }
     let event = if rung == "due" { "sla.overdue".to_string() } else { format!("sla.{rung}") };
-    if rung != "due" || flow.escalation.is_none() {
-        flow.escalation = Some(if rung == "due" { "overdue".into() } else { rung.to_string() });
+    // The ladder's rungs are checked at publish (remind, urge, supervise); the due time marks
+    // overdue only a case no rung has marked yet.
+    let mark = if rung == "due" { flow.escalation.is_none().then_some(Escalation::Overdue) } else { rung.parse().ok() };
+    if let Some(mark) = mark {
+        flow.escalation = Some(mark);
     }
     for recipient in &to {
         flow.queue("inbox", recipient, &event, json!({"step": timer.step, "due_at": timer.due_at}));

@@ -5,6 +5,7 @@
 //! transaction (group commit) and answers each only after the commit. A failed batch is
 //! retried case by case, so one bad case never fails its neighbours.
 
+use crate::core::kinds::UnitKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -14,8 +15,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
+use super::Clock;
 use super::flow::{Flow, FlowError};
-use super::{Clock, event};
 use crate::apps::{self, Apps, Loaded};
 use crate::auth::OrgTree;
 use crate::store::{self, Case, NewCase, OrgUnit, Store};
@@ -231,9 +232,11 @@ impl Engine {
         let units = self.org_tree().await?;
         match units.get(unit) {
             Some(u) if u.retired_at.is_some() => Err(SubmitError::UnknownCommunity),
-            Some(u) if u.kind == "community" => Ok((u.id.clone(), None)),
-            Some(u) if u.kind == "grid" => match u.parent_id.as_ref().and_then(|p| units.get(p)) {
-                Some(c) if c.kind == "community" && c.retired_at.is_none() => Ok((c.id.clone(), Some(u.id.clone()))),
+            Some(u) if u.kind == UnitKind::Community => Ok((u.id.clone(), None)),
+            Some(u) if u.kind == UnitKind::Grid => match u.parent_id.as_ref().and_then(|p| units.get(p)) {
+                Some(c) if c.kind == UnitKind::Community && c.retired_at.is_none() => {
+                    Ok((c.id.clone(), Some(u.id.clone())))
+                }
                 _ => Err(SubmitError::UnknownCommunity),
             },
             _ => Err(SubmitError::UnknownCommunity),
@@ -378,10 +381,10 @@ impl Engine {
             community_id,
             grid_id,
             resident_id: s.resident_id,
-            status: flow.status.clone(),
+            status: flow.status,
             current_step: flow.current_step.clone(),
             record: Value::Object(flow.record.clone()),
-            tracking_hash: event::sha256_hex(&token),
+            tracking_hash: crate::core::hash::sha256_hex(&token),
             created_at: now,
             assignee: flow.assignee.clone(),
             events: std::mem::take(&mut flow.events),

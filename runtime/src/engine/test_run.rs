@@ -9,6 +9,7 @@
 //! At a human step the run stops; the builder can go on by giving that step's answers
 //! (`then`), and the whole run is computed again from the start, so it is deterministic.
 
+use crate::core::kinds::CaseStatus;
 use baida_blocks::{CompiledApp, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -32,7 +33,7 @@ pub struct StepAnswers {
 pub struct TestRun {
     /// Every event the case would have, in order.
     pub events: Vec<Event>,
-    pub status: String,
+    pub status: CaseStatus,
     /// Where it waits (a human step), or where it failed.
     pub current_step: Option<String>,
     /// The unit holding it.
@@ -87,7 +88,10 @@ impl Engine {
                 problems.push(flow_problem(e, "/steps/0"));
             }
             for (i, next) in then.iter().enumerate() {
-                if !problems.is_empty() || flow.status != "open" || flow.current_step.as_deref() != Some(&next.step) {
+                if !problems.is_empty()
+                    || flow.status != CaseStatus::Open
+                    || flow.current_step.as_deref() != Some(&next.step)
+                {
                     break;
                 }
                 let Some(fields) = app.step_fields(&next.step) else { break };

@@ -4,6 +4,7 @@
 //! `tokens`), so the checks are the API's, and answers with the page again: a success note
 //! after a redirect, or the form's error in the page's language.
 
+use crate::core::kinds::UnitKind;
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -173,7 +174,7 @@ async fn build(state: &AppState, actor: &Actor, lang: Lang) -> Result<AdminPage,
     for id in ordered(&tree, visible) {
         let Some(u) = tree.get(&id) else { continue };
         let manage = actor.can(Permission::OrgManage, &id, &tree);
-        if manage && u.retired_at.is_none() && u.kind != "grid" {
+        if manage && u.retired_at.is_none() && u.kind != UnitKind::Grid {
             page.parents.push(Choice { value: id.clone(), label: format!("{} ({id})", name(&id)) });
         }
         if actor.can(Permission::UsersManage, &id, &tree) || actor.can(Permission::TokensManage, &id, &tree) {

@@ -299,7 +299,7 @@ pub async fn submit(
         tracking_url: super::track::tracking_path(&c.id, &submitted.tracking_token),
         id: c.id,
         number: c.number,
-        status: c.status,
+        status: c.status.to_string(),
         current_step: c.current_step,
         app_id: c.app_id,
         app_version: c.app_version,

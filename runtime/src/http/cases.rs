@@ -61,7 +61,7 @@ impl From<Case> for CaseView {
             app_id: c.app_id,
             app_version: c.app_version,
             community_id: c.community_id,
-            status: c.status,
+            status: c.status.to_string(),
             current_step: c.current_step,
             record: c.record,
             event_count: c.event_count,
@@ -70,7 +70,7 @@ impl From<Case> for CaseView {
             updated_at: c.updated_at,
             assignee: c.assignee,
             step_entered_at: c.step_entered_at,
-            escalation: c.escalation,
+            escalation: c.escalation.map(|e| e.to_string()),
             closed_at: c.closed_at,
         }
     }
@@ -171,7 +171,10 @@ pub async fn list_cases(
     };
     let filter = CaseFilter {
         app_id: q.app,
-        status: q.status,
+        status: q.status.as_deref().map(str::parse).transpose().map_err(|_| ApiError::BadRequest {
+            code: "bad_query",
+            detail: Text::new("status 只能是 open、suspended 或 closed", "status is open, suspended or closed"),
+        })?,
         community_id: q.community,
         created_from: q.from.as_deref().map(|s| instant(&state, "from", s)).transpose()?,
         created_to: q.to.as_deref().map(|s| instant(&state, "to", s)).transpose()?,

@@ -6,6 +6,7 @@
 //! admins) approve or reject. A submission, install or fork outside the actor's units answers
 //! 404, as a case of another tenant does.
 
+use crate::core::kinds::UnitKind;
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -383,7 +384,7 @@ pub struct InstallBody {
 /// reach, 403 within it without `catalog.publish`.
 pub async fn may_install(state: &AppState, actor: &Actor, community: &str) -> Result<(), ApiError> {
     let tree = access::tree(state).await?;
-    let is_community = tree.get(community).is_some_and(|u| u.kind == "community" && u.retired_at.is_none());
+    let is_community = tree.get(community).is_some_and(|u| u.kind == UnitKind::Community && u.retired_at.is_none());
     let near = match actor.staff() {
         None => actor.is_root(),
         Some(s) => s.holdings.iter().any(|h| is_within(&tree, community, &h.unit_id)),

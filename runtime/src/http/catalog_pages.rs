@@ -5,6 +5,7 @@
 //! diff of an upgrade, conflicts side by side, upgrade). They act through the same checks and
 //! domain calls as the API in [`super::catalog`].
 
+use crate::core::kinds::UnitKind;
 use std::collections::BTreeMap;
 
 use axum::extract::{Form, Path, Query, State};
@@ -202,7 +203,7 @@ pub async fn entry(
     let installed: Vec<&str> = e.installs.iter().map(|i| i.community_id.as_str()).collect();
     let targets: Vec<Choice> = units
         .iter()
-        .filter(|u| u.kind == "community" && u.retired_at.is_none() && !installed.contains(&u.id.as_str()))
+        .filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none() && !installed.contains(&u.id.as_str()))
         .filter(|u| actor.can(Permission::CatalogPublish, &u.id, &tree))
         .map(|u| Choice { value: u.id.clone(), label: name_of(&u.id), selected: false })
         .collect();

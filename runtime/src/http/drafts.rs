@@ -5,6 +5,7 @@
 //! /api/v1/drafts/{app}`), `publish`. Only app builders (`apps.build`) of the app's owner
 //! change anything.
 
+use crate::core::kinds::UnitKind;
 use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, Query, State};
@@ -340,7 +341,9 @@ fn draft_view(state: &AppState, d: Draft, published: Option<String>, archived: b
 fn community_of(tree: &OrgTree, owner: &str) -> Option<String> {
     let mut below: Vec<&String> = tree
         .values()
-        .filter(|u| u.kind == "community" && u.retired_at.is_none() && crate::auth::is_within(tree, &u.id, owner))
+        .filter(|u| {
+            u.kind == UnitKind::Community && u.retired_at.is_none() && crate::auth::is_within(tree, &u.id, owner)
+        })
         .map(|u| &u.id)
         .collect();
     below.sort();

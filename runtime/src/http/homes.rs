@@ -3,6 +3,7 @@
 //! community's spending proposals; once the community's staff confirm them as an owner
 //! (`http::owners`) they may vote. Declaring another home clears a confirmation.
 
+use crate::core::kinds::UnitKind;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, Uri, header};
@@ -75,7 +76,7 @@ async fn render(
     let chosen = chosen.or(home.map(|h| h.community_id.as_str()));
     let communities = units
         .into_iter()
-        .filter(|u| u.kind == "community" && u.retired_at.is_none())
+        .filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none())
         .map(|u| CommunityOption {
             selected: chosen == Some(u.id.as_str()),
             name: if lang == Lang::En { u.name_en } else { u.name_zh },
@@ -138,7 +139,7 @@ pub async fn declare(
     };
     let (building, room) = (f.building.trim(), f.room.trim());
     let community = match state.store.org_unit(&f.community).await {
-        Ok(u) => u.filter(|u| u.kind == "community" && u.retired_at.is_none()),
+        Ok(u) => u.filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none()),
         Err(e) => return ApiError::from(e).into_response(),
     };
     let why = if community.is_none() {

@@ -69,15 +69,18 @@ pub async fn stream(
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
     // The slot lives as long as the stream; the first round looks at once (a reconnect with
-    // `Last-Event-ID` may have missed messages).
+    // `Last-Event-ID` may have missed messages). A message's id is made when it is queued and
+    // messages are delivered (committed) in any order, so the stream remembers what it sent
+    // instead of trusting ids to arrive in order: it sends every message after `after` not sent.
+    let sent = std::collections::HashSet::<String>::new();
     let events = futures::stream::unfold(
-        (after, Vec::<SseEvent>::new(), slot, true),
-        move |(mut after, mut pending, mut slot, mut look)| {
-            let (state, recipient) = (state.clone(), recipient.clone());
+        (sent, Vec::<SseEvent>::new(), slot, true),
+        move |(mut sent, mut pending, mut slot, mut look)| {
+            let (state, recipient, after) = (state.clone(), recipient.clone(), after.clone());
             async move {
                 loop {
                     if let Some(next) = pending.pop() {
-                        return Some((Ok::<_, std::convert::Infallible>(next), (after, pending, slot, look)));
+                        return Some((Ok::<_, std::convert::Infallible>(next), (sent, pending, slot, look)));
                     }
                     if !look {
                         // The database is read only when a message for this inbox was committed.
@@ -89,11 +92,10 @@ pub async fn stream(
                     }
                     look = false;
                     let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
-                    // Newest first from the store; ids are time-ordered (UUIDv7).
-                    let fresh: Vec<&InboxItem> = items.iter().filter(|i| i.id > after).collect();
-                    if let Some(newest) = fresh.first() {
-                        after = newest.id.clone();
-                    }
+                    // Newest first from the store: `pending` is popped from its end, oldest first.
+                    let fresh: Vec<&InboxItem> =
+                        items.iter().filter(|i| i.id > after && !sent.contains(&i.id)).collect();
+                    sent.extend(fresh.iter().map(|i| i.id.clone()));
                     pending = fresh
                         .into_iter()
                         .map(|i| {

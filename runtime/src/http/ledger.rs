@@ -5,6 +5,7 @@
 //! year-end rule. Residents' personal data never appears: trails show steps, decisions and
 //! vote counts, never answers or who filled them.
 
+use crate::core::kinds::UnitKind;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -227,7 +228,7 @@ pub struct PageQuery {
 
 pub(super) async fn community_name(state: &AppState, community: &str) -> Result<Text, ApiError> {
     match state.store.org_unit(community).await? {
-        Some(u) if u.kind == "community" => Ok(Text::new(u.name_zh, u.name_en)),
+        Some(u) if u.kind == UnitKind::Community => Ok(Text::new(u.name_zh, u.name_en)),
         _ => Err(ApiError::NotFound(Text::new("没有这个社区", "No such community"))),
     }
 }

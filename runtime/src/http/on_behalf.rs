@@ -4,6 +4,7 @@
 //! resident's own consent, the read is recorded with the worker's name, and the case is the
 //! resident's (they follow it on their phone), filed through the `assisted` channel.
 
+use crate::core::kinds::UnitKind;
 use serde::Serialize;
 
 use super::{ApiError, AppState, access};
@@ -138,7 +139,7 @@ pub async fn forms(state: &AppState, actor: &Actor, lang: baida_blocks::Lang) ->
         .iter()
         .filter(|h| h.permissions.contains(&Permission::CasesSubmit))
         .filter_map(|h| tree.get(&h.unit_id))
-        .filter(|u| matches!(u.kind.as_str(), "community" | "grid") && u.retired_at.is_none())
+        .filter(|u| matches!(u.kind, UnitKind::Community | UnitKind::Grid) && u.retired_at.is_none())
         .collect();
     units.dedup_by_key(|u| u.id.clone());
     if units.is_empty() {

@@ -98,7 +98,7 @@ pub async fn create(
     }
     let unit = OrgUnit {
         id: body.id,
-        kind: body.kind,
+        kind: crate::org::parse_kind(&body.kind)?,
         parent_id: body.parent_id,
         name_zh: body.name_zh,
         name_en: body.name_en,

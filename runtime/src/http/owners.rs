@@ -6,6 +6,7 @@
 //! `/work/owners?community=…` with a confirm button per resident (no JavaScript needed).
 //! Every confirmation is recorded as a security event `owner.confirmed`.
 
+use crate::core::kinds::UnitKind;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -136,7 +137,7 @@ async fn page(
         let tree = access::tree(&state).await?;
         let mut mine: Vec<_> = tree
             .values()
-            .filter(|u| u.kind == "community" && actor.can(Permission::UsersManage, &u.id, &tree))
+            .filter(|u| u.kind == UnitKind::Community && actor.can(Permission::UsersManage, &u.id, &tree))
             .cloned()
             .collect();
         mine.sort_by(|a, b| a.id.cmp(&b.id));

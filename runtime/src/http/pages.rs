@@ -1,5 +1,6 @@
 //! The start page, static assets and simple message pages.
 
+use crate::core::kinds::UnitKind;
 use std::collections::BTreeMap;
 
 use axum::Router;
@@ -79,7 +80,7 @@ pub async fn home(
     }
     let communities = units
         .iter()
-        .filter(|u| u.kind == "community")
+        .filter(|u| u.kind == UnitKind::Community)
         .map(|c| {
             let mut chain = vec![c.id.as_str()];
             while let Some(Some(p)) = parents.get(chain[chain.len() - 1]) {

@@ -3,6 +3,7 @@
 //! it in memory, see [`crate::engine::test_run`]). Both take the definition in the request
 //! and store nothing.
 
+use crate::core::kinds::{CaseStatus, UnitKind};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -50,7 +51,7 @@ fn compile(state: &AppState, definition: &Value) -> Result<Loaded, ApiError> {
 /// The community a builder tries things in: their own (or the first below their unit).
 fn home_community(tree: &OrgTree, actor: &Actor) -> Option<String> {
     let mut communities: Vec<&crate::store::OrgUnit> =
-        tree.values().filter(|u| u.kind == "community" && u.retired_at.is_none()).collect();
+        tree.values().filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none()).collect();
     communities.sort_by(|a, b| a.id.cmp(&b.id));
     match actor.staff() {
         Some(s) => communities
@@ -231,7 +232,7 @@ pub async fn test_run(
             TraceItem { kind: e.kind.clone(), step, text }
         })
         .collect();
-    let stopped_at = run.current_step.as_ref().filter(|_| run.status != "closed").map(|s| {
+    let stopped_at = run.current_step.as_ref().filter(|_| run.status != CaseStatus::Closed).map(|s| {
         let block = app.app.step(s).map(|st| st.block.kind().to_string()).unwrap_or_default();
         StopView {
             human: app.app.step(s).is_some_and(|st| crate::engine::actions::is_human(&st.block)),
@@ -243,7 +244,7 @@ pub async fn test_run(
         }
     });
     Ok(Json(TestRunView {
-        status: run.status,
+        status: run.status.to_string(),
         stopped_at,
         trace,
         messages: run

@@ -1,6 +1,7 @@
 //! The responsibility list (权责清单) over HTTP: which department handles which category, so
 //! that dispatch finds it without the app being changed. `*` is the fallback.
 
+use crate::core::kinds::UnitKind;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -52,7 +53,7 @@ pub async fn set(
 ) -> Result<Json<Responsibility>, ApiError> {
     access::require(&state, &actor, Permission::ResponsibilitiesManage, None).await?;
     match state.store.org_unit(&body.department).await? {
-        Some(u) if u.kind == "department" => {}
+        Some(u) if u.kind == UnitKind::Department => {}
         _ => {
             return Err(ApiError::NotFound(Text::new(
                 format!("没有部门“{}”", body.department),

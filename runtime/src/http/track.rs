@@ -8,6 +8,7 @@
 //! `Last-Event-ID`); without JavaScript, reloading shows the same. A logged-in resident reaches
 //! their own cases without any token.
 
+use crate::core::kinds::CaseStatus;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -24,8 +25,8 @@ use serde_json::{Map, Value};
 use super::pages::message_page;
 use super::{ApiError, AppState};
 use crate::apps::Loaded;
+use crate::core::hash::sha256_hex;
 use crate::engine::actions::{Action, ActionError};
-use crate::engine::event::sha256_hex;
 use crate::form_page;
 use crate::i18n::{ReqLang, word};
 use crate::store::{Case, Event};
@@ -179,7 +180,7 @@ struct StepForm {
 /// The current step when it is a form for the resident (`who` has reporter, resident or
 /// public): its id, fields and submit label.
 fn resident_step<'l>(loaded: &'l Loaded, case: &Case) -> Option<(&'l baida_blocks::Step, Vec<&'l CompiledField>)> {
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         return None;
     }
     let step = loaded.compiled.app.step(case.current_step.as_deref()?)?;

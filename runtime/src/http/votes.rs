@@ -46,7 +46,7 @@ pub async fn vote(
     ApiJson(ballot): ApiJson<Ballot>,
 ) -> Result<Json<Counted>, ApiError> {
     let case = cast(&state, &actor, &id, ballot.choice).await?;
-    Ok(Json(Counted { status: case.status, current_step: case.current_step }))
+    Ok(Json(Counted { status: case.status.to_string(), current_step: case.current_step }))
 }
 
 /// Casts `actor`'s ballot (the API and the proposal page's form both come here).

@@ -4,6 +4,7 @@
 //! current step allows me. Plain forms, usable without JavaScript; every action goes through
 //! `Engine::act`, which checks the same permissions again.
 
+use crate::core::kinds::{CaseStatus, Escalation, UnitKind};
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -122,7 +123,7 @@ async fn due_of(state: &AppState, case: &Case) -> Result<Option<DateTime<Utc>>, 
 }
 
 fn overdue(case: &Case) -> bool {
-    matches!(case.escalation.as_deref(), Some("urge" | "overdue" | "supervise"))
+    case.escalation.is_some_and(Escalation::is_late)
 }
 
 pub async fn queue(
@@ -145,7 +146,7 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
     let tree = access::tree(state).await?;
     let now = state.engine.clock.now();
     let scope = access::case_scope(state, actor, Permission::CasesRead).await?;
-    let filter = CaseFilter { status: Some("open".into()), scope, limit: 200, ..Default::default() };
+    let filter = CaseFilter { status: Some(CaseStatus::Open), scope, limit: 200, ..Default::default() };
     let mut buckets: Vec<(String, Vec<Ranked>)> = ["work_to_sign", "work_to_handle", "work_to_review", "work_other"]
         .iter()
         .map(|k| (k.to_string(), Vec::new()))
@@ -185,7 +186,7 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
                 None => "—".into(),
             },
             overdue: late,
-            mark: case.escalation.as_deref().map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
+            mark: case.escalation.map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
         };
         buckets[bucket].1.push((late, entered, item));
     }
@@ -352,7 +353,7 @@ async fn build_case(
         })
         .collect();
     let level = review_level(&events, &step_id);
-    let open = case.status == "open";
+    let open = case.status == CaseStatus::Open;
     let can_complete = open && may_act(actor, &loaded.compiled, &case, Act::Complete { level }, &tree).is_ok();
     let human = loaded.compiled.app.step(&step_id).is_some_and(|s| crate::engine::actions::is_human(&s.block));
     let form = (can_complete && human).then(|| {
@@ -371,7 +372,7 @@ async fn build_case(
     let due = due_of(state, &case).await?;
     let departments = tree
         .values()
-        .filter(|u| u.kind == "department" && u.retired_at.is_none())
+        .filter(|u| u.kind == UnitKind::Department && u.retired_at.is_none())
         .map(|u| Choice {
             value: u.id.clone(),
             label: if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() },
@@ -392,7 +393,7 @@ async fn build_case(
             None => "—".into(),
         },
         overdue: overdue(&case) || due.is_some_and(|d| d <= now),
-        mark: case.escalation.as_deref().map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
+        mark: case.escalation.map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
         done,
         error: problem.map(|(_, _, message)| message).filter(|m| !m.is_empty()),
         record: rows,
@@ -401,8 +402,8 @@ async fn build_case(
         can_return: open && may_act(actor, &loaded.compiled, &case, Act::Return, &tree).is_ok(),
         can_administer: actor.can(Permission::CasesAdminister, Actor::case_unit(&case), &tree),
         open,
-        suspended: case.status == "suspended",
-        closed: case.status == "closed",
+        suspended: case.status == CaseStatus::Suspended,
+        closed: case.status == CaseStatus::Closed,
         retryable: open
             && loaded.compiled.app.step(&step_id).is_some_and(|s| matches!(s.block, BlockConfig::Plugin(_))),
         departments,

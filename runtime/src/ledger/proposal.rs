@@ -6,6 +6,7 @@
 //! Residents' personal data never appears: no proposer, no voter, no phone or ID fields (by
 //! type or by dictionary sensitivity), comments by label only (`engine::comment`).
 
+use crate::core::kinds::CaseStatus;
 use baida_blocks::step::LedgerDirection;
 use baida_blocks::{BlockConfig, CompiledApp, CompiledField, FieldType, Lang};
 use chrono::{DateTime, Utc};
@@ -172,7 +173,7 @@ fn account(app: &CompiledApp, record: &Value) -> String {
 }
 
 fn step_name(app: &CompiledApp, case: &Case, lang: Lang) -> String {
-    if case.status == "closed" {
+    if case.status == CaseStatus::Closed {
         return crate::i18n::word(lang, "status_closed");
     }
     case.current_step.as_deref().map(|s| app.step_name(s, lang)).unwrap_or_default()
@@ -185,7 +186,7 @@ fn summary(app: &CompiledApp, case: &Case, events: &[Event], lang: Lang) -> Summ
         title: ledger_value(app, &case.record, |c| &c.purpose),
         amount: ledger_value(app, &case.record, |c| &c.amount),
         account: super::entry::account_name(&account(app, &case.record)).get(lang).to_string(),
-        status: case.status.clone(),
+        status: case.status.to_string(),
         step_name: step_name(app, case, lang),
         comments: events.iter().filter(|e| e.kind == "comment.added").count(),
         proposed_at: case.created_at,
@@ -203,7 +204,9 @@ fn vote(case: &Case, events: &[Event]) -> Option<VoteView> {
         .find(|e| e.data.get("step").and_then(Value::as_str) == Some(step.as_str()));
     let n = |k: &str| closed.and_then(|c| c.data.get(k)).and_then(Value::as_u64);
     Some(VoteView {
-        open: closed.is_none() && case.status == "open" && case.current_step.as_deref() == Some(step.as_str()),
+        open: closed.is_none()
+            && case.status == CaseStatus::Open
+            && case.current_step.as_deref() == Some(step.as_str()),
         electorate: opened.data.get("electorate").and_then(Value::as_u64).unwrap_or(0),
         cast: cast.len() as u64,
         closes_at: opened.data.get("closes_at").and_then(|v| serde_json::from_value(v.clone()).ok()),
@@ -242,7 +245,7 @@ pub async fn proposal(
     let p = Proposal {
         summary: summary(app, &case, &events, lang),
         community_id: case.community_id.clone(),
-        step: case.current_step.clone().filter(|_| case.status == "open"),
+        step: case.current_step.clone().filter(|_| case.status == CaseStatus::Open),
         answers: answers(app, &case.record, lang),
         comments_open: comment::open_for_comments(app, &case),
         comments: comment::comments(&events, lang),

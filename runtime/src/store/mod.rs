@@ -35,6 +35,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::core::kinds::{CaseStatus, Escalation, UnitKind};
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -99,7 +101,7 @@ impl From<sqlx::migrate::MigrateError> for Error {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUnit {
     pub id: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub parent_id: Option<String>,
     pub name_zh: String,
     pub name_en: String,
@@ -181,7 +183,7 @@ pub struct NewCase {
     pub grid_id: Option<String>,
     /// The logged-in resident who filed it.
     pub resident_id: Option<String>,
-    pub status: String,
+    pub status: CaseStatus,
     pub current_step: Option<String>,
     pub record: Value,
     pub tracking_hash: String,
@@ -208,7 +210,7 @@ pub struct Case {
     pub app_id: String,
     pub app_version: String,
     pub community_id: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub current_step: Option<String>,
     pub record: Value,
     #[serde(skip)]
@@ -221,8 +223,8 @@ pub struct Case {
     pub assignee: Option<String>,
     /// When the case entered its current step; SLA clocks count from here.
     pub step_entered_at: Option<DateTime<Utc>>,
-    /// The highest escalation reached on the current step: `remind`, `urge` or `supervise`.
-    pub escalation: Option<String>,
+    /// The highest escalation reached on the current step.
+    pub escalation: Option<Escalation>,
     pub closed_at: Option<DateTime<Utc>>,
     /// The grid the case belongs to, when it was filed in one.
     pub grid_id: Option<String>,
@@ -235,7 +237,7 @@ pub struct Case {
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub app_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CaseStatus>,
     pub community_id: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
@@ -374,11 +376,13 @@ pub(crate) mod rows {
     use sqlx::types::Json;
 
     use super::{AppSummary, AppVersion, Case, Event, OrgUnit, Photo};
+    use crate::core::kinds::{CaseStatus, Escalation, UnitKind};
 
     #[derive(sqlx::FromRow)]
     pub struct OrgUnitRow {
         pub id: String,
-        pub kind: String,
+        #[sqlx(try_from = "String")]
+        pub kind: UnitKind,
         pub parent_id: Option<String>,
         pub name_zh: String,
         pub name_en: String,
@@ -482,7 +486,8 @@ pub(crate) mod rows {
         pub app_id: String,
         pub app_version: String,
         pub community_id: String,
-        pub status: String,
+        #[sqlx(try_from = "String")]
+        pub status: CaseStatus,
         pub current_step: Option<String>,
         pub record: Json<Value>,
         pub tracking_hash: String,
@@ -492,10 +497,21 @@ pub(crate) mod rows {
         pub updated_at: DateTime<Utc>,
         pub assignee: Option<String>,
         pub step_entered_at: Option<DateTime<Utc>>,
-        pub escalation: Option<String>,
+        #[sqlx(try_from = "Option<String>")]
+        pub escalation: StoredEscalation,
         pub closed_at: Option<DateTime<Utc>>,
         pub grid_id: Option<String>,
         pub resident_id: Option<String>,
+    }
+
+    /// A case row's escalation column: empty, or a known level.
+    pub struct StoredEscalation(pub Option<Escalation>);
+
+    impl TryFrom<Option<String>> for StoredEscalation {
+        type Error = crate::core::kinds::UnknownWord;
+        fn try_from(word: Option<String>) -> Result<Self, Self::Error> {
+            word.map(Escalation::try_from).transpose().map(StoredEscalation)
+        }
     }
 
     impl From<CaseRow> for Case {
@@ -517,7 +533,7 @@ pub(crate) mod rows {
                 updated_at: r.updated_at,
                 assignee: r.assignee,
                 step_entered_at: r.step_entered_at,
-                escalation: r.escalation,
+                escalation: r.escalation.0,
                 closed_at: r.closed_at,
                 grid_id: r.grid_id,
                 resident_id: r.resident_id,

@@ -84,7 +84,7 @@ impl Store for PgStore {
              name_zh = excluded.name_zh, name_en = excluded.name_en, retired_at = excluded.retired_at",
         )
         .bind(&u.id)
-        .bind(&u.kind)
+        .bind(u.kind.as_str())
         .bind(&u.parent_id)
         .bind(&u.name_zh)
         .bind(&u.name_en)
@@ -265,7 +265,7 @@ impl Store for PgStore {
             .bind(&c.app_id)
             .bind(&c.app_version)
             .bind(&c.community_id)
-            .bind(&c.status)
+            .bind(c.status.as_str())
             .bind(&c.current_step)
             .bind(Json(&c.record))
             .bind(&c.tracking_hash)
@@ -286,7 +286,7 @@ impl Store for PgStore {
                 app_id: c.app_id.clone(),
                 app_version: c.app_version.clone(),
                 community_id: c.community_id.clone(),
-                status: c.status.clone(),
+                status: c.status,
                 current_step: c.current_step.clone(),
                 record: c.record.clone(),
                 tracking_hash: c.tracking_hash.clone(),
@@ -334,7 +334,7 @@ impl Store for PgStore {
             q.push(" AND app_id = ").push_bind(v);
         }
         if let Some(v) = &f.status {
-            q.push(" AND status = ").push_bind(v);
+            q.push(" AND status = ").push_bind(v.as_str());
         }
         if let Some(v) = &f.community_id {
             q.push(" AND community_id = ").push_bind(v);

@@ -77,11 +77,11 @@ async fn apply_in(tx: &mut Transaction<'_, Postgres>, c: &CaseChange) -> Result<
          closed_at = $7, updated_at = $8, event_count = $9, head_hash = COALESCE($10, head_hash) \
          WHERE id = $11 AND event_count = $12",
     )
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .bind(&c.current_step)
     .bind(&c.assignee)
     .bind(Json(&c.record))
-    .bind(&c.escalation)
+    .bind(c.escalation.map(|e| e.as_str()))
     .bind(c.step_entered_at)
     .bind(c.closed_at)
     .bind(c.at)

@@ -76,11 +76,11 @@ async fn apply_in(tx: &mut Transaction<'_, Sqlite>, c: &CaseChange) -> Result<()
          closed_at = ?, updated_at = ?, event_count = ?, head_hash = COALESCE(?, head_hash) \
          WHERE id = ? AND event_count = ?",
     )
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .bind(&c.current_step)
     .bind(&c.assignee)
     .bind(Json(&c.record))
-    .bind(&c.escalation)
+    .bind(c.escalation.map(|e| e.as_str()))
     .bind(c.step_entered_at)
     .bind(c.closed_at)
     .bind(c.at)

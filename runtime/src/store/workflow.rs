@@ -65,11 +65,11 @@ pub struct InboxItem {
 pub struct CaseChange {
     pub case_id: String,
     pub expected_event_count: i64,
-    pub status: String,
+    pub status: crate::core::kinds::CaseStatus,
     pub current_step: Option<String>,
     pub assignee: Option<String>,
     pub record: Value,
-    pub escalation: Option<String>,
+    pub escalation: Option<crate::core::kinds::Escalation>,
     pub step_entered_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
