@@ -161,6 +161,7 @@ struct TrackPage {
     status: String,
     current_step: String,
     submitted_at: String,
+    /// The link to bookmark, shown on the receipt (`?new=1`).
     self_href: String,
     timeline: Vec<TimelineItem>,
     stream_href: String,
@@ -279,7 +280,12 @@ async fn page(
         status: word(lang, &format!("status_{}", case.status)),
         current_step,
         submitted_at: when(case.created_at),
-        self_href: page_path(&case.id),
+        // The link to keep (the receipt's "bookmark this"): with its token, so it opens the
+        // case on another phone too; only the receipt shows it.
+        self_href: match q.t.as_deref() {
+            Some(token) if q.new.is_some() && cookie_safe(token) => tracking_path(&case.id, token),
+            _ => page_path(&case.id),
+        },
         timeline,
         stream_href: format!("{}/stream?after={}&lang={}", page_path(&case.id), case.event_count, lang.tag()),
         form: resident_step(&loaded, &case).map(|(step, fields)| {

@@ -4,7 +4,7 @@
 //! bounded time"; each runs a fixed number of generated cases (`FUZZ_CASES`, default 300) so CI
 //! stays short, and a found case is printed shrunk for a regression test.
 //!
-//! Run longer: `FUZZ_CASES=20000 cargo test -p baida-runtime --test fuzz --release`.
+//! Run longer: `FUZZ_CASES=20000 cargo test -p baida-runtime --test process fuzz --release`.
 
 use std::time::{Duration, Instant};
 

@@ -98,7 +98,12 @@ both!(a_resident_fills_the_form_with_a_photo_and_follows_the_case, |app: TestApp
     assert!(cookie.contains(&format!("Path={case_page};")) && cookie.contains("HttpOnly"), "{cookie}");
     let html = app.get(&location).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("提交成功"));
-    assert!(!html.contains(token), "the token is nowhere on the page");
+    // The receipt offers the link to keep, with its token (it opens the case on another phone
+    // too); the page's other links, and the page reloaded, carry none.
+    assert_eq!(html.matches(token).count(), 1, "only the link to keep: {html}");
+    assert!(html.contains(&format!(r#"?t={token}">"#)), "{html}");
+    let again = app.get(&case_page).send().await.unwrap().text().await.unwrap();
+    assert!(again.contains("办理经过") && !again.contains(token), "{again}");
     let number = html.split(r#"<strong class="number">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(number.len(), 15);
     assert!(html.contains(r#"<dd id="current-step">签收</dd>"#), "the current step is named: {html}");
