@@ -8,8 +8,8 @@ use baida_blocks::{BlockConfig, CompiledField, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::Engine;
 use super::flow::{Flow, FlowError};
-use super::submit::Engine;
 use crate::auth::Actor;
 use crate::auth::steps::{self, Act};
 use crate::store::{self, Case};

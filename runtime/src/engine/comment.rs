@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::Engine;
 use super::flow::Flow;
-use super::submit::Engine;
 use crate::auth::{Actor, steps};
 use crate::store::{self, Case, Event};
 

@@ -13,7 +13,7 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, SecondsFormat};
 use serde_json::{Value, json};
 
-use super::submit::Engine;
+use super::Engine;
 use crate::notify::{Channel, Message, Transports};
 use crate::store::{self, Case, Delivery, InboxItem, OutboxItem};
 

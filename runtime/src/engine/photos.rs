@@ -9,7 +9,7 @@
 use baida_blocks::{CompiledApp, CompiledField, FieldType, Problem, Text};
 use serde_json::{Map, Value};
 
-use super::submit::Engine;
+use super::Engine;
 use crate::store::{self, photo_uses::PhotoUse};
 
 impl Engine {

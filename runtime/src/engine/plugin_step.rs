@@ -17,8 +17,8 @@ use baida_blocks::step::PluginConfig;
 use baida_blocks::{BlockConfig, CompiledApp};
 use serde_json::{Map, Value, json};
 
+use super::Engine;
 use super::flow::Flow;
-use super::submit::Engine;
 use crate::plugin::{Capability, Compiled, Failure, Plugins, registry};
 
 /// An app's plugin steps with their compiled modules (or why there is none).

@@ -22,7 +22,7 @@ use baida_blocks::{CompiledApp, FieldType};
 use chrono::Duration;
 use serde_json::{Map, Value};
 
-use super::submit::Engine;
+use super::Engine;
 use crate::notify::sms::normalize_mainland_mobile;
 use crate::store::{self, Case, OutboxItem};
 

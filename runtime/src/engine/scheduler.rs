@@ -16,8 +16,8 @@ use baida_blocks::BlockConfig;
 use chrono::Duration;
 use serde_json::json;
 
+use super::Engine;
 use super::flow::{Flow, Responsibilities};
-use super::submit::Engine;
 use crate::auth::OrgTree;
 use crate::store::{self, CaseChange, Timer};
 

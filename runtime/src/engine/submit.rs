@@ -5,8 +5,6 @@
 //! transaction (group commit) and answers each only after the commit. A failed batch is
 //! retried case by case, so one bad case never fails its neighbours.
 
-use crate::core::kinds::UnitKind;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use baida_blocks::form::{self, Evaluation};
@@ -15,11 +13,11 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::Clock;
+use super::Engine;
 use super::flow::{Flow, FlowError};
-use crate::apps::{self, Apps, Loaded};
-use crate::auth::OrgTree;
-use crate::store::{self, Case, NewCase, OrgUnit, Store};
+use crate::apps::{self, Loaded};
+use crate::core::kinds::UnitKind;
+use crate::store::{self, Case, NewCase, Store};
 
 /// A submission of an intake form.
 #[derive(Debug, Clone)]
@@ -183,49 +181,7 @@ pub async fn evaluate_off_worker(loaded: &Loaded, answers: Value, today: chrono:
     }
 }
 
-/// The responsibility list: (category, department) pairs.
-pub type Responsibilities = Vec<(String, String)>;
-
-/// The engine's view of the world it needs to create cases.
-pub struct Engine {
-    pub store: Arc<dyn Store>,
-    pub apps: Arc<Apps>,
-    pub committer: Committer,
-    pub clock: Arc<dyn Clock>,
-    pub timezone: chrono_tz::Tz,
-    /// Working days and hours, for SLA clocks on working time.
-    pub calendar: Arc<super::calendar::Calendar>,
-    /// The responsibility list, read once and refreshed when changed through [`Engine::set_responsibility`].
-    pub responsibility_cache: tokio::sync::RwLock<Option<Arc<Responsibilities>>>,
-    /// The organisation tree, with when it was read.
-    pub org_tree_cache: tokio::sync::RwLock<Option<(std::time::Instant, Arc<OrgTree>)>>,
-    /// The plugin host (compiled modules, limits).
-    pub plugins: Arc<crate::plugin::Plugins>,
-    /// Submissions in flight, for background work to yield to.
-    pub intake: super::pacing::Intake,
-}
-
-/// How long the cached organisation tree is trusted.
-pub const ORG_TREE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
-
 impl Engine {
-    /// The responsibility list (权责清单), category → department.
-    pub async fn responsibilities(&self) -> Result<Arc<Responsibilities>, store::Error> {
-        if let Some(list) = self.responsibility_cache.read().await.as_ref() {
-            return Ok(list.clone());
-        }
-        let list = Arc::new(self.store.responsibilities().await?);
-        *self.responsibility_cache.write().await = Some(list.clone());
-        Ok(list)
-    }
-
-    /// Sets the department responsible for a category (`*` for the fallback).
-    pub async fn set_responsibility(&self, category: &str, department: &str) -> Result<(), store::Error> {
-        self.store.put_responsibility(category, department, self.clock.now()).await?;
-        *self.responsibility_cache.write().await = None;
-        Ok(())
-    }
-
     /// The community and grid a case filed at `unit` (a community or one of its grids)
     /// belongs to. Retired units take nothing new.
     pub async fn filed_in(&self, unit: &str) -> Result<(String, Option<String>), SubmitError> {
@@ -241,11 +197,6 @@ impl Engine {
             },
             _ => Err(SubmitError::UnknownCommunity),
         }
-    }
-
-    /// Forgets the cached org tree (after this process changed it).
-    pub async fn org_tree_changed(&self) {
-        *self.org_tree_cache.write().await = None;
     }
 
     /// Checks that `community_id` is a community (or a grid of one) where `loaded` is offered.
@@ -266,26 +217,6 @@ impl Engine {
             unit = u.parent_id.as_ref().and_then(|p| units.get(p));
         }
         Err(SubmitError::NotOffered)
-    }
-
-    /// The organisation tree, read at most every [`ORG_TREE_TTL`] (it changes rarely; a unit
-    /// created by another process is seen within that time).
-    pub async fn org_tree(&self) -> Result<Arc<OrgTree>, store::Error> {
-        if let Some((at, tree)) = self.org_tree_cache.read().await.as_ref()
-            && at.elapsed() < ORG_TREE_TTL
-        {
-            return Ok(tree.clone());
-        }
-        let tree: HashMap<String, OrgUnit> =
-            self.store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
-        let tree = Arc::new(tree);
-        *self.org_tree_cache.write().await = Some((std::time::Instant::now(), tree.clone()));
-        Ok(tree)
-    }
-
-    /// Today in the deployment's time zone.
-    pub fn today(&self) -> chrono::NaiveDate {
-        self.clock.now().with_timezone(&self.timezone).date_naive()
     }
 
     /// Validates a submission and creates its case; returns after the commit.

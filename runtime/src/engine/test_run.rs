@@ -14,8 +14,9 @@ use baida_blocks::{CompiledApp, Problem, Text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::Engine;
 use super::flow::{Flow, FlowError};
-use super::submit::{Engine, SubmitError};
+use super::submit::SubmitError;
 use crate::ledger::entry::NewEntry;
 use crate::store::{Event, OutboxItem, Timer};
 
