@@ -14,6 +14,7 @@ mod pages;
 mod people;
 mod plugins;
 mod profile;
+mod schema;
 mod submission;
 mod verify;
 mod work;
