@@ -238,6 +238,18 @@ impl ApiError {
     }
 }
 
+/// Takes the problem an error response carries, as the title and detail a page shows in
+/// `lang` (the first problem's message when there are problems).
+pub(crate) fn take_message(response: &mut Response, lang: baida_blocks::Lang) -> Option<(String, String)> {
+    let doc = response.extensions_mut().remove::<Arc<ProblemDoc>>()?;
+    let detail = match (doc.problems.first(), &doc.detail) {
+        (Some(p), _) => p.message.get(lang).to_string(),
+        (None, Some(d)) => d.get(lang).to_string(),
+        (None, None) => String::new(),
+    };
+    Some((doc.title.get(lang).to_string(), detail))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = match &self {

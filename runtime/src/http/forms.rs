@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::on_behalf;
+use super::page_error::PageError;
 use super::pages::message_page;
 use super::photos::store_photo;
 use super::{ApiError, AppState};
@@ -76,18 +77,13 @@ fn login_first(loaded: &Loaded, actor: &crate::auth::Actor, uri: &axum::http::Ur
     }
 }
 
-/// Loads the app and checks it is offered in the community; `Err` is the page to show.
-async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Result<(Loaded, String), Response> {
-    let not_found = || message_page(state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
-    let loaded = match state.apps.load(app, None).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return Err(not_found()),
-        Err(e) => return Err(ApiError::from(e).into_response()),
-    };
+/// Loads the app and checks it is offered in the community.
+async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Result<(Loaded, String), PageError> {
+    let loaded = state.apps.load(app, None).await?.ok_or_else(PageError::not_found)?;
     match state.engine.offered_in(&loaded, community).await {
         Ok(()) => {}
-        Err(SubmitError::Store(e)) => return Err(ApiError::from(e).into_response()),
-        Err(_) => return Err(not_found()),
+        Err(SubmitError::Store(e)) => return Err(e.into()),
+        Err(_) => return Err(PageError::not_found()),
     }
     let name = match state.store.org_unit(community).await {
         Ok(Some(u)) => {
@@ -231,7 +227,7 @@ pub async fn show(
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
-) -> Response {
+) -> Result<Response, PageError> {
     form_for(&state, actor, lang, &community, &app, &uri, None).await
 }
 
@@ -242,11 +238,8 @@ pub async fn assist(
     ReqLang(lang): ReqLang,
     Path((community, app)): Path<(String, String)>,
     axum::extract::Form(q): axum::extract::Form<AssistForm>,
-) -> Response {
-    let uri: axum::http::Uri = match format!("/a/{community}/{app}").parse() {
-        Ok(uri) => uri,
-        Err(_) => return message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
-    };
+) -> Result<Response, PageError> {
+    let uri: axum::http::Uri = format!("/a/{community}/{app}").parse().map_err(|_| PageError::not_found())?;
     form_for(&state, actor, lang, &community, &app, &uri, Some(q.for_phone.unwrap_or_default())).await
 }
 
@@ -260,14 +253,11 @@ async fn form_for(
     app: &str,
     uri: &axum::http::Uri,
     for_phone: Option<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (state, community, app) = (state.clone(), community.to_string(), app.to_string());
-    let (loaded, community_name) = match load(&state, lang, &community, &app).await {
-        Ok(l) => l,
-        Err(page) => return page,
-    };
+    let (loaded, community_name) = load(&state, lang, &community, &app).await?;
     if let Some(to_login) = login_first(&loaded, &actor, uri) {
-        return to_login;
+        return Ok(to_login);
     }
     let mut raw: Map<String, Value> = loaded
         .compiled
@@ -282,26 +272,23 @@ async fn form_for(
             let reader = format!("form:{}", loaded.meta.app_id);
             (None, Some(on_behalf::Reading { resident: id.clone(), reader, for_resident: None }))
         }
-        _ => match on_behalf::lookup(&state, &actor, &community, for_phone, lang).await {
-            Ok(Some(found)) => (Some(found.assist.clone()), found.reading(&actor)),
-            Ok(None) => (None, None),
-            Err(e) => return e.into_response(),
+        _ => match on_behalf::lookup(&state, &actor, &community, for_phone, lang).await? {
+            Some(found) => (Some(found.assist.clone()), found.reading(&actor)),
+            None => (None, None),
         },
     };
     let mut profile_note = None;
     if let Some(r) = reading {
         let dict = state.apps.dictionary();
         let now = state.engine.clock.now();
-        match crate::profile::prefill(state.store.as_ref(), dict, &r.resident, &loaded.compiled, &r.reader, now).await {
-            Ok(pre) => {
-                profile_note = prefill_note(lang, &pre, r.for_resident.as_deref());
-                if let (Some(a), None) = (assist.as_mut(), &profile_note) {
-                    a.message = Some(crate::i18n::word(lang, "assist_nothing_shared"));
-                }
-                raw.extend(pre.answers);
-            }
-            Err(e) => return ApiError::from(e).into_response(),
+        let pre = crate::profile::prefill(state.store.as_ref(), dict, &r.resident, &loaded.compiled, &r.reader, now)
+            .await
+            .map_err(ApiError::from)?;
+        profile_note = prefill_note(lang, &pre, r.for_resident.as_deref());
+        if let (Some(a), None) = (assist.as_mut(), &profile_note) {
+            a.message = Some(crate::i18n::word(lang, "assist_nothing_shared"));
         }
+        raw.extend(pre.answers);
     }
     let ev = evaluate(&loaded, &Value::Object(raw.clone()), state.engine.today());
     let page = Page {
@@ -315,7 +302,7 @@ async fn form_for(
         assist,
         preview: false,
     };
-    render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
+    Ok(render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK))
 }
 
 /// The intake form of `loaded` (a definition being designed, not necessarily published) as
@@ -399,33 +386,26 @@ pub async fn submit(
     Path((community, app)): Path<(String, String)>,
     uri: axum::http::Uri,
     mut multipart: Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     if let Err(e) = super::access::limit_public_submission(&state, &actor, uploader.client) {
         let mut page = message_page(&state, lang, StatusCode::TOO_MANY_REQUESTS, "too_many", "too_many_submissions");
         if let Some(secs) = e.retry_after().and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok()) {
             page.headers_mut().insert(header::RETRY_AFTER, secs);
         }
-        return page;
+        return Ok(page);
     }
-    let (loaded, community_name) = match load(&state, lang, &community, &app).await {
-        Ok(l) => l,
-        Err(page) => return page,
-    };
+    let (loaded, community_name) = load(&state, lang, &community, &app).await?;
     let fields = loaded.compiled.intake_fields();
-    let (mut posted, upload_errors) = match read_form(&state, &uploader, &fields, &mut multipart).await {
-        Ok(read) => read,
-        Err(e) => return e.into_response(),
-    };
+    let (mut posted, upload_errors) = read_form(&state, &uploader, &fields, &mut multipart).await?;
     // "Remove this one" on a photo kept from an earlier attempt.
     let dropped = posted.take("_drop");
     // Staff filling for a resident: the resident's phone number.
     let for_phone = posted.take("_for").into_iter().next();
     posted.drop_values(&dropped);
     let found = match for_phone {
-        Some(phone) => match on_behalf::lookup(&state, &actor, &community, Some(phone), lang).await {
-            Ok(found) => found.filter(|f| f.resident.is_some()),
-            Err(e) => return e.into_response(),
-        },
+        Some(phone) => {
+            on_behalf::lookup(&state, &actor, &community, Some(phone), lang).await?.filter(|f| f.resident.is_some())
+        }
         None => None,
     };
     let assist = found.as_ref().map(|f| f.assist.clone());
@@ -444,20 +424,20 @@ pub async fn submit(
         preview: false,
     };
     if let Some(group) = posted.first("_add") {
-        return render(
+        return Ok(render(
             &page,
             Shown { raw: &answers, ev: &ev, errors: &upload_errors, add_item_to: Some(group) },
             StatusCode::OK,
-        );
+        ));
     }
     let mut errors = upload_errors;
     errors.extend(ev.errors.iter().cloned());
     if !errors.is_empty() {
-        return render(
+        return Ok(render(
             &page,
             Shown { raw: &answers, ev: &ev, errors: &errors, add_item_to: None },
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        ));
     }
     let submission = Submission {
         app_id: loaded.meta.app_id.clone(),
@@ -498,14 +478,14 @@ pub async fn submit(
             if lang == Lang::En {
                 to.push_str("&lang=en");
             }
-            (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response())
         }
-        Err(SubmitOrApi::Invalid(problems)) => render(
+        Err(SubmitOrApi::Invalid(problems)) => Ok(render(
             &page,
             Shown { raw: &answers, ev: &ev, errors: &problems, add_item_to: None },
             StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(SubmitOrApi::Other(e)) => e.into_response(),
+        )),
+        Err(SubmitOrApi::Other(e)) => Err(e.into()),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod on_behalf;
 pub mod openapi;
 pub mod org;
 pub mod owners;
+pub mod page_error;
 pub mod pages;
 pub mod people;
 pub mod photos;
@@ -85,6 +86,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let proxies = state.clone();
+    let pages = state.clone();
     Router::new()
         .merge(health::router())
         .merge(metrics::router())
@@ -124,6 +126,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(baida_designer::router())
         .layer(axum::middleware::from_fn(upload_key::issue))
+        // A page's failure becomes the message page (before `localize` would make it JSON).
+        .layer(axum::middleware::from_fn_with_state(pages, page_error::render))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(csrf::protect))
         .route_layer(axum::middleware::from_fn(metrics::record))

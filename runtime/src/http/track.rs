@@ -22,7 +22,7 @@ use baida_blocks::{BlockConfig, CompiledField, Lang, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::pages::message_page;
+use super::page_error::PageError;
 use super::{ApiError, AppState};
 use crate::apps::Loaded;
 use crate::core::hash::sha256_hex;
@@ -46,37 +46,28 @@ pub async fn answer(
     headers: axum::http::HeaderMap,
     uploader: super::upload_key::Uploader,
     mut multipart: Multipart,
-) -> Response {
-    let not_found = || message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail");
-    let Ok(Query(q)) = Query::<TrackQuery>::try_from_uri(&uri) else { return not_found() };
+) -> Result<Response, PageError> {
+    let Ok(Query(q)) = Query::<TrackQuery>::try_from_uri(&uri) else { return Err(PageError::not_found()) };
     let q = q.with(&actor, &headers);
-    let (case, loaded) = match authorized(&state, &id, &q).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(),
-        Err(e) => return e.into_response(),
-    };
-    let Some((_, fields)) = resident_step(&loaded, &case) else { return not_found() };
-    let (posted, mut problems) = match super::forms::read_form(&state, &uploader, &fields, &mut multipart).await {
-        Ok(read) => read,
-        Err(e) => return e.into_response(),
-    };
+    let (case, loaded) = authorized(&state, &id, &q).await?.ok_or_else(PageError::not_found)?;
+    let (_, fields) = resident_step(&loaded, &case).ok_or_else(PageError::not_found)?;
+    let (posted, mut problems) = super::forms::read_form(&state, &uploader, &fields, &mut multipart).await?;
     let answers = form_page::answers_from_posted(&fields, &posted, "");
     if problems.is_empty() {
         let action = Action::Complete { answers: Value::Object(answers.clone()) };
         match state.engine.act(&id, action, &crate::auth::Actor::Reporter, Some(&uploader.digest())).await {
             Ok(_) => {
                 let back = format!("{}?lang={}", page_path(&id), lang.tag());
-                return (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
+                return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response());
             }
             Err(ActionError::Invalid(found)) => problems = found,
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return Err(e.into()),
         }
     }
-    match page(&state, lang, &id, &q, &uri.to_string(), Some((&answers, &problems))).await {
-        Ok(Some(html)) => (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response(),
-        Ok(None) => not_found(),
-        Err(e) => e.into_response(),
-    }
+    let html = page(&state, lang, &id, &q, &uri.to_string(), Some((&answers, &problems)))
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
 
 /// How long one live connection stays open before the browser reconnects (and resumes).
@@ -237,24 +228,19 @@ pub async fn track(
     Query(q): Query<TrackQuery>,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
-) -> Response {
+) -> Result<Response, PageError> {
     let q = q.with(&actor, &headers);
     if q.from_link {
         let token = q.t.clone().unwrap_or_default();
         // Only a token that opens the case is kept (the same answer as a wrong one otherwise).
-        let opens = matches!(authorized(&state, &id, &TrackQuery { resident: None, ..q }).await, Ok(Some(_)));
+        let opens = authorized(&state, &id, &TrackQuery { resident: None, ..q }).await?.is_some();
         return match opens && cookie_safe(&token) {
-            true => keep_token(&id, &token, &uri, &headers),
-            false => message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
+            true => Ok(keep_token(&id, &token, &uri, &headers)),
+            false => Err(PageError::not_found()),
         };
     }
-    match page(&state, lang, &id, &q, &uri.to_string(), None).await {
-        Ok(Some(html)) => {
-            ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response()
-        }
-        Ok(None) => message_page(&state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail"),
-        Err(e) => e.into_response(),
-    }
+    let html = page(&state, lang, &id, &q, &uri.to_string(), None).await?.ok_or_else(PageError::not_found)?;
+    Ok(([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html)).into_response())
 }
 
 async fn page(
