@@ -289,7 +289,7 @@ pub async fn page(
             page.done = q.done.map(|d| word(lang, &format!("adm_done_{d}")));
             render(&state, lang, &page, StatusCode::OK)
         }
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }
 
@@ -302,7 +302,7 @@ async fn answer<T>(state: AppState, lang: Lang, actor: Actor, result: Result<T, 
                 ApiError::NotFound(_) => StatusCode::NOT_FOUND,
                 ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ApiError::Conflict(_) => StatusCode::CONFLICT,
-                ApiError::Internal(_) => return e.into_response(),
+                ApiError::Internal(_) => return super::page_error::PageError::from(e).into_response(),
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             match build(&state, &actor, lang).await {
@@ -310,7 +310,7 @@ async fn answer<T>(state: AppState, lang: Lang, actor: Actor, result: Result<T, 
                     page.error = Some(e.message(lang));
                     render(&state, lang, &page, status)
                 }
-                Err(e) => e.into_response(),
+                Err(e) => super::page_error::PageError::from(e).into_response(),
             }
         }
     }
@@ -538,7 +538,7 @@ pub async fn add_token(
                 page.done = Some(word(lang, "adm_done_token"));
                 render(&state, lang, &page, StatusCode::CREATED)
             }
-            Err(e) => e.into_response(),
+            Err(e) => super::page_error::PageError::from(e).into_response(),
         },
         Err(e) => answer::<()>(state, lang, actor, Err(e), "token").await,
     }

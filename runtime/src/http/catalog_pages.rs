@@ -117,7 +117,7 @@ pub async fn list(
     };
     let (entries, installs, units, categories) = match result.await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
+        Err(e) => return super::page_error::PageError::from(e).into_response(),
     };
     let unit_name = |id: &str| {
         units
@@ -294,7 +294,7 @@ pub async fn review_queue(
     }
     let tree = match access::tree(&state).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(e) => return super::page_error::PageError::from(e).into_response(),
     };
     let all = match state.store.submissions(None, reach(&actor, &tree).as_deref()).await {
         Ok(x) => x,

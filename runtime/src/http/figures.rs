@@ -350,7 +350,7 @@ pub async fn figures_page(
     };
     let scope = match access::case_scope(&state, &actor, Permission::FiguresRead).await {
         Ok(scope) => scope,
-        Err(e) => return e.into_response(),
+        Err(e) => return super::page_error::PageError::from(e).into_response(),
     };
     let (p, bad) = match query_params(q) {
         Ok(p) => (p, None),
@@ -365,7 +365,7 @@ pub async fn figures_page(
             (status, [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_LANGUAGE, lang.tag())], Html(html))
                 .into_response()
         }
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }
 

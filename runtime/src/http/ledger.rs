@@ -501,6 +501,6 @@ async fn page(
             "ledger_no_community",
             "ledger_no_community_detail",
         ),
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }

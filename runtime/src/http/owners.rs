@@ -169,7 +169,7 @@ async fn page(
             Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
             Err(e) => ApiError::internal(format!("rendering owners.html: {e:?}")).into_response(),
         },
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }
 
@@ -189,6 +189,6 @@ async fn confirm_form(
     let Ok(actor @ (Actor::Staff(_) | Actor::Root)) = actor else { return super::session::to_login(&uri) };
     match confirm_owner(&state, &actor, &f.community, &resident).await {
         Ok(()) => Redirect::to(&format!("/work/owners?community={}", f.community)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }

@@ -177,7 +177,7 @@ pub async fn login_form(
             }
             r
         }
-        Err(e) => e.into_response(),
+        Err(e) => super::page_error::PageError::from(e).into_response(),
     }
 }
 

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::page_error::PageError;
 use super::{ApiError, AppState, access, track};
 use crate::apps::Loaded;
 use crate::auth::steps::{Act, may_act};
@@ -131,15 +132,14 @@ pub async fn queue(
     ReqLang(lang): ReqLang,
     actor: Result<Actor, ApiError>,
     uri: Uri,
-) -> Response {
-    let Some(actor) = staff(actor) else { return super::session::to_login(&uri) };
-    match build_queue(&state, &actor, lang).await {
-        Ok(page) => match state.pages.render("work.html", lang, &uri.to_string(), &page) {
-            Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-            Err(e) => ApiError::internal(format!("rendering work.html: {e:?}")).into_response(),
-        },
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, PageError> {
+    let Some(actor) = staff(actor) else { return Ok(super::session::to_login(&uri)) };
+    let page = build_queue(&state, &actor, lang).await?;
+    let html = state
+        .pages
+        .render("work.html", lang, &uri.to_string(), &page)
+        .map_err(|e| ApiError::internal(format!("rendering work.html: {e:?}")))?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<QueuePage, ApiError> {
@@ -312,10 +312,8 @@ async fn render_case(
             Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
             Err(e) => ApiError::internal(format!("rendering work_case.html: {e:?}")).into_response(),
         },
-        Err(ApiError::NotFound(_)) => {
-            super::pages::message_page(state, lang, StatusCode::NOT_FOUND, "not_found", "not_found_detail")
-        }
-        Err(e) => e.into_response(),
+        Err(ApiError::NotFound(_)) => PageError::not_found().into_response(),
+        Err(e) => PageError::from(e).into_response(),
     }
 }
 
@@ -431,7 +429,7 @@ pub async fn complete(
     let fields = step_fields(&loaded, case.current_step.as_deref().unwrap_or_default());
     let (posted, problems) = match super::forms::read_form(&state, &uploader, &fields, &mut multipart).await {
         Ok(read) => read,
-        Err(e) => return e.into_response(),
+        Err(e) => return PageError::from(e).into_response(),
     };
     let answers = form_page::answers_from_posted(&fields, &posted, "");
     // The page was for another step (someone moved the case meanwhile): do not apply answers
@@ -494,11 +492,11 @@ async fn render_error(state: &AppState, lang: Lang, actor: &Actor, id: &str, e: 
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
         ApiError::Conflict(_) => StatusCode::CONFLICT,
-        ApiError::Internal(_) => return e.into_response(),
+        ApiError::Internal(_) => return PageError::from(e).into_response(),
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     if status == StatusCode::NOT_FOUND {
-        return super::pages::message_page(state, lang, status, "not_found", "not_found_detail");
+        return PageError::not_found().into_response();
     }
     let message = e.message(lang);
     refuse(state, lang, actor, id, message, status).await
