@@ -166,6 +166,55 @@ fn unknown_kinds(doc: &Value) -> Vec<Problem> {
 }
 
 impl CompiledApp {
+    /// Whether cases of this app are spending proposals: it books expenses to the community
+    /// ledger (a `ledger` step with `"direction": "expense"`). Their public page, comments and
+    /// votes follow from that.
+    pub fn books_expenses(&self) -> bool {
+        self.app
+            .steps
+            .iter()
+            .any(|s| matches!(&s.block, BlockConfig::Ledger(c) if c.direction == crate::step::LedgerDirection::Expense))
+    }
+
+    /// The intake fields a proposal publishes: those the builder marked `"sensitivity":
+    /// "public"`, never a phone, ID number, e-mail, location or a container. Adding an expense
+    /// `ledger` step to an app must not publish every answer of its form. Empty when the first
+    /// step is not a form.
+    pub fn published_fields(&self) -> Vec<&CompiledField> {
+        if !matches!(self.app.steps.first().map(|s| &s.block), Some(BlockConfig::Form(_))) {
+            return Vec::new();
+        }
+        let personal = |ty: FieldType| {
+            matches!(
+                ty,
+                FieldType::Phone
+                    | FieldType::IdNumber
+                    | FieldType::Email
+                    | FieldType::Location
+                    | FieldType::Group
+                    | FieldType::Section
+            )
+        };
+        self.intake_fields().into_iter().filter(|f| !personal(f.ty) && f.sensitivity == Sensitivity::Public).collect()
+    }
+
+    /// The photos a spending proposal's public page shows of `record`: those of its published
+    /// fields; none for an app that is not a proposal.
+    pub fn published_photos(&self, record: &Value) -> Vec<String> {
+        if !self.books_expenses() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for f in self.published_fields().into_iter().filter(|f| f.ty == FieldType::Photo) {
+            match record.get(&f.field.key) {
+                Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
+                Some(Value::String(s)) => out.push(s.clone()),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The intake form step (always the first step).
     pub fn intake_fields(&self) -> Vec<&CompiledField> {
         let subset = match self.app.steps.first().map(|s| &s.block) {

@@ -144,7 +144,7 @@ impl Engine {
         if let Err(why) = steps::may_act(who, app, &case, act, &tree) {
             // Someone with no vote learns nothing of a case they cannot read (spending
             // proposals are public: they learn why).
-            let hidden = !who.can_read_case(&case, &tree) && !crate::ledger::proposal::is_proposal(app);
+            let hidden = !who.can_read_case(&case, &tree) && !app.books_expenses();
             return Err(if voting && hidden { ActionError::UnknownCase } else { ActionError::Forbidden(why) });
         }
         let actor_label = who.label();

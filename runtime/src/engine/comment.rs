@@ -5,8 +5,10 @@
 //! timeline for the committee reviewing it. It never moves the case.
 //!
 //! Who may comment is decided in [`crate::auth::steps::may_comment`]; which cases are
-//! proposals in [`crate::ledger::proposal`]. Publicly a comment shows only its text, its time and
-//! a label such as `居民 · 3号楼` — never who the resident is.
+//! proposals by their app ([`baida_blocks::CompiledApp::books_expenses`]); the public proposal
+//! page ([`crate::ledger::proposal`]) reads the comments, never the other way round. Publicly a
+//! comment shows only its text, its time and a label such as `居民 · 3号楼` — never who the
+//! resident is.
 
 use crate::core::kinds::CaseStatus;
 use baida_blocks::{BlockConfig, CompiledApp, Lang, Text};
@@ -118,7 +120,7 @@ impl Engine {
             let loaded =
                 self.apps.load(&case.app_id, Some(&case.app_version)).await?.ok_or(CommentError::UnknownCase)?;
             let app = &loaded.compiled;
-            if !crate::ledger::proposal::is_proposal(app) {
+            if !app.books_expenses() {
                 return Err(CommentError::UnknownCase);
             }
             if !open_for_comments(app, &case) {

@@ -1,6 +1,6 @@
 //! Which photos a case's record holds, and the use each gets (`store::photo_uses`): every photo
 //! of a photo field — in repeat groups too — belongs to the case; a proposal's published
-//! answers (`ledger::proposal::published_photos`) are public as well. A new case and every
+//! answers (`CompiledApp::published_photos`) are public as well. A new case and every
 //! transition write these with themselves, so the uses follow the record.
 //!
 //! Only its uploader may put a photo into a record ([`Engine::foreign_photos`]): knowing a
@@ -51,7 +51,7 @@ pub fn uses(app: &CompiledApp, case_id: &str, record: &Map<String, Value>) -> Ve
     shas.dedup();
     let mut out: Vec<(String, PhotoUse)> = shas.into_iter().map(|s| (s, PhotoUse::Case(case_id.to_string()))).collect();
     let record = Value::Object(record.clone());
-    out.extend(crate::ledger::proposal::published_photos(app, &record).into_iter().map(|s| (s, PhotoUse::Public)));
+    out.extend(app.published_photos(&record).into_iter().map(|s| (s, PhotoUse::Public)));
     out
 }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use self::entry::{Amount, Direction, Entry, NewEntry, Source};
 use self::merkle::Hash;
 use self::signing::{Signer25519, TreeHead};
-use crate::engine::Clock;
+use crate::core::clock::Clock;
 use crate::store::{self, Store};
 
 /// Case heads anchored per seal, at most.

@@ -7,7 +7,6 @@
 //! type or by dictionary sensitivity), comments by label only (`engine::comment`).
 
 use crate::core::kinds::CaseStatus;
-use baida_blocks::step::LedgerDirection;
 use baida_blocks::{BlockConfig, CompiledApp, CompiledField, FieldType, Lang};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -21,9 +20,9 @@ use crate::store::{Case, CaseFilter, Event, Store};
 /// Proposals a list shows per app.
 const LISTED: i64 = 100;
 
-/// Whether cases of `app` are spending proposals: the app books expenses to the ledger.
+/// Whether cases of `app` are spending proposals ([`CompiledApp::books_expenses`]).
 pub fn is_proposal(app: &CompiledApp) -> bool {
-    app.app.steps.iter().any(|s| matches!(&s.block, BlockConfig::Ledger(c) if c.direction == LedgerDirection::Expense))
+    app.books_expenses()
 }
 
 /// One answer of the proposing form, in the reader's language.
@@ -84,21 +83,6 @@ pub struct Proposal {
     pub vote: Option<VoteView>,
 }
 
-/// Whether a field may be shown publicly: not personal by its type, and only fields the builder marked `"sensitivity": "public"` are published with a proposal:
-/// adding an expense `ledger` step to an app must not publish every answer of its form.
-fn public(f: &CompiledField) -> bool {
-    use baida_blocks::Sensitivity;
-    !matches!(
-        f.ty,
-        FieldType::Phone
-            | FieldType::IdNumber
-            | FieldType::Email
-            | FieldType::Location
-            | FieldType::Group
-            | FieldType::Section
-    ) && f.sensitivity == Sensitivity::Public
-}
-
 fn as_text(f: &CompiledField, v: &Value, lang: Lang) -> String {
     match v {
         Value::String(s) => match f.choices.iter().find(|c| c.value() == s) {
@@ -112,13 +96,8 @@ fn as_text(f: &CompiledField, v: &Value, lang: Lang) -> String {
 
 /// The proposing form's answers: the fields of the app's first step, when it is a form.
 fn answers(app: &CompiledApp, record: &Value, lang: Lang) -> Vec<Answer> {
-    let keys = match app.app.steps.first().map(|s| &s.block) {
-        Some(BlockConfig::Form(c)) => c.fields.clone(),
-        _ => return Vec::new(),
-    };
-    app.fields
-        .iter()
-        .filter(|f| keys.as_ref().is_none_or(|k| k.contains(&f.field.key)) && public(f))
+    app.published_fields()
+        .into_iter()
         .filter_map(|f| {
             let v = record.get(&f.field.key)?;
             let label = f.field.label.as_ref().map_or(f.field.key.clone(), |l| l.get(lang).to_string());
@@ -132,15 +111,6 @@ fn answers(app: &CompiledApp, record: &Value, lang: Lang) -> Vec<Answer> {
             Some(Answer { key: f.field.key.clone(), label, text, photos })
         })
         .collect()
-}
-
-/// The photos the public proposals page shows of a case of `app` with `record`: none unless
-/// the app books expenses; then those of the answers it publishes.
-pub fn published_photos(app: &CompiledApp, record: &Value) -> Vec<String> {
-    if !is_proposal(app) {
-        return Vec::new();
-    }
-    answers(app, record, Lang::ZhCn).into_iter().flat_map(|a| a.photos).collect()
 }
 
 /// The record field a `ledger` step names (`record.x` or `x`).
