@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::compile::{CompiledField, CompiledRule, answer_pointer};
-use crate::formats::{is_email, is_id_number, is_mobile_phone, parse_date, parse_datetime};
+use crate::formats::{
+    is_email, is_id_number, is_mobile_phone, normalize_id_number, normalize_phone, parse_date, parse_datetime,
+};
 use crate::script::{ScriptError, ScriptErrorKind};
 use crate::{Choice, FieldType, Limit, Problem, Text};
 
@@ -446,12 +448,13 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
             Value::String(s) => Ok(Some(Value::String(s.trim().to_string()))),
             _ => wrong(("文字", "text")),
         },
+        // A number that is not a mobile number is kept as typed (trimmed) for the format check.
         FieldType::Phone => match v {
-            Value::String(s) => Ok(Some(Value::String(s.chars().filter(|c| !matches!(c, ' ' | '-')).collect()))),
+            Value::String(s) => Ok(Some(Value::String(normalize_phone(&s).unwrap_or_else(|| s.trim().to_string())))),
             _ => wrong(("文字", "text")),
         },
         FieldType::IdNumber => match v {
-            Value::String(s) => Ok(Some(Value::String(s.trim().to_ascii_uppercase()))),
+            Value::String(s) => Ok(Some(Value::String(normalize_id_number(&s)))),
             _ => wrong(("文字", "text")),
         },
         FieldType::Number => match number(&v) {

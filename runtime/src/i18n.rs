@@ -10,23 +10,63 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use baida_blocks::Lang;
 
+/// The cookie that keeps a language chosen with `?lang=`.
+pub const COOKIE: &str = "baida_lang";
+
+/// How long the choice is kept: a year.
+pub const COOKIE_SECONDS: u64 = 365 * 24 * 60 * 60;
+
 /// The language of the request.
 pub fn request_lang(uri_query: Option<&str>, headers: &HeaderMap) -> Lang {
-    // The last `lang=` wins, so a link that adds one to an address that had one works.
-    let from_query = uri_query
-        .and_then(|q| q.split('&').filter_map(|kv| kv.strip_prefix("lang=")).next_back())
-        .and_then(Lang::from_tag);
-    let from_cookie = || {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix("baida_lang="))
-            .and_then(Lang::from_tag)
-    };
     let from_header = || headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::negotiate);
-    from_query.or_else(from_cookie).or_else(from_header).unwrap_or_default()
+    query_lang(uri_query).or_else(|| cookie_lang(headers)).or_else(from_header).unwrap_or_default()
+}
+
+/// The language `?lang=` asks for. The last `lang=` wins, so a link that adds one to an address
+/// that had one works.
+pub fn query_lang(uri_query: Option<&str>) -> Option<Lang> {
+    uri_query.and_then(|q| q.split('&').filter_map(|kv| kv.strip_prefix("lang=")).next_back()).and_then(Lang::from_tag)
+}
+
+/// The language the `baida_lang` cookie keeps.
+pub fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("baida_lang="))
+        .and_then(Lang::from_tag)
+}
+
+/// The `Set-Cookie` value that keeps `lang` for a year on every page.
+pub fn lang_cookie(lang: Lang) -> String {
+    format!("{COOKIE}={}; Path=/; SameSite=Lax; Max-Age={COOKIE_SECONDS}", lang.tag())
+}
+
+/// Middleware: a page asked for with `?lang=` keeps that language in the `baida_lang` cookie,
+/// so the next page (a link without `?lang=`, a redirect, a bookmark) stays in it. Only a `GET`
+/// of an HTML page outside the JSON API (`/api/v1/`) sets it — an API client's `?lang=`, or the designer's
+/// preview of a form in the other language, is about that one answer — and only when the
+/// cookie does not already say so.
+pub async fn remember(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let page = request.method() == axum::http::Method::GET && !request.uri().path().starts_with("/api/v1/");
+    let chosen = query_lang(request.uri().query()).filter(|_| page);
+    let kept = cookie_lang(request.headers());
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if let Some(lang) = chosen
+        && kept != Some(lang)
+        && html
+        && let Ok(value) = header::HeaderValue::from_str(&lang_cookie(lang))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Extracts the request's language.
@@ -139,6 +179,21 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("service", "事项", "Service"),
     ("designer", "应用设计器", "App designer"),
     ("api", "接口文档", "API"),
+    ("api_title", "接口文档", "API reference"),
+    (
+        "api_intro",
+        "百搭的 JSON 接口：每个接口的方法、路径、参数、请求体和应答，按类别排列。出错时返回 application/problem+json，含稳定的 code 和出错字段的 JSON 指针。",
+        "Baida's JSON API: each operation's method, path, parameters, request body and answers, by category. Errors come back as application/problem+json with a stable code and the JSON pointer of each bad field.",
+    ),
+    ("api_json_doc", "OpenAPI 文档（JSON）", "The OpenAPI document (JSON)"),
+    ("api_contents", "目录", "Contents"),
+    ("api_params", "参数", "Parameters"),
+    ("api_body", "请求体", "Request body"),
+    ("api_responses", "应答", "Responses"),
+    ("api_login", "需登录", "Log-in needed"),
+    ("api_in_path", "路径", "path"),
+    ("api_in_query", "查询", "query"),
+    ("api_in_header", "请求头", "header"),
     ("fig_title", "办理统计", "Case figures"),
     (
         "fig_intro",

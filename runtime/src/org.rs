@@ -194,7 +194,10 @@ pub async fn create_account(
             "A username has 2–32 letters, digits, dots, underscores or hyphens",
         ));
     }
-    let phone = new.phone.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+    let phone = new
+        .phone
+        .map(|p| baida_blocks::formats::normalize_phone(&p).unwrap_or_else(|| p.trim().to_string()))
+        .filter(|p| !p.is_empty());
     if let Some(p) = &phone
         && !baida_blocks::formats::is_mobile_phone(p)
     {

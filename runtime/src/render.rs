@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("catalog_app.html", include_str!("../templates/catalog_app.html")),
     ("catalog_review.html", include_str!("../templates/catalog_review.html")),
     ("catalog_upgrade.html", include_str!("../templates/catalog_upgrade.html")),
+    ("api_docs.html", include_str!("../templates/api_docs.html")),
 ];
 
 /// The parsed templates.

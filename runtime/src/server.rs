@@ -49,7 +49,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     if config.demo {
         demo::load(store.as_ref(), &apps).await?;
         if config.admin_token.is_none() {
-            config.admin_token = Some(format!("demo-{}", uuid::Uuid::new_v4().simple()));
+            config.admin_token = Some(format!("demo-{}", crate::auth::secret::token()));
         }
     }
     let ledger = Arc::new(

@@ -201,7 +201,7 @@ impl TestApp {
         let store = &self.running.state.store;
         let now = self.running.state.engine.clock.now();
         let r = store.resident(phone, now).await.expect("a resident");
-        let id = session::secret();
+        let id = baida_runtime::auth::secret::token();
         let s = baida_runtime::store::Session {
             user_id: None,
             resident_id: Some(r.id),

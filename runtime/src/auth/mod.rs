@@ -13,6 +13,7 @@ pub mod limit;
 pub mod manage;
 pub mod mask;
 pub mod password;
+pub mod secret;
 pub mod session;
 pub mod steps;
 

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use baida_blocks::Text;
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
 
 use super::{Actor, Holding, OrgTree, Permission, Role, Staff, is_within, password};
 use crate::store::{self, ApiToken, SecurityEvent, Session, Store, User};
@@ -22,14 +21,6 @@ pub const LOCK_AFTER: i64 = 5;
 pub const LOCK_FOR: Duration = Duration::minutes(15);
 /// Prefix of API tokens, so that a leaked one is recognisable in a scanner.
 pub const TOKEN_PREFIX: &str = "baida_";
-
-/// A new random secret: 32 bytes, URL-safe base64.
-pub fn secret() -> String {
-    use base64::Engine as _;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// What is stored in place of a secret.
 pub fn digest(secret: &str) -> String {
@@ -99,7 +90,15 @@ pub async fn log_in(
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<(String, User), LoginError> {
-    let found = store.credentials(login.trim()).await?;
+    // A username as typed; failing that, a phone number read through the one normalisation
+    // (full-width digits, spaces, +86) — a username may hold digits and dashes, so it goes first.
+    let mut found = store.credentials(login.trim()).await?;
+    if found.is_none()
+        && let Some(phone) = baida_blocks::formats::normalize_phone(login)
+        && phone != login.trim()
+    {
+        found = store.credentials(&phone).await?;
+    }
     let Some(creds) = found else {
         // Same work as a real check, so timing does not tell which usernames exist.
         password::decoy_off_thread(given).await;
@@ -126,7 +125,7 @@ pub async fn log_in(
         return Err(LoginError::Wrong);
     }
     store.login_succeeded(&user.id).await?;
-    let id = secret();
+    let id = super::secret::token();
     store
         .create_session(
             &digest(&id),

@@ -287,7 +287,7 @@ impl Engine {
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         let now = self.clock.now();
         let id = s.case_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
-        let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        let token = crate::auth::secret::token();
         let responsibilities = self.responsibilities().await?;
         let plugins = self.plugins_for(compiled).await;
         let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);

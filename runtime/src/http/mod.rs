@@ -5,7 +5,9 @@
 
 pub mod access;
 pub mod admin;
+pub mod api_docs;
 pub mod apps;
+pub mod assets;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_pages;
@@ -53,6 +55,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -106,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(homes::router())
         .merge(owners::router())
         .merge(openapi::router())
+        .merge(api_docs::router())
         .merge(forms::router())
         .merge(track::router())
         .merge(inbox::router())
@@ -124,7 +129,8 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog_pages::router())
         .merge(profile::router())
         .with_state(state)
-        .merge(baida_designer::router())
+        // The designer's pages and modules are static too: tagged and revalidated.
+        .merge(baida_designer::router().layer(axum::middleware::from_fn(assets::validate)))
         .layer(axum::middleware::from_fn(upload_key::issue))
         // A page's failure becomes the message page (before `localize` would make it JSON).
         .layer(axum::middleware::from_fn_with_state(pages, page_error::render))
@@ -133,12 +139,20 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn_with_state(proxies, proxy::resolve))
         .layer(axum::middleware::from_fn(error::localize))
+        .layer(axum::middleware::from_fn(crate::i18n::remember))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
+        // gzip or brotli, as the client accepts. tower-http's default predicate leaves alone
+        // server-sent event streams (`text/event-stream`: compressing would hold events back in
+        // the encoder's buffer), images (already compressed), gRPC and bodies under 32 bytes; the
+        // XLSX exports are zip files already.
+        .layer(CompressionLayer::new().gzip(true).br(true).compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/vnd.openxmlformats")),
+        ))
         // One line per request at the default level: method, route, status and time. The route
         // is the matched pattern (`/my/cases/{id}`), never the path or the query themselves,
         // which may carry a token, a phone number or a plate; a path no route matches is

@@ -72,7 +72,10 @@ pub async fn lookup(
     if !may_assist(state, actor, unit).await? {
         return Ok(None);
     }
-    let phone = phone.unwrap_or_default().trim().to_string();
+    // Read through the one normalisation (full-width digits, spaces, +86); kept as typed when it
+    // is no mobile number, so the page shows what was asked for.
+    let typed = phone.unwrap_or_default();
+    let phone = baida_blocks::formats::normalize_phone(&typed).unwrap_or_else(|| typed.trim().to_string());
     let found = resident(state, unit, &phone).await?;
     let allowed = match &found {
         Some(r) => state.store.assisted_consent(&r.id).await?,
@@ -98,13 +101,10 @@ async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<bool,
 
 /// The resident with this phone number who declared a home in `unit`'s community.
 async fn resident(state: &AppState, unit: &str, phone: &str) -> Result<Option<Resident>, ApiError> {
-    let phone = phone.trim();
-    if phone.is_empty() {
-        return Ok(None);
-    }
+    let Some(phone) = baida_blocks::formats::normalize_phone(phone) else { return Ok(None) };
     let (community, _) = state.engine.filed_in(unit).await?;
     let homes = state.store.homes_in(&community).await?;
-    Ok(homes.into_iter().find(|(_, p)| p == phone).map(|(home, phone)| Resident { id: home.resident_id, phone }))
+    Ok(homes.into_iter().find(|(_, p)| *p == phone).map(|(home, phone)| Resident { id: home.resident_id, phone }))
 }
 
 /// `13812345678` → `138****5678`.

@@ -16,10 +16,12 @@ use super::{ApiError, AppState};
 use crate::i18n::{ReqLang, word};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/static/{file}", get(asset))
+    Router::new()
+        .route("/", get(home))
+        .route("/static/{file}", get(asset).layer(axum::middleware::from_fn(super::assets::validate)))
 }
 
-/// Static assets, compiled into the binary.
+/// Static assets, compiled into the binary; tagged and revalidated by [`super::assets`].
 const ASSETS: &[(&str, &str, &str)] = &[
     ("baida.css", "text/css; charset=utf-8", include_str!("../../static/baida.css")),
     ("form.js", "text/javascript; charset=utf-8", include_str!("../../static/form.js")),
@@ -30,7 +32,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
 pub async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
         Some((_, ty, body)) => {
-            ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, "public, max-age=3600")], *body).into_response()
+            ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, super::assets::CACHE_CONTROL)], *body)
+                .into_response()
         }
         None => ApiError::NotFound(baida_blocks::Text::new("没有这个文件", "No such file")).into_response(),
     }

@@ -199,7 +199,8 @@ pub async fn change(
         user.name = name.trim().to_string();
     }
     if let Some(phone) = body.phone {
-        let phone = phone.trim().to_string();
+        let typed = phone.trim().to_string();
+        let phone = baida_blocks::formats::normalize_phone(&typed).unwrap_or(typed);
         if !phone.is_empty() && !baida_blocks::formats::is_mobile_phone(&phone) {
             return Err(ApiError::Invalid {
                 code: "invalid",

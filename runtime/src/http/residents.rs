@@ -12,7 +12,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use baida_blocks::{Lang, Text};
 use chrono::Duration;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{Client, session_cookie};
@@ -103,7 +102,10 @@ pub async fn send_code(
     uri: Uri,
     Form(form): Form<PhoneForm>,
 ) -> Response {
-    let phone = form.phone.trim().to_string();
+    // Full-width digits, spaces, dashes and a +86 are read as the 11 digits; a number that is
+    // not a mobile number is shown back as typed.
+    let normalized = baida_blocks::formats::normalize_phone(&form.phone);
+    let phone = normalized.clone().unwrap_or_else(|| form.phone.trim().to_string());
     let next = safe_next(form.next.as_deref(), "/my");
     let page = |error: Option<String>, sent: bool| LoginPage {
         next: next.clone(),
@@ -112,7 +114,7 @@ pub async fn send_code(
         sent,
         error,
     };
-    if !baida_blocks::formats::is_mobile_phone(&phone) {
+    if normalized.is_none() {
         let why = Text::new("请输入 11 位手机号", "Enter an 11-digit mobile number").get(lang).to_string();
         return render(&state, lang, &uri.to_string(), &page(Some(why), false), StatusCode::UNPROCESSABLE_ENTITY);
     }
@@ -143,7 +145,7 @@ pub async fn send_code(
     if in_hour >= PER_PHONE_HOUR {
         return limited(too_many(lang, 3600));
     }
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    let code = crate::auth::secret::digits(6);
     let id = uuid::Uuid::now_v7().to_string();
     let login_code = LoginCode {
         id: id.clone(),
@@ -196,7 +198,8 @@ pub async fn verify(
     uri: Uri,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let phone = form.phone.trim().to_string();
+    let normalized = baida_blocks::formats::normalize_phone(&form.phone);
+    let phone = normalized.clone().unwrap_or_else(|| form.phone.trim().to_string());
     let next = safe_next(form.next.as_deref(), "/my");
     let now = state.engine.clock.now();
     let wrong = |state: &AppState| {
@@ -216,7 +219,7 @@ pub async fn verify(
     // per-phone limit (which would otherwise grow with whatever strings are sent).
     let limited = match state.limits.verify.check(client.0) {
         Err(wait) => Some(wait),
-        Ok(()) if !baida_blocks::formats::is_mobile_phone(&phone) => return wrong(&state),
+        Ok(()) if normalized.is_none() => return wrong(&state),
         Ok(()) => state.limits.verify_phone.check(phone.clone()).err(),
     };
     if let Some(wait) = limited {
@@ -270,7 +273,7 @@ pub async fn verify(
         if let Some(old) = session_cookie(&headers) {
             state.store.delete_session(&session::digest(&old)).await?;
         }
-        let id = session::secret();
+        let id = crate::auth::secret::token();
         state
             .store
             .create_session(

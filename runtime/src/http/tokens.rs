@@ -107,7 +107,7 @@ pub async fn create(
         ));
     }
     let now = state.engine.clock.now();
-    let secret = format!("{}{}", session::TOKEN_PREFIX, session::secret());
+    let secret = format!("{}{}", session::TOKEN_PREFIX, crate::auth::secret::token());
     let token = ApiToken {
         id: uuid::Uuid::now_v7().to_string(),
         name: body.name.trim().to_string(),

@@ -90,7 +90,7 @@ pub async fn issue(mut request: Request, next: Next) -> Response {
     let https = super::session::over_https(request.headers());
     let key = match given(request.headers()) {
         Some(secret) => UploadKey { secret, fresh: false, used: Arc::default() },
-        None => UploadKey { secret: session::secret(), fresh: true, used: Arc::default() },
+        None => UploadKey { secret: crate::auth::secret::token(), fresh: true, used: Arc::default() },
     };
     request.extensions_mut().insert(key.clone());
     let mut response = next.run(request).await;
@@ -141,7 +141,7 @@ where
         // Without the middleware (never on a route that stores photos) the key binds nothing:
         // the photo is readable once attached, by the case's readers.
         let key = parts.extensions.get::<UploadKey>().cloned().unwrap_or_else(|| UploadKey {
-            secret: session::secret(),
+            secret: crate::auth::secret::token(),
             fresh: false,
             used: Arc::default(),
         });

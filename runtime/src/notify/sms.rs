@@ -78,32 +78,12 @@ impl Transport for SmsTransport {
     }
 }
 
-/// The 11 digits of a mainland China mobile number written as people write it: spaces, dashes
-/// and dots are ignored and a `+86`, `0086` or `86` country code is dropped. Anything else is a
-/// permanent failure (the number will not get better on a retry).
+/// The 11 digits of a mainland China mobile number, read by the one normalisation
+/// ([`baida_blocks::formats::normalize_phone`]: full-width digits, separators, country code).
+/// Anything else is a permanent failure (the number will not get better on a retry).
 pub fn normalize_mainland_mobile(text: &str) -> Result<String, SendError> {
-    let digits: String =
-        text.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{3000}')).collect();
-    let (international, digits) = match digits.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, digits.as_str()),
-    };
-    let national = match digits.len() {
-        15 if digits.starts_with("0086") => &digits[4..],
-        13 if digits.starts_with("86") => &digits[2..],
-        _ if international => "",
-        _ => digits,
-    };
-    let bytes = national.as_bytes();
-    let valid = bytes.len() == 11
-        && bytes.iter().all(u8::is_ascii_digit)
-        && bytes[0] == b'1'
-        && (b'3'..=b'9').contains(&bytes[1]);
-    if valid {
-        Ok(national.to_owned())
-    } else {
-        Err(SendError::Permanent(format!("not a mainland China mobile number: {text:?}")))
-    }
+    baida_blocks::formats::normalize_phone(text)
+        .ok_or_else(|| SendError::Permanent(format!("not a mainland China mobile number: {text:?}")))
 }
 
 /// Settings of a generic JSON gateway.

@@ -67,10 +67,7 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, ConfigError> {
 
 /// A new random signing secret, `whsec_` + base64 of 32 bytes.
 pub fn generate_secret() -> String {
-    let mut key = [0u8; 32];
-    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    format!("{SECRET_PREFIX}{}", BASE64.encode(key))
+    format!("{SECRET_PREFIX}{}", BASE64.encode(crate::auth::secret::bytes::<32>()))
 }
 
 /// The `webhook-signature` value for one attempt: `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.

@@ -366,7 +366,8 @@ both!(catalog_pages, |app: TestApp| async move {
             && html.contains("/catalog/nuoche-e-zhan")
             && !html.contains("/catalog/minyi-suban")
     );
-    let (status, html) = page(&tianan, &app, "/catalog/nuoche-e-zhan").await;
+    // The language chosen stays in the `baida_lang` cookie: back to Chinese the same way.
+    let (status, html) = page(&tianan, &app, "/catalog/nuoche-e-zhan?lang=zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"flow\"") && html.contains("车牌号码") && html.contains("天安社区"), "{html}");
     // Install from the page, in one action.

@@ -309,7 +309,8 @@ async fn figures_count_what_happened(backend: Backend) {
 
     // A bad date keeps the form and says what is wrong; without a log-in, no figures: the
     // log-in page instead.
-    let (status, html) = page(&app, "?from=yesterday").await;
+    // (The language chosen stays in the `baida_lang` cookie: back to Chinese the same way.)
+    let (status, html) = page(&app, "?from=yesterday&lang=zh-CN").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains(r#"id="error-summary""#) && html.contains("参数 from 应为日期"), "{html}");
     let r = app.get("/figures").send().await.unwrap();

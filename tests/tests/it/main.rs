@@ -17,5 +17,6 @@ mod profile;
 mod schema;
 mod submission;
 mod verify;
+mod web;
 mod work;
 mod workflow;

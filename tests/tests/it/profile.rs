@@ -16,7 +16,7 @@ async fn resident(app: &TestApp, phone: &str) -> Client {
     let store = &app.running.state.store;
     let now = chrono::Utc::now();
     let r = store.resident(phone, now).await.unwrap();
-    let id = session::secret();
+    let id = baida_runtime::auth::secret::token();
     let s = Session {
         user_id: None,
         resident_id: Some(r.id),
