@@ -367,3 +367,25 @@ macro_rules! both {
         }
     };
 }
+
+/// A stand-in SMS gateway (the `generic` provider's JSON POST) on 127.0.0.1: its URL, and every
+/// message it received.
+pub async fn sms_gateway() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use axum::routing::post;
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    let router = axum::Router::new().route(
+        "/sms",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let url = format!("http://{}/sms", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}

@@ -4,11 +4,9 @@
 //! and revocable, mass assignment refused, cross-origin writes refused, masked personal data,
 //! and residents logging in with a code sent by SMS to see their own cases.
 
-use std::sync::Arc;
-
 use baida_tests::reqwest::{Method, StatusCode};
 use baida_tests::serde_json::{Value, json};
-use baida_tests::{Backend, DEMO_PASSWORD, Options, TOKEN, TestApp, both, minyi_answers, spawn_with};
+use baida_tests::{Backend, DEMO_PASSWORD, Options, TOKEN, TestApp, both, minyi_answers, sms_gateway, spawn_with};
 
 fn session_cookie(r: &baida_tests::reqwest::Response) -> String {
     r.headers()
@@ -303,26 +301,6 @@ both!(personal_data_is_masked_without_need_to_know, |app: TestApp| async move {
         assert!(!text.contains("13812345678") && text.contains("138****5678"), "{text}");
     }
 });
-
-async fn sms_gateway() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
-    use axum::routing::post;
-    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = received.clone();
-    let router = axum::Router::new().route(
-        "/sms",
-        post(move |axum::Json(body): axum::Json<Value>| {
-            let kept = kept.clone();
-            async move {
-                kept.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sms", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (url, received)
-}
 
 async fn residents_log_in_with_a_code_and_see_their_own_cases(backend: Backend) {
     let (url, received) = sms_gateway().await;

@@ -2,12 +2,10 @@
 //! assets revalidated by `ETag`, the language kept in the `baida_lang` cookie, the API page
 //! at `/api/docs`, full-width digits in phone and ID numbers.
 
-use std::sync::Arc;
-
 use baida_tests::reqwest::multipart::Form;
 use baida_tests::reqwest::{Client, StatusCode, redirect};
 use baida_tests::serde_json::{Value, json};
-use baida_tests::{Backend, Options, TestApp, both, minyi_answers, spawn_with};
+use baida_tests::{Backend, Options, TestApp, both, minyi_answers, sms_gateway, spawn_with};
 
 /// A client that neither decompresses nor follows redirects, and keeps cookies.
 fn raw_client() -> Client {
@@ -182,27 +180,6 @@ both!(a_form_takes_full_width_phone_and_id_numbers_and_stores_them_half_width, |
     assert_eq!(problem["errors"][0]["pointer"], "/contact_phone", "{problem}");
     assert_eq!(problem["errors"][0]["code"], "bad_format", "{problem}");
 });
-
-/// A stand-in SMS gateway: what it received.
-async fn sms_gateway() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
-    use axum::routing::post;
-    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = received.clone();
-    let router = axum::Router::new().route(
-        "/sms",
-        post(move |axum::Json(body): axum::Json<Value>| {
-            let kept = kept.clone();
-            async move {
-                kept.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sms", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (url, received)
-}
 
 async fn a_resident_logs_in_with_a_full_width_phone_number(backend: Backend) {
     let (url, received) = sms_gateway().await;
