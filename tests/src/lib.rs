@@ -389,3 +389,18 @@ pub async fn sms_gateway() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Valu
     tokio::spawn(async move { axum::serve(listener, router).await });
     (url, received)
 }
+
+/// Delivers what `app`'s outbox holds and returns what the stand-in gateway of [`sms_gateway`]
+/// received (waiting up to 5 s: the server's own outbox worker may have claimed a message
+/// first).
+pub async fn sent_sms(app: &TestApp, received: &std::sync::Mutex<Vec<serde_json::Value>>) -> Vec<serde_json::Value> {
+    let transports = server::transports(&app.running.state.config.notify).expect("the transports");
+    app.running.state.engine.deliver_due(&transports, 10).await.expect("delivery");
+    for _ in 0..50 {
+        if !received.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    received.lock().unwrap().clone()
+}

@@ -320,17 +320,7 @@ async fn residents_log_in_with_a_code_and_see_their_own_cases(backend: Backend) 
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("138****5678") && html.contains(r#"name="code""#), "{html}");
-    let engine = &app.running.state.engine;
-    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
-    engine.deliver_due(&transports, 10).await.unwrap();
-    // The server's own outbox worker may have claimed the message first: wait for the gateway.
-    for _ in 0..50 {
-        if !received.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let sent = received.lock().unwrap().clone();
+    let sent = baida_tests::sent_sms(&app, &received).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     let text = sent[0].to_string();
     assert!(text.contains("13812345678"), "{text}");

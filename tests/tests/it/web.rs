@@ -195,16 +195,7 @@ async fn a_resident_logs_in_with_a_full_width_phone_number(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("138****5678") && html.contains(r#"value="13812345678""#), "{html}");
-    let engine = &app.running.state.engine;
-    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
-    engine.deliver_due(&transports, 10).await.unwrap();
-    for _ in 0..50 {
-        if !received.lock().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let sent = received.lock().unwrap().clone();
+    let sent = baida_tests::sent_sms(&app, &received).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     let text = sent[0].to_string();
     assert_eq!(sent[0]["phone"], "13812345678", "sent to the half-width number");
