@@ -7,7 +7,7 @@
 //! with no designer code.
 //!
 //! Architecture invariant: this crate depends on `baida-blocks` only and never on the
-//! runtime's storage; the editor talks to the runtime's JSON API (`/api/v1/drafts`,
+//! runtime's storage or on HTTP (`baida_web::designer` serves what it gives); the editor talks to the runtime's JSON API (`/api/v1/drafts`,
 //! `/api/v1/apps/preview`, `/api/v1/apps/test-run`, …) like any other client.
 //!
 //! Reading order of the assets: `editor.js` (the editor element: state, undo, autosave),
@@ -15,11 +15,6 @@
 //! generic property panel), `drag.js` (pointer-event drag and drop), `panels.js` (preview,
 //! problems, history, test run), `list.js` (the app list), `api.js`, `i18n.js`.
 
-use axum::Router;
-use axum::extract::Path;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use baida_blocks::FieldType;
 use serde_json::{Value, json};
 
@@ -38,39 +33,20 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("panels.js", "text/javascript; charset=utf-8", include_str!("../assets/panels.js")),
 ];
 
-/// The designer's routes, mounted by the runtime.
-pub fn router() -> Router {
-    Router::new()
-        .route("/designer", get(list_page))
-        .route("/designer/apps/{app}", get(editor_page))
-        .route("/designer/assets/{file}", get(asset))
-        .route("/designer/blocks.json", get(blocks))
-        .route("/designer/field-types.json", get(field_types_json))
+/// The app list page (`/designer`).
+pub const LIST_PAGE: &str = include_str!("../assets/index.html");
+
+/// The editor page (`/designer/apps/{app}`).
+pub const EDITOR_PAGE: &str = include_str!("../assets/editor.html");
+
+/// An asset by file name: its content type and content.
+pub fn asset(file: &str) -> Option<(&'static str, &'static str)> {
+    ASSETS.iter().find(|(name, ..)| *name == file).map(|(_, content_type, body)| (*content_type, *body))
 }
 
-async fn list_page() -> Html<&'static str> {
-    Html(include_str!("../assets/index.html"))
-}
-
-async fn editor_page() -> Html<&'static str> {
-    Html(include_str!("../assets/editor.html"))
-}
-
-async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, ..)| *name == file) {
-        Some((_, content_type, body)) => {
-            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
-        }
-        None => (StatusCode::NOT_FOUND, "not found").into_response(),
-    }
-}
-
-fn json_response(v: &Value) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
-}
-
-async fn blocks() -> Response {
-    json_response(&serde_json::to_value(baida_blocks::block::all()).unwrap_or(Value::Null))
+/// Every block kind with its names, help and config schema (`/designer/blocks.json`).
+pub fn blocks() -> Value {
+    serde_json::to_value(baida_blocks::block::all()).unwrap_or(Value::Null)
 }
 
 /// Every field type with its name and its schema (only the properties it can have).
@@ -83,17 +59,13 @@ pub fn field_types() -> Value {
     )
 }
 
-async fn field_types_json() -> Response {
-    json_response(&field_types())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_module_the_pages_import_is_served() {
-        let pages = [include_str!("../assets/index.html"), include_str!("../assets/editor.html")];
+        let pages = [LIST_PAGE, EDITOR_PAGE];
         let mut sources: Vec<&str> = pages.to_vec();
         sources.extend(ASSETS.iter().map(|(_, _, body)| *body));
         for src in sources {

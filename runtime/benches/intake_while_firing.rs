@@ -17,7 +17,7 @@
 //! out during the busy run (if the backlog ran out before the run ended, it says so).
 //!
 //! ```text
-//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida-runtime --bench intake_while_firing
+//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida --bench intake_while_firing
 //! ```
 //!
 //! PostgreSQL: `BAIDA_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
@@ -28,9 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use baida_runtime::config::Config;
-use baida_runtime::engine::{ManualClock, Submission};
-use baida_runtime::server::{self, Running};
+use baida::server::{self, Running};
+use baida_engine::{ManualClock, Submission};
+use baida_web::config::Config;
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;

@@ -14,7 +14,7 @@
 //!    of at least 0.85.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida-runtime --bench plugin
+//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida --bench plugin
 //! ```
 //!
 //! The result is a markdown table on stdout.
@@ -23,11 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use baida::server;
 use baida_blocks::script::Script;
-use baida_runtime::config::Config;
-use baida_runtime::engine::{Engine, Submission, SystemClock};
-use baida_runtime::plugin::{Limits, Plugins, registry};
-use baida_runtime::server;
+use baida_engine::plugin::{Limits, Plugins, registry};
+use baida_engine::{Engine, Submission, SystemClock};
+use baida_web::config::Config;
 use serde_json::{Value, json};
 
 mod common;

@@ -20,7 +20,7 @@
 //!    claimed timer by id, one autocommitted statement per timer, until nothing is due.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida-runtime --bench scheduler
+//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida --bench scheduler
 //! ```
 //!
 //! PostgreSQL is reached at `BAIDA_TEST_DATABASE_URL` (default
@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use baida_runtime::engine::{Clock, Engine, ManualClock, Submission};
+use baida_engine::{Clock, Engine, ManualClock, Submission};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::postgres::PgPoolOptions;
 

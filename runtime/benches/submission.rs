@@ -17,7 +17,7 @@
 //! table on stdout (progress goes to stderr).
 //!
 //! ```text
-//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida-runtime --bench submission
+//! CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo bench -p baida --bench submission
 //! ```
 //!
 //! PostgreSQL is reached at `BAIDA_TEST_DATABASE_URL` (default
@@ -37,10 +37,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use baida_runtime::config::Config;
-use baida_runtime::engine::SystemClock;
-use baida_runtime::server::{self, Running};
-use baida_runtime::store::sqlite::durable_pool;
+use baida::server::{self, Running};
+use baida_engine::SystemClock;
+use baida_store::sqlite::durable_pool;
+use baida_web::config::Config;
 use bytes::Bytes;
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -419,7 +419,7 @@ fn print_tables(rows: &[Row]) {
 // SQLite, one call at a time.
 
 async fn breakdown() -> anyhow::Result<()> {
-    use baida_runtime::engine::{Engine, Submission, submit};
+    use baida_engine::{Engine, Submission, submit};
 
     async fn time<F: Future<Output = anyhow::Result<()>>>(n: usize, mut f: impl FnMut() -> F) -> anyhow::Result<f64> {
         let start = Instant::now();

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::store::Store;
+use baida_store::Store;
 
 /// The files of a data folder besides the database, relative to it.
 const FILES: &[&str] = &["ledger-signing.key"];
@@ -59,7 +59,7 @@ pub async fn backup(store: &dyn Store, data_dir: &Path, dest: &Path) -> anyhow::
         "from": data_dir,
         "database": database,
         "files": copied,
-        "baida": env!("BAIDA_VERSION"),
+        "baida": baida_web::VERSION,
     });
     std::fs::write(dest.join("backup.json"), serde_json::to_vec_pretty(&manifest)?)?;
     println!("backed up to {} — database {database}; {copied} files", dest.display());

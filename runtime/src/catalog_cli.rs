@@ -1,13 +1,13 @@
 //! `baida catalog list | show | publish | install | upgrade`: the district catalog from a
 //! terminal, against the same database the server uses, through the same domain calls as the
-//! API ([`crate::catalog`]). The operator acts as `cli`; `publish --approve` also completes
+//! API ([`baida_engine::catalog`]). The operator acts as `cli`; `publish --approve` also completes
 //! the review case as the operator (`admin` on its timeline).
 //!
 //! `install` takes several apps and several communities (or `--all-communities`) and shows
 //! its progress one line per install, `[3/12]`, so a bulk roll-out can be followed and, when
 //! interrupted, run again: what is installed already is skipped.
 
-use crate::core::kinds::UnitKind;
+use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,12 +16,12 @@ use std::sync::Arc;
 use baida_blocks::{Lang, Text};
 use clap::Subcommand;
 
-use crate::apps::Apps;
-use crate::auth::Actor;
-use crate::catalog::{Catalog, Decision, Error, NewSubmission, Side};
-use crate::config::Config;
-use crate::engine::SystemClock;
-use crate::store::Store;
+use baida_engine::SystemClock;
+use baida_engine::apps::Apps;
+use baida_engine::auth::Actor;
+use baida_engine::catalog::{Catalog, Decision, Error, NewSubmission, Side};
+use baida_store::Store;
+use baida_web::config::Config;
 
 const ACTOR: &str = "cli";
 

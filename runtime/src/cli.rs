@@ -11,14 +11,15 @@ use std::process::ExitCode;
 use baida_blocks::{App, Lang};
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, FileConfig, parse_timezone};
-use crate::engine::verify;
-use crate::{org_cli, plugin_cli, server, store};
+use crate::{org_cli, plugin_cli, server};
+use baida_engine::verify;
+use baida_store as store;
+use baida_web::config::{Config, FileConfig, parse_timezone};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "baida",
-    version = env!("BAIDA_VERSION"),
+    version = baida_web::VERSION,
     about = "百搭 Baida — low-code forms and workflows for community governance",
     long_about = "百搭 Baida — a low-code form-and-workflow runtime for urban community governance.\n\n\
         Start with `baida serve --demo`, open the printed address, and fill the demo form.\n\
@@ -305,7 +306,7 @@ impl ServeArgs {
                 .public_submissions_per_minute
                 .or(file.public_submissions_per_minute)
                 .unwrap_or(d.public_submissions_per_minute),
-            trusted_proxies: crate::http::proxy::parse_networks(
+            trusted_proxies: baida_web::proxy::parse_networks(
                 &self.trusted_proxies.or(file.trusted_proxies).unwrap_or_default(),
             )
             .map_err(|why| anyhow::anyhow!("--trusted-proxies / BAIDA_TRUSTED_PROXIES / trusted_proxies: {why}"))?,

@@ -2,16 +2,16 @@
 //! [`PASSWORD`]) and the reference apps from `templates-library`, loaded by
 //! `baida serve --demo`, each published in the district catalog ([`publish`]). Loading is idempotent: a restart changes nothing that is already there.
 
-use crate::core::kinds::UnitKind;
+use baida_core::kinds::UnitKind;
 use std::collections::HashMap;
 
 use baida_blocks::Text;
 
-use crate::apps::Apps;
-use crate::auth::Role;
-use crate::catalog::{Catalog, NewSubmission};
-use crate::org;
-use crate::store::{NewUser, OrgUnit, Store};
+use baida_engine::apps::Apps;
+use baida_engine::auth::Role;
+use baida_engine::catalog::{Catalog, NewSubmission};
+use baida_engine::org;
+use baida_store::{NewUser, OrgUnit, Store};
 
 /// The demo district: (id, kind, parent, zh-CN, en).
 pub const UNITS: &[(&str, UnitKind, Option<&str>, &str, &str)] = &[
@@ -99,7 +99,7 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
         if store.credentials(username).await?.is_some() {
             continue;
         }
-        let hash = hash.get_or_insert_with(|| crate::auth::password::hash(PASSWORD)).clone();
+        let hash = hash.get_or_insert_with(|| baida_engine::auth::password::hash(PASSWORD)).clone();
         let user = store
             .create_user(&NewUser {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -133,8 +133,8 @@ pub async fn load(store: &dyn Store, apps: &Apps) -> anyhow::Result<()> {
 /// Every community's standard accounts, and a few months of income for 新洲社区 so that its
 /// open ledger (`/ledger/xinzhou`) has something to show; booked as one recorded import.
 async fn ledger(store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
-    use crate::ledger::entry::{ACCOUNT_KINDS, Amount, Direction, NewEntry, Source};
-    use crate::store::ledger::EntryFilter;
+    use baida_core::ledger::entry::{ACCOUNT_KINDS, Amount, Direction, NewEntry, Source};
+    use baida_store::ledger::EntryFilter;
     let kinds: Vec<&str> = ACCOUNT_KINDS.iter().map(|(k, _, _)| *k).collect();
     for (id, kind, ..) in UNITS {
         if *kind == UnitKind::Community {

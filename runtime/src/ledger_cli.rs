@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 
-use crate::engine::SystemClock;
-use crate::ledger::{Ledger, LedgerError};
-use crate::store::Store;
+use baida_engine::SystemClock;
+use baida_engine::ledger::{Ledger, LedgerError};
+use baida_store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -36,7 +36,7 @@ pub enum LedgerCommand {
         #[arg(long)]
         year: i32,
         /// Share of the surplus, 0–1.
-        #[arg(long, default_value_t = crate::ledger::year_end::DEFAULT_SHARE)]
+        #[arg(long, default_value_t = baida_engine::ledger::year_end::DEFAULT_SHARE)]
         share: f64,
         /// The account whose surplus is shared.
         #[arg(long, default_value = "public_income")]

@@ -1,4 +1,4 @@
-//! The `baida` binary: parses the command line and hands over to [`baida_runtime::cli`].
+//! The `baida` binary: parses the command line and hands over to [`crate::cli`].
 
 use std::process::ExitCode;
 
@@ -15,8 +15,8 @@ async fn main() -> ExitCode {
         let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
         tracing_subscriber::fmt().with_ansi(ansi).with_env_filter(filter).init();
     }
-    let cli = baida_runtime::cli::Cli::parse();
-    match baida_runtime::cli::run(cli).await {
+    let cli = baida::cli::Cli::parse();
+    match baida::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("baida: {e:#}");

@@ -1,7 +1,7 @@
 //! `baida org …` and `baida user …`: the organisation tree and staff accounts from a terminal,
 //! against the same database the server uses.
 //!
-//! Nothing here decides what is allowed: every change goes through [`crate::org`] (what may sit
+//! Nothing here decides what is allowed: every change goes through [`baida_engine::org`] (what may sit
 //! under what, which role at which kind of unit, the password rule) and the store, exactly as the
 //! API does. This module turns the commands into those calls, prints one line for what was done,
 //! or both languages of what was refused, naming the command-line field and the fix (exit code 1,
@@ -16,11 +16,11 @@ use std::process::ExitCode;
 use baida_blocks::{Problem, Text};
 use chrono::{DateTime, Utc};
 
-use crate::auth::session::event;
-use crate::auth::{OrgTree, Role, subtree};
 use crate::cli::{OrgCommand, UserCommand};
-use crate::org::{self, NewAccount, OrgError};
-use crate::store::{OrgUnit, Store, User};
+use baida_engine::auth::session::event;
+use baida_engine::auth::{OrgTree, Role, subtree};
+use baida_engine::org::{self, NewAccount, OrgError};
+use baida_store::{OrgUnit, Store, User};
 
 /// The environment variable a new password is read from (else the first line of stdin).
 pub const PASSWORD_VAR: &str = "BAIDA_NEW_PASSWORD";

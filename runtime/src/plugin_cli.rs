@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use crate::cli::PluginCommand;
-use crate::plugin::{Limits, Plugins, registry};
-use crate::store::Store;
+use baida_engine::plugin::{Limits, Plugins, registry};
+use baida_store::Store;
 
 /// `baida plugin …`.
 pub async fn plugin(store: &dyn Store, limits: Limits, command: PluginCommand) -> anyhow::Result<ExitCode> {

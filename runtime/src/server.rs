@@ -9,14 +9,15 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::apps::Apps;
-use crate::config::Config;
-use crate::engine::{Clock, Committer, Engine, SystemClock};
-use crate::http::{AppState, router};
-use crate::photo::Blobs;
-use crate::plugin::Plugins;
-use crate::render::Pages;
-use crate::{demo, store};
+use crate::demo;
+use baida_engine::apps::Apps;
+use baida_engine::photo::Blobs;
+use baida_engine::plugin::Plugins;
+use baida_engine::{Clock, Committer, Engine, SystemClock};
+use baida_store as store;
+use baida_web::AppState;
+use baida_web::config::Config;
+use baida_web::render::Pages;
 
 /// A running server.
 pub struct Running {
@@ -49,15 +50,15 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     if config.demo {
         demo::load(store.as_ref(), &apps).await?;
         if config.admin_token.is_none() {
-            config.admin_token = Some(format!("demo-{}", crate::auth::secret::token()));
+            config.admin_token = Some(format!("demo-{}", baida_core::secret::token()));
         }
     }
     let ledger = Arc::new(
-        crate::ledger::Ledger::open(store.clone(), &config.data_dir, clock.clone())
+        baida_engine::ledger::Ledger::open(store.clone(), &config.data_dir, clock.clone())
             .context("cannot open the ledger's signing key")?,
     );
     let engine = Arc::new(engine(&config, store.clone(), apps.clone(), clock)?);
-    let catalog = crate::catalog::Catalog::new(engine.clone());
+    let catalog = baida_engine::catalog::Catalog::new(engine.clone());
     let opened = catalog.open_missing_reviews().await.context("cannot open the catalog's review cases")?;
     if opened > 0 {
         tracing::info!(opened, "catalog submissions awaiting review got their review case");
@@ -66,7 +67,7 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         demo::publish(&catalog, store.as_ref()).await?;
     }
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
-    let limits = Arc::new(crate::auth::limit::Limits::new(&config));
+    let limits = Arc::new(baida_engine::auth::limit::Limits::new(config.public_submissions_per_minute));
     Ok(AppState {
         blobs: Blobs::new(&config.data_dir),
         config: Arc::new(config),
@@ -110,10 +111,10 @@ pub fn engine(
 }
 
 /// The notification transports the configuration names.
-pub fn transports(config: &crate::config::NotifyConfig) -> anyhow::Result<crate::notify::Transports> {
-    use crate::notify::{SmsTransport, SmtpTransport, Transport, WebhookTransport};
+pub fn transports(config: &baida_web::config::NotifyConfig) -> anyhow::Result<baida_engine::notify::Transports> {
+    use baida_engine::notify::{SmsTransport, SmtpTransport, Transport, WebhookTransport};
     let arc = |t: Arc<dyn Transport>| Some(t);
-    Ok(crate::notify::Transports {
+    Ok(baida_engine::notify::Transports {
         email: match &config.email {
             Some(c) => arc(Arc::new(SmtpTransport::new(c)?)),
             None => None,
@@ -126,14 +127,14 @@ pub fn transports(config: &crate::config::NotifyConfig) -> anyhow::Result<crate:
             Some(c) => arc(Arc::new(WebhookTransport::new(c)?)),
             None => None,
         },
-        daily_cap: Some(config.daily_cap.unwrap_or(crate::engine::recipient::DAILY_CAP)),
+        daily_cap: Some(config.daily_cap.unwrap_or(baida_engine::recipient::DAILY_CAP)),
     })
 }
 
 /// The working calendar: the shipped years, replaced by any `<data-dir>/calendar/*.json` of
 /// the same shape (an admin's corrected or newly published year).
-fn calendar(config: &Config) -> anyhow::Result<crate::engine::calendar::Calendar> {
-    use crate::engine::calendar::{Calendar, CalendarConfig, CalendarYear};
+fn calendar(config: &Config) -> anyhow::Result<baida_engine::calendar::Calendar> {
+    use baida_engine::calendar::{Calendar, CalendarConfig, CalendarYear};
     let base = Calendar::new(&CalendarConfig { timezone: config.timezone, ..CalendarConfig::default() })?;
     let dir = config.data_dir.join("calendar");
     let mut years = Vec::new();
@@ -155,23 +156,22 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let state = state(config, clock).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let app = router(state.clone());
-    let _ = crate::http::metrics::handle(); // the recorder, before anything records
-    let (stop, stopping) = crate::shutdown::channel();
+    let _ = baida_web::metrics::handle(); // the recorder, before anything records
+    let (stop, stopping) = baida_engine::shutdown::channel();
     let second = std::time::Duration::from_secs(1);
     let workers = vec![
-        crate::engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
-        crate::engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
-        crate::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
-        crate::http::live::spawn_feed(state.store.clone(), state.live.clone(), stopping.clone()),
-        crate::http::metrics::spawn_pool_probe(state.store.clone(), stopping.clone()),
+        baida_engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
+        baida_engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
+        baida_engine::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
+        baida_web::live::spawn_feed(state.store.clone(), state.live.clone(), stopping.clone()),
+        baida_web::metrics::spawn_pool_probe(state.store.clone(), stopping.clone()),
         forget_recovered_clients(state.limits.clone(), stopping),
     ];
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let served_state = state.clone();
     let task = tokio::spawn(async move {
         // Requests in flight finish (and their transactions commit) before this returns; then
-        // the workers stop after what they are doing ([`crate::shutdown`]).
-        let served = axum::serve(listener, app).with_graceful_shutdown(crate::shutdown::signal()).await;
+        // the workers stop after what they are doing ([`baida_engine::shutdown`]).
+        let served = baida_web::serve(listener, served_state, baida_engine::shutdown::signal()).await;
         stop.stop();
         served
     });
@@ -181,8 +181,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
 /// Every minute, the rate limits forget the clients that have recovered: their memory follows
 /// the clients of the last minutes, not every address ever seen.
 fn forget_recovered_clients(
-    limits: Arc<crate::auth::limit::Limits>,
-    mut stopping: crate::shutdown::Stopping,
+    limits: Arc<baida_engine::auth::limit::Limits>,
+    mut stopping: baida_engine::shutdown::Stopping,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

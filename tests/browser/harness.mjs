@@ -111,7 +111,7 @@ async function stopServer() {
 export function useServer() {
 before(async () => {
   assert.ok(existsSync(bin), `server binary not found at ${bin}: build it with
-  CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo build -p baida-runtime
+  CARGO_TARGET_DIR=$HOME/.cache/baida-target cargo build -p baida
 or set BAIDA_BIN`);
   await mkdir(artifacts, { recursive: true });
   dataDir = await mkdtemp(join(tmpdir(), 'baida-browser-'));

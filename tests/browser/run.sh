@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export BAIDA_BIN="${BAIDA_BIN:-$HOME/.cache/baida-target/debug/baida}"
 if [ ! -x "$BAIDA_BIN" ]; then
   echo "browser tests: no server binary at $BAIDA_BIN" >&2
-  echo "  build it first:  CARGO_TARGET_DIR=\$HOME/.cache/baida-target cargo build -p baida-runtime" >&2
+  echo "  build it first:  CARGO_TARGET_DIR=\$HOME/.cache/baida-target cargo build -p baida" >&2
   echo "  or point BAIDA_BIN at a baida binary" >&2
   exit 2
 fi

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use baida_runtime::config::Config;
-use baida_runtime::engine::SystemClock;
-use baida_runtime::server::{self, Running};
+use baida::server::{self, Running};
+use baida_engine::SystemClock;
+use baida_web::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -63,9 +63,9 @@ pub struct Options {
     pub max_body_bytes: Option<usize>,
     pub group_commit: Option<bool>,
     /// A clock the test moves; the system clock when `None`.
-    pub clock: Option<Arc<baida_runtime::engine::ManualClock>>,
+    pub clock: Option<Arc<baida_engine::ManualClock>>,
     /// Notification transports (none when `None`).
-    pub notify: Option<baida_runtime::config::NotifyConfig>,
+    pub notify: Option<baida_web::config::NotifyConfig>,
     /// Submissions without a log-in per client address and minute (the default when `None`).
     pub public_submissions_per_minute: Option<u32>,
     /// Reverse proxies whose forwarding headers are believed (none when `None`).
@@ -107,13 +107,11 @@ async fn start(
         public_submissions_per_minute: options
             .public_submissions_per_minute
             .unwrap_or(defaults.public_submissions_per_minute),
-        trusted_proxies: baida_runtime::http::proxy::parse_networks(
-            &options.trusted_proxies.clone().unwrap_or_default(),
-        )
-        .expect("trusted proxies"),
+        trusted_proxies: baida_web::proxy::parse_networks(&options.trusted_proxies.clone().unwrap_or_default())
+            .expect("trusted proxies"),
         ..defaults
     };
-    let clock: Arc<dyn baida_runtime::engine::Clock> = match &options.clock {
+    let clock: Arc<dyn baida_engine::Clock> = match &options.clock {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
@@ -197,12 +195,12 @@ impl TestApp {
     /// log-in makes it, valid a day by the server's clock); it posts as a same-origin page
     /// would and does not follow redirects.
     pub async fn resident(&self, phone: &str) -> reqwest::Client {
-        use baida_runtime::auth::session;
+        use baida_engine::auth::session;
         let store = &self.running.state.store;
         let now = self.running.state.engine.clock.now();
         let r = store.resident(phone, now).await.expect("a resident");
-        let id = baida_runtime::auth::secret::token();
-        let s = baida_runtime::store::Session {
+        let id = baida_core::secret::token();
+        let s = baida_store::Session {
             user_id: None,
             resident_id: Some(r.id),
             created_at: now,

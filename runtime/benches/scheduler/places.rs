@@ -7,11 +7,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baida_runtime::config::Config;
-use baida_runtime::engine::Clock;
-use baida_runtime::http::AppState;
-use baida_runtime::server;
-use baida_runtime::store::sqlite::durable_pool;
+use baida::server;
+use baida_engine::Clock;
+use baida_store::sqlite::durable_pool;
+use baida_web::AppState;
+use baida_web::config::Config;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use baida_runtime::config::Config;
-use baida_runtime::engine::SystemClock;
+use baida_engine::SystemClock;
+use baida_web::config::Config;
 use serde_json::json;
 
 fn baida(args: &[&str]) -> (i32, String) {
@@ -64,7 +64,7 @@ fn help_explains_the_commands() {
 async fn data_with_cases(dir: &Path) {
     let config =
         Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.to_path_buf(), demo: true, ..Config::default() };
-    let running = baida_runtime::server::start(config, Arc::new(SystemClock)).await.unwrap();
+    let running = baida::server::start(config, Arc::new(SystemClock)).await.unwrap();
     let client = reqwest::Client::new();
     for i in 0..3 {
         let answers = json!({"category": "noise", "subcategory": "construction_noise", "title": format!("夜间施工 {i}"),

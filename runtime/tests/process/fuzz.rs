@@ -4,14 +4,14 @@
 //! bounded time"; each runs a fixed number of generated cases (`FUZZ_CASES`, default 300) so CI
 //! stays short, and a found case is printed shrunk for a regression test.
 //!
-//! Run longer: `FUZZ_CASES=20000 cargo test -p baida-runtime --test process fuzz --release`.
+//! Run longer: `FUZZ_CASES=20000 cargo test -p baida --test process fuzz --release`.
 
 use std::time::{Duration, Instant};
 
 use baida_blocks::script::Script;
 use baida_blocks::{App, CompiledField, Dictionary};
-use baida_runtime::form_page::answers_from_posted;
-use baida_runtime::posted_form::PostedForm;
+use baida_web::form_page::answers_from_posted;
+use baida_web::posted_form::PostedForm;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -174,7 +174,7 @@ proptest! {
             bytes[at % n] = b;
         }
         bytes.truncate(cut % (bytes.len() + 1));
-        let _ = baida_runtime::photo::check(bytes.into(), 10 * 1024 * 1024, 50_000_000, keep_location);
+        let _ = baida_engine::photo::check(bytes.into(), 10 * 1024 * 1024, 50_000_000, keep_location);
     }
 }
 

@@ -11,7 +11,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use baida_runtime::ledger::merkle;
+use baida_core::ledger::merkle;
 
 use crate::common;
 use common::{Data, free_port, serve, wait_healthy};

@@ -13,8 +13,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use baida_runtime::notify::sms::aliyun::{AliyunSmsConfig, AliyunSmsProvider};
-use baida_runtime::notify::{
+use baida_engine::notify::sms::aliyun::{AliyunSmsConfig, AliyunSmsProvider};
+use baida_engine::notify::{
     Channel, GenericSmsConfig, Message, SendError, SmsConfig, SmsTransport, SmtpConfig, SmtpTls, SmtpTransport,
     Transport, Transports, WebhookConfig, WebhookTransport,
 };

@@ -180,7 +180,7 @@ fn an_operator_builds_the_tree_and_the_accounts() {
 
     // Every change to the account is a security event by `cli`, in the account's unit.
     let kinds = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = baida_runtime::store::open(None, d).await.unwrap();
+        let store = baida_store::open(None, d).await.unwrap();
         let events = store.security_events(&["shatou".to_string()], false, None, 100).await.unwrap();
         assert!(events.iter().all(|e| e.actor == "cli" && e.client.as_deref() == Some("cli")), "{events:?}");
         events.into_iter().rev().map(|e| e.kind).collect::<Vec<_>>()

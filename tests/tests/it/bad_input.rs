@@ -450,7 +450,7 @@ both!(a_client_holds_only_so_many_live_pages, |app: TestApp| async move {
         case["tracking_url"].as_str().unwrap().split('?').nth(1).unwrap()
     );
     let mut open = Vec::new();
-    for _ in 0..baida_runtime::http::live::PER_CLIENT {
+    for _ in 0..baida_web::live::PER_CLIENT {
         let r = app.get(&stream).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         open.push(r);

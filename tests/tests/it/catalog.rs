@@ -402,7 +402,7 @@ both!(a_submission_left_without_its_review_case_gets_one_at_start, |app: TestApp
     let (status, _) = root(&app, Method::POST, "/api/v1/apps?owner=xinzhou", def.clone()).await;
     assert_eq!(status, StatusCode::CREATED);
     let id = uuid::Uuid::now_v7().to_string();
-    let submission = baida_runtime::store::Submission {
+    let submission = baida_store::Submission {
         id: id.clone(),
         app_id: "xinzhou-orphan".into(),
         version: "1.0.0".into(),
@@ -414,7 +414,7 @@ both!(a_submission_left_without_its_review_case_gets_one_at_start, |app: TestApp
         scenario: None,
         changelog: json!({"zh-CN": "首发", "en": "First"}),
         screenshots: Vec::new(),
-        status: baida_runtime::store::SubmissionStatus::Submitted,
+        status: baida_store::SubmissionStatus::Submitted,
         submitted_by: "builder".into(),
         submitted_at: chrono::Utc::now(),
         reviewed_by: None,
@@ -426,7 +426,7 @@ both!(a_submission_left_without_its_review_case_gets_one_at_start, |app: TestApp
     let district = app.login("district").await;
     assert_eq!(district.get(&format!("/api/v1/cases/{id}")).await.0, StatusCode::NOT_FOUND);
     // What the start does: every submission awaiting review gets its case, once.
-    let catalog = baida_runtime::catalog::Catalog::new(state.engine.clone());
+    let catalog = baida_engine::catalog::Catalog::new(state.engine.clone());
     assert_eq!(catalog.open_missing_reviews().await.unwrap(), 1);
     assert_eq!(catalog.open_missing_reviews().await.unwrap(), 0);
     let (status, case) = district.get(&format!("/api/v1/cases/{id}")).await;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use baida_runtime::engine::ManualClock;
+use baida_engine::ManualClock;
 use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::{Value, json};
 use baida_tests::{Backend, Options, TOKEN, TestApp, fixture, minyi_answers, spawn_with};

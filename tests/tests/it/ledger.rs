@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use baida_runtime::engine::ManualClock;
-use baida_runtime::ledger::merkle;
+use baida_core::ledger::merkle;
+use baida_engine::ManualClock;
 use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::{Value, json};
 use baida_tests::{Backend, Options, Staff, TestApp, both, fixture, spawn, spawn_with};

@@ -304,7 +304,7 @@ both!(personal_data_is_masked_without_need_to_know, |app: TestApp| async move {
 
 async fn residents_log_in_with_a_code_and_see_their_own_cases(backend: Backend) {
     let (url, received) = sms_gateway().await;
-    let notify: baida_runtime::config::NotifyConfig =
+    let notify: baida_web::config::NotifyConfig =
         serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}})).unwrap();
     let app = spawn_with(backend, Options { notify: Some(notify), ..Options::default() }).await;
     let resident = app.client_from("127.0.0.5");

@@ -299,9 +299,9 @@ async fn a_step_asking_for_more_than_the_cap_gets_the_cap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_line_adds_and_lists_plugins_with_the_same_checks() {
-    use baida_runtime::cli::PluginCommand;
-    use baida_runtime::plugin::Limits;
-    use baida_runtime::plugin_cli;
+    use baida::cli::PluginCommand;
+    use baida::plugin_cli;
+    use baida_engine::plugin::Limits;
 
     let app = spawn(Backend::Sqlite).await;
     let store = app.running.state.store.clone();

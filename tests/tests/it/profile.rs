@@ -3,8 +3,8 @@
 //! read is recorded, and a corrected value updates the profile. Without consent nothing is kept
 //! or filled; sensitive fields need the higher consent.
 
-use baida_runtime::auth::session;
-use baida_runtime::store::Session;
+use baida_engine::auth::session;
+use baida_store::Session;
 use baida_tests::reqwest::multipart::Form;
 use baida_tests::reqwest::{Client, StatusCode, header, redirect};
 use baida_tests::serde_json::json;
@@ -16,7 +16,7 @@ async fn resident(app: &TestApp, phone: &str) -> Client {
     let store = &app.running.state.store;
     let now = chrono::Utc::now();
     let r = store.resident(phone, now).await.unwrap();
-    let id = baida_runtime::auth::secret::token();
+    let id = baida_core::secret::token();
     let s = Session {
         user_id: None,
         resident_id: Some(r.id),
@@ -172,11 +172,8 @@ both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     // Li's own profile keeps his name and phone; the household's keeps the address and tenure.
     let li_id = resident_id(&app, "13812340001").await;
-    let household_of_1201 = baida_runtime::store::Household {
-        community_id: "xinzhou".into(),
-        building: "3号楼".into(),
-        room: "1201".into(),
-    };
+    let household_of_1201 =
+        baida_store::Household { community_id: "xinzhou".into(), building: "3号楼".into(), room: "1201".into() };
     let shared = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
     let mut shared_keys: Vec<&str> = shared.iter().map(|v| v.dict_key.as_str()).collect();
     shared_keys.sort();
@@ -257,15 +254,14 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     let li_id = resident_id(&app, "13812340011").await;
     assert!(html(&app, &li, "/my").await.contains("新邻护航"), "Li follows the case");
-    let filter = baida_runtime::store::CaseFilter { resident_id: Some(li_id.clone()), limit: 10, ..Default::default() };
+    let filter = baida_store::CaseFilter { resident_id: Some(li_id.clone()), limit: 10, ..Default::default() };
     let cases = app.running.state.store.cases(&filter).await.unwrap();
     let filed = cases.iter().find(|c| c.app_id == "xinlin-huhang").expect("the case is Li's");
     let events = app.running.state.store.events(&filed.id).await.unwrap();
     assert_eq!(events[0].data["channel"], "assisted");
     // What the worker entered with him joins his household's profile.
     let home = app.running.state.store.home(&li_id).await.unwrap().unwrap();
-    let household =
-        app.running.state.store.household_profile(&baida_runtime::store::Household::of(&home)).await.unwrap();
+    let household = app.running.state.store.household_profile(&baida_store::Household::of(&home)).await.unwrap();
     assert!(household.iter().any(|v| v.dict_key == "household.address"), "{household:?}");
     let r =
         worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();

@@ -1,8 +1,8 @@
 //! The event log is tamper-evident on both backends: editing, deleting or reordering events
 //! directly in the database is found, with the case and the event named.
 
-use baida_runtime::engine::event::Break;
-use baida_runtime::engine::verify::verify_all;
+use baida_engine::event::Break;
+use baida_engine::verify::verify_all;
 use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::json;
 use baida_tests::{Backend, TestApp, both, minyi_answers};

@@ -183,7 +183,7 @@ both!(a_form_takes_full_width_phone_and_id_numbers_and_stores_them_half_width, |
 
 async fn a_resident_logs_in_with_a_full_width_phone_number(backend: Backend) {
     let (url, received) = sms_gateway().await;
-    let notify: baida_runtime::config::NotifyConfig =
+    let notify: baida_web::config::NotifyConfig =
         serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}})).unwrap();
     let app = spawn_with(backend, Options { notify: Some(notify), ..Options::default() }).await;
     let resident = raw_client();

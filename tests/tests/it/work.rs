@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use baida_runtime::engine::ManualClock;
+use baida_engine::ManualClock;
 use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::{Value, json};
 use baida_tests::{Backend, Options, Staff, TestApp, minyi_answers, spawn_with};

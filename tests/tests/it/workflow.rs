@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use baida_runtime::engine::ManualClock;
+use baida_engine::ManualClock;
 use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::{Value, json};
 use baida_tests::{Backend, Options, TOKEN, TestApp, minyi_answers, spawn_with};
@@ -144,7 +144,7 @@ async fn a_case_goes_from_intake_to_close(backend: Backend) {
     ] {
         assert!(k.contains(&expected.to_string()), "{expected} in {k:?}");
     }
-    let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    let report = baida_engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty(), "{report:?}");
 }
 
@@ -223,7 +223,7 @@ async fn cases_are_redispatched_suspended_and_reopened(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, p) = act(&app, &id, json!({"action": "teleport"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let report = baida_runtime::engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    let report = baida_engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty(), "{report:?}");
 }
 
@@ -533,7 +533,7 @@ async fn sms_gateway(fail: usize) -> (String, Arc<std::sync::Mutex<Vec<Value>>>)
 async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
     let (url, received) = sms_gateway(1).await;
     let clock = Arc::new(ManualClock::new(monday_9am()));
-    let notify: baida_runtime::config::NotifyConfig =
+    let notify: baida_web::config::NotifyConfig =
         serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}})).unwrap();
     let app =
         spawn_with(backend, Options { clock: Some(clock.clone()), notify: Some(notify), ..Options::default() }).await;
@@ -543,7 +543,7 @@ async fn notifications_are_retried_without_blocking_the_case(backend: Backend) {
     let (_, case) = act(&app, &id, json!({"action": "complete", "answers": {"outcome": "moved"}})).await;
     assert_eq!(case["current_step"], "feedback", "the case does not wait for its message");
     let engine = &app.running.state.engine;
-    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
+    let transports = baida::server::transports(&app.running.state.config.notify).unwrap();
     engine.deliver_due(&transports, 10).await.unwrap();
     let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
     let sms = outbox.as_array().unwrap().iter().find(|o| o["message"]["channel"] == "sms").unwrap().clone();
@@ -596,7 +596,7 @@ async fn report_blocked_exit(app: &TestApp, client: &baida_tests::reqwest::Clien
 /// Delivers what is due and answers the state and last attempt of the case's SMS, once it is
 /// no longer pending (the server's own outbox worker may be the one that delivers it).
 async fn sms_of(app: &TestApp, id: &str) -> (String, String) {
-    let transports = baida_runtime::server::transports(&app.running.state.config.notify).unwrap();
+    let transports = baida::server::transports(&app.running.state.config.notify).unwrap();
     for _ in 0..50 {
         app.running.state.engine.deliver_due(&transports, 10).await.unwrap();
         let (_, outbox) = app.admin_get(&format!("/api/v1/cases/{id}/outbox")).await;
@@ -614,7 +614,7 @@ async fn sms_of(app: &TestApp, id: &str) -> (String, String) {
 
 async fn sms_go_only_to_proven_numbers_within_a_daily_cap(backend: Backend) {
     let (url, received) = sms_gateway(0).await;
-    let notify: baida_runtime::config::NotifyConfig =
+    let notify: baida_web::config::NotifyConfig =
         serde_json::from_value(json!({"sms": {"provider": "generic", "url": url}, "daily_cap": 2})).unwrap();
     let app = spawn_with(backend, Options { notify: Some(notify), ..Options::default() }).await;
     // An anonymous report naming somebody's number: before, the district's sender texted any
@@ -671,7 +671,7 @@ async fn escalation_letters_reach_the_inbox_live(backend: Backend) {
     let (_, case) = app.admin_get(&format!("/api/v1/cases/{}", created["id"].as_str().unwrap())).await;
     let unit = case["assignee"].as_str().unwrap().to_string();
     let engine = &app.running.state.engine;
-    let none = baida_runtime::notify::Transports::default();
+    let none = baida_engine::notify::Transports::default();
     tick(&app, &clock, Duration::minutes(24)).await;
     engine.deliver_due(&none, 10).await.unwrap();
     let (status, inbox) = app.admin_get(&format!("/api/v1/inbox/{unit}")).await;

@@ -141,7 +141,7 @@ both!(a_log_in_name_is_never_another_accounts_phone, |app: TestApp| async move {
     assert_eq!(p["errors"][0]["code"], "username_is_phone");
     // An account from before the rule, whose username is a phone number.
     let now = app.running.state.engine.clock.now();
-    let old = baida_runtime::store::NewUser {
+    let old = baida_store::NewUser {
         id: uuid::Uuid::now_v7().to_string(),
         username: "13700000000".into(),
         phone: None,

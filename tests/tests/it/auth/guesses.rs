@@ -2,8 +2,8 @@
 //! used once; a staff account counts exactly five failures and locks, however many guesses
 //! arrive at once.
 
-use baida_runtime::auth::session;
-use baida_runtime::store::{LoginCode, OutboxItem};
+use baida_engine::auth::session;
+use baida_store::{LoginCode, OutboxItem};
 use baida_tests::reqwest::StatusCode;
 use baida_tests::{DEMO_PASSWORD, TestApp, both};
 

@@ -13,7 +13,7 @@ use baida_tests::serde_json::Value;
 
 /// The security events of one kind, newest first, read from the store (a flood of events
 /// would not fit one API page).
-async fn events(app: &TestApp, kind: &str) -> Vec<baida_runtime::store::SecurityEvent> {
+async fn events(app: &TestApp, kind: &str) -> Vec<baida_store::SecurityEvent> {
     let tree = app.running.state.engine.org_tree().await.expect("the org tree");
     let units: Vec<String> = tree.keys().cloned().collect();
     let all = app.running.state.store.security_events(&units, true, None, 10_000).await.expect("events");

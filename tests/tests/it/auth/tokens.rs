@@ -13,14 +13,14 @@ use super::id;
 async fn a_server_refuses_to_start_with_an_empty_or_short_admin_token() {
     for token in ["", "short", "0123456789abcdef0123456789abcde"] {
         let dir = tempfile::tempdir().unwrap();
-        let config = baida_runtime::config::Config {
+        let config = baida_web::config::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().join("data"),
             admin_token: Some(token.into()),
             ..Default::default()
         };
-        let clock = Arc::new(baida_runtime::engine::SystemClock);
-        let err = match baida_runtime::server::start(config, clock).await {
+        let clock = Arc::new(baida_engine::SystemClock);
+        let err = match baida::server::start(config, clock).await {
             Ok(running) => {
                 running.stop();
                 panic!("started with the admin token {token:?}");

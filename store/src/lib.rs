@@ -1,0 +1,583 @@
+//! Storage: the [`Store`] trait with domain operations, and its two implementations,
+//! [`sqlite`] (the embedded default) and [`postgres`]; the catalog's storage is [`catalog`].
+//!
+//! Architecture invariant: only this module writes SQL. Each domain operation is one
+//! transaction; migrations live in `store/migrations/{sqlite,postgres}` and run at open.
+
+pub mod catalog;
+mod catalog_sql;
+pub mod changes;
+pub mod drafts;
+pub mod figures;
+pub mod homes;
+pub mod ledger;
+pub(crate) mod ledger_sql;
+pub mod people;
+mod people_sql;
+pub mod photo_uses;
+pub mod plugins;
+pub mod postgres;
+mod postgres_figures;
+mod postgres_workflow;
+pub mod profile;
+mod profile_sql;
+pub mod scope;
+pub mod sqlite;
+mod sqlite_figures;
+mod sqlite_workflow;
+pub mod workflow;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use baida_core::kinds::{CaseStatus, Escalation, UnitKind};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(Box<sqlx::migrate::MigrateError>),
+    #[error("stored data is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The disk (or the database's tablespace) is full: SQLite's `SQLITE_FULL`, PostgreSQL's
+    /// `disk_full` (53100), or the operating system's "no space left on device". Nothing was
+    /// written; the same request succeeds once there is room again.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("13" | "53100"))
+                    || db.message().contains("database or disk is full")
+            }
+            Error::Database(sqlx::Error::Io(io)) => io_full(io),
+            _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// Another writer held the database past the busy timeout, or a transaction lost a race
+    /// it cannot win by waiting (SQLite `SQLITE_BUSY`/`SQLITE_LOCKED` and their extended codes;
+    /// PostgreSQL `lock_not_available`, `serialization_failure`, `deadlock_detected`). Nothing
+    /// was written; the same request may succeed a moment later.
+    pub fn is_busy(&self) -> bool {
+        self.is_pool_timeout() || self.is_contended()
+    }
+
+    /// No connection came free from the pool in time: the server is overloaded, not the disk.
+    pub fn is_pool_timeout(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::PoolTimedOut))
+    }
+
+    /// The pool's answer when it gives no connection in time (for tests above the store).
+    pub fn pool_timed_out() -> Error {
+        Error::Database(sqlx::Error::PoolTimedOut)
+    }
+
+    fn is_contended(&self) -> bool {
+        match self {
+            Error::Database(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                Some("55P03" | "40001" | "40P01") => true,
+                Some(code) => code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// An I/O error that says the device is full.
+pub fn io_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Migrate(Box::new(e))
+    }
+}
+
+/// A unit of the organisation tree: district → street → community → grid, or a department.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgUnit {
+    pub id: String,
+    pub kind: UnitKind,
+    pub parent_id: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    /// When the unit was retired: it keeps its history but receives nothing new.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// A new version of an app definition to save.
+#[derive(Debug, Clone)]
+pub struct NewAppVersion {
+    pub app_id: String,
+    pub owner_id: String,
+    /// The definition; its `version` field is what gets stored.
+    pub definition: Value,
+    /// SHA-256 of the canonical definition without its `version`.
+    pub digest: String,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// One stored version of an app.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppVersion {
+    pub app_id: String,
+    pub owner_id: String,
+    pub version: String,
+    pub seq: i64,
+    pub definition: Value,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// An app with its latest version, for lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppSummary {
+    pub app_id: String,
+    pub owner_id: String,
+    pub latest_version: String,
+    pub versions: i64,
+    pub name: Value,
+    pub category: String,
+    pub icon: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Metadata of an uploaded photo; the bytes are in the blob folder under their SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct Photo {
+    pub sha256: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An event of a case, hash-chained to the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub case_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub data: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A case to create with its first events, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub id: String,
+    pub app_id: String,
+    pub app_version: String,
+    pub community_id: String,
+    /// The grid the case belongs to, when it was filed in one.
+    pub grid_id: Option<String>,
+    /// The logged-in resident who filed it.
+    pub resident_id: Option<String>,
+    pub status: CaseStatus,
+    pub current_step: Option<String>,
+    pub record: Value,
+    pub tracking_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub events: Vec<Event>,
+    /// Who holds the case after its intake (when dispatch ran at once).
+    pub assignee: Option<String>,
+    pub timers: Vec<Timer>,
+    pub outbox: Vec<OutboxItem>,
+    /// Ledger entries its intake books (a `ledger` step right after the form), each written
+    /// with its log leaf in the case's own transaction.
+    pub ledger: Vec<baida_core::ledger::entry::NewEntry>,
+    /// The photos its record holds, each with its use (`engine::photos::uses`), written with
+    /// the case.
+    pub photo_uses: Vec<(String, photo_uses::PhotoUse)>,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub seq: i64,
+    pub id: String,
+    pub number: String,
+    pub app_id: String,
+    pub app_version: String,
+    pub community_id: String,
+    pub status: CaseStatus,
+    pub current_step: Option<String>,
+    pub record: Value,
+    #[serde(skip)]
+    pub tracking_hash: String,
+    pub event_count: i64,
+    pub head_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The org unit (or role) that holds the case now, e.g. `dept-urban-management`.
+    pub assignee: Option<String>,
+    /// When the case entered its current step; SLA clocks count from here.
+    pub step_entered_at: Option<DateTime<Utc>>,
+    /// The highest escalation reached on the current step.
+    pub escalation: Option<Escalation>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The grid the case belongs to, when it was filed in one.
+    pub grid_id: Option<String>,
+    /// The logged-in resident who filed it.
+    #[serde(skip)]
+    pub resident_id: Option<String>,
+}
+
+/// Which cases to list; newest first, `before` is the cursor (a case `seq`).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub app_id: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub community_id: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub before: Option<i64>,
+    pub limit: i64,
+    /// Only cases this scope may see; `None` for all (the root admin token, internal use).
+    pub scope: Option<CaseScope>,
+    /// Only cases filed by this resident.
+    pub resident_id: Option<String>,
+}
+
+/// The case number shown to people: the creation date and a sequence, e.g. `20261121-000042`.
+pub fn case_number(created_at: DateTime<Utc>, n: i64) -> String {
+    let local = created_at.with_timezone(&chrono_tz::Asia::Shanghai);
+    format!("{}-{n:06}", local.format("%Y%m%d"))
+}
+
+/// Turns a unique-constraint violation into a [`Error::Conflict`] with a message.
+pub(crate) fn conflict_on_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what()),
+        _ => Error::Database(e),
+    }
+}
+
+pub use catalog::{CatalogStore, Install, Submission, SubmissionStatus};
+pub use drafts::{Draft, DraftStore};
+pub use figures::{Figures, FiguresQuery, FiguresRow, FiguresStore, GroupBy};
+pub use homes::{Home, HomeStore};
+pub use ledger::LedgerStore;
+pub use people::{
+    ApiToken, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent, Session, User,
+};
+pub use plugins::{PluginStore, PluginVersion};
+pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
+pub(crate) use scope::push_scope;
+pub use scope::{AppScope, CaseScope};
+pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
+
+/// Baida's storage. Every method is one transaction.
+#[async_trait]
+pub trait Store:
+    FiguresStore
+    + WorkflowStore
+    + PeopleStore
+    + LedgerStore
+    + CatalogStore
+    + ProfileStore
+    + PluginStore
+    + DraftStore
+    + HomeStore
+    + photo_uses::PhotoUseStore
+    + changes::ChangeFeed
+    + Send
+    + Sync
+    + 'static
+{
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Ready to serve: the database answers and every migration this build carries is applied
+    /// (another node may run an older or newer build against the same database). The missing
+    /// migrations' versions when not.
+    async fn ready(&self) -> Result<std::result::Result<(), Vec<i64>>>;
+
+    /// Closes the connections (SQLite checkpoints its write-ahead log).
+    async fn close(&self);
+
+    /// The connection pool now: connections open, and of those idle (for `/metrics`).
+    fn pool_stats(&self) -> (u32, usize);
+
+    /// How long taking a connection from the pool takes now (the probe behind `/metrics`'
+    /// pool wait: a request waits as long before its first query).
+    async fn pool_wait(&self) -> Result<std::time::Duration>;
+
+    /// Outbox messages waiting to be delivered (for `/metrics`).
+    async fn outbox_backlog(&self) -> Result<i64>;
+
+    /// Writes a consistent copy of the whole database to the new file `path`, while the
+    /// server runs (SQLite's `VACUUM INTO`: one read transaction). PostgreSQL is copied with
+    /// its own tools (`pg_dump`), so there it is an error.
+    async fn copy_into(&self, path: &std::path::Path) -> Result<()>;
+
+    async fn put_org_unit(&self, unit: &OrgUnit) -> Result<()>;
+    async fn org_unit(&self, id: &str) -> Result<Option<OrgUnit>>;
+    async fn org_units(&self) -> Result<Vec<OrgUnit>>;
+
+    /// Saves a version of an app, creating the app when it is new.
+    async fn save_app_version(&self, new: &NewAppVersion) -> Result<AppVersion>;
+    /// The latest version, or the named one.
+    async fn app_version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>>;
+    async fn apps(&self) -> Result<Vec<AppSummary>>;
+    /// The apps whose latest version names the roles that may read their cases
+    /// (`access.view`), with those roles — read from the definitions by the database, not by
+    /// loading thousands of definitions.
+    async fn app_views(&self) -> Result<Vec<(String, Vec<String>)>>;
+
+    async fn put_photo(&self, photo: &Photo) -> Result<()>;
+    /// Of `sha256s`, those with no uploaded photo.
+    async fn missing_photos(&self, sha256s: &[String]) -> Result<Vec<String>>;
+    async fn photo(&self, sha256: &str) -> Result<Option<Photo>>;
+
+    /// Creates cases and their events in one transaction; numbers are allocated here.
+    async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>>;
+    async fn case(&self, id: &str) -> Result<Option<Case>>;
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>>;
+    async fn events(&self, case_id: &str) -> Result<Vec<Event>>;
+    /// The events of several cases in one read, by case then `seq` (bounded pages, such as
+    /// the public ledger's trails, read them at once instead of a query per case).
+    async fn events_of(&self, case_ids: &[String]) -> Result<Vec<Event>>;
+    /// Cases in `seq` order after `after`, for verification.
+    async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<Case>>;
+    /// Closed cases of `app_id` whose record has `value` at field `key` (a valid field key),
+    /// newest first.
+    async fn closed_cases_with(&self, app_id: &str, key: &str, value: &str, limit: i64) -> Result<Vec<Case>>;
+}
+
+/// Opens the store named by `database_url`, or SQLite under `data_dir`; runs migrations.
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(postgres::PgStore::open(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(sqlite::SqliteStore::open_url(url).await?)),
+        Some(other) => Err(Error::Conflict(format!(
+            "unsupported database URL “{other}”: use postgres://… or sqlite:…, or leave it out for SQLite under --data-dir"
+        ))),
+        None => Ok(Arc::new(sqlite::SqliteStore::open(&data_dir.join("baida.db")).await?)),
+    }
+}
+
+/// Row shapes shared by both backends (sqlx decodes JSON from TEXT and from JSONB alike).
+pub(crate) mod rows {
+    use chrono::{DateTime, Utc};
+    use serde_json::Value;
+    use sqlx::types::Json;
+
+    use super::{AppSummary, AppVersion, Case, Event, OrgUnit, Photo};
+    use baida_core::kinds::{CaseStatus, Escalation, UnitKind};
+
+    #[derive(sqlx::FromRow)]
+    pub struct OrgUnitRow {
+        pub id: String,
+        #[sqlx(try_from = "String")]
+        pub kind: UnitKind,
+        pub parent_id: Option<String>,
+        pub name_zh: String,
+        pub name_en: String,
+        pub retired_at: Option<DateTime<Utc>>,
+    }
+
+    impl From<OrgUnitRow> for OrgUnit {
+        fn from(r: OrgUnitRow) -> Self {
+            OrgUnit {
+                id: r.id,
+                kind: r.kind,
+                parent_id: r.parent_id,
+                name_zh: r.name_zh,
+                name_en: r.name_en,
+                retired_at: r.retired_at,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct AppVersionRow {
+        pub app_id: String,
+        pub owner_id: String,
+        pub version: String,
+        pub seq: i64,
+        pub definition: Json<Value>,
+        pub digest: String,
+        pub created_at: DateTime<Utc>,
+        pub created_by: String,
+    }
+
+    impl From<AppVersionRow> for AppVersion {
+        fn from(r: AppVersionRow) -> Self {
+            AppVersion {
+                app_id: r.app_id,
+                owner_id: r.owner_id,
+                version: r.version,
+                seq: r.seq,
+                definition: r.definition.0,
+                digest: r.digest,
+                created_at: r.created_at,
+                created_by: r.created_by,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct AppSummaryRow {
+        pub app_id: String,
+        pub owner_id: String,
+        pub latest_version: String,
+        pub versions: i64,
+        pub definition: Json<Value>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    impl From<AppSummaryRow> for AppSummary {
+        fn from(r: AppSummaryRow) -> Self {
+            let d = r.definition.0;
+            AppSummary {
+                app_id: r.app_id,
+                owner_id: r.owner_id,
+                latest_version: r.latest_version,
+                versions: r.versions,
+                name: d.get("name").cloned().unwrap_or_default(),
+                category: d.get("category").and_then(Value::as_str).unwrap_or_default().to_string(),
+                icon: d.get("icon").and_then(Value::as_str).unwrap_or_default().to_string(),
+                updated_at: r.updated_at,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct PhotoRow {
+        pub sha256: String,
+        pub content_type: String,
+        pub width: i64,
+        pub height: i64,
+        pub bytes: i64,
+        pub created_at: DateTime<Utc>,
+    }
+
+    impl From<PhotoRow> for Photo {
+        fn from(r: PhotoRow) -> Self {
+            Photo {
+                sha256: r.sha256,
+                content_type: r.content_type,
+                width: r.width,
+                height: r.height,
+                bytes: r.bytes,
+                created_at: r.created_at,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct CaseRow {
+        pub seq: i64,
+        pub id: String,
+        pub number: String,
+        pub app_id: String,
+        pub app_version: String,
+        pub community_id: String,
+        #[sqlx(try_from = "String")]
+        pub status: CaseStatus,
+        pub current_step: Option<String>,
+        pub record: Json<Value>,
+        pub tracking_hash: String,
+        pub event_count: i64,
+        pub head_hash: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub assignee: Option<String>,
+        pub step_entered_at: Option<DateTime<Utc>>,
+        #[sqlx(try_from = "Option<String>")]
+        pub escalation: StoredEscalation,
+        pub closed_at: Option<DateTime<Utc>>,
+        pub grid_id: Option<String>,
+        pub resident_id: Option<String>,
+    }
+
+    /// A case row's escalation column: empty, or a known level.
+    pub struct StoredEscalation(pub Option<Escalation>);
+
+    impl TryFrom<Option<String>> for StoredEscalation {
+        type Error = baida_core::kinds::UnknownWord;
+        fn try_from(word: Option<String>) -> Result<Self, Self::Error> {
+            word.map(Escalation::try_from).transpose().map(StoredEscalation)
+        }
+    }
+
+    impl From<CaseRow> for Case {
+        fn from(r: CaseRow) -> Self {
+            Case {
+                seq: r.seq,
+                id: r.id,
+                number: r.number,
+                app_id: r.app_id,
+                app_version: r.app_version,
+                community_id: r.community_id,
+                status: r.status,
+                current_step: r.current_step,
+                record: r.record.0,
+                tracking_hash: r.tracking_hash,
+                event_count: r.event_count,
+                head_hash: r.head_hash,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                assignee: r.assignee,
+                step_entered_at: r.step_entered_at,
+                escalation: r.escalation.0,
+                closed_at: r.closed_at,
+                grid_id: r.grid_id,
+                resident_id: r.resident_id,
+            }
+        }
+    }
+
+    #[derive(sqlx::FromRow)]
+    pub struct EventRow {
+        pub case_id: String,
+        pub seq: i64,
+        pub kind: String,
+        pub actor: String,
+        pub at: DateTime<Utc>,
+        pub data: Json<Value>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    impl From<EventRow> for Event {
+        fn from(r: EventRow) -> Self {
+            Event {
+                case_id: r.case_id,
+                seq: r.seq,
+                kind: r.kind,
+                actor: r.actor,
+                at: r.at,
+                data: r.data.0,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! What each photo belongs to: the uses that decide who may read it (`http::photos`).
+//!
+//! A photo is stored once by its SHA-256 ([`super::Photo`]); each use is a row of
+//! `photo_uses`, written by the operation that makes it, in that operation's transaction: a new
+//! case or a transition (every photo its record holds, `case:<id>`; a proposal's public
+//! answers, `public`), a ledger entry (its evidence, `public`), a catalog submission (its
+//! screenshots, `public`), an upload (`upload:<SHA-256 of the client's upload key>`).
+//!
+//! One implementation serves both backends: the `photo_use_store!` macro below, portable SQL
+//! with `?` placeholders renumbered for PostgreSQL (as [`super::people_sql`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::Result;
+
+/// One use of a photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoUse {
+    /// Shown on public pages (ledger evidence, catalog screenshots, a proposal's public answers).
+    Public,
+    /// Held by this case's record: its readers may see it.
+    Case(String),
+    /// Uploaded by the client holding the upload key with this SHA-256, for a submission in
+    /// progress.
+    Upload(String),
+}
+
+impl PhotoUse {
+    /// The stored form: `public`, `case:<id>`, `upload:<hash>`.
+    pub fn key(&self) -> String {
+        match self {
+            PhotoUse::Public => "public".into(),
+            PhotoUse::Case(id) => format!("case:{id}"),
+            PhotoUse::Upload(hash) => format!("upload:{hash}"),
+        }
+    }
+
+    /// Reads the stored form; `None` for anything else.
+    pub fn parse(key: &str) -> Option<PhotoUse> {
+        if key == "public" {
+            return Some(PhotoUse::Public);
+        }
+        if let Some(id) = key.strip_prefix("case:") {
+            return Some(PhotoUse::Case(id.to_string()));
+        }
+        key.strip_prefix("upload:").map(|h| PhotoUse::Upload(h.to_string()))
+    }
+}
+
+/// The most uses of one photo read to decide a download (a photo in more cases than this is
+/// served to the readers of the first ones only).
+pub const MAX_USES_READ: i64 = 200;
+
+#[async_trait]
+pub trait PhotoUseStore: Send + Sync {
+    /// Records a use of a stored photo (nothing when it is recorded already).
+    async fn add_photo_use(&self, sha256: &str, use_: &PhotoUse, at: DateTime<Utc>) -> Result<()>;
+    /// The uses of a photo: `public` first, then up to [`MAX_USES_READ`] others.
+    async fn photo_uses(&self, sha256: &str) -> Result<Vec<PhotoUse>>;
+}
+
+/// Implements [`PhotoUseStore`] for a store type, and `insert_photo_uses`, the in-transaction
+/// write that case creation, transitions and ledger entries share.
+macro_rules! photo_use_store {
+    ($store:ty, $db:ty, $sql:path) => {
+        /// Records uses inside `tx` (a use recorded already is left as it is).
+        pub(crate) async fn insert_photo_uses(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            uses: &[(String, $crate::photo_uses::PhotoUse)],
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            for (sha256, use_) in uses {
+                sqlx::query($sql(
+                    "INSERT INTO photo_uses (sha256, use_key, created_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (sha256, use_key) DO NOTHING",
+                ))
+                .bind(sha256)
+                .bind(use_.key())
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::photo_uses::PhotoUseStore for $store {
+            async fn add_photo_use(
+                &self,
+                sha256: &str,
+                use_: &$crate::photo_uses::PhotoUse,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query($sql(
+                    "INSERT INTO photo_uses (sha256, use_key, created_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (sha256, use_key) DO NOTHING",
+                ))
+                .bind(sha256)
+                .bind(use_.key())
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn photo_uses(&self, sha256: &str) -> $crate::Result<Vec<$crate::photo_uses::PhotoUse>> {
+                let keys: Vec<String> = sqlx::query_scalar($sql(
+                    "SELECT use_key FROM photo_uses WHERE sha256 = ? \
+                     ORDER BY CASE WHEN use_key = 'public' THEN 0 ELSE 1 END, created_at LIMIT ?",
+                ))
+                .bind(sha256)
+                .bind($crate::photo_uses::MAX_USES_READ)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(keys.iter().filter_map(|k| $crate::photo_uses::PhotoUse::parse(k)).collect())
+            }
+        }
+    };
+}
+pub(crate) use photo_use_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_use_reads_back_as_written() {
+        for u in [PhotoUse::Public, PhotoUse::Case("c-1".into()), PhotoUse::Upload("ab".into())] {
+            assert_eq!(PhotoUse::parse(&u.key()), Some(u));
+        }
+        assert_eq!(PhotoUse::parse("other"), None);
+    }
+}

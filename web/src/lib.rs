@@ -1,0 +1,199 @@
+//! # baida-web
+//!
+//! HTTP: the JSON API under `/api/v1`, the resident and staff pages, photos and schemas; the
+//! pages' templates ([`render`]), words ([`i18n`]) and forms ([`form_page`], [`posted_form`]);
+//! the server's [`config`].
+//!
+//! Architecture invariant: only this crate knows about HTTP (a Cargo fact: it is the only
+//! Baida crate depending on axum). One file per resource; errors become problem+json in
+//! `error.rs` only. Handlers parse, call the engine, and answer or render.
+
+pub mod config;
+pub mod form_page;
+pub mod i18n;
+pub mod posted_form;
+pub mod render;
+
+/// The version the binary reports (`baida --version`, `/healthz`): the package version and
+/// the git commit it was built from.
+pub const VERSION: &str = env!("BAIDA_VERSION");
+
+pub mod access;
+pub mod admin;
+pub mod api_docs;
+pub mod apps;
+pub mod assets;
+pub mod cases;
+pub mod catalog;
+pub mod catalog_pages;
+pub mod comments;
+pub mod csrf;
+pub mod designer;
+pub mod dictionary;
+pub mod drafts;
+pub mod error;
+pub mod extract;
+pub mod figures;
+pub mod forms;
+pub mod health;
+pub mod homes;
+pub mod inbox;
+pub mod ledger;
+pub mod live;
+pub mod metrics;
+pub mod on_behalf;
+pub mod openapi;
+pub mod org;
+pub mod owners;
+pub mod page_error;
+pub mod pages;
+pub mod people;
+pub mod photos;
+pub mod plugins;
+pub mod preview;
+pub mod profile;
+pub mod proposals;
+pub mod proxy;
+pub mod residents;
+pub mod responsibilities;
+pub mod security;
+pub mod session;
+pub mod tokens;
+pub mod track;
+pub mod upload_key;
+pub mod vehicles;
+pub mod versions;
+pub mod votes;
+pub mod work;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::render::Pages;
+use baida_engine::Engine;
+use baida_engine::apps::Apps;
+use baida_engine::photo::Blobs;
+use baida_store::Store;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<Apps>,
+    pub engine: Arc<Engine>,
+    pub blobs: Blobs,
+    pub pages: Arc<Pages>,
+    /// Rate limits per client address.
+    pub limits: Arc<baida_engine::auth::limit::Limits>,
+    /// The community ledger and its signed log.
+    pub ledger: Arc<baida_engine::ledger::Ledger>,
+    /// Live pages open, per client address.
+    pub live: live::LiveStreams,
+}
+
+/// Serves the whole application on `listener` until `shutdown` resolves; the requests in flight
+/// finish (and their transactions commit) before this returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// The whole application: API, pages, photos, schemas, designer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let proxies = state.clone();
+    let pages = state.clone();
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(apps::router())
+        .merge(drafts::router())
+        .merge(versions::router())
+        .merge(preview::router())
+        .merge(cases::router())
+        .merge(photos::router())
+        .merge(plugins::router())
+        .merge(responsibilities::router())
+        .merge(figures::router())
+        .merge(ledger::router())
+        .merge(votes::router())
+        .merge(comments::router())
+        .merge(proposals::router())
+        .merge(homes::router())
+        .merge(owners::router())
+        .merge(openapi::router())
+        .merge(api_docs::router())
+        .merge(forms::router())
+        .merge(track::router())
+        .merge(inbox::router())
+        .merge(vehicles::router())
+        .merge(pages::router())
+        .merge(session::router())
+        .merge(org::router())
+        .merge(people::router())
+        .merge(tokens::router())
+        .merge(security::router())
+        .merge(residents::router())
+        .merge(admin::router())
+        .merge(work::router())
+        .merge(dictionary::router())
+        .merge(catalog::router())
+        .merge(catalog_pages::router())
+        .merge(profile::router())
+        .with_state(state)
+        // The designer's pages and modules are static too: tagged and revalidated.
+        .merge(designer::router().layer(axum::middleware::from_fn(assets::validate)))
+        .layer(axum::middleware::from_fn(upload_key::issue))
+        // A page's failure becomes the message page (before `localize` would make it JSON).
+        .layer(axum::middleware::from_fn_with_state(pages, page_error::render))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(csrf::protect))
+        .route_layer(axum::middleware::from_fn(metrics::record))
+        .layer(axum::middleware::from_fn_with_state(proxies, proxy::resolve))
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(axum::middleware::from_fn(crate::i18n::remember))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
+        // gzip or brotli, as the client accepts. tower-http's default predicate leaves alone
+        // server-sent event streams (`text/event-stream`: compressing would hold events back in
+        // the encoder's buffer), images (already compressed), gRPC and bodies under 32 bytes; the
+        // XLSX exports are zip files already.
+        .layer(CompressionLayer::new().gzip(true).br(true).compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/vnd.openxmlformats")),
+        ))
+        // One line per request at the default level: method, route, status and time. The route
+        // is the matched pattern (`/my/cases/{id}`), never the path or the query themselves,
+        // which may carry a token, a phone number or a plate; a path no route matches is
+        // logged as `unmatched`.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str());
+                    tracing::info_span!("request", method = %request.method(), route = route.unwrap_or("unmatched"))
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
+}
