@@ -66,7 +66,7 @@ macro_rules! words {
 }
 
 /// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     /// Moving through its steps.
@@ -138,6 +138,119 @@ words!(Escalation, "escalation level", {
     Supervise => "supervise",
 });
 
+/// What happened to a case: the kind of one event in its hash-chained log. The stored word
+/// (`case.submitted`, `step.entered`, …) is what the event's hash covers, so a word is never
+/// renamed; a new kind is a new variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum EventKind {
+    /// A form submission became the case.
+    CaseSubmitted,
+    /// The case entered a step (a human step, a vote, a timer).
+    StepEntered,
+    /// Someone completed the step with their answers.
+    StepCompleted,
+    /// Staff retried a step whose plugin failed.
+    StepRetried,
+    /// One level of a multi-level review approved.
+    ReviewLevelApproved,
+    /// A dispatch step sent the case to a unit.
+    CaseDispatched,
+    /// A dispatch step found no unit for the case (it waits at the step for staff).
+    DispatchUnmatched,
+    /// Staff sent the case to another unit.
+    CaseRedispatched,
+    /// Staff returned the case to an earlier step.
+    CaseReturned,
+    /// Staff paused the case (its clocks stopped).
+    CaseSuspended,
+    /// Staff resumed a paused case.
+    CaseResumed,
+    /// The case finished, or staff closed it.
+    CaseClosed,
+    /// Staff reopened a closed case.
+    CaseReopened,
+    /// A notify step queued a message.
+    NotifyQueued,
+    /// A webhook step queued a call.
+    WebhookQueued,
+    /// A script step ran.
+    ScriptRan,
+    /// A plugin step ran.
+    PluginRan,
+    /// A plugin step failed (the case waits at the step, retryable).
+    PluginFailed,
+    /// A timer step's time came.
+    TimerFired,
+    /// The step's clock reached its `remind` rung.
+    SlaRemind,
+    /// The step's clock reached its `urge` rung.
+    SlaUrge,
+    /// The step's due time passed before any rung did.
+    SlaOverdue,
+    /// The step's clock reached its `supervise` rung.
+    SlaSupervise,
+    /// A vote opened.
+    VoteOpened,
+    /// A ballot was cast.
+    VoteCast,
+    /// A vote closed with its outcome.
+    VoteClosed,
+    /// A comment on a spending proposal.
+    CommentAdded,
+    /// The `ledger` block booked an entry.
+    LedgerBooked,
+}
+
+words!(EventKind, "event kind", {
+    CaseSubmitted => "case.submitted",
+    StepEntered => "step.entered",
+    StepCompleted => "step.completed",
+    StepRetried => "step.retried",
+    ReviewLevelApproved => "review.level_approved",
+    CaseDispatched => "case.dispatched",
+    DispatchUnmatched => "dispatch.unmatched",
+    CaseRedispatched => "case.redispatched",
+    CaseReturned => "case.returned",
+    CaseSuspended => "case.suspended",
+    CaseResumed => "case.resumed",
+    CaseClosed => "case.closed",
+    CaseReopened => "case.reopened",
+    NotifyQueued => "notify.queued",
+    WebhookQueued => "webhook.queued",
+    ScriptRan => "script.ran",
+    PluginRan => "plugin.ran",
+    PluginFailed => "plugin.failed",
+    TimerFired => "timer.fired",
+    SlaRemind => "sla.remind",
+    SlaUrge => "sla.urge",
+    SlaOverdue => "sla.overdue",
+    SlaSupervise => "sla.supervise",
+    VoteOpened => "vote.opened",
+    VoteCast => "vote.cast",
+    VoteClosed => "vote.closed",
+    CommentAdded => "comment.added",
+    LedgerBooked => "ledger.booked",
+});
+
+impl EventKind {
+    /// The event a step's clock leaves when it reaches `level`.
+    pub fn escalated(level: Escalation) -> EventKind {
+        match level {
+            Escalation::Remind => EventKind::SlaRemind,
+            Escalation::Urge => EventKind::SlaUrge,
+            Escalation::Overdue => EventKind::SlaOverdue,
+            Escalation::Supervise => EventKind::SlaSupervise,
+        }
+    }
+}
+
+impl From<EventKind> for &'static str {
+    fn from(kind: EventKind) -> &'static str {
+        kind.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +271,7 @@ mod tests {
         check(CaseStatus::ALL);
         check(UnitKind::ALL);
         check(Escalation::ALL);
+        check(EventKind::ALL);
     }
 
     #[test]

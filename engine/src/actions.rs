@@ -5,6 +5,7 @@
 
 use baida_blocks::{BlockConfig, CompiledField, Problem, Text};
 use baida_core::kinds::CaseStatus;
+use baida_core::kinds::EventKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -129,14 +130,7 @@ impl Engine {
         let events = self.store.events(case_id).await?;
         let step_now = case.current_step.clone().unwrap_or_default();
         let act = match &action {
-            Action::Complete { .. } => {
-                let entered = events.iter().rposition(|e| {
-                    e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_now.as_str())
-                });
-                let level =
-                    entered.map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count());
-                Act::Complete { level }
-            }
+            Action::Complete { .. } => Act::Complete { level: crate::queue::review_level(events.iter(), &step_now) },
             Action::Return { .. } => Act::Return,
             Action::Vote { .. } => Act::Vote,
             _ => Act::Administer,
@@ -197,17 +191,17 @@ impl Engine {
                 let previous = events
                     .iter()
                     .rev()
-                    .filter(|e| e.kind == "step.entered")
+                    .filter(|e| e.kind == EventKind::StepEntered)
                     .filter_map(|e| e.data.get("step").and_then(Value::as_str))
                     .find(|s| *s != step_id && app.app.step(s).is_some_and(|st| is_human(&st.block)))
                     .map(str::to_string)
                     .ok_or_else(|| not_allowed("没有可退回的上一步", "There is no earlier step to return to"))?;
-                flow.emit("case.returned", json!({"from": step_id, "to": previous, "reason": reason}));
+                flow.emit(EventKind::CaseReturned, json!({"from": step_id, "to": previous, "reason": reason}));
                 let previous_assignee = events
                     .iter()
                     .rev()
                     .find(|e| {
-                        e.kind == "step.entered"
+                        e.kind == EventKind::StepEntered
                             && e.data.get("step").and_then(Value::as_str) == Some(previous.as_str())
                     })
                     .and_then(|e| e.data.get("assignee").and_then(Value::as_str))
@@ -244,7 +238,7 @@ impl Engine {
                 }
                 flow.assignee = Some(unit.clone());
                 flow.emit(
-                    "case.redispatched",
+                    EventKind::CaseRedispatched,
                     json!({"step": dispatch, "from": case.assignee, "to": unit, "reason": reason}),
                 );
                 // On to the step after dispatch (the new unit signs again).
@@ -273,7 +267,7 @@ impl Engine {
                     .collect();
                 flow.status = CaseStatus::Suspended;
                 flow.cancel_timers = true;
-                flow.emit("case.suspended", json!({"step": step_id, "reason": reason, "clocks": remaining}));
+                flow.emit(EventKind::CaseSuspended, json!({"step": step_id, "reason": reason, "clocks": remaining}));
             }
             Action::Vote { choice } => {
                 flow.cast_vote(&step_id, &who.label(), choice, &events)?;
@@ -285,7 +279,7 @@ impl Engine {
                 let clocks = events
                     .iter()
                     .rev()
-                    .find(|e| e.kind == "case.suspended")
+                    .find(|e| e.kind == EventKind::CaseSuspended)
                     .and_then(|e| e.data.get("clocks").and_then(Value::as_array).cloned())
                     .unwrap_or_default();
                 flow.status = CaseStatus::Open;
@@ -307,7 +301,7 @@ impl Engine {
                         },
                     });
                 }
-                flow.emit("case.resumed", json!({"step": step_id}));
+                flow.emit(EventKind::CaseResumed, json!({"step": step_id}));
             }
             Action::Close { reason } => {
                 if case.status == CaseStatus::Closed {
@@ -323,7 +317,7 @@ impl Engine {
                         "Only an open case waiting at a plugin step can be retried",
                     ));
                 }
-                flow.emit("step.retried", json!({"step": step_id}));
+                flow.emit(EventKind::StepRetried, json!({"step": step_id}));
                 flow.enter_step(&step_id)?;
             }
             Action::Reopen { reason } => {
@@ -332,7 +326,7 @@ impl Engine {
                 }
                 flow.status = CaseStatus::Open;
                 flow.closed_at = None;
-                flow.emit("case.reopened", json!({"step": step_id, "reason": reason}));
+                flow.emit(EventKind::CaseReopened, json!({"step": step_id, "reason": reason}));
                 flow.enter_step(&step_id)?;
             }
         }

@@ -4,6 +4,7 @@
 
 use baida_blocks::Text;
 use baida_blocks::step::{LedgerConfig, LedgerDirection};
+use baida_core::kinds::EventKind;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -66,7 +67,7 @@ impl Flow<'_> {
             created_at: NewEntry::now(self.now),
         };
         self.emit(
-            "ledger.booked",
+            EventKind::LedgerBooked,
             json!({"step": step, "entry": entry.id, "account": entry.account, "direction": entry.direction.as_str(),
                    "amount": entry.amount.yuan()}),
         );

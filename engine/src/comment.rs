@@ -12,6 +12,7 @@
 
 use baida_blocks::{BlockConfig, CompiledApp, Lang, Text};
 use baida_core::kinds::CaseStatus;
+use baida_core::kinds::EventKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -93,7 +94,7 @@ impl Comment {
 
 /// The comments among a case's events, oldest first.
 pub fn comments(events: &[Event], lang: Lang) -> Vec<Comment> {
-    events.iter().filter(|e| e.kind == "comment.added").map(|e| Comment::of(e, lang)).collect()
+    events.iter().filter(|e| e.kind == EventKind::CommentAdded).map(|e| Comment::of(e, lang)).collect()
 }
 
 /// The comment's text, trimmed, if it is neither empty nor too long.
@@ -138,7 +139,7 @@ impl Engine {
             let responsibilities = self.responsibilities().await?;
             let label = who.label();
             let mut flow = Flow::resume(app, &self.calendar, &case, self.clock.now(), &label, &responsibilities);
-            flow.emit("comment.added", data);
+            flow.emit(EventKind::CommentAdded, data);
             let event = flow.events.last().cloned();
             match self.store.apply(&flow.into_change(case.event_count)).await {
                 Ok(()) => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use baida_core::hash::canonical_json;
-use baida_store::Event;
+use baida_store::{Event, EventKind};
 
 /// The `prev_hash` of a case's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -18,7 +18,7 @@ fn event_hash(
     prev_hash: &str,
     case_id: &str,
     seq: i64,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: DateTime<Utc>,
     data: &Value,
@@ -26,7 +26,7 @@ fn event_hash(
     let body = json!({
         "case_id": case_id,
         "seq": seq,
-        "kind": kind,
+        "kind": kind.as_str(),
         "actor": actor,
         "at": at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "data": data,
@@ -35,7 +35,14 @@ fn event_hash(
 }
 
 /// Builds the next event of a chain whose head is `prev` (or a first event).
-pub fn next(prev: Option<&Event>, case_id: &str, kind: &str, actor: &str, at: DateTime<Utc>, data: Value) -> Event {
+pub fn next(
+    prev: Option<&Event>,
+    case_id: &str,
+    kind: EventKind,
+    actor: &str,
+    at: DateTime<Utc>,
+    data: Value,
+) -> Event {
     next_after(prev.map(|p| (p.seq, p.hash.as_str())), case_id, kind, actor, at, data)
 }
 
@@ -44,7 +51,7 @@ pub fn next(prev: Option<&Event>, case_id: &str, kind: &str, actor: &str, at: Da
 pub fn next_after(
     head: Option<(i64, &str)>,
     case_id: &str,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: DateTime<Utc>,
     data: Value,
@@ -54,7 +61,7 @@ pub fn next_after(
         None => (1, GENESIS.to_string()),
     };
     let hash = event_hash(&prev_hash, case_id, seq, kind, actor, at, &data);
-    Event { case_id: case_id.into(), seq, kind: kind.into(), actor: actor.into(), at, data, prev_hash, hash }
+    Event { case_id: case_id.into(), seq, kind, actor: actor.into(), at, data, prev_hash, hash }
 }
 
 /// Why a chain does not verify.
@@ -97,7 +104,7 @@ pub fn verify(events: &[Event], head_count: i64, head_hash: &str) -> Result<(), 
         if e.prev_hash != prev_hash {
             return Err(Break::Link { seq: e.seq });
         }
-        if event_hash(&e.prev_hash, &e.case_id, e.seq, &e.kind, &e.actor, e.at, &e.data) != e.hash {
+        if event_hash(&e.prev_hash, &e.case_id, e.seq, e.kind, &e.actor, e.at, &e.data) != e.hash {
             return Err(Break::Content { seq: e.seq });
         }
         prev_hash = e.hash.clone();
@@ -114,9 +121,9 @@ mod tests {
 
     fn chain() -> Vec<Event> {
         let at = DateTime::parse_from_rfc3339("2026-11-21T08:00:00.123Z").unwrap().with_timezone(&Utc);
-        let a = next(None, "c1", "case.submitted", "public", at, json!({"record": {"b": 1, "a": [1, 2]}}));
-        let b = next(Some(&a), "c1", "step.entered", "system", at, json!({"step": "dispatch"}));
-        let c = next(Some(&b), "c1", "note", "system", at, json!({}));
+        let a = next(None, "c1", EventKind::CaseSubmitted, "public", at, json!({"record": {"b": 1, "a": [1, 2]}}));
+        let b = next(Some(&a), "c1", EventKind::StepEntered, "system", at, json!({"step": "dispatch"}));
+        let c = next(Some(&b), "c1", EventKind::StepCompleted, "system", at, json!({}));
         vec![a, b, c]
     }
 

@@ -9,6 +9,7 @@
 
 use baida_blocks::step::{Sla, parse_duration};
 use baida_blocks::{BlockConfig, CompiledApp, Text};
+use baida_core::kinds::EventKind;
 use baida_core::kinds::{CaseStatus, Escalation};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -142,7 +143,7 @@ impl<'a> Flow<'a> {
     }
 
     /// Appends an event to the case's chain.
-    pub fn emit(&mut self, kind: &str, data: Value) {
+    pub fn emit(&mut self, kind: EventKind, data: Value) {
         let prev = match self.events.last() {
             Some(e) => Some((e.seq, e.hash.as_str())),
             None => self.head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
@@ -211,19 +212,14 @@ impl<'a> Flow<'a> {
     pub fn complete(&mut self, step_id: &str, answers: Map<String, Value>, earlier: &[Event]) -> Result<(), FlowError> {
         self.record.extend(answers.clone());
         let approved = answers.values().any(|v| v == "approve");
-        self.emit("step.completed", json!({"step": step_id, "answers": Value::Object(answers)}));
+        self.emit(EventKind::StepCompleted, json!({"step": step_id, "answers": Value::Object(answers)}));
         let levels = match self.app.app.step(step_id).map(|s| &s.block) {
             Some(BlockConfig::Review(c)) => c.levels,
             _ => 1,
         };
-        let history: Vec<&Event> = earlier.iter().chain(self.events.iter()).collect();
-        let entered = history
-            .iter()
-            .rposition(|e| e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step_id));
-        let approvals =
-            entered.map_or(0, |i| history[i..].iter().filter(|e| e.kind == "review.level_approved").count()) as u8;
+        let approvals = crate::queue::review_level(earlier.iter().chain(self.events.iter()), step_id) as u8;
         if levels > 1 && approved && approvals + 1 < levels {
-            self.emit("review.level_approved", json!({"step": step_id, "level": approvals + 1, "of": levels}));
+            self.emit(EventKind::ReviewLevelApproved, json!({"step": step_id, "level": approvals + 1, "of": levels}));
             Ok(())
         } else {
             self.advance_from(step_id)
@@ -266,13 +262,16 @@ impl<'a> Flow<'a> {
                 match (unit, chosen) {
                     (Some(unit), Some((to, why))) => {
                         self.assignee = Some(unit.clone());
-                        self.emit("case.dispatched", json!({"step": step_id, "to": unit, "receiver": to, "by": why}));
+                        self.emit(
+                            EventKind::CaseDispatched,
+                            json!({"step": step_id, "to": unit, "receiver": to, "by": why}),
+                        );
                         Ok(Some(step_id.to_string()))
                     }
                     _ => {
                         // Nothing matched: the case waits here for someone to dispatch it by hand.
                         self.assignee = None;
-                        self.emit("dispatch.unmatched", json!({"step": step_id}));
+                        self.emit(EventKind::DispatchUnmatched, json!({"step": step_id}));
                         Ok(None)
                     }
                 }
@@ -300,14 +299,14 @@ impl<'a> Flow<'a> {
                 };
                 let id = self.queue(&channel, &recipient, &c.template, data);
                 self.emit(
-                    "notify.queued",
+                    EventKind::NotifyQueued,
                     json!({"step": step_id, "channel": channel, "template": c.template, "outbox": id}),
                 );
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Webhook(c) => {
                 let id = self.queue("webhook", &c.url, "case", json!({"step": step_id}));
-                self.emit("webhook.queued", json!({"step": step_id, "outbox": id}));
+                self.emit(EventKind::WebhookQueued, json!({"step": step_id, "outbox": id}));
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Script(_) => {
@@ -325,7 +324,7 @@ impl<'a> Flow<'a> {
                         }
                     }
                 }
-                self.emit("script.ran", json!({"step": step_id, "changed": changed}));
+                self.emit(EventKind::ScriptRan, json!({"step": step_id, "changed": changed}));
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Plugin(c) => Ok(self.run_plugin(step_id, c)),
@@ -334,12 +333,12 @@ impl<'a> Flow<'a> {
                     Some((n, unit)) => self.calendar.add(self.now, n, unit),
                     None => self.now,
                 };
-                self.emit("step.entered", json!({"step": step_id, "until": due}));
+                self.emit(EventKind::StepEntered, json!({"step": step_id, "until": due}));
                 self.timers.push(self.timer(step_id, "step", due));
                 Ok(None)
             }
             BlockConfig::Form(_) => {
-                self.emit("step.entered", json!({"step": step_id, "assignee": self.assignee}));
+                self.emit(EventKind::StepEntered, json!({"step": step_id, "assignee": self.assignee}));
                 Ok(None)
             }
             BlockConfig::Vote(c) => {
@@ -351,14 +350,17 @@ impl<'a> Flow<'a> {
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {
-                self.emit("step.entered", json!({"step": step_id, "assignee": self.assignee}));
+                self.emit(EventKind::StepEntered, json!({"step": step_id, "assignee": self.assignee}));
                 if let Some(sla) = &c.sla {
                     self.schedule_sla(step_id, sla);
                 }
                 Ok(None)
             }
             BlockConfig::Review(c) => {
-                self.emit("step.entered", json!({"step": step_id, "assignee": self.assignee, "levels": c.levels}));
+                self.emit(
+                    EventKind::StepEntered,
+                    json!({"step": step_id, "assignee": self.assignee, "levels": c.levels}),
+                );
                 if let Some(sla) = &c.sla {
                     self.schedule_sla(step_id, sla);
                 }
@@ -442,6 +444,6 @@ impl<'a> Flow<'a> {
         self.closed_at = Some(self.now);
         self.cancel_timers = true;
         self.timers.clear();
-        self.emit("case.closed", json!({"reason": reason}));
+        self.emit(EventKind::CaseClosed, json!({"reason": reason}));
     }
 }

@@ -35,6 +35,7 @@ pub mod outbox;
 pub mod pacing;
 pub mod photos;
 pub mod plugin_step;
+pub mod queue;
 pub mod recipient;
 pub mod scheduler;
 pub mod submit;

@@ -9,6 +9,7 @@
 //! `plugin.failed` event carrying a stable code and a message in both languages, and an
 //! administrator can run the step again (`retry`).
 
+use baida_core::kinds::EventKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -92,7 +93,7 @@ impl Flow<'_> {
             }
         }
         self.emit(
-            "plugin.ran",
+            EventKind::PluginRan,
             json!({"step": step_id, "plugin": c.plugin, "sha256": compiled.sha256, "changed": changed, "ms": ms}),
         );
         Some(step_id.to_string())
@@ -108,7 +109,7 @@ impl Flow<'_> {
     ) -> Option<String> {
         tracing::warn!(case = %self.case_id, step = step_id, plugin = %c.plugin, code = f.code, "{}", f.message.en());
         self.emit(
-            "plugin.failed",
+            EventKind::PluginFailed,
             json!({"step": step_id, "plugin": c.plugin, "sha256": sha256, "code": f.code,
                    "message": {"zh-CN": f.message.zh(), "en": f.message.en()}, "ms": ms, "retry": true}),
         );

@@ -8,6 +8,7 @@
 
 use baida_core::kinds::CaseStatus;
 use baida_core::kinds::Escalation;
+use baida_core::kinds::EventKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -128,7 +129,7 @@ impl Engine {
             }
             match timer.kind.as_str() {
                 "step" => {
-                    flow.emit("timer.fired", json!({"step": timer.step}));
+                    flow.emit(EventKind::TimerFired, json!({"step": timer.step}));
                     let moved = if matches!(
                         loaded.compiled.app.step(&timer.step).map(|s| &s.block),
                         Some(BlockConfig::Vote(_))
@@ -153,23 +154,24 @@ impl Engine {
 /// One rung of an SLA clock's ladder: an event, a mark on the case, and a message to the
 /// holder (and, to supervise, to the holder's parent unit).
 fn escalate(flow: &mut Flow<'_>, timer: &Timer, rung: &str, holder: String, tree: &OrgTree) {
+    // The ladder's rungs are checked at publish (remind, urge, supervise); the due time is the
+    // overdue rung, and marks only a case no rung has marked yet.
+    let level = if rung == "due" { Escalation::Overdue } else { rung.parse().unwrap_or(Escalation::Overdue) };
     let mut to = vec![holder.clone()];
-    if rung == "supervise"
+    if level == Escalation::Supervise
         && let Some(parent) = tree.get(&holder).and_then(|u| u.parent_id.clone())
     {
         to.push(parent);
     }
-    let event = if rung == "due" { "sla.overdue".to_string() } else { format!("sla.{rung}") };
-    // The ladder's rungs are checked at publish (remind, urge, supervise); the due time marks
-    // overdue only a case no rung has marked yet.
-    let mark = if rung == "due" { flow.escalation.is_none().then_some(Escalation::Overdue) } else { rung.parse().ok() };
+    let mark = if rung == "due" { flow.escalation.is_none().then_some(level) } else { Some(level) };
     if let Some(mark) = mark {
         flow.escalation = Some(mark);
     }
+    let event = EventKind::escalated(level);
     for recipient in &to {
-        flow.queue("inbox", recipient, &event, json!({"step": timer.step, "due_at": timer.due_at}));
+        flow.queue("inbox", recipient, event.as_str(), json!({"step": timer.step, "due_at": timer.due_at}));
     }
-    flow.emit(&event, json!({"step": timer.step, "to": to, "due_at": timer.due_at}));
+    flow.emit(event, json!({"step": timer.step, "to": to, "due_at": timer.due_at}));
 }
 
 /// Runs the scheduler every `every` until the engine is dropped.

@@ -5,6 +5,7 @@
 //! transaction (group commit) and answers each only after the commit. A failed batch is
 //! retried case by case, so one bad case never fails its neighbours.
 
+use baida_core::kinds::EventKind;
 use std::sync::Arc;
 
 use baida_blocks::form::{self, Evaluation};
@@ -294,8 +295,7 @@ impl Engine {
         flow.plugins = Some(&plugins);
         flow.current_step = Some(first.clone());
         flow.community_id = community_id.clone();
-        flow.emit(
-            "case.submitted",
+        flow.emit(EventKind::CaseSubmitted,
             json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": community_id, "grid_id": grid_id,
                    "channel": s.channel, "step": first, "record": Value::Object(flow.record.clone())}),
         );

@@ -11,6 +11,7 @@
 
 use baida_blocks::{CompiledApp, Problem, Text};
 use baida_core::kinds::CaseStatus;
+use baida_core::kinds::EventKind;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -81,7 +82,7 @@ impl Engine {
         let first = app.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         flow.current_step = Some(first.clone());
         flow.emit(
-            "case.submitted",
+            EventKind::CaseSubmitted,
             json!({"app_id": app.app.id, "community_id": community_id, "channel": "test", "step": first}),
         );
         if problems.is_empty() {
@@ -109,7 +110,10 @@ impl Engine {
                 }
             }
         }
-        if problems.is_empty() && flow.plugins.is_none() && flow.events.iter().any(|e| e.kind == "plugin.failed") {
+        if problems.is_empty()
+            && flow.plugins.is_none()
+            && flow.events.iter().any(|e| e.kind == EventKind::PluginFailed)
+        {
             problems.push(Problem::new(
                 "",
                 "plugin_not_called",

@@ -6,6 +6,7 @@
 
 use baida_blocks::step::{VoteConfig, parse_duration};
 use baida_blocks::{BlockConfig, Text};
+use baida_core::kinds::EventKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,13 +37,13 @@ impl Choice {
 pub(crate) fn ballots<'e>(events: &'e [Event], step: &str) -> (Option<&'e Event>, Vec<&'e Event>) {
     let opened = events
         .iter()
-        .rposition(|e| e.kind == "vote.opened" && e.data.get("step").and_then(Value::as_str) == Some(step));
+        .rposition(|e| e.kind == EventKind::VoteOpened && e.data.get("step").and_then(Value::as_str) == Some(step));
     match opened {
         Some(i) => (
             Some(&events[i]),
             events[i..]
                 .iter()
-                .filter(|e| e.kind == "vote.cast" && e.data.get("step").and_then(Value::as_str) == Some(step))
+                .filter(|e| e.kind == EventKind::VoteCast && e.data.get("step").and_then(Value::as_str) == Some(step))
                 .collect(),
         ),
         None => (None, Vec::new()),
@@ -79,9 +80,9 @@ impl Flow<'_> {
             Some((n, unit)) => self.calendar.add(self.now, n, unit),
             None => self.now,
         };
-        self.emit("step.entered", json!({"step": step, "assignee": self.assignee}));
+        self.emit(EventKind::StepEntered, json!({"step": step, "assignee": self.assignee}));
         self.emit(
-            "vote.opened",
+            EventKind::VoteOpened,
             json!({"step": step, "electorate": electorate, "quorum": c.quorum, "pass": c.pass, "closes_at": closes_at}),
         );
         let timer = self.timer(step, "step", closes_at);
@@ -99,7 +100,7 @@ impl Flow<'_> {
         if cast.iter().any(|e| e.data.get("voter").and_then(Value::as_str) == Some(voter)) {
             return Err(FlowError::Refused(Text::new("你已经投过票了", "You have voted already")));
         }
-        self.emit("vote.cast", json!({"step": step, "voter": voter, "choice": choice.as_str()}));
+        self.emit(EventKind::VoteCast, json!({"step": step, "voter": voter, "choice": choice.as_str()}));
         let electorate = opened.data.get("electorate").and_then(Value::as_u64).unwrap_or(u64::MAX);
         if cast.len() as u64 + 1 >= electorate {
             let mut all: Vec<Event> = events.to_vec();
@@ -132,7 +133,7 @@ impl Flow<'_> {
         };
         self.record.insert(c.result.clone(), json!(outcome));
         self.emit(
-            "vote.closed",
+            EventKind::VoteClosed,
             json!({"step": step, "electorate": electorate, "yes": yes, "no": no, "abstain": abstain,
                    "turnout": turnout, "quorum_met": quorum_met, "outcome": outcome}),
         );

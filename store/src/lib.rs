@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use baida_core::kinds::{CaseStatus, Escalation, UnitKind};
+pub use baida_core::kinds::{CaseStatus, Escalation, EventKind, UnitKind};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +177,7 @@ pub struct Photo {
 pub struct Event {
     pub case_id: String,
     pub seq: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: String,
     pub at: DateTime<Utc>,
     pub data: Value,
@@ -389,7 +389,7 @@ pub(crate) mod rows {
     use sqlx::types::Json;
 
     use super::{AppSummary, AppVersion, Case, Event, OrgUnit, Photo};
-    use baida_core::kinds::{CaseStatus, Escalation, UnitKind};
+    use baida_core::kinds::{CaseStatus, Escalation, EventKind, UnitKind};
 
     #[derive(sqlx::FromRow)]
     pub struct OrgUnitRow {
@@ -558,7 +558,8 @@ pub(crate) mod rows {
     pub struct EventRow {
         pub case_id: String,
         pub seq: i64,
-        pub kind: String,
+        #[sqlx(try_from = "String")]
+        pub kind: EventKind,
         pub actor: String,
         pub at: DateTime<Utc>,
         pub data: Json<Value>,

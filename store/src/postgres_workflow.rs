@@ -22,7 +22,7 @@ pub(super) async fn insert_events(tx: &mut Transaction<'_, Postgres>, events: &[
         q.push_values(chunk, |mut row, e| {
             row.push_bind(&e.case_id)
                 .push_bind(e.seq)
-                .push_bind(&e.kind)
+                .push_bind(e.kind.as_str())
                 .push_bind(&e.actor)
                 .push_bind(e.at)
                 .push_bind(Json(&e.data))

@@ -101,7 +101,7 @@ impl From<Event> for EventView {
     fn from(e: Event) -> Self {
         EventView {
             seq: e.seq,
-            kind: e.kind,
+            kind: e.kind.to_string(),
             actor: e.actor,
             at: e.at,
             data: e.data,

@@ -5,6 +5,7 @@
 //! diff of an upgrade, conflicts side by side, upgrade). They act through the same checks and
 //! domain calls as the API in [`super::catalog`].
 
+use baida_core::kinds::EventKind;
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
 
@@ -336,9 +337,9 @@ pub async fn review_queue(
                 let (what, comment) = match (&review_app, &s.review_case_id) {
                     (Some(app), Some(_)) => {
                         let answers = &e.data["answers"];
-                        let mut what = match e.kind.as_str() {
+                        let mut what = match e.kind {
                             // The resident's wording ("your request") does not fit a unit's submission.
-                            "case.submitted" => word(lang, "cat_event_submitted"),
+                            EventKind::CaseSubmitted => word(lang, "cat_event_submitted"),
                             _ => super::track::timeline_item(&state, app, lang, e).text,
                         };
                         if let Some(d) = answers["decision"].as_str() {

@@ -5,6 +5,7 @@
 //! year-end rule. Residents' personal data never appears: trails show steps, decisions and
 //! vote counts, never answers or who filled them.
 
+use baida_core::kinds::EventKind;
 use baida_core::kinds::UnitKind;
 use std::collections::HashMap;
 
@@ -251,9 +252,9 @@ async fn trail(state: &AppState, events: &[baida_store::Event]) -> Result<Vec<Tr
     let mut out = Vec::new();
     for e in events {
         let step = e.data.get("step").and_then(Value::as_str).unwrap_or_default();
-        let what = match e.kind.as_str() {
-            "case.submitted" => Some(Text::new("提出", "Proposed")),
-            "step.completed" => {
+        let what = match e.kind {
+            EventKind::CaseSubmitted => Some(Text::new("提出", "Proposed")),
+            EventKind::StepCompleted => {
                 let name = step_name(step);
                 let decision = e.data.pointer("/answers/decision").and_then(Value::as_str);
                 Some(match decision {
@@ -261,13 +262,13 @@ async fn trail(state: &AppState, events: &[baida_store::Event]) -> Result<Vec<Tr
                     None => Text::new(format!("{} 完成", name.zh()), format!("{} done", name.en())),
                 })
             }
-            "review.level_approved" => Some(Text::new("一级审核通过", "A review level approved")),
-            "case.returned" => Some(Text::new("退回重办", "Sent back")),
-            "vote.opened" => {
+            EventKind::ReviewLevelApproved => Some(Text::new("一级审核通过", "A review level approved")),
+            EventKind::CaseReturned => Some(Text::new("退回重办", "Sent back")),
+            EventKind::VoteOpened => {
                 let n = e.data.get("electorate").and_then(Value::as_u64).unwrap_or(0);
                 Some(Text::new(format!("投票开始，{n} 人有投票权"), format!("Vote opened, {n} may vote")))
             }
-            "vote.closed" => {
+            EventKind::VoteClosed => {
                 let n = |k: &str| e.data.get(k).and_then(Value::as_u64).unwrap_or(0);
                 let outcome = e.data.get("outcome").and_then(Value::as_str).unwrap_or_default();
                 let (zh, en) = match outcome {
@@ -280,11 +281,11 @@ async fn trail(state: &AppState, events: &[baida_store::Event]) -> Result<Vec<Tr
                     format!("Vote closed: {} yes, {} no, {} abstain — {en}", n("yes"), n("no"), n("abstain")),
                 ))
             }
-            "ledger.booked" => {
+            EventKind::LedgerBooked => {
                 let amount = e.data.get("amount").and_then(Value::as_str).unwrap_or_default();
                 Some(Text::new(format!("记账 ¥{amount}"), format!("Booked ¥{amount}")))
             }
-            "case.closed" => Some(Text::new("办结", "Closed")),
+            EventKind::CaseClosed => Some(Text::new("办结", "Closed")),
             _ => None,
         };
         if let Some(what) = what {

@@ -3,6 +3,7 @@
 //! it in memory, see [`baida_engine::test_run`]). Both take the definition in the request
 //! and store nothing.
 
+use baida_core::kinds::EventKind;
 use baida_core::kinds::{CaseStatus, UnitKind};
 use std::sync::Arc;
 
@@ -220,16 +221,16 @@ pub async fn test_run(
             let step = e.data.get("step").and_then(Value::as_str).map(str::to_string);
             let mut text = word(lang, &format!("event_{}", e.kind));
             if let Some(s) = &step
-                && e.kind != "case.submitted"
+                && e.kind != EventKind::CaseSubmitted
             {
                 text = format!("{text}：{}", app.step_name(s, lang));
             }
             if let Some(to) = e.data.get("assignee").or_else(|| e.data.get("to")).and_then(Value::as_str)
-                && e.kind == "case.dispatched"
+                && e.kind == EventKind::CaseDispatched
             {
                 text = format!("{text} → {}", unit_name(to));
             }
-            TraceItem { kind: e.kind.clone(), step, text }
+            TraceItem { kind: e.kind.to_string(), step, text }
         })
         .collect();
     let stopped_at = run.current_step.as_ref().filter(|_| run.status != CaseStatus::Closed).map(|s| {

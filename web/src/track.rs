@@ -15,6 +15,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use baida_core::kinds::CaseStatus;
+use baida_core::kinds::EventKind;
 use std::collections::HashMap;
 
 use axum::extract::Multipart;
@@ -208,11 +209,11 @@ fn cookie_safe(token: &str) -> bool {
 pub(crate) fn timeline_item(state: &AppState, loaded: &Loaded, lang: Lang, e: &Event) -> TimelineItem {
     let mut text = word(lang, &format!("event_{}", e.kind));
     if let Some(step) = e.data.get("step").and_then(|s| s.as_str())
-        && e.kind == "step.entered"
+        && e.kind == EventKind::StepEntered
     {
         text = format!("{text}：{}", loaded.compiled.step_name(step, lang));
     }
-    if e.kind == "comment.added" {
+    if e.kind == EventKind::CommentAdded {
         let c = baida_engine::comment::Comment::of(e, lang);
         text = format!("{text}（{}）：{}", c.author, c.text);
     }

@@ -4,7 +4,7 @@
 //! current step allows me. Plain forms, usable without JavaScript; every action goes through
 //! `Engine::act`, which checks the same permissions again.
 
-use baida_core::kinds::{CaseStatus, Escalation, UnitKind};
+use baida_core::kinds::{CaseStatus, UnitKind};
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -25,7 +25,7 @@ use baida_engine::actions::{Action, ActionError};
 use baida_engine::apps::Loaded;
 use baida_engine::auth::steps::{Act, may_act};
 use baida_engine::auth::{Actor, OrgTree, Permission};
-use baida_store::{Case, CaseFilter, Event};
+use baida_engine::queue::{Tray, Waiting};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,8 +50,6 @@ struct QueueItem {
 }
 
 /// A queue item with what it is ordered by: overdue first, then the longest waiting.
-type Ranked = (bool, DateTime<Utc>, QueueItem);
-
 #[derive(Serialize)]
 struct Bucket {
     title: String,
@@ -102,29 +100,14 @@ fn unit_name(tree: &OrgTree, lang: Lang, id: Option<&str>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// The review level the current step is at (approvals since it was entered).
-fn review_level(events: &[Event], step: &str) -> usize {
-    let entered = events
-        .iter()
-        .rposition(|e| e.kind == "step.entered" && e.data.get("step").and_then(Value::as_str) == Some(step));
-    entered.map_or(0, |i| events[i..].iter().filter(|e| e.kind == "review.level_approved").count())
-}
-
-/// The due time of the current step's SLA clock, if it has one pending.
-async fn due_of(state: &AppState, case: &Case) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let step = case.current_step.clone().unwrap_or_default();
-    Ok(state
-        .store
-        .pending_timers(&case.id)
-        .await?
-        .into_iter()
-        .filter(|t| t.step == step && t.kind == "sla:due")
-        .map(|t| t.due_at)
-        .min())
-}
-
-fn overdue(case: &Case) -> bool {
-    case.escalation.is_some_and(Escalation::is_late)
+/// "2 h left" or "late by 1 d 3 h", with the due time itself when `at` is given; "—" without a clock.
+fn due_words(lang: Lang, due: Option<DateTime<Utc>>, now: DateTime<Utc>, at: Option<String>) -> String {
+    let at = at.map(|at| format!("（{at}）")).unwrap_or_default();
+    match due {
+        Some(d) if d > now => format!("{} {}{at}", word(lang, "work_left"), span(lang, d - now)),
+        Some(d) => format!("{} {}{at}", word(lang, "work_late_by"), span(lang, now - d)),
+        None => "—".into(),
+    }
 }
 
 pub async fn queue(
@@ -146,58 +129,40 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
     let tree = access::tree(state).await?;
     let now = state.engine.clock.now();
     let scope = access::case_scope(state, actor, Permission::CasesRead).await?;
-    let filter = CaseFilter { status: Some(CaseStatus::Open), scope, limit: 200, ..Default::default() };
-    let mut buckets: Vec<(String, Vec<Ranked>)> = ["work_to_sign", "work_to_handle", "work_to_review", "work_other"]
-        .iter()
-        .map(|k| (k.to_string(), Vec::new()))
-        .collect();
-    for case in state.store.cases(&filter).await? {
-        let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await? else { continue };
-        let Some(step_id) = case.current_step.clone() else { continue };
-        let Some(step) = loaded.compiled.app.step(&step_id) else { continue };
-        let level = match &step.block {
-            BlockConfig::Review(_) => review_level(&state.store.events(&case.id).await?, &step_id),
-            _ => 0,
-        };
-        if may_act(actor, &loaded.compiled, &case, Act::Complete { level }, &tree).is_err() {
-            continue;
-        }
-        let bucket = match &step.block {
-            BlockConfig::Sign(_) => 0,
-            BlockConfig::Handle(_) => 1,
-            BlockConfig::Review(_) => 2,
-            _ => 3,
-        };
-        let due = due_of(state, &case).await?;
-        let entered = case.step_entered_at.unwrap_or(case.created_at);
+    let mut buckets: Vec<(Tray, &str, Vec<QueueItem>)> = [
+        (Tray::Sign, "work_to_sign"),
+        (Tray::Handle, "work_to_handle"),
+        (Tray::Review, "work_to_review"),
+        (Tray::Other, "work_other"),
+    ]
+    .into_iter()
+    .map(|(tray, title)| (tray, title, Vec::new()))
+    .collect();
+    // In the engine's order: by tray, late first, then the longest waiting.
+    for Waiting { case, app, tray, standing } in state.engine.queue(actor, scope, &tree).await? {
+        let step_id = case.current_step.clone().unwrap_or_default();
         let record = access::visible_record(state, actor, &case, &tree).await?;
-        let late = overdue(&case) || due.is_some_and(|d| d <= now);
         let item = QueueItem {
             id: case.id.clone(),
             number: case.number.clone(),
-            app: loaded.compiled.app.name.get(lang).to_string(),
+            app: app.compiled.app.name.get(lang).to_string(),
             title: record.get("title").and_then(Value::as_str).unwrap_or_default().to_string(),
-            step: loaded.compiled.step_name(&step_id, lang),
+            step: app.compiled.step_name(&step_id, lang),
             holder: unit_name(&tree, lang, case.assignee.as_deref()),
-            waiting: span(lang, now - entered),
-            due: match due {
-                Some(d) if d > now => format!("{} {}", word(lang, "work_left"), span(lang, d - now)),
-                Some(d) => format!("{} {}", word(lang, "work_late_by"), span(lang, now - d)),
-                None => "—".into(),
-            },
-            overdue: late,
+            waiting: span(lang, now - standing.entered),
+            due: due_words(lang, standing.due, now, None),
+            overdue: standing.late,
             mark: case.escalation.map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
         };
-        buckets[bucket].1.push((late, entered, item));
-    }
-    let mut out = Vec::new();
-    for (title, mut items) in buckets {
-        // Overdue first, then the longest waiting.
-        items.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        if !items.is_empty() {
-            out.push(Bucket { title: word(lang, &title), items: items.into_iter().map(|(_, _, i)| i).collect() });
+        if let Some(bucket) = buckets.iter_mut().find(|(t, ..)| *t == tray) {
+            bucket.2.push(item);
         }
     }
+    let out: Vec<Bucket> = buckets
+        .into_iter()
+        .filter(|(.., items)| !items.is_empty())
+        .map(|(_, title, items)| Bucket { title: word(lang, title), items })
+        .collect();
     Ok(QueuePage {
         who: actor.staff().map(|s| s.name.clone()).unwrap_or_else(|| "admin".into()),
         empty: out.is_empty(),
@@ -350,7 +315,8 @@ async fn build_case(
             Some(RecordRow { label, value: shown(f, v, lang), photos: Vec::new() })
         })
         .collect();
-    let level = review_level(&events, &step_id);
+    let standing = state.engine.standing(&case, &loaded, Some(&events)).await?;
+    let level = standing.level;
     let open = case.status == CaseStatus::Open;
     let can_complete = open && may_act(actor, &loaded.compiled, &case, Act::Complete { level }, &tree).is_ok();
     let human = loaded.compiled.app.step(&step_id).is_some_and(|s| baida_engine::actions::is_human(&s.block));
@@ -367,7 +333,6 @@ async fn build_case(
             errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
         }
     });
-    let due = due_of(state, &case).await?;
     let departments = tree
         .values()
         .filter(|u| u.kind == UnitKind::Department && u.retired_at.is_none())
@@ -385,12 +350,8 @@ async fn build_case(
         step_id: step_id.clone(),
         holder: unit_name(&tree, lang, case.assignee.as_deref()),
         submitted_at: when(state, case.created_at),
-        due: match due {
-            Some(d) if d > now => format!("{} {}（{}）", word(lang, "work_left"), span(lang, d - now), when(state, d)),
-            Some(d) => format!("{} {}（{}）", word(lang, "work_late_by"), span(lang, now - d), when(state, d)),
-            None => "—".into(),
-        },
-        overdue: overdue(&case) || due.is_some_and(|d| d <= now),
+        due: due_words(lang, standing.due, now, standing.due.map(|d| when(state, d))),
+        overdue: standing.late,
         mark: case.escalation.map(|e| word(lang, &format!("work_mark_{e}"))).unwrap_or_default(),
         done,
         error: problem.map(|(_, _, message)| message).filter(|m| !m.is_empty()),

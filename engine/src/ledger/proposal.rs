@@ -8,6 +8,7 @@
 
 use baida_blocks::{BlockConfig, CompiledApp, CompiledField, FieldType, Lang, Text};
 use baida_core::kinds::CaseStatus;
+use baida_core::kinds::EventKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -61,8 +62,8 @@ pub struct Summary {
     pub title: String,
     pub amount: String,
     pub account: String,
-    /// `open` or `closed`.
-    pub status: String,
+    /// `open`, `suspended` or `closed`.
+    pub status: CaseStatus,
     /// The current step's name (or "closed").
     pub step_name: String,
     pub comments: usize,
@@ -156,21 +157,21 @@ fn summary(app: &CompiledApp, case: &Case, events: &[Event], lang: Lang) -> Summ
         title: ledger_value(app, &case.record, |c| &c.purpose),
         amount: ledger_value(app, &case.record, |c| &c.amount),
         account: super::entry::account_name(&account(app, &case.record)).get(lang).to_string(),
-        status: case.status.to_string(),
+        status: case.status,
         step_name: step_name(app, case, lang),
-        comments: events.iter().filter(|e| e.kind == "comment.added").count(),
+        comments: events.iter().filter(|e| e.kind == EventKind::CommentAdded).count(),
         proposed_at: case.created_at,
     }
 }
 
 /// The latest vote of the case, if one opened.
 fn vote(case: &Case, events: &[Event]) -> Option<VoteView> {
-    let opened = events.iter().rev().find(|e| e.kind == "vote.opened")?;
+    let opened = events.iter().rev().find(|e| e.kind == EventKind::VoteOpened)?;
     let step = opened.data.get("step").and_then(Value::as_str)?.to_string();
     let (_, cast) = ballots(events, &step);
     let closed = events
         .iter()
-        .filter(|e| e.seq > opened.seq && e.kind == "vote.closed")
+        .filter(|e| e.seq > opened.seq && e.kind == EventKind::VoteClosed)
         .find(|e| e.data.get("step").and_then(Value::as_str) == Some(step.as_str()));
     let n = |k: &str| closed.and_then(|c| c.data.get(k)).and_then(Value::as_u64);
     Some(VoteView {
@@ -190,7 +191,7 @@ fn vote(case: &Case, events: &[Event]) -> Option<VoteView> {
 
 /// Whether `voter` (an actor label) has cast a ballot in the case's latest vote.
 pub fn has_voted(events: &[Event], voter: &str) -> bool {
-    let Some(opened) = events.iter().rev().find(|e| e.kind == "vote.opened") else { return false };
+    let Some(opened) = events.iter().rev().find(|e| e.kind == EventKind::VoteOpened) else { return false };
     let step = opened.data.get("step").and_then(Value::as_str).unwrap_or_default();
     ballots(events, step).1.iter().any(|e| e.data.get("voter").and_then(Value::as_str) == Some(voter))
 }
@@ -249,7 +250,9 @@ pub async fn list(
             out.push(summary(&loaded.compiled, &case, &events, lang));
         }
     }
-    out.sort_by(|a, b| (a.status != "open").cmp(&(b.status != "open")).then(b.proposed_at.cmp(&a.proposed_at)));
+    out.sort_by(|a, b| {
+        (a.status != CaseStatus::Open).cmp(&(b.status != CaseStatus::Open)).then(b.proposed_at.cmp(&a.proposed_at))
+    });
     Ok(out)
 }
 
