@@ -6,12 +6,13 @@
 
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum_extra::extract::Form;
 use baida_blocks::Lang;
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,8 @@ use super::{ApiError, AppState, access, org, people, tokens};
 use crate::i18n::{ReqLang, word};
 use baida_engine::auth::{Actor, OrgTree, Permission, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/admin", get(page))
         .route("/admin/units", post(add_unit))
         .route("/admin/units/{id}", post(change_unit))

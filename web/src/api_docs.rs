@@ -8,21 +8,20 @@
 //! and descriptions are the document's, written in English in the handlers' annotations.
 
 use std::sync::OnceLock;
+use utoipa_axum::router::OpenApiRouter;
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use baida_blocks::{Lang, Text};
 use serde::Serialize;
 use serde_json::{Value, json};
-use utoipa::OpenApi;
 
 use super::{ApiError, AppState};
 use crate::i18n::ReqLang;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/docs", get(page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/api/docs", get(page))
 }
 
 /// The tags' names in both languages and what they hold in Chinese (in English, the document's
@@ -103,7 +102,7 @@ pub struct ResponseView {
 /// The document as JSON, made once per process.
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::to_value(super::openapi::ApiDoc::openapi()).unwrap_or(Value::Null))
+    DOC.get_or_init(|| serde_json::to_value(super::openapi::document()).unwrap_or(Value::Null))
 }
 
 /// A schema's name: the last segment of a `$ref`, `[Item]` for an array of one, or its type.

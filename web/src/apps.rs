@@ -1,15 +1,17 @@
 //! Apps over HTTP: list, read, save a version, validate, submit, and the meta-schema.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use baida_blocks::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, StaffActor};
@@ -18,12 +20,12 @@ use baida_engine::Submission;
 use baida_engine::auth::{Actor, OrgTree, is_within};
 use baida_store::AppVersion;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/apps", get(list_apps).post(save_app))
-        .route("/api/v1/apps/validate", post(validate_app))
-        .route("/api/v1/apps/{app}", get(get_app))
-        .route("/api/v1/apps/{app}/submissions", post(submit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_apps, save_app))
+        .routes(routes!(validate_app))
+        .routes(routes!(get_app))
+        .routes(routes!(submit))
         .route(baida_blocks::schema::SCHEMA_URL, get(meta_schema))
 }
 

@@ -1,13 +1,14 @@
 //! Cases over HTTP: list (filtered, cursor-paginated), read, and the event log.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, StaffActor};
@@ -17,13 +18,13 @@ use baida_engine::auth::mask::{Mask, mask_value};
 use baida_store::{Case, CaseFilter, Event};
 use baida_store::{Delivery, OutboxItem};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/cases", get(list_cases))
-        .route("/api/v1/cases/{id}", get(get_case))
-        .route("/api/v1/cases/{id}/events", get(case_events))
-        .route("/api/v1/cases/{id}/actions", axum::routing::post(act))
-        .route("/api/v1/cases/{id}/outbox", get(case_outbox))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(case_events))
+        .routes(routes!(act))
+        .routes(routes!(case_outbox))
 }
 
 /// A case.

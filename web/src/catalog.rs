@@ -8,12 +8,13 @@
 
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,16 +28,16 @@ use baida_engine::auth::{Actor, OrgTree, Permission, is_within};
 use baida_engine::catalog::{Catalog, Change, Conflict, Decision, Entry, NewSubmission, Plan, Side};
 use baida_store::{Event, Install, Submission, SubmissionStatus};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/catalog", get(list))
-        .route("/api/v1/catalog/submissions", get(submissions).post(submit))
-        .route("/api/v1/catalog/submissions/{id}", get(submission))
-        .route("/api/v1/catalog/submissions/{id}/review", post(review))
-        .route("/api/v1/catalog/installs", get(installs))
-        .route("/api/v1/catalog/installs/{app}/upgrade", get(upgrade_plan).post(upgrade))
-        .route("/api/v1/catalog/{app}", get(entry))
-        .route("/api/v1/catalog/{app}/install", post(install))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(submissions, submit))
+        .routes(routes!(submission))
+        .routes(routes!(review))
+        .routes(routes!(installs))
+        .routes(routes!(upgrade_plan, upgrade))
+        .routes(routes!(entry))
+        .routes(routes!(install))
 }
 
 /// The catalog's domain service for this request.

@@ -8,12 +8,13 @@
 use baida_core::kinds::EventKind;
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
 
+use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -25,8 +26,8 @@ use baida_engine::auth::{Actor, Permission};
 use baida_engine::catalog::{Decision, Side};
 use baida_store::SubmissionStatus;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/catalog", get(list))
         .route("/catalog/review", get(review_queue))
         .route("/catalog/review/{id}", post(review))

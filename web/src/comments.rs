@@ -6,13 +6,14 @@
 //! `comments_closed` (422), `forbidden` (403, no home registered in the community),
 //! `rate_limited` (429), `not_found` (404, no such proposal).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::{Lang, Problem, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::ApiJson;
 use super::{ApiError, AppState, access};
@@ -21,8 +22,8 @@ use baida_engine::auth::Actor;
 use baida_engine::comment::{Comment, CommentError, MAX_CHARS};
 use baida_engine::ledger::proposal;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/cases/{id}/comments", get(list).post(post))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, post))
 }
 
 impl From<CommentError> for ApiError {

@@ -2,20 +2,22 @@
 //! format, validation, labels, help and sensitivity; code lists; categories and scenarios),
 //! filtered by category, scenario or words, and the page `/dictionary` that browses it.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::{DictField, Dictionary, FieldType, Limit, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, AppState};
 use crate::i18n::ReqLang;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/dictionary", get(dictionary)).route("/dictionary", get(page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dictionary)).route("/dictionary", get(page))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -7,12 +7,13 @@
 
 use baida_core::kinds::UnitKind;
 use std::collections::{HashMap, HashSet};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::{Problem, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,11 +26,8 @@ use super::{ApiError, AppState, access};
 use baida_engine::auth::{Actor, OrgTree, Permission};
 use baida_store::Draft;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/drafts", get(list).post(create))
-        .route("/api/v1/drafts/{app}", get(read).put(save).delete(discard))
-        .route("/api/v1/drafts/{app}/publish", post(publish))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, save, discard)).routes(routes!(publish))
 }
 
 /// An app as the designer lists it.

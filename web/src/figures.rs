@@ -6,13 +6,15 @@
 //! caller may see: a community admin their community's, a department its own.
 
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::{Lang, Text};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,8 +28,8 @@ use crate::i18n::{ReqLang, word};
 use baida_engine::auth::{Actor, Permission};
 use baida_store::{Figures, FiguresQuery, FiguresRow, GroupBy};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/figures", get(figures)).route("/figures", get(figures_page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(figures)).route("/figures", get(figures_page))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -4,12 +4,13 @@
 //! `/a/{community}/{app}/state` gives the live state for pages with JavaScript.
 
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
 
+use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::form::Evaluation;
 use baida_blocks::{CompiledField, FieldType, Lang, Problem};
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,8 @@ use baida_engine::apps::Loaded;
 use baida_engine::submit::{evaluate, evaluate_off_worker};
 use baida_engine::{Submission, SubmitError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/a/{community}/{app}", get(show).post(submit))
         .route("/a/{community}/{app}/assist", post(assist))
         .route("/a/{community}/{app}/state", post(live_state))

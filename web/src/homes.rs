@@ -3,7 +3,6 @@
 //! community's spending proposals; once the community's staff confirm them as an owner
 //! (`http::owners`) they may vote. Declaring another home clears a confirmation.
 
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -11,14 +10,15 @@ use axum::routing::get;
 use baida_blocks::{Lang, Text};
 use baida_core::kinds::UnitKind;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::{ApiError, AppState};
 use crate::i18n::ReqLang;
 use baida_engine::auth::Actor;
 use baida_store::Home;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/my/home", get(page).post(declare))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/my/home", get(page).post(declare))
 }
 
 /// The longest building or room text.

@@ -2,12 +2,13 @@
 //! notifications, listed and pushed live by server-sent events (resumable with
 //! `Last-Event-ID`, the id of the last message seen).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::StaffActor;
 use super::live::Change;
@@ -15,8 +16,8 @@ use super::{ApiError, AppState};
 use baida_engine::auth::{Actor, Permission};
 use baida_store::InboxItem;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/inbox/{recipient}", get(list)).route("/api/v1/inbox/{recipient}/stream", get(stream))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(stream))
 }
 
 /// How long one live connection stays open before the client reconnects (and resumes).
@@ -46,6 +47,11 @@ async fn readable_inbox(state: &AppState, actor: &Actor, recipient: &str) -> Res
 }
 
 /// New messages as they arrive (`event: message`, `id` = the message id).
+#[utoipa::path(get, path = "/api/v1/inbox/{recipient}/stream", tag = "inbox",
+    params(("recipient" = String, Path, description = "An org unit id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last message seen: the stream resumes after it")),
+    responses((status = 200, description = "Server-sent events: `event: message`, `id` = the message id, `data` = the message as JSON", content_type = "text/event-stream", body = String)),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
     StaffActor(actor): StaffActor,

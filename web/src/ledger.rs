@@ -8,14 +8,16 @@
 use baida_core::kinds::EventKind;
 use baida_core::kinds::UnitKind;
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,18 +38,18 @@ const MAX_LEAVES: i64 = 10_000;
 /// Entries the page and the JSON list show (the exports have all).
 const SHOWN: i64 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/ledger/{community}", get(page))
-        .route("/api/v1/ledger/head", get(head))
-        .route("/api/v1/ledger/leaves", get(leaves))
-        .route("/api/v1/ledger/consistency", get(consistency))
-        .route("/api/v1/ledger/entries/{id}/proof", get(proof))
-        .route("/api/v1/communities/{community}/ledger", get(community_ledger))
-        .route("/api/v1/communities/{community}/ledger/entries.csv", get(entries_csv))
-        .route("/api/v1/communities/{community}/ledger/entries.xlsx", get(entries_xlsx))
-        .route("/api/v1/communities/{community}/ledger/imports", post(import))
-        .route("/api/v1/communities/{community}/ledger/year-end", post(year_end))
+        .routes(routes!(head))
+        .routes(routes!(leaves))
+        .routes(routes!(consistency))
+        .routes(routes!(proof))
+        .routes(routes!(community_ledger))
+        .routes(routes!(entries_csv))
+        .routes(routes!(entries_xlsx))
+        .routes(routes!(import))
+        .routes(routes!(year_end))
 }
 
 impl From<LedgerError> for ApiError {

@@ -75,6 +75,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::render::Pages;
@@ -113,12 +115,12 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
-/// The whole application: API, pages, photos, schemas, designer.
-pub fn router(state: AppState) -> Router {
-    let limit = state.config.max_body_bytes;
-    let proxies = state.clone();
-    let pages = state.clone();
-    Router::new()
+/// Every route with state: the API's operations are registered through `utoipa_axum::routes!`
+/// from their `#[utoipa::path]` annotations, so an operation is in the OpenAPI document
+/// ([`openapi::document`]) by construction and its path and method are the document's; pages
+/// are plain routes. (`openapi::tests` fails on an `/api/` route registered any other way.)
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(metrics::router())
         .merge(apps::router())
@@ -155,6 +157,15 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog::router())
         .merge(catalog_pages::router())
         .merge(profile::router())
+}
+
+/// The whole application: API, pages, photos, schemas, designer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let proxies = state.clone();
+    let pages = state.clone();
+    let (routes, _) = routes().split_for_parts();
+    routes
         .with_state(state)
         // The designer's pages and modules are static too: tagged and revalidated.
         .merge(designer::router().layer(axum::middleware::from_fn(assets::validate)))

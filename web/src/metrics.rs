@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 use std::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -35,8 +35,8 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/metrics", get(render))
 }
 
 async fn render(State(state): State<AppState>, actor: Actor, client: Client) -> Response {

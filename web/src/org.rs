@@ -2,13 +2,14 @@
 //! Staff see the units where they hold a role and everything below; changes need
 //! `org.manage` at the unit (and at its new parent).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::Text;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, StaffActor};
@@ -17,11 +18,8 @@ use baida_engine::auth::{Actor, OrgTree, Permission, is_within};
 use baida_engine::org;
 use baida_store::OrgUnit;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/org-units", get(list).post(create))
-        .route("/api/v1/org-units/{id}", get(read).patch(change))
-        .route("/api/v1/org-units/{id}/retire", post(retire))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(read, change)).routes(routes!(retire))
 }
 
 /// Units the actor may see: where they hold a role, and below.

@@ -6,15 +6,17 @@
 //! `/work/owners?community=…` with a confirm button per resident (no JavaScript needed).
 //! Every confirmation is recorded as a security event `owner.confirmed`.
 
+use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::{Lang, Text};
 use baida_core::kinds::UnitKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::StaffActor;
 use super::{ApiError, AppState, access};
@@ -23,10 +25,10 @@ use baida_engine::auth::mask::{Mask, mask_value};
 use baida_engine::auth::{Actor, Permission, session};
 use baida_store::Home;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/communities/{community}/owners", get(owners))
-        .route("/api/v1/communities/{community}/owners/{resident}/confirm", post(confirm))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(owners))
+        .routes(routes!(confirm))
         .route("/work/owners", get(page))
         .route("/work/owners/{resident}/confirm", post(confirm_form))
 }

@@ -2,8 +2,8 @@
 
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,8 +15,8 @@ use serde_json::json;
 use super::{ApiError, AppState};
 use crate::i18n::{ReqLang, word};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/", get(home))
         .route("/static/{file}", get(asset).layer(axum::middleware::from_fn(super::assets::validate)))
 }

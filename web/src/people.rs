@@ -4,13 +4,14 @@
 //! unit they manage (anything else answers 404), and change only those that reach no further
 //! than they do ([`Actor::may_manage`]: 403 otherwise, and for their own account).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use baida_blocks::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, Client, StaffActor};
@@ -20,14 +21,14 @@ use baida_engine::auth::{Actor, OrgTree, Permission, Role, password};
 use baida_engine::org::{self, NewAccount};
 use baida_store::{Grant, User};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list).post(create))
-        .route("/api/v1/users/{id}", get(read).patch(change))
-        .route("/api/v1/users/{id}/grants", post(grant))
-        .route("/api/v1/users/{id}/grants/{role}/{unit}", delete(revoke))
-        .route("/api/v1/users/{id}/password", post(reset_password))
-        .route("/api/v1/me/password", post(change_own_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, change))
+        .routes(routes!(grant))
+        .routes(routes!(revoke))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_own_password))
 }
 
 /// An account with its roles.

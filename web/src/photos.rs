@@ -7,16 +7,18 @@
 //! masked — holds it, and to the client that uploaded it (its upload key,
 //! [`super::upload_key`]). Everyone else gets 404, so a photo's existence is never revealed.
 
+use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use baida_blocks::{FieldType, Text};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::upload_key::{self, Uploader};
 use super::{ApiError, AppState};
@@ -25,8 +27,8 @@ use baida_engine::photo;
 use baida_store::Photo;
 use baida_store::photo_uses::PhotoUse;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/photos", post(upload)).route("/photos/{sha256}", get(download))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload)).route("/photos/{sha256}", get(download))
 }
 
 /// A stored photo.

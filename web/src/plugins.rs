@@ -4,16 +4,17 @@
 //! the tree); listing needs `apps.build` anywhere, and the apps listed as using a plugin are
 //! those the caller may see.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::Text;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apps::app_visible;
 use super::{ApiError, AppState, access};
@@ -21,8 +22,8 @@ use baida_engine::auth::{Actor, Permission};
 use baida_engine::plugin::registry;
 use baida_store::PluginVersion;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/plugins", get(list).post(upload)).route("/api/v1/plugins/{name}", get(one))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, upload)).routes(routes!(one))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

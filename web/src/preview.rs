@@ -6,12 +6,13 @@
 use baida_core::kinds::EventKind;
 use baida_core::kinds::{CaseStatus, UnitKind};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::Response;
-use axum::routing::post;
-use axum::{Json, Router};
 use baida_blocks::{CompiledApp, Lang, Problem, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,8 @@ use baida_engine::auth::{Actor, OrgTree};
 use baida_engine::test_run::StepAnswers;
 use baida_store::AppVersion;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/apps/preview", post(preview)).route("/api/v1/apps/test-run", post(test_run))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(preview)).routes(routes!(test_run))
 }
 
 fn compile(state: &AppState, definition: &Value) -> Result<Loaded, ApiError> {

@@ -3,20 +3,20 @@
 //! household's hold, and every read of it: by an app's form they opened, or by a grid worker
 //! filling a form for them. Withdrawing consent forgets what they entered.
 
-use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::{Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::{ApiError, AppState};
 use crate::i18n::ReqLang;
 use baida_engine::auth::Actor;
 use baida_engine::profile::LEVELS;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/my/profile", get(page).post(set_consent))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/my/profile", get(page).post(set_consent))
 }
 
 #[derive(Serialize)]

@@ -8,13 +8,13 @@
 //! (`POST …/ballot`, field `choice`); both work without JavaScript, come back to the page
 //! (303) and, when refused, show the page again with the reason and the problem's status.
 
-use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use baida_blocks::Lang;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::{ApiError, AppState, comments, votes};
 use crate::i18n::ReqLang;
@@ -22,8 +22,8 @@ use baida_engine::auth::Actor;
 use baida_engine::ledger::proposal::{self, Proposal, Summary};
 use baida_engine::vote::Choice;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/ledger/{community}/proposals", get(list_page))
         .route("/ledger/{community}/proposals/{id}", get(page))
         .route("/ledger/{community}/proposals/{id}/comments", post(comment_form))

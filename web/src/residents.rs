@@ -5,7 +5,6 @@
 //! phone number (one a minute, five an hour) and per client address, and so are tries. In `--demo` the code is also printed to the log, as there is no
 //! SMS gateway.
 
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -13,6 +12,7 @@ use axum::routing::{get, post};
 use baida_blocks::{Lang, Text};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::extract::{Client, session_cookie};
 use super::session::{over_https, safe_next, session_cookie_for};
@@ -23,8 +23,8 @@ use baida_engine::auth::mask::{Mask, mask_value};
 use baida_engine::auth::session::{self, RESIDENT_SESSION, event};
 use baida_store::{CaseFilter, LoginCode, OutboxItem, Session};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/my", get(my_cases))
         .route("/my/login", get(login_page).post(send_code))
         .route("/my/login/verify", post(verify))

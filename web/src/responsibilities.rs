@@ -1,23 +1,22 @@
 //! The responsibility list (权责清单) over HTTP: which department handles which category, so
 //! that dispatch finds it without the app being changed. `*` is the fallback.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use baida_blocks::Text;
 use baida_core::kinds::UnitKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
 use baida_engine::auth::Permission;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/responsibilities", get(list))
-        .route("/api/v1/responsibilities/{category}", axum::routing::put(set))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(set))
 }
 
 /// One line of the list.

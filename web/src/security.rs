@@ -1,11 +1,12 @@
 //! The security event log for admins: log-ins, failed log-ins, lock-outs, denied requests,
 //! role changes, tokens created and revoked — of the units the admin oversees.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::StaffActor;
@@ -13,8 +14,8 @@ use super::{ApiError, AppState};
 use baida_engine::auth::Permission;
 use baida_store::SecurityEvent;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/security-events", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

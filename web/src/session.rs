@@ -5,14 +5,16 @@
 //! sets it as an `HttpOnly`, `SameSite=Lax` cookie (`Secure` when the request came over
 //! HTTPS), and is recorded as a security event, as is every failure.
 
+use axum::Json;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{ApiJson, Client, session_cookie};
 use super::{ApiError, AppState};
@@ -20,12 +22,12 @@ use crate::i18n::ReqLang;
 use baida_engine::auth::Actor;
 use baida_engine::auth::session::{self, LoginError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/login", get(login_page).post(login_form))
         .route("/logout", post(logout))
-        .route("/api/v1/session", post(login_json).delete(logout_json))
-        .route("/api/v1/me", get(me))
+        .routes(routes!(login_json, logout_json))
+        .routes(routes!(me))
 }
 
 /// Where to send someone who must log in first: `/login?next=<this page>`.

@@ -2,13 +2,14 @@
 //! more than the creator holds there), shown once, stored hashed, listed with their last use,
 //! revoked at once.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use baida_blocks::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access;
 use super::extract::{ApiJson, Client, StaffActor};
@@ -17,8 +18,8 @@ use baida_engine::auth::Permission;
 use baida_engine::auth::session::{self, event};
 use baida_store::ApiToken;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tokens", get(list).post(create)).route("/api/v1/tokens/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
 
 /// Tokens of the units where the caller manages tokens.

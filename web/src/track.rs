@@ -8,7 +8,6 @@
 //! `Last-Event-ID`); without JavaScript, reloading shows the same. A logged-in resident reaches
 //! their own cases without any token.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -17,6 +16,7 @@ use axum::routing::get;
 use baida_core::kinds::CaseStatus;
 use baida_core::kinds::EventKind;
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
 
 use axum::extract::Multipart;
 use baida_blocks::{BlockConfig, CompiledField, Lang, Problem};
@@ -32,8 +32,8 @@ use baida_engine::actions::{Action, ActionError};
 use baida_engine::apps::Loaded;
 use baida_store::{Case, Event};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/my/cases/{id}", get(track).post(answer)).route("/my/cases/{id}/stream", get(stream))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/my/cases/{id}", get(track).post(answer)).route("/my/cases/{id}/stream", get(stream))
 }
 
 /// The resident answers the step that asks them (more information, a rating).

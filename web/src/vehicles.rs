@@ -3,20 +3,21 @@
 //! credit record. The plate is asked in the body (`POST /api/v1/vehicles/lookup`), never in
 //! the URL, where browsers, proxies and logs would keep it.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState};
 use baida_engine::auth::Permission;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/vehicles/lookup", post(record))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(record))
 }
 
 /// The plate to look up.

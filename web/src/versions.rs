@@ -3,12 +3,13 @@
 //! the app; changing it, `apps.build` at its owner (see `drafts::builder_of`).
 
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use baida_blocks::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,12 +22,12 @@ use super::extract::{ApiJson, StaffActor};
 use super::{ApiError, AppState, access};
 use baida_engine::catalog::merge::{self, Change};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/apps/{app}/versions", get(history))
-        .route("/api/v1/apps/{app}/diff", get(diff))
-        .route("/api/v1/apps/{app}/rollback", post(rollback))
-        .route("/api/v1/apps/{app}/archived", put(archive))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(history))
+        .routes(routes!(diff))
+        .routes(routes!(rollback))
+        .routes(routes!(archive))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,11 +4,12 @@
 //! (`http::proposals`) casts through [`cast`] too. One ballot per voter; the vote closes by itself when everyone has voted
 //! or its time is up (see the `vote` block in docs/app-definition.md).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::ApiJson;
 use super::{ApiError, AppState, access};
@@ -16,8 +17,8 @@ use baida_engine::actions::{Action, ActionError};
 use baida_engine::auth::Actor;
 use baida_engine::vote::Choice;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/cases/{id}/vote", post(vote))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(vote))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,12 +6,13 @@
 
 use baida_core::kinds::{CaseStatus, UnitKind};
 use std::collections::HashMap;
+use utoipa_axum::router::OpenApiRouter;
 
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use baida_blocks::{BlockConfig, CompiledField, FieldType, Lang, Problem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,8 @@ use baida_engine::auth::steps::{Act, may_act};
 use baida_engine::auth::{Actor, OrgTree, Permission};
 use baida_engine::queue::{Tray, Waiting};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/work", get(queue))
         .route("/work/cases/{id}", get(case_page))
         .route("/work/cases/{id}/complete", post(complete))
