@@ -17,7 +17,7 @@ use baida_engine::{Clock, Committer, Engine, SystemClock};
 use baida_store as store;
 use baida_web::AppState;
 use baida_web::config::Config;
-use baida_web::render::Pages;
+use baida_web::pages::render::Pages;
 
 /// A running server.
 pub struct Running {

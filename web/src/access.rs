@@ -8,7 +8,7 @@ use baida_blocks::app::Access;
 use baida_blocks::{CompiledApp, FieldType, Sensitivity, Text};
 use serde_json::Value;
 
-use super::{ApiError, AppState};
+use crate::{ApiError, AppState};
 use baida_engine::auth::mask::{self, Mask, Masking};
 use baida_engine::auth::{Actor, OrgTree, Permission, Role, session};
 use baida_store::{Case, CaseScope};
@@ -197,7 +197,7 @@ pub async fn visible_record(state: &AppState, actor: &Actor, case: &Case, tree: 
 pub fn limit_public_submission(
     state: &AppState,
     actor: &Actor,
-    client: super::extract::Client,
+    client: crate::extract::Client,
 ) -> Result<(), ApiError> {
     let (Actor::Anonymous | Actor::Reporter, Some(limit)) = (actor, &state.limits.public_submit) else { return Ok(()) };
     limit.check(client.0).map_err(|wait| ApiError::TooManyRequests {

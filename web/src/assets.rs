@@ -55,7 +55,7 @@ pub async fn validate(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_TAGGED).await {
         Ok(bytes) => bytes,
-        Err(e) => return super::ApiError::internal(format!("reading an asset to tag it: {e}")).into_response(),
+        Err(e) => return crate::ApiError::internal(format!("reading an asset to tag it: {e}")).into_response(),
     };
     let tag = etag(&bytes);
     if let Ok(value) = HeaderValue::from_str(&tag) {

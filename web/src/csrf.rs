@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use baida_blocks::Text;
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Is the request from another origin?
 pub fn cross_origin(method: &Method, headers: &HeaderMap) -> bool {

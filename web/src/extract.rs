@@ -9,7 +9,7 @@ use axum::http::{header, request::Parts};
 use baida_blocks::Text;
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, AppState};
+use crate::{ApiError, AppState};
 use baida_engine::auth::{Actor, session};
 
 /// A JSON body; malformed JSON, wrong types, a wrong content type and an over-long body each
@@ -50,7 +50,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 /// The client's address: the TCP peer, or behind a trusted proxy the address it forwarded
-/// (decided once per request by [`super::proxy::resolve`]).
+/// (decided once per request by [`crate::proxy::resolve`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Client(pub std::net::IpAddr);
 

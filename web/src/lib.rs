@@ -1,70 +1,37 @@
 //! # baida-web
 //!
-//! HTTP: the JSON API under `/api/v1`, the resident and staff pages, photos and schemas; the
-//! pages' templates ([`render`]), words ([`i18n`]) and forms ([`form_page`], [`posted_form`]);
-//! the server's [`config`].
+//! HTTP: the JSON API under `/api/v1` ([`api`], a module per resource), the pages people use
+//! ([`pages`]: residents', staff, admin, catalog; their templates, forms and posted forms), and a
+//! small core every request passes through: [`error`] (problem+json), [`page_error`] (the
+//! message page), [`extract`] (who is asking), [`access`] (what they may see), [`csrf`],
+//! [`proxy`], [`openapi`], [`assets`], [`upload_key`], [`live`] (the pushed pages), [`metrics`],
+//! [`health`], the words ([`i18n`]) and the server's [`config`].
 //!
 //! Architecture invariant: only this crate knows about HTTP (a Cargo fact: it is the only
 //! Baida crate depending on axum). One file per resource; errors become problem+json in
 //! `error.rs` only. Handlers parse, call the engine, and answer or render.
 
 pub mod config;
-pub mod form_page;
 pub mod i18n;
-pub mod posted_form;
-pub mod render;
 
 /// The version the binary reports (`baida --version`, `/healthz`): the package version and
 /// the git commit it was built from.
 pub const VERSION: &str = env!("BAIDA_VERSION");
 
 pub mod access;
-pub mod admin;
-pub mod api_docs;
-pub mod apps;
+pub mod api;
 pub mod assets;
-pub mod cases;
-pub mod catalog;
-pub mod catalog_pages;
-pub mod comments;
 pub mod csrf;
-pub mod designer;
-pub mod dictionary;
-pub mod drafts;
 pub mod error;
 pub mod extract;
-pub mod figures;
-pub mod forms;
 pub mod health;
-pub mod homes;
-pub mod inbox;
-pub mod ledger;
 pub mod live;
 pub mod metrics;
-pub mod on_behalf;
 pub mod openapi;
-pub mod org;
-pub mod owners;
 pub mod page_error;
 pub mod pages;
-pub mod people;
-pub mod photos;
-pub mod plugins;
-pub mod preview;
-pub mod profile;
-pub mod proposals;
 pub mod proxy;
-pub mod residents;
-pub mod responsibilities;
-pub mod security;
-pub mod session;
-pub mod tokens;
-pub mod track;
 pub mod upload_key;
-pub mod vehicles;
-pub mod versions;
-pub mod votes;
-pub mod work;
 
 use std::sync::Arc;
 
@@ -79,7 +46,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
-use crate::render::Pages;
+use crate::pages::render::Pages;
 use baida_engine::Engine;
 use baida_engine::apps::Apps;
 use baida_engine::photo::Blobs;
@@ -123,40 +90,40 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(metrics::router())
-        .merge(apps::router())
-        .merge(drafts::router())
-        .merge(versions::router())
-        .merge(preview::router())
-        .merge(cases::router())
-        .merge(photos::router())
-        .merge(plugins::router())
-        .merge(responsibilities::router())
-        .merge(figures::router())
-        .merge(ledger::router())
-        .merge(votes::router())
-        .merge(comments::router())
-        .merge(proposals::router())
-        .merge(homes::router())
-        .merge(owners::router())
+        .merge(api::apps::router())
+        .merge(api::drafts::router())
+        .merge(api::versions::router())
+        .merge(api::preview::router())
+        .merge(api::cases::router())
+        .merge(api::photos::router())
+        .merge(api::plugins::router())
+        .merge(api::responsibilities::router())
+        .merge(api::figures::router())
+        .merge(api::ledger::router())
+        .merge(api::votes::router())
+        .merge(api::comments::router())
+        .merge(pages::proposals::router())
+        .merge(pages::homes::router())
+        .merge(api::owners::router())
         .merge(openapi::router())
-        .merge(api_docs::router())
-        .merge(forms::router())
-        .merge(track::router())
-        .merge(inbox::router())
-        .merge(vehicles::router())
-        .merge(pages::router())
-        .merge(session::router())
-        .merge(org::router())
-        .merge(people::router())
-        .merge(tokens::router())
-        .merge(security::router())
-        .merge(residents::router())
-        .merge(admin::router())
-        .merge(work::router())
-        .merge(dictionary::router())
-        .merge(catalog::router())
-        .merge(catalog_pages::router())
-        .merge(profile::router())
+        .merge(api::docs::router())
+        .merge(pages::forms::router())
+        .merge(pages::track::router())
+        .merge(api::inbox::router())
+        .merge(api::vehicles::router())
+        .merge(pages::home::router())
+        .merge(api::session::router())
+        .merge(api::org::router())
+        .merge(api::people::router())
+        .merge(api::tokens::router())
+        .merge(api::security::router())
+        .merge(pages::residents::router())
+        .merge(pages::admin::router())
+        .merge(pages::work::router())
+        .merge(api::dictionary::router())
+        .merge(api::catalog::router())
+        .merge(pages::catalog::router())
+        .merge(pages::profile::router())
 }
 
 /// The whole application: API, pages, photos, schemas, designer.
@@ -168,7 +135,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .with_state(state)
         // The designer's pages and modules are static too: tagged and revalidated.
-        .merge(designer::router().layer(axum::middleware::from_fn(assets::validate)))
+        .merge(pages::designer::router().layer(axum::middleware::from_fn(assets::validate)))
         .layer(axum::middleware::from_fn(upload_key::issue))
         // A page's failure becomes the message page (before `localize` would make it JSON).
         .layer(axum::middleware::from_fn_with_state(pages, page_error::render))

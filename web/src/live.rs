@@ -20,7 +20,7 @@ use baida_blocks::Text;
 use futures::StreamExt;
 use tokio::sync::broadcast;
 
-use super::ApiError;
+use crate::ApiError;
 use baida_engine::auth::limit::Key;
 pub use baida_store::changes::Change;
 

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use super::AppState;
-use super::extract::Client;
+use crate::AppState;
+use crate::extract::Client;
 use baida_engine::auth::Actor;
 
 /// The process's recorder, installed the first time it is asked for (one per process, shared by

@@ -7,9 +7,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::{
-    AppState, apps, cases, catalog, comments, dictionary, drafts, figures, ledger, org, owners, people, photos,
-    plugins, preview, responsibilities, security, session, tokens, vehicles, versions, votes,
+use crate::{
+    AppState, api::apps, api::cases, api::catalog, api::comments, api::dictionary, api::drafts, api::figures,
+    api::ledger, api::org, api::owners, api::people, api::photos, api::plugins, api::preview, api::responsibilities,
+    api::security, api::session, api::tokens, api::vehicles, api::versions, api::votes,
 };
 use std::sync::OnceLock;
 

@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use super::{ApiError, AppState};
 use crate::i18n::{request_lang, word};
+use crate::{ApiError, AppState};
 
 /// A page's failure.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
     let Some(AsPage(keys)) = response.extensions_mut().remove::<AsPage>() else { return response };
     let (title, detail) = match keys {
         Some((title, detail)) => (word(lang, title), word(lang, detail)),
-        None => super::error::take_message(&mut response, lang)
+        None => crate::error::take_message(&mut response, lang)
             .unwrap_or_else(|| (word(lang, "not_found"), word(lang, "not_found_detail"))),
     };
     let data = json!({"title": title, "detail": detail});

@@ -25,8 +25,8 @@ use axum::response::Response;
 
 use axum::extract::FromRef;
 
-use super::extract::Client;
-use super::{ApiError, AppState};
+use crate::extract::Client;
+use crate::{ApiError, AppState};
 use baida_engine::auth::{Actor, session};
 
 /// The cookie holding the upload key.
@@ -87,7 +87,7 @@ pub async fn issue(mut request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
-    let https = super::session::over_https(request.headers());
+    let https = crate::api::session::over_https(request.headers());
     let key = match given(request.headers()) {
         Some(secret) => UploadKey { secret, fresh: false, used: Arc::default() },
         None => UploadKey { secret: baida_core::secret::token(), fresh: true, used: Arc::default() },

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use baida_blocks::script::Script;
 use baida_blocks::{App, CompiledField, Dictionary};
-use baida_web::form_page::answers_from_posted;
-use baida_web::posted_form::PostedForm;
+use baida_web::pages::form_page::answers_from_posted;
+use baida_web::pages::posted_form::PostedForm;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
