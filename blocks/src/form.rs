@@ -6,6 +6,9 @@
 //! required fields, limits, formats and options are checked, and finally the cross-field
 //! rules. The same evaluation gives the live state of a form (what is visible, required,
 //! computed, which options a cascading select offers) for pages that update as people type.
+//!
+//! Kept whole (over 500 lines): the evaluation order below is one algorithm; splitting it by
+//! stage would scatter the state each stage hands to the next.
 
 use std::collections::BTreeMap;
 

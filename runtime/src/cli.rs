@@ -3,6 +3,9 @@
 //! The `org` and `user` commands are declared here and carried out by [`crate::org_cli`];
 //! `catalog` is declared and carried out by [`crate::catalog_cli`], `ledger` by
 //! [`crate::ledger_cli`], `plugin` by [`crate::plugin_cli`].
+//!
+//! Kept whole (over 500 lines): the clap declarations of every command and their help, one
+//! place to read what the binary takes.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

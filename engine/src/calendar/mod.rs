@@ -14,6 +14,9 @@
 //! holiday data applies, whole weeks are taken at once, so even `4294967295h` costs a few
 //! thousand steps. A result past what chrono can represent saturates at
 //! [`DateTime::<Utc>::MAX_UTC`] ("never").
+//!
+//! Kept whole (over 500 lines): the arithmetic of working time and its tests read as one
+//! argument; the year files' checks are already apart in [`year`].
 
 use std::collections::{BTreeMap, HashMap};
 

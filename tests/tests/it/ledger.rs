@@ -3,6 +3,9 @@
 //! and a vote below quorum that book nothing; a vote that passes; imports and the year-end
 //! rule; and rows edited, moved or deleted behind the server's back, found by the verifier
 //! with the exact entry, while the server refuses to sign over them.
+//!
+//! Kept whole (over 500 lines): the scenarios share one funded community and follow the
+//! ledger's life in order.
 
 use std::sync::Arc;
 

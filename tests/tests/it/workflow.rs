@@ -3,6 +3,9 @@
 //! handle, a return (退回), a rejection at review sending it back, three review levels, the
 //! resident's rating — and re-dispatch, suspend/resume with paused clocks, close/reopen.
 //! Time is moved by the test, not slept through.
+//!
+//! Kept whole (over 500 lines): one case's life, step after step, each scenario building on
+//! the shared helpers at the top.
 
 use std::sync::Arc;
 

@@ -5,6 +5,9 @@
 //! submit their unit's apps and install into their units; holders of `catalog.review` (district
 //! admins) approve or reject. A submission, install or fork outside the actor's units answers
 //! 404, as a case of another tenant does.
+//!
+//! Kept whole (over 500 lines): every catalog operation with its permission check, side by
+//! side, so a reader sees who may do what in one place.
 
 use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
