@@ -7,6 +7,7 @@
 pub mod catalog;
 mod catalog_sql;
 pub mod changes;
+mod db;
 pub mod drafts;
 pub mod figures;
 pub mod homes;
@@ -20,8 +21,8 @@ pub mod postgres;
 mod postgres_figures;
 mod postgres_workflow;
 pub mod profile;
-mod profile_sql;
 pub mod scope;
+mod sql;
 pub mod sqlite;
 mod sqlite_figures;
 mod sqlite_workflow;

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 
+use super::db::{Db, HasDb};
 use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
 use super::{
     AppSummary, AppVersion, Case, CaseFilter, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store,
@@ -16,6 +17,13 @@ use super::{
 
 pub struct PgStore {
     pub(super) pool: PgPool,
+    db: Db,
+}
+
+impl HasDb for PgStore {
+    fn db(&self) -> &Db {
+        &self.db
+    }
 }
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
@@ -32,7 +40,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { db: Db::Postgres(pool.clone()), pool })
     }
 }
 
@@ -406,13 +414,6 @@ impl Store for PgStore {
     }
 }
 
-crate::people_sql::people_store!(PgStore, crate::people_sql::pg, "IN (SELECT jsonb_array_elements_text(?::jsonb))");
-
 crate::ledger_sql::ledger_store!(PgStore, sqlx::Postgres, crate::people_sql::pg);
-crate::catalog_sql::catalog_store!(PgStore, crate::people_sql::pg, "IN (SELECT jsonb_array_elements_text(?::jsonb))");
 
-crate::profile_sql::profile_store!(PgStore, crate::people_sql::pg);
-crate::plugins::plugin_store!(PgStore, crate::people_sql::pg);
-crate::drafts::draft_store!(PgStore, crate::people_sql::pg);
-crate::homes::home_store!(PgStore, crate::people_sql::pg);
 crate::photo_uses::photo_use_store!(PgStore, sqlx::Postgres, crate::people_sql::pg);

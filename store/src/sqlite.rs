@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::db::{Db, HasDb};
 use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, PhotoRow};
 use super::{
     AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store,
@@ -17,6 +18,13 @@ use super::{
 
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    db: Db,
+}
+
+impl HasDb for SqliteStore {
+    fn db(&self) -> &Db {
+        &self.db
+    }
 }
 
 const APP_VERSION_SELECT: &str = "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
@@ -41,7 +49,7 @@ impl SqliteStore {
     async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
         let pool = durable_pool(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { db: Db::Sqlite(pool.clone()), pool })
     }
 }
 
@@ -456,13 +464,6 @@ impl Store for SqliteStore {
     }
 }
 
-crate::people_sql::people_store!(SqliteStore, crate::people_sql::lite, "IN (SELECT value FROM json_each(?))");
-
 crate::ledger_sql::ledger_store!(SqliteStore, sqlx::Sqlite, crate::people_sql::lite);
-crate::catalog_sql::catalog_store!(SqliteStore, crate::people_sql::lite, "IN (SELECT value FROM json_each(?))");
 
-crate::profile_sql::profile_store!(SqliteStore, crate::people_sql::lite);
-crate::plugins::plugin_store!(SqliteStore, crate::people_sql::lite);
-crate::drafts::draft_store!(SqliteStore, crate::people_sql::lite);
-crate::homes::home_store!(SqliteStore, crate::people_sql::lite);
 crate::photo_uses::photo_use_store!(SqliteStore, sqlx::Sqlite, crate::people_sql::lite);
