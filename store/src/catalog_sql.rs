@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use super::catalog::{CatalogStore, Install, Submission, SubmissionRow, SubmissionStatus};
-use super::db::HasDb;
 use super::photo_uses::{PhotoUse, PhotoUseStore};
 use super::rows::EventRow;
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 use super::{Event, Result, conflict_on_unique};
 
 const SUBMISSION_COLUMNS: &str = "id, app_id, version, origin_id, definition, name, description, category, scenario, \
@@ -27,11 +27,11 @@ const INSTALL_SELECT: &str = "SELECT app_id, community_id, source_app_id, source
      upgraded_at FROM catalog_installs";
 
 #[async_trait]
-impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
+impl CatalogStore for SqlStore {
     async fn create_submission(&self, s: &Submission) -> Result<()> {
         // `event_count` and `head_hash` belong to the timelines of reviews from before
         // reviews were cases; a submission's timeline is now its review case's.
-        self.db()
+        self.db
             .execute(
                 Sql::new(format!(
                     "INSERT INTO catalog_submissions ({SUBMISSION_COLUMNS}, event_count, head_hash) \
@@ -71,13 +71,13 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
 
     async fn submission(&self, id: &str) -> Result<Option<Submission>> {
         let row: Option<SubmissionRow> =
-            self.db().optional(Sql::new(SUBMISSION_SELECT).push(" WHERE s.id = ?").bind(id)).await?;
+            self.db.optional(Sql::new(SUBMISSION_SELECT).push(" WHERE s.id = ?").bind(id)).await?;
         Ok(row.map(Into::into))
     }
 
     async fn submissions(&self, status: Option<SubmissionStatus>, units: Option<&[String]>) -> Result<Vec<Submission>> {
         let rows: Vec<SubmissionRow> = self
-            .db()
+            .db
             .all(
                 Sql::new(SUBMISSION_SELECT)
                     .push(" WHERE (? OR s.origin_id IN ?) ORDER BY s.submitted_at DESC, s.id DESC")
@@ -91,7 +91,7 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
 
     async fn submissions_without_case(&self) -> Result<Vec<Submission>> {
         let rows: Vec<SubmissionRow> = self
-            .db()
+            .db
             .all(Sql::new(SUBMISSION_SELECT).push(
                 " WHERE c.id IS NULL AND (s.review_case_id IS NOT NULL OR s.status = 'submitted') \
                  ORDER BY s.submitted_at, s.id",
@@ -101,13 +101,13 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
     }
 
     async fn set_review_case(&self, id: &str) -> Result<()> {
-        self.db().execute(Sql::new("UPDATE catalog_submissions SET review_case_id = id WHERE id = ?").bind(id)).await?;
+        self.db.execute(Sql::new("UPDATE catalog_submissions SET review_case_id = id WHERE id = ?").bind(id)).await?;
         Ok(())
     }
 
     async fn submission_events(&self, id: &str) -> Result<Vec<Event>> {
         let rows: Vec<EventRow> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT submission_id AS case_id, seq, kind, actor, at, data, prev_hash, hash FROM catalog_events \
@@ -120,7 +120,7 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
     }
 
     async fn create_install(&self, i: &Install) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO catalog_installs (app_id, community_id, source_app_id, source_version, installed_at, \
@@ -142,12 +142,12 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
     }
 
     async fn install(&self, app_id: &str) -> Result<Option<Install>> {
-        Ok(self.db().optional(Sql::new(INSTALL_SELECT).push(" WHERE app_id = ?").bind(app_id)).await?)
+        Ok(self.db.optional(Sql::new(INSTALL_SELECT).push(" WHERE app_id = ?").bind(app_id)).await?)
     }
 
     async fn installs(&self, source: Option<&str>, units: Option<&[String]>) -> Result<Vec<Install>> {
         Ok(self
-            .db()
+            .db
             .all(
                 Sql::new(INSTALL_SELECT)
                     .push(
@@ -163,7 +163,7 @@ impl<S: HasDb + PhotoUseStore + Send + Sync> CatalogStore for S {
     }
 
     async fn install_upgraded(&self, app_id: &str, source_version: &str, at: DateTime<Utc>) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new("UPDATE catalog_installs SET source_version = ?, upgraded_at = ? WHERE app_id = ?")
                     .bind(source_version)

@@ -13,9 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::db::HasDb;
 use super::rows::AppVersionRow;
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 use super::{Error, Result};
 
 /// The working copy of an app.
@@ -75,7 +75,7 @@ pub trait DraftStore: Send + Sync {
 }
 
 #[async_trait]
-impl<S: HasDb + Send + Sync> DraftStore for S {
+impl DraftStore for SqlStore {
     async fn put_draft(&self, d: &Draft) -> Result<()> {
         let sql = if d.revision == 1 {
             Sql::new(
@@ -99,7 +99,7 @@ impl<S: HasDb + Send + Sync> DraftStore for S {
             .bind(&d.app_id)
             .bind(d.revision - 1)
         };
-        if self.db().execute(sql).await? == 1 {
+        if self.db.execute(sql).await? == 1 {
             Ok(())
         } else {
             Err(Error::Conflict(format!(
@@ -112,7 +112,7 @@ impl<S: HasDb + Send + Sync> DraftStore for S {
 
     async fn draft(&self, app_id: &str) -> Result<Option<Draft>> {
         let row: Option<DraftRow> = self
-            .db()
+            .db
             .optional(
                 Sql::new(
                     "SELECT app_id, owner_id, definition, revision, updated_at, updated_by FROM app_drafts \
@@ -126,7 +126,7 @@ impl<S: HasDb + Send + Sync> DraftStore for S {
 
     async fn drafts(&self) -> Result<Vec<Draft>> {
         let rows: Vec<DraftRow> = self
-            .db()
+            .db
             .all(Sql::new(
                 "SELECT app_id, owner_id, definition, revision, updated_at, updated_by FROM app_drafts \
                  ORDER BY updated_at DESC, app_id",
@@ -136,7 +136,7 @@ impl<S: HasDb + Send + Sync> DraftStore for S {
     }
 
     async fn delete_draft(&self, app_id: &str, revision: i64) -> Result<()> {
-        self.db()
+        self.db
             .execute(Sql::new("DELETE FROM app_drafts WHERE app_id = ? AND revision = ?").bind(app_id).bind(revision))
             .await?;
         Ok(())
@@ -153,24 +153,24 @@ impl<S: HasDb + Send + Sync> DraftStore for S {
             .bind(by),
             None => Sql::new("DELETE FROM app_archive WHERE app_id = ?").bind(app_id),
         };
-        self.db().execute(sql).await?;
+        self.db.execute(sql).await?;
         Ok(())
     }
 
     async fn archived_apps(&self) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = self.db().all(Sql::new("SELECT app_id FROM app_archive ORDER BY app_id")).await?;
+        let rows: Vec<(String,)> = self.db.all(Sql::new("SELECT app_id FROM app_archive ORDER BY app_id")).await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn is_archived(&self, app_id: &str) -> Result<bool> {
         let row: Option<(String,)> =
-            self.db().optional(Sql::new("SELECT app_id FROM app_archive WHERE app_id = ?").bind(app_id)).await?;
+            self.db.optional(Sql::new("SELECT app_id FROM app_archive WHERE app_id = ?").bind(app_id)).await?;
         Ok(row.is_some())
     }
 
     async fn app_history(&self, app_id: &str) -> Result<Vec<super::AppVersion>> {
         let rows: Vec<AppVersionRow> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Result;
-use super::db::HasDb;
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 
 /// Where a resident lives, as they declared it, and whether staff confirmed them as an owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -52,10 +52,10 @@ pub trait HomeStore: Send + Sync {
 }
 
 #[async_trait]
-impl<S: HasDb + Send + Sync> HomeStore for S {
+impl HomeStore for SqlStore {
     async fn home(&self, resident_id: &str) -> Result<Option<Home>> {
         Ok(self
-            .db()
+            .db
             .optional(
                 Sql::new(
                     "SELECT resident_id, community_id, building, room, declared_at, confirmed_by, confirmed_at \
@@ -67,7 +67,7 @@ impl<S: HasDb + Send + Sync> HomeStore for S {
     }
 
     async fn declare_home(&self, h: &Home) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO resident_homes (resident_id, community_id, building, room, declared_at) \
@@ -94,7 +94,7 @@ impl<S: HasDb + Send + Sync> HomeStore for S {
 
     async fn confirm_home(&self, resident_id: &str, community_id: &str, by: &str, at: DateTime<Utc>) -> Result<bool> {
         let done = self
-            .db()
+            .db
             .execute(
                 Sql::new(
                     "UPDATE resident_homes SET confirmed_by = ?, confirmed_at = ? \
@@ -117,7 +117,7 @@ impl<S: HasDb + Send + Sync> HomeStore for S {
             phone: String,
         }
         let rows: Vec<Row> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT h.resident_id, h.community_id, h.building, h.room, h.declared_at, h.confirmed_by, \

@@ -1,8 +1,27 @@
-//! Storage: the [`Store`] trait with domain operations, and its two implementations,
-//! [`sqlite`] (the embedded default) and [`postgres`]; the catalog's storage is [`catalog`].
+//! Storage: the [`Store`] trait and one trait per concern ([`WorkflowStore`], [`PeopleStore`],
+//! [`LedgerStore`], …), each implemented **once** for both databases, SQLite (the embedded
+//! default) and PostgreSQL.
 //!
-//! Architecture invariant: only this module writes SQL. Each domain operation is one
-//! transaction; migrations live in `store/migrations/{sqlite,postgres}` and run at open.
+//! How it is organised, in reading order:
+//!
+//! - `db` — the database as one type: `Db` (a SQLite or PostgreSQL pool), `Tx` (a
+//!   transaction or savepoint; on SQLite a write transaction begins `IMMEDIATE`), and
+//!   `Dialect`, the few places their SQL differs (`FOR UPDATE SKIP LOCKED`, JSON paths).
+//! - `sql` — `Sql`, a statement written once with `?` placeholders and typed arguments
+//!   (numbered `$n` for PostgreSQL; a list bound as one argument, `column IN ?`).
+//! - `sql_store` — `SqlStore`, the one store type, and its [`Store`] operations (org units,
+//!   apps, photos, cases; the case-number counter: a table on SQLite, a sequence on PostgreSQL).
+//! - one module per concern with its trait and row types, and its implementation beside it
+//!   (`workflow`/`workflow_sql`, `people`/`people_sql`, `ledger`/`ledger_sql`,
+//!   `catalog`/`catalog_sql`, or in the same file: [`figures`], [`profile`], [`plugins`],
+//!   [`drafts`], [`homes`], [`photo_uses`]); [`scope`] narrows any query over cases.
+//! - What is genuinely one backend's: opening it ([`sqlite`]: pragmas, the pool's check of a
+//!   returned connection; `postgres`), its migrations (`store/migrations/{sqlite,postgres}`,
+//!   run at open) and the change feed ([`changes`]: SQLite polls by `rowid`, PostgreSQL
+//!   listens to `NOTIFY`).
+//!
+//! Architecture invariant: only this crate writes SQL. Each domain operation is one
+//! transaction.
 
 pub mod catalog;
 mod catalog_sql;
@@ -12,21 +31,19 @@ pub mod drafts;
 pub mod figures;
 pub mod homes;
 pub mod ledger;
-pub(crate) mod ledger_sql;
+mod ledger_sql;
 pub mod people;
 mod people_sql;
 pub mod photo_uses;
 pub mod plugins;
-pub mod postgres;
-mod postgres_figures;
-mod postgres_workflow;
+mod postgres;
 pub mod profile;
 pub mod scope;
 mod sql;
+mod sql_store;
 pub mod sqlite;
-mod sqlite_figures;
-mod sqlite_workflow;
 pub mod workflow;
+mod workflow_sql;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -289,6 +306,7 @@ pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
 pub(crate) use scope::push_scope;
 pub use scope::{AppScope, CaseScope};
+use sql_store::SqlStore;
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
 
 /// Baida's storage. Every method is one transaction.
@@ -373,13 +391,13 @@ pub trait Store:
 pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>> {
     match database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(postgres::PgStore::open(url).await?))
+            Ok(Arc::new(SqlStore { db: postgres::open(url).await? }))
         }
-        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(sqlite::SqliteStore::open_url(url).await?)),
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqlStore { db: sqlite::open_url(url).await? })),
         Some(other) => Err(Error::Conflict(format!(
             "unsupported database URL “{other}”: use postgres://… or sqlite:…, or leave it out for SQLite under --data-dir"
         ))),
-        None => Ok(Arc::new(sqlite::SqliteStore::open(&data_dir.join("baida.db")).await?)),
+        None => Ok(Arc::new(SqlStore { db: sqlite::open(&data_dir.join("baida.db")).await? })),
     }
 }
 

@@ -1,53 +1,25 @@
 //! [`PeopleStore`] for both backends, over [`super::db`].
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use super::db::HasDb;
 use super::people::{
     ApiToken, ApiTokenRow, Credentials, Grant, LoginCode, NewUser, PeopleStore, Resident, SecurityEvent,
     SecurityEventRow, Session, User,
 };
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 use super::{OutboxItem, Result, conflict_on_unique};
-
-/// `?` placeholders renumbered to `$1, $2, …` (PostgreSQL), computed once per statement.
-pub(crate) fn pg(sql: &'static str) -> &'static str {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    map.entry(sql).or_insert_with(|| {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut n = 0;
-        for c in sql.chars() {
-            if c == '?' {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            } else {
-                out.push(c);
-            }
-        }
-        Box::leak(out.into_boxed_str())
-    })
-}
-
-/// SQL as written, for SQLite.
-pub(crate) fn lite(sql: &'static str) -> &'static str {
-    sql
-}
 
 const USER_COLUMNS: &str =
     "id, username, phone, name, unit_id, failed_logins, locked_until, disabled_at, created_at, updated_at";
 const TOKEN_COLUMNS: &str = "id, name, unit_id, permissions, created_by, created_at, last_used_at, revoked_at";
 
 #[async_trait]
-impl<S: HasDb + Send + Sync> PeopleStore for S {
+impl PeopleStore for SqlStore {
     async fn create_user(&self, n: &NewUser) -> Result<User> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO users (id, username, phone, name, unit_id, password_hash, failed_logins, created_at, \
@@ -81,12 +53,12 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>> {
-        Ok(self.db().optional(Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?")).bind(id)).await?)
+        Ok(self.db.optional(Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?")).bind(id)).await?)
     }
 
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
         let row: Option<(String,)> = self
-            .db()
+            .db
             .optional(
                 Sql::new("SELECT id FROM users WHERE username = ? OR phone = ? ORDER BY username = ? DESC LIMIT 1")
                     .bind(login)
@@ -97,13 +69,13 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
         let Some((id,)) = row else { return Ok(None) };
         let user = self.user(&id).await?;
         let hash: Option<(String,)> =
-            self.db().optional(Sql::new("SELECT password_hash FROM users WHERE id = ?").bind(&id)).await?;
+            self.db.optional(Sql::new("SELECT password_hash FROM users WHERE id = ?").bind(&id)).await?;
         Ok(user.zip(hash).map(|(user, (password_hash,))| Credentials { user, password_hash }))
     }
 
     async fn users_in(&self, units: &[String]) -> Result<Vec<User>> {
         Ok(self
-            .db()
+            .db
             .all(
                 Sql::new(format!("SELECT {USER_COLUMNS} FROM users WHERE unit_id IN ? ORDER BY username"))
                     .bind_list(units),
@@ -112,7 +84,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn update_user(&self, u: &User) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "UPDATE users SET phone = ?, name = ?, unit_id = ?, disabled_at = ?, failed_logins = ?, \
@@ -130,13 +102,13 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
             .await
             .map_err(|e| conflict_on_unique(e, || "the phone number belongs to another account".to_string()))?;
         if u.disabled_at.is_some() {
-            self.db().execute(Sql::new("DELETE FROM sessions WHERE user_id = ?").bind(&u.id)).await?;
+            self.db.execute(Sql::new("DELETE FROM sessions WHERE user_id = ?").bind(&u.id)).await?;
         }
         Ok(())
     }
 
     async fn set_password(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         tx.execute(
             Sql::new(
                 "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? \
@@ -154,7 +126,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn login_taken(&self, login: &str, except: Option<&str>) -> Result<bool> {
         let (n,): (i64,) = self
-            .db()
+            .db
             .one(
                 Sql::new("SELECT COUNT(*) FROM users WHERE (username = ? OR phone = ?) AND id <> ?")
                     .bind(login)
@@ -173,7 +145,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
         lock_until: DateTime<Utc>,
     ) -> Result<Option<(i64, Option<DateTime<Utc>>)>> {
         Ok(self
-            .db()
+            .db
             .optional(
                 Sql::new(
                     "UPDATE users SET failed_logins = failed_logins + 1, \
@@ -190,7 +162,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn login_succeeded(&self, user_id: &str) -> Result<()> {
-        self.db()
+        self.db
             .execute(Sql::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?").bind(user_id))
             .await?;
         Ok(())
@@ -198,7 +170,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn grants(&self, user_id: &str) -> Result<Vec<Grant>> {
         Ok(self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT user_id, role, unit_id, granted_at, granted_by FROM role_grants WHERE user_id = ? \
@@ -210,7 +182,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn grant(&self, g: &Grant) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO role_grants (user_id, role, unit_id, granted_at, granted_by) VALUES (?, ?, ?, ?, ?) \
@@ -228,7 +200,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn revoke(&self, user_id: &str, role: &str, unit_id: &str) -> Result<bool> {
         let done = self
-            .db()
+            .db
             .execute(
                 Sql::new("DELETE FROM role_grants WHERE user_id = ? AND role = ? AND unit_id = ?")
                     .bind(user_id)
@@ -240,7 +212,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn create_session(&self, id_hash: &str, s: &Session) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO sessions (id_hash, user_id, resident_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -257,7 +229,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
         Ok(self
-            .db()
+            .db
             .optional(
                 Sql::new("SELECT user_id, resident_id, created_at, expires_at FROM sessions WHERE id_hash = ?")
                     .bind(id_hash),
@@ -266,17 +238,17 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        self.db().execute(Sql::new("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash)).await?;
+        self.db.execute(Sql::new("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash)).await?;
         Ok(())
     }
 
     async fn delete_sessions_of(&self, user_id: &str) -> Result<()> {
-        self.db().execute(Sql::new("DELETE FROM sessions WHERE user_id = ?").bind(user_id)).await?;
+        self.db.execute(Sql::new("DELETE FROM sessions WHERE user_id = ?").bind(user_id)).await?;
         Ok(())
     }
 
     async fn create_token(&self, t: &ApiToken, hash: &str) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO api_tokens (id, name, token_hash, unit_id, permissions, created_by, created_at) \
@@ -296,23 +268,21 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
         let row: Option<ApiTokenRow> = self
-            .db()
+            .db
             .optional(Sql::new(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?")).bind(hash))
             .await?;
         Ok(row.map(Into::into))
     }
 
     async fn token(&self, id: &str) -> Result<Option<ApiToken>> {
-        let row: Option<ApiTokenRow> = self
-            .db()
-            .optional(Sql::new(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?")).bind(id))
-            .await?;
+        let row: Option<ApiTokenRow> =
+            self.db.optional(Sql::new(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?")).bind(id)).await?;
         Ok(row.map(Into::into))
     }
 
     async fn tokens_in(&self, units: &[String]) -> Result<Vec<ApiToken>> {
         let rows: Vec<ApiTokenRow> = self
-            .db()
+            .db
             .all(
                 Sql::new(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE unit_id IN ? ORDER BY created_at DESC"))
                     .bind_list(units),
@@ -322,12 +292,12 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn token_used(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        self.db().execute(Sql::new("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(at).bind(id)).await?;
+        self.db.execute(Sql::new("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(at).bind(id)).await?;
         Ok(())
     }
 
     async fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").bind(at).bind(id),
             )
@@ -336,7 +306,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
     }
 
     async fn resident(&self, phone: &str, at: DateTime<Utc>) -> Result<Resident> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO residents (id, phone, created_at) VALUES (?, ?, ?) ON CONFLICT (phone) DO NOTHING",
@@ -346,15 +316,15 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
                 .bind(at),
             )
             .await?;
-        Ok(self.db().one(Sql::new("SELECT id, phone, created_at FROM residents WHERE phone = ?").bind(phone)).await?)
+        Ok(self.db.one(Sql::new("SELECT id, phone, created_at FROM residents WHERE phone = ?").bind(phone)).await?)
     }
 
     async fn resident_by_id(&self, id: &str) -> Result<Option<Resident>> {
-        Ok(self.db().optional(Sql::new("SELECT id, phone, created_at FROM residents WHERE id = ?").bind(id)).await?)
+        Ok(self.db.optional(Sql::new("SELECT id, phone, created_at FROM residents WHERE id = ?").bind(id)).await?)
     }
 
     async fn create_login_code(&self, c: &LoginCode, o: &OutboxItem) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         tx.execute(
             Sql::new(
                 "INSERT INTO login_codes (id, phone, code_hash, client, created_at, expires_at, attempts) \
@@ -388,7 +358,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn login_codes_since(&self, phone: &str, client: &str, since: DateTime<Utc>) -> Result<(i64, i64)> {
         let (by_phone,): (i64,) = self
-            .db()
+            .db
             .one(
                 Sql::new("SELECT COUNT(*) FROM login_codes WHERE phone = ? AND created_at >= ?")
                     .bind(phone)
@@ -396,7 +366,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
             )
             .await?;
         let (by_client,): (i64,) = self
-            .db()
+            .db
             .one(
                 Sql::new("SELECT COUNT(*) FROM login_codes WHERE client = ? AND created_at >= ?")
                     .bind(client)
@@ -408,7 +378,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn live_login_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LoginCode>> {
         Ok(self
-            .db()
+            .db
             .optional(
                 Sql::new(
                     "SELECT id, phone, code_hash, client, created_at, expires_at, attempts, used_at FROM login_codes \
@@ -422,7 +392,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn claim_login_code_try(&self, id: &str, tries: i64, now: DateTime<Utc>) -> Result<bool> {
         let done = self
-            .db()
+            .db
             .execute(
                 Sql::new(
                     "UPDATE login_codes SET attempts = attempts + 1 \
@@ -438,14 +408,14 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
 
     async fn use_login_code(&self, id: &str, at: DateTime<Utc>) -> Result<bool> {
         let done = self
-            .db()
+            .db
             .execute(Sql::new("UPDATE login_codes SET used_at = ? WHERE id = ? AND used_at IS NULL").bind(at).bind(id))
             .await?;
         Ok(done == 1)
     }
 
     async fn record_security_event(&self, e: &SecurityEvent) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO security_events (at, kind, actor, unit_id, subject, client, detail) \
@@ -471,7 +441,7 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
         limit: i64,
     ) -> Result<Vec<SecurityEvent>> {
         let rows: Vec<SecurityEventRow> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT seq, at, kind, actor, unit_id, subject, client, detail FROM security_events \
@@ -484,17 +454,5 @@ impl<S: HasDb + Send + Sync> PeopleStore for S {
             )
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pg;
-
-    #[test]
-    fn placeholders_are_renumbered_for_postgres() {
-        assert_eq!(pg("SELECT a FROM t WHERE b = ? AND c = ?"), "SELECT a FROM t WHERE b = $1 AND c = $2");
-        // Cached: the same text gives the same string.
-        assert!(std::ptr::eq(pg("SELECT ?"), pg("SELECT ?")));
     }
 }

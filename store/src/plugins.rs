@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
 
-use super::db::HasDb;
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 use super::{Error, Result, conflict_on_unique};
 
 /// A name and version bound to a module.
@@ -72,9 +72,9 @@ const VERSION_SELECT: &str = "SELECT v.name, v.version, v.sha256, m.size, v.capa
      FROM plugin_versions v JOIN plugin_modules m ON m.sha256 = v.sha256";
 
 #[async_trait]
-impl<S: HasDb + Send + Sync> PluginStore for S {
+impl PluginStore for SqlStore {
     async fn put_plugin(&self, v: &PluginVersion, wasm: &[u8]) -> Result<bool> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         tx.execute(
             Sql::new(
                 "INSERT INTO plugin_modules (sha256, wasm, size, created_at) VALUES (?, ?, ?, ?) \
@@ -123,13 +123,13 @@ impl<S: HasDb + Send + Sync> PluginStore for S {
 
     async fn plugins(&self) -> Result<Vec<PluginVersion>> {
         let rows: Vec<PluginVersionRow> =
-            self.db().all(Sql::new(VERSION_SELECT).push(" ORDER BY v.name, v.uploaded_at, v.version")).await?;
+            self.db.all(Sql::new(VERSION_SELECT).push(" ORDER BY v.name, v.uploaded_at, v.version")).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn plugin_version(&self, name: &str, version: &str) -> Result<Option<PluginVersion>> {
         let row: Option<PluginVersionRow> = self
-            .db()
+            .db
             .optional(Sql::new(VERSION_SELECT).push(" WHERE v.name = ? AND v.version = ?").bind(name).bind(version))
             .await?;
         Ok(row.map(Into::into))
@@ -137,7 +137,7 @@ impl<S: HasDb + Send + Sync> PluginStore for S {
 
     async fn plugin_versions_of(&self, sha256: &str) -> Result<Vec<PluginVersion>> {
         let rows: Vec<PluginVersionRow> = self
-            .db()
+            .db
             .all(Sql::new(VERSION_SELECT).push(" WHERE v.sha256 = ? ORDER BY v.name, v.version").bind(sha256))
             .await?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -145,7 +145,7 @@ impl<S: HasDb + Send + Sync> PluginStore for S {
 
     async fn plugin_wasm(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let row: Option<(Vec<u8>,)> =
-            self.db().optional(Sql::new("SELECT wasm FROM plugin_modules WHERE sha256 = ?").bind(sha256)).await?;
+            self.db.optional(Sql::new("SELECT wasm FROM plugin_modules WHERE sha256 = ?").bind(sha256)).await?;
         Ok(row.map(|(w,)| w))
     }
 }

@@ -10,8 +10,8 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use super::Result;
-use super::db::HasDb;
 use super::sql::Sql;
+use super::sql_store::SqlStore;
 
 /// One remembered value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,17 +101,17 @@ pub trait ProfileStore: Send + Sync {
 }
 
 #[async_trait]
-impl<S: HasDb + Send + Sync> ProfileStore for S {
+impl ProfileStore for SqlStore {
     async fn consent(&self, resident_id: &str) -> Result<Option<String>> {
         let row: Option<(String,)> = self
-            .db()
+            .db
             .optional(Sql::new("SELECT level FROM resident_consents WHERE resident_id = ?").bind(resident_id))
             .await?;
         Ok(row.map(|r| r.0))
     }
 
     async fn set_consent(&self, resident_id: &str, level: &str, assisted: bool, at: DateTime<Utc>) -> Result<()> {
-        self.db()
+        self.db
             .execute(
                 Sql::new(
                     "INSERT INTO resident_consents (resident_id, level, assisted, updated_at) VALUES (?, ?, ?, ?) \
@@ -129,7 +129,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
 
     async fn assisted_consent(&self, resident_id: &str) -> Result<bool> {
         let row: Option<(bool,)> = self
-            .db()
+            .db
             .optional(Sql::new("SELECT assisted FROM resident_consents WHERE resident_id = ?").bind(resident_id))
             .await?;
         Ok(row.is_some_and(|r| r.0))
@@ -137,7 +137,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
 
     async fn profile(&self, resident_id: &str) -> Result<Vec<ProfileValue>> {
         let rows: Vec<(String, Json<Value>, String, DateTime<Utc>)> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT dict_key, value, app_id, updated_at FROM resident_profiles WHERE resident_id = ? \
@@ -165,7 +165,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
         app_id: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         for (key, value) in values {
             tx.execute(
                 Sql::new(
@@ -187,7 +187,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
     }
 
     async fn forget_profile(&self, resident_id: &str) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         tx.execute(Sql::new("DELETE FROM resident_profiles WHERE resident_id = ?").bind(resident_id)).await?;
         tx.execute(Sql::new("DELETE FROM household_profiles WHERE entered_by = ?").bind(resident_id)).await?;
         tx.commit().await?;
@@ -196,7 +196,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
 
     async fn household_profile(&self, h: &Household) -> Result<Vec<ProfileValue>> {
         let rows: Vec<(String, Json<Value>, String, DateTime<Utc>, String)> = self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT dict_key, value, app_id, updated_at, entered_by FROM household_profiles \
@@ -227,7 +227,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
         resident_id: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         for (key, value) in values {
             tx.execute(
                 Sql::new(
@@ -260,7 +260,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
         reader: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db.begin().await?;
         for key in keys {
             tx.execute(
                 Sql::new(
@@ -280,7 +280,7 @@ impl<S: HasDb + Send + Sync> ProfileStore for S {
 
     async fn profile_reads(&self, resident_id: &str, limit: i64) -> Result<Vec<ProfileRead>> {
         Ok(self
-            .db()
+            .db
             .all(
                 Sql::new(
                     "SELECT dict_key, app_id, reader, at FROM profile_reads WHERE resident_id = ? \
