@@ -6,8 +6,7 @@
 //! published, closed otherwise is rejected, anything else awaits review. Submissions reviewed
 //! before reviews were cases keep their stored status and `catalog_events` timeline.
 //!
-//! One implementation serves both backends: [`super::catalog_sql`], portable SQL like
-//! [`super::people_sql`].
+//! One implementation serves both backends: [`super::catalog_sql`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -73,7 +72,7 @@ pub struct Submission {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct SubmissionRow {
+pub(super) struct SubmissionRow {
     id: String,
     app_id: String,
     version: String,

@@ -13,8 +13,8 @@
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use super::postgres::PgStore;
-use super::sqlite::SqliteStore;
+use super::db::Db;
+use super::sql_store::SqlStore;
 
 /// One committed change a page may be following.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -50,69 +50,77 @@ pub trait ChangeFeed {
     fn changes(&self) -> BoxStream<'static, Change>;
 }
 
-impl ChangeFeed for SqliteStore {
+impl ChangeFeed for SqlStore {
     fn changes(&self) -> BoxStream<'static, Change> {
-        /// Where the feed is: the last rows read (`None` until the first read finds where the
-        /// tables end now), what is read and not yet handed out, and whether the last read
-        /// left rows behind (then the next read comes at once).
-        struct Feed {
-            pool: sqlx::SqlitePool,
-            at: Option<(i64, i64)>,
-            out: Vec<Change>,
-            behind: bool,
+        match &self.db {
+            Db::Sqlite(pool) => sqlite_changes(pool.clone()),
+            Db::Postgres(pool) => postgres_changes(pool.clone()),
         }
-        let feed = Feed { pool: self.pool.clone(), at: None, out: Vec::new(), behind: false };
-        futures::stream::unfold(feed, |mut feed| async move {
-            loop {
-                if let Some(next) = feed.out.pop() {
-                    return Some((next, feed));
+    }
+}
+
+/// SQLite's feed: the rows added since the last read, once a second.
+fn sqlite_changes(pool: sqlx::SqlitePool) -> BoxStream<'static, Change> {
+    /// Where the feed is: the last rows read (`None` until the first read finds where the
+    /// tables end now), what is read and not yet handed out, and whether the last read
+    /// left rows behind (then the next read comes at once).
+    struct Feed {
+        pool: sqlx::SqlitePool,
+        at: Option<(i64, i64)>,
+        out: Vec<Change>,
+        behind: bool,
+    }
+    let feed = Feed { pool, at: None, out: Vec::new(), behind: false };
+    futures::stream::unfold(feed, |mut feed| async move {
+        loop {
+            if let Some(next) = feed.out.pop() {
+                return Some((next, feed));
+            }
+            if feed.pool.is_closed() {
+                return None;
+            }
+            let Some((events, inbox)) = feed.at else {
+                let ends = sqlx::query_as(
+                    "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM case_events), (SELECT COALESCE(MAX(rowid), 0) FROM inbox)",
+                )
+                .fetch_one(&feed.pool)
+                .await;
+                match ends {
+                    Ok(ends) => feed.at = Some(ends),
+                    Err(_) => tokio::time::sleep(SQLITE_EVERY).await,
                 }
-                if feed.pool.is_closed() {
-                    return None;
+                continue;
+            };
+            if !feed.behind {
+                tokio::time::sleep(SQLITE_EVERY).await;
+            }
+            match read_after(&feed.pool, events, inbox).await {
+                Ok((new_events, new_inbox)) => {
+                    feed.behind = new_events.len() as i64 == SQLITE_BATCH || new_inbox.len() as i64 == SQLITE_BATCH;
+                    feed.at = Some((
+                        new_events.last().map_or(events, |(n, _)| *n),
+                        new_inbox.last().map_or(inbox, |(n, _)| *n),
+                    ));
+                    let mut seen = std::collections::HashSet::new();
+                    feed.out = new_events
+                        .into_iter()
+                        .map(|(_, id)| Change::Case(id))
+                        .chain(new_inbox.into_iter().map(|(_, r)| Change::Inbox(r)))
+                        .filter(|c| seen.insert(c.clone()))
+                        .collect();
+                    feed.out.reverse();
                 }
-                let Some((events, inbox)) = feed.at else {
-                    let ends = sqlx::query_as(
-                        "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM case_events), (SELECT COALESCE(MAX(rowid), 0) FROM inbox)",
-                    )
-                    .fetch_one(&feed.pool)
-                    .await;
-                    match ends {
-                        Ok(ends) => feed.at = Some(ends),
-                        Err(_) => tokio::time::sleep(SQLITE_EVERY).await,
+                Err(e) => {
+                    if !feed.pool.is_closed() {
+                        tracing::warn!(error = %e, "reading changes failed; live pages look again");
                     }
-                    continue;
-                };
-                if !feed.behind {
-                    tokio::time::sleep(SQLITE_EVERY).await;
-                }
-                match read_after(&feed.pool, events, inbox).await {
-                    Ok((new_events, new_inbox)) => {
-                        feed.behind = new_events.len() as i64 == SQLITE_BATCH || new_inbox.len() as i64 == SQLITE_BATCH;
-                        feed.at = Some((
-                            new_events.last().map_or(events, |(n, _)| *n),
-                            new_inbox.last().map_or(inbox, |(n, _)| *n),
-                        ));
-                        let mut seen = std::collections::HashSet::new();
-                        feed.out = new_events
-                            .into_iter()
-                            .map(|(_, id)| Change::Case(id))
-                            .chain(new_inbox.into_iter().map(|(_, r)| Change::Inbox(r)))
-                            .filter(|c| seen.insert(c.clone()))
-                            .collect();
-                        feed.out.reverse();
-                    }
-                    Err(e) => {
-                        if !feed.pool.is_closed() {
-                            tracing::warn!(error = %e, "reading changes failed; live pages look again");
-                        }
-                        feed.behind = false;
-                        feed.out = vec![Change::Missed];
-                    }
+                    feed.behind = false;
+                    feed.out = vec![Change::Missed];
                 }
             }
-        })
-        .boxed()
-    }
+        }
+    })
+    .boxed()
 }
 
 /// The event rows (case ids) and inbox rows (recipients) added after the given rowids.
@@ -134,43 +142,41 @@ async fn read_after(
     Ok((new_events, new_inbox))
 }
 
-impl ChangeFeed for PgStore {
-    fn changes(&self) -> BoxStream<'static, Change> {
-        let pool = self.pool.clone();
-        futures::stream::unfold((pool, None::<sqlx::postgres::PgListener>), |(pool, mut listener)| async move {
-            loop {
-                if pool.is_closed() {
-                    return None;
-                }
-                let Some(l) = listener.as_mut() else {
-                    match listen(&pool).await {
-                        Ok(l) => {
-                            listener = Some(l);
-                            // What happened while nobody listened is not known.
-                            return Some((Change::Missed, (pool, listener)));
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot listen for changes; live pages wait");
-                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                            continue;
-                        }
+/// PostgreSQL's feed: the notifications of this schema's channel.
+fn postgres_changes(pool: sqlx::PgPool) -> BoxStream<'static, Change> {
+    futures::stream::unfold((pool, None::<sqlx::postgres::PgListener>), |(pool, mut listener)| async move {
+        loop {
+            if pool.is_closed() {
+                return None;
+            }
+            let Some(l) = listener.as_mut() else {
+                match listen(&pool).await {
+                    Ok(l) => {
+                        listener = Some(l);
+                        // What happened while nobody listened is not known.
+                        return Some((Change::Missed, (pool, listener)));
                     }
-                };
-                match l.try_recv().await {
-                    Ok(Some(n)) => return Some((Change::parse(n.payload()), (pool, listener))),
-                    // The connection was lost; the next call reconnects.
-                    Ok(None) => return Some((Change::Missed, (pool, listener))),
-                    Err(sqlx::Error::PoolClosed) => return None,
                     Err(e) => {
-                        tracing::warn!(error = %e, "listening for changes failed; listening again");
-                        listener = None;
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        tracing::warn!(error = %e, "cannot listen for changes; live pages wait");
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        continue;
                     }
+                }
+            };
+            match l.try_recv().await {
+                Ok(Some(n)) => return Some((Change::parse(n.payload()), (pool, listener))),
+                // The connection was lost; the next call reconnects.
+                Ok(None) => return Some((Change::Missed, (pool, listener))),
+                Err(sqlx::Error::PoolClosed) => return None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for changes failed; listening again");
+                    listener = None;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             }
-        })
-        .boxed()
-    }
+        }
+    })
+    .boxed()
 }
 
 /// A listener on this schema's channel (the triggers notify `baida:<the table's schema>`).

@@ -5,8 +5,7 @@
 //! made from, so when two people (or two tabs) edit the same app, the second save is refused
 //! as a conflict instead of silently overwriting the first.
 //!
-//! One implementation serves both backends: the `draft_store!` macro below, portable SQL with
-//! `?` placeholders renumbered to `$n` for PostgreSQL (as [`super::people_sql`]).
+//! One implementation serves both backends, over [`super::db`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,7 +13,10 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::Result;
+use super::rows::AppVersionRow;
+use super::sql::Sql;
+use super::sql_store::SqlStore;
+use super::{Error, Result};
 
 /// The working copy of an app.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,7 +32,7 @@ pub struct Draft {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct DraftRow {
+struct DraftRow {
     app_id: String,
     owner_id: String,
     definition: Json<Value>,
@@ -72,127 +74,111 @@ pub trait DraftStore: Send + Sync {
     async fn app_history(&self, app_id: &str) -> Result<Vec<super::AppVersion>>;
 }
 
-/// Implements [`DraftStore`] for a store type; `$sql` adapts the placeholders.
-macro_rules! draft_store {
-    ($store:ty, $sql:path) => {
-        #[async_trait::async_trait]
-        impl $crate::drafts::DraftStore for $store {
-            async fn put_draft(&self, d: &$crate::drafts::Draft) -> $crate::Result<()> {
-                let conflict = || {
-                    $crate::Error::Conflict(format!(
-                        "the draft of {} was saved meanwhile (now past revision {}); reload it",
-                        d.app_id,
-                        d.revision - 1
-                    ))
-                };
-                let done = if d.revision == 1 {
-                    sqlx::query($sql(
-                        "INSERT INTO app_drafts (app_id, owner_id, definition, revision, updated_at, updated_by) \
-                         VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (app_id) DO NOTHING",
-                    ))
-                    .bind(&d.app_id)
-                    .bind(&d.owner_id)
-                    .bind(sqlx::types::Json(&d.definition))
-                    .bind(d.updated_at)
-                    .bind(&d.updated_by)
-                    .execute(&self.pool)
-                    .await?
-                } else {
-                    sqlx::query($sql(
-                        "UPDATE app_drafts SET definition = ?, revision = ?, updated_at = ?, updated_by = ? \
-                         WHERE app_id = ? AND revision = ?",
-                    ))
-                    .bind(sqlx::types::Json(&d.definition))
-                    .bind(d.revision)
-                    .bind(d.updated_at)
-                    .bind(&d.updated_by)
-                    .bind(&d.app_id)
-                    .bind(d.revision - 1)
-                    .execute(&self.pool)
-                    .await?
-                };
-                if done.rows_affected() == 1 { Ok(()) } else { Err(conflict()) }
-            }
+#[async_trait]
+impl DraftStore for SqlStore {
+    async fn put_draft(&self, d: &Draft) -> Result<()> {
+        let sql = if d.revision == 1 {
+            Sql::new(
+                "INSERT INTO app_drafts (app_id, owner_id, definition, revision, updated_at, updated_by) \
+                 VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (app_id) DO NOTHING",
+            )
+            .bind(&d.app_id)
+            .bind(&d.owner_id)
+            .bind(Json(&d.definition))
+            .bind(d.updated_at)
+            .bind(&d.updated_by)
+        } else {
+            Sql::new(
+                "UPDATE app_drafts SET definition = ?, revision = ?, updated_at = ?, updated_by = ? \
+                 WHERE app_id = ? AND revision = ?",
+            )
+            .bind(Json(&d.definition))
+            .bind(d.revision)
+            .bind(d.updated_at)
+            .bind(&d.updated_by)
+            .bind(&d.app_id)
+            .bind(d.revision - 1)
+        };
+        if self.db.execute(sql).await? == 1 {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!(
+                "the draft of {} was saved meanwhile (now past revision {}); reload it",
+                d.app_id,
+                d.revision - 1
+            )))
+        }
+    }
 
-            async fn draft(&self, app_id: &str) -> $crate::Result<Option<$crate::drafts::Draft>> {
-                let row: Option<$crate::drafts::DraftRow> = sqlx::query_as($sql(
-                    "SELECT app_id, owner_id, definition, revision, updated_at, updated_by FROM app_drafts WHERE app_id = ?",
-                ))
-                .bind(app_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
-            }
-
-            async fn drafts(&self) -> $crate::Result<Vec<$crate::drafts::Draft>> {
-                let rows: Vec<$crate::drafts::DraftRow> = sqlx::query_as(
+    async fn draft(&self, app_id: &str) -> Result<Option<Draft>> {
+        let row: Option<DraftRow> = self
+            .db
+            .optional(
+                Sql::new(
                     "SELECT app_id, owner_id, definition, revision, updated_at, updated_by FROM app_drafts \
-                     ORDER BY updated_at DESC, app_id",
+                     WHERE app_id = ?",
                 )
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
+                .bind(app_id),
+            )
+            .await?;
+        Ok(row.map(Into::into))
+    }
 
-            async fn delete_draft(&self, app_id: &str, revision: i64) -> $crate::Result<()> {
-                sqlx::query($sql("DELETE FROM app_drafts WHERE app_id = ? AND revision = ?"))
-                    .bind(app_id)
-                    .bind(revision)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
+    async fn drafts(&self) -> Result<Vec<Draft>> {
+        let rows: Vec<DraftRow> = self
+            .db
+            .all(Sql::new(
+                "SELECT app_id, owner_id, definition, revision, updated_at, updated_by FROM app_drafts \
+                 ORDER BY updated_at DESC, app_id",
+            ))
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 
-            async fn set_archived(
-                &self,
-                app_id: &str,
-                archived: Option<(chrono::DateTime<chrono::Utc>, &str)>,
-            ) -> $crate::Result<()> {
-                match archived {
-                    Some((at, by)) => {
-                        sqlx::query($sql(
-                            "INSERT INTO app_archive (app_id, archived_at, archived_by) VALUES (?, ?, ?) \
-                             ON CONFLICT (app_id) DO NOTHING",
-                        ))
-                        .bind(app_id)
-                        .bind(at)
-                        .bind(by)
-                        .execute(&self.pool)
-                        .await?;
-                    }
-                    None => {
-                        sqlx::query($sql("DELETE FROM app_archive WHERE app_id = ?")).bind(app_id).execute(&self.pool).await?;
-                    }
-                }
-                Ok(())
-            }
+    async fn delete_draft(&self, app_id: &str, revision: i64) -> Result<()> {
+        self.db
+            .execute(Sql::new("DELETE FROM app_drafts WHERE app_id = ? AND revision = ?").bind(app_id).bind(revision))
+            .await?;
+        Ok(())
+    }
 
-            async fn archived_apps(&self) -> $crate::Result<Vec<String>> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT app_id FROM app_archive ORDER BY app_id").fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(|(id,)| id).collect())
-            }
+    async fn set_archived(&self, app_id: &str, archived: Option<(DateTime<Utc>, &str)>) -> Result<()> {
+        let sql = match archived {
+            Some((at, by)) => Sql::new(
+                "INSERT INTO app_archive (app_id, archived_at, archived_by) VALUES (?, ?, ?) \
+                 ON CONFLICT (app_id) DO NOTHING",
+            )
+            .bind(app_id)
+            .bind(at)
+            .bind(by),
+            None => Sql::new("DELETE FROM app_archive WHERE app_id = ?").bind(app_id),
+        };
+        self.db.execute(sql).await?;
+        Ok(())
+    }
 
-            async fn is_archived(&self, app_id: &str) -> $crate::Result<bool> {
-                let row: Option<(String,)> = sqlx::query_as($sql("SELECT app_id FROM app_archive WHERE app_id = ?"))
-                    .bind(app_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.is_some())
-            }
+    async fn archived_apps(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = self.db.all(Sql::new("SELECT app_id FROM app_archive ORDER BY app_id")).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
 
-            async fn app_history(&self, app_id: &str) -> $crate::Result<Vec<$crate::AppVersion>> {
-                let rows: Vec<$crate::rows::AppVersionRow> = sqlx::query_as($sql(
+    async fn is_archived(&self, app_id: &str) -> Result<bool> {
+        let row: Option<(String,)> =
+            self.db.optional(Sql::new("SELECT app_id FROM app_archive WHERE app_id = ?").bind(app_id)).await?;
+        Ok(row.is_some())
+    }
+
+    async fn app_history(&self, app_id: &str) -> Result<Vec<super::AppVersion>> {
+        let rows: Vec<AppVersionRow> = self
+            .db
+            .all(
+                Sql::new(
                     "SELECT v.app_id, a.owner_id, v.version, v.seq, v.definition, v.digest, v.created_at, v.created_by \
                      FROM app_versions v JOIN apps a ON a.id = v.app_id WHERE v.app_id = ? ORDER BY v.seq",
-                ))
-                .bind(app_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
-        }
-    };
+                )
+                .bind(app_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }
-
-pub(crate) use draft_store;

@@ -3,12 +3,15 @@
 //! case's `step.completed` / `sla.overdue` events — never by loading events into Rust.
 //!
 //! Every figure is about one cohort: the cases created in the period (see `docs/figures.md`).
-//! The two backends are in `sqlite_figures.rs` and `postgres_figures.rs`.
+//! One implementation serves both backends, over [`super::db`]; only the median differs.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::Result;
+use super::db::{Dialect, Tx};
+use super::sql::Sql;
+use super::sql_store::SqlStore;
 
 /// The step whose completion is the signing (签收).
 pub const SIGN_STEP: &str = "sign";
@@ -106,9 +109,85 @@ pub trait FiguresStore: Send + Sync {
     async fn figures(&self, query: &FiguresQuery) -> Result<Figures>;
 }
 
+#[async_trait]
+impl FiguresStore for SqlStore {
+    async fn figures(&self, f: &FiguresQuery) -> Result<Figures> {
+        // Both reads from one snapshot, so that the rows add up to the total.
+        let mut tx = self.db.begin_read().await?;
+        let rows = grouped(&mut tx, f, f.by).await?;
+        let total = if f.by == GroupBy::None { None } else { Some(grouped(&mut tx, f, GroupBy::None).await?) };
+        tx.commit().await?;
+        Ok(assemble(rows, total))
+    }
+}
+
+/// The figures of the cohort `f` selects, a row per group of `by`.
+async fn grouped(tx: &mut Tx<'_>, f: &FiguresQuery, by: GroupBy) -> Result<Vec<Row>> {
+    let dialect = tx.dialect();
+    let key = match by {
+        GroupBy::None => "CAST(NULL AS TEXT)".to_string(),
+        GroupBy::App => "app_id".to_string(),
+        GroupBy::Department => "assignee".to_string(),
+        GroupBy::Category => dialect.json_text("record", "'category'"),
+    };
+    let mut q = Sql::new(format!(
+        "WITH c AS (SELECT id, {key} AS grp, status, escalation, created_at, closed_at FROM cases WHERE 1 = 1"
+    ));
+    if let Some(v) = f.since {
+        q = q.push(" AND created_at >= ?").bind(v);
+    }
+    if let Some(v) = f.until {
+        q = q.push(" AND created_at < ?").bind(v);
+    }
+    if let Some(v) = &f.app_id {
+        q = q.push(" AND app_id = ?").bind(v);
+    }
+    if let Some(scope) = &f.scope {
+        q = super::push_scope(q, scope);
+    }
+    let step = dialect.json_text("e.data", "'step'");
+    let first =
+        |kind: &str, name: &str| format!("MIN(CASE WHEN e.kind = '{kind}' AND {step} = ? THEN e.seq END) AS {name}");
+    q = q
+        .push(&format!(
+            "), s AS (SELECT e.case_id, {}, {}, {}, {} FROM case_events e JOIN c ON c.id = e.case_id \
+             WHERE e.kind IN ('step.completed', 'sla.overdue') GROUP BY e.case_id) ",
+            first("step.completed", "sign_done"),
+            first("sla.overdue", "sign_late"),
+            first("step.completed", "reply_done"),
+            first("sla.overdue", "reply_late"),
+        ))
+        .bind(SIGN_STEP)
+        .bind(SIGN_STEP)
+        .bind(REPLY_STEP)
+        .bind(REPLY_STEP);
+    q = q.push(&match dialect {
+        // SQLite has no median aggregate: the average of the one or two middle rows, numbered
+        // by a window function; durations from `julianday`, rounded to the millisecond, the
+        // precision times are stored with.
+        Dialect::Sqlite => format!(
+            ", d AS (SELECT grp, CAST(ROUND((julianday(closed_at) - julianday(created_at)) * 86400000.0) AS INTEGER) AS ms \
+               FROM c WHERE status = 'closed' AND closed_at IS NOT NULL), \
+             r AS (SELECT grp, ms, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY ms) AS i, \
+               COUNT(*) OVER (PARTITION BY grp) AS n FROM d), \
+             m AS (SELECT grp, AVG(ms) AS median_ms FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp) \
+             SELECT c.grp AS key, {COUNTS}, MAX(m.median_ms) AS median_ms \
+             FROM c LEFT JOIN s ON s.case_id = c.id LEFT JOIN m ON m.grp IS c.grp GROUP BY c.grp"
+        ),
+        // The average of the two middle values for an even count, as on SQLite.
+        Dialect::Postgres => format!(
+            "SELECT c.grp AS key, {COUNTS}, \
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (EXTRACT(EPOCH FROM (c.closed_at - c.created_at)) * 1000)::float8) \
+                 FILTER (WHERE c.status = 'closed' AND c.closed_at IS NOT NULL) AS median_ms \
+             FROM c LEFT JOIN s ON s.case_id = c.id GROUP BY c.grp"
+        ),
+    });
+    Ok(tx.all(q).await?)
+}
+
 /// Sorts the grouped rows and takes the total from the ungrouped query, or from the one row
 /// when the rows were not grouped (`total` is `None`).
-pub(super) fn assemble(rows: Vec<Row>, total: Option<Vec<Row>>) -> Figures {
+fn assemble(rows: Vec<Row>, total: Option<Vec<Row>>) -> Figures {
     let mut rows: Vec<FiguresRow> = rows.into_iter().map(Into::into).collect();
     sort_rows(&mut rows);
     let total = match total {
@@ -127,7 +206,7 @@ fn sort_rows(rows: &mut [FiguresRow]) {
 
 /// Row shape shared by both backends.
 #[derive(sqlx::FromRow)]
-pub(super) struct Row {
+struct Row {
     pub key: Option<String>,
     pub received: i64,
     pub closed: i64,
@@ -157,7 +236,7 @@ impl From<Row> for FiguresRow {
 
 /// The counts every backend selects from `c` (the cohort) joined with `s` (per-case first
 /// completion and first overdue of the sign and handle steps, as event `seq`s).
-pub(super) const COUNTS: &str = "COUNT(*) AS received, \
+const COUNTS: &str = "COUNT(*) AS received, \
      SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS closed, \
      COUNT(s.sign_done) AS signed, \
      SUM(CASE WHEN s.sign_done IS NOT NULL AND (s.sign_late IS NULL OR s.sign_done < s.sign_late) THEN 1 ELSE 0 END) AS signed_on_time, \

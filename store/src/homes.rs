@@ -4,14 +4,15 @@
 //! spending proposals; a confirmed one lets them vote. Declaring another home clears the
 //! confirmation.
 //!
-//! One implementation serves both backends: the `home_store!` macro below, portable SQL with
-//! `?` placeholders renumbered to `$n` for PostgreSQL (as [`super::people_sql`]).
+//! One implementation serves both backends, over [`super::db`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Result;
+use super::sql::Sql;
+use super::sql_store::SqlStore;
 
 /// Where a resident lives, as they declared it, and whether staff confirmed them as an owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -50,24 +51,27 @@ pub trait HomeStore: Send + Sync {
     async fn homes_in(&self, community_id: &str) -> Result<Vec<(Home, String)>>;
 }
 
-/// Implements [`HomeStore`] for a store type; `$sql` adapts the placeholders.
-macro_rules! home_store {
-    ($store:ty, $sql:path) => {
-        #[async_trait::async_trait]
-        impl $crate::homes::HomeStore for $store {
-            async fn home(&self, resident_id: &str) -> $crate::Result<Option<$crate::homes::Home>> {
-                Ok(sqlx::query_as($sql(
+#[async_trait]
+impl HomeStore for SqlStore {
+    async fn home(&self, resident_id: &str) -> Result<Option<Home>> {
+        Ok(self
+            .db
+            .optional(
+                Sql::new(
                     "SELECT resident_id, community_id, building, room, declared_at, confirmed_by, confirmed_at \
                      FROM resident_homes WHERE resident_id = ?",
-                ))
-                .bind(resident_id)
-                .fetch_optional(&self.pool)
-                .await?)
-            }
+                )
+                .bind(resident_id),
+            )
+            .await?)
+    }
 
-            async fn declare_home(&self, h: &$crate::homes::Home) -> $crate::Result<()> {
-                sqlx::query($sql(
-                    "INSERT INTO resident_homes (resident_id, community_id, building, room, declared_at) VALUES (?, ?, ?, ?, ?) \
+    async fn declare_home(&self, h: &Home) -> Result<()> {
+        self.db
+            .execute(
+                Sql::new(
+                    "INSERT INTO resident_homes (resident_id, community_id, building, room, declared_at) \
+                     VALUES (?, ?, ?, ?, ?) \
                      ON CONFLICT (resident_id) DO UPDATE SET \
                        confirmed_by = CASE WHEN resident_homes.community_id = excluded.community_id \
                          AND resident_homes.building = excluded.building AND resident_homes.room = excluded.room \
@@ -77,57 +81,52 @@ macro_rules! home_store {
                          THEN resident_homes.confirmed_at ELSE NULL END, \
                        community_id = excluded.community_id, building = excluded.building, room = excluded.room, \
                        declared_at = excluded.declared_at",
-                ))
+                )
                 .bind(&h.resident_id)
                 .bind(&h.community_id)
                 .bind(&h.building)
                 .bind(&h.room)
-                .bind(h.declared_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+                .bind(h.declared_at),
+            )
+            .await?;
+        Ok(())
+    }
 
-            async fn confirm_home(
-                &self,
-                resident_id: &str,
-                community_id: &str,
-                by: &str,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<bool> {
-                let done = sqlx::query($sql(
-                    "UPDATE resident_homes SET confirmed_by = ?, confirmed_at = ? WHERE resident_id = ? AND community_id = ?",
-                ))
+    async fn confirm_home(&self, resident_id: &str, community_id: &str, by: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = self
+            .db
+            .execute(
+                Sql::new(
+                    "UPDATE resident_homes SET confirmed_by = ?, confirmed_at = ? \
+                     WHERE resident_id = ? AND community_id = ?",
+                )
                 .bind(by)
                 .bind(at)
                 .bind(resident_id)
-                .bind(community_id)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
+                .bind(community_id),
+            )
+            .await?;
+        Ok(done == 1)
+    }
 
-            async fn homes_in(
-                &self,
-                community_id: &str,
-            ) -> $crate::Result<Vec<($crate::homes::Home, String)>> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    home: $crate::homes::Home,
-                    phone: String,
-                }
-                let rows: Vec<Row> = sqlx::query_as($sql(
+    async fn homes_in(&self, community_id: &str) -> Result<Vec<(Home, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            home: Home,
+            phone: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .all(
+                Sql::new(
                     "SELECT h.resident_id, h.community_id, h.building, h.room, h.declared_at, h.confirmed_by, \
                      h.confirmed_at, r.phone FROM resident_homes h JOIN residents r ON r.id = h.resident_id \
                      WHERE h.community_id = ? ORDER BY h.building, h.room, h.resident_id",
-                ))
-                .bind(community_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(|r| (r.home, r.phone)).collect())
-            }
-        }
-    };
+                )
+                .bind(community_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.home, r.phone)).collect())
+    }
 }
-pub(crate) use home_store;

@@ -1,8 +1,7 @@
 //! People: staff accounts and their role grants, server-side sessions, API tokens, residents
 //! and their one-time log-in codes, and the security event log.
 //!
-//! One implementation serves both backends: [`super::people_sql`], portable SQL written with
-//! `?` placeholders that are renumbered to `$n` for PostgreSQL.
+//! One implementation serves both backends: [`super::people_sql`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -6,13 +6,16 @@
 //! answers, `public`), a ledger entry (its evidence, `public`), a catalog submission (its
 //! screenshots, `public`), an upload (`upload:<SHA-256 of the client's upload key>`).
 //!
-//! One implementation serves both backends: the `photo_use_store!` macro below, portable SQL
-//! with `?` placeholders renumbered for PostgreSQL (as [`super::people_sql`]).
+//! One implementation serves both backends, over [`super::db`]; [`insert_photo_uses`] writes
+//! inside the transaction of the operation that makes the uses.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::Result;
+use super::db::Tx;
+use super::sql::Sql;
+use super::sql_store::SqlStore;
 
 /// One use of a photo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,65 +63,46 @@ pub trait PhotoUseStore: Send + Sync {
     async fn photo_uses(&self, sha256: &str) -> Result<Vec<PhotoUse>>;
 }
 
-/// Implements [`PhotoUseStore`] for a store type, and `insert_photo_uses`, the in-transaction
-/// write that case creation, transitions and ledger entries share.
-macro_rules! photo_use_store {
-    ($store:ty, $db:ty, $sql:path) => {
-        /// Records uses inside `tx` (a use recorded already is left as it is).
-        pub(crate) async fn insert_photo_uses(
-            tx: &mut sqlx::Transaction<'_, $db>,
-            uses: &[(String, $crate::photo_uses::PhotoUse)],
-            at: chrono::DateTime<chrono::Utc>,
-        ) -> $crate::Result<()> {
-            for (sha256, use_) in uses {
-                sqlx::query($sql(
-                    "INSERT INTO photo_uses (sha256, use_key, created_at) VALUES (?, ?, ?) \
-                     ON CONFLICT (sha256, use_key) DO NOTHING",
-                ))
-                .bind(sha256)
-                .bind(use_.key())
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Ok(())
-        }
+/// Records uses inside `tx` (a use recorded already is left as it is).
+pub(crate) async fn insert_photo_uses(tx: &mut Tx<'_>, uses: &[(String, PhotoUse)], at: DateTime<Utc>) -> Result<()> {
+    for (sha256, use_) in uses {
+        tx.execute(insert(sha256, use_, at)).await?;
+    }
+    Ok(())
+}
 
-        #[async_trait::async_trait]
-        impl $crate::photo_uses::PhotoUseStore for $store {
-            async fn add_photo_use(
-                &self,
-                sha256: &str,
-                use_: &$crate::photo_uses::PhotoUse,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<()> {
-                sqlx::query($sql(
-                    "INSERT INTO photo_uses (sha256, use_key, created_at) VALUES (?, ?, ?) \
-                     ON CONFLICT (sha256, use_key) DO NOTHING",
-                ))
-                .bind(sha256)
-                .bind(use_.key())
-                .bind(at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
+fn insert(sha256: &str, use_: &PhotoUse, at: DateTime<Utc>) -> Sql {
+    Sql::new(
+        "INSERT INTO photo_uses (sha256, use_key, created_at) VALUES (?, ?, ?) \
+         ON CONFLICT (sha256, use_key) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(use_.key())
+    .bind(at)
+}
 
-            async fn photo_uses(&self, sha256: &str) -> $crate::Result<Vec<$crate::photo_uses::PhotoUse>> {
-                let keys: Vec<String> = sqlx::query_scalar($sql(
+#[async_trait]
+impl PhotoUseStore for SqlStore {
+    async fn add_photo_use(&self, sha256: &str, use_: &PhotoUse, at: DateTime<Utc>) -> Result<()> {
+        self.db.execute(insert(sha256, use_, at)).await?;
+        Ok(())
+    }
+
+    async fn photo_uses(&self, sha256: &str) -> Result<Vec<PhotoUse>> {
+        let keys: Vec<(String,)> = self
+            .db
+            .all(
+                Sql::new(
                     "SELECT use_key FROM photo_uses WHERE sha256 = ? \
                      ORDER BY CASE WHEN use_key = 'public' THEN 0 ELSE 1 END, created_at LIMIT ?",
-                ))
+                )
                 .bind(sha256)
-                .bind($crate::photo_uses::MAX_USES_READ)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(keys.iter().filter_map(|k| $crate::photo_uses::PhotoUse::parse(k)).collect())
-            }
-        }
-    };
+                .bind(MAX_USES_READ),
+            )
+            .await?;
+        Ok(keys.iter().filter_map(|(k,)| PhotoUse::parse(k)).collect())
+    }
 }
-pub(crate) use photo_use_store;
 
 #[cfg(test)]
 mod tests {

@@ -2,15 +2,16 @@
 //! versions they were uploaded under. Which apps use a plugin is read from the app
 //! definitions themselves (`http::plugins`), not stored twice.
 //!
-//! One implementation serves both backends: the `plugin_store!` macro below, portable SQL with
-//! `?` placeholders renumbered to `$n` for PostgreSQL (as [`super::people_sql`]).
+//! One implementation serves both backends, over [`super::db`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
 
-use super::Result;
+use super::sql::Sql;
+use super::sql_store::SqlStore;
+use super::{Error, Result, conflict_on_unique};
 
 /// A name and version bound to a module.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -27,7 +28,7 @@ pub struct PluginVersion {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct PluginVersionRow {
+struct PluginVersionRow {
     name: String,
     version: String,
     sha256: String,
@@ -67,111 +68,84 @@ pub trait PluginStore: Send + Sync {
     async fn plugin_wasm(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
 }
 
-/// Implements [`PluginStore`] for a store type; `$sql` adapts the placeholders.
-macro_rules! plugin_store {
-    ($store:ty, $sql:path) => {
-        #[async_trait::async_trait]
-        impl $crate::plugins::PluginStore for $store {
-            async fn put_plugin(
-                &self,
-                v: &$crate::plugins::PluginVersion,
-                wasm: &[u8],
-            ) -> $crate::Result<bool> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query($sql(
-                    "INSERT INTO plugin_modules (sha256, wasm, size, created_at) VALUES (?, ?, ?, ?) \
-                     ON CONFLICT (sha256) DO NOTHING",
-                ))
-                .bind(&v.sha256)
-                .bind(wasm)
-                .bind(v.size)
-                .bind(v.uploaded_at)
-                .execute(&mut *tx)
-                .await?;
-                let bound: Option<(String,)> =
-                    sqlx::query_as($sql("SELECT sha256 FROM plugin_versions WHERE name = ? AND version = ?"))
-                        .bind(&v.name)
-                        .bind(&v.version)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match bound {
-                    Some((sha,)) if sha == v.sha256 => return Ok(false),
-                    Some(_) => {
-                        return Err($crate::Error::Conflict(format!(
-                            "{}@{} is already uploaded with other content; give the new module a new version",
-                            v.name, v.version
-                        )));
-                    }
-                    None => {}
-                }
-                sqlx::query($sql(
-                    "INSERT INTO plugin_versions (name, version, sha256, capabilities, uploaded_by, uploaded_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                ))
-                .bind(&v.name)
-                .bind(&v.version)
-                .bind(&v.sha256)
-                .bind(sqlx::types::Json(&v.capabilities))
-                .bind(&v.uploaded_by)
-                .bind(v.uploaded_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    $crate::conflict_on_unique(e, || format!("{}@{} was uploaded meanwhile", v.name, v.version))
-                })?;
-                tx.commit().await?;
-                Ok(true)
-            }
+const VERSION_SELECT: &str = "SELECT v.name, v.version, v.sha256, m.size, v.capabilities, v.uploaded_by, v.uploaded_at \
+     FROM plugin_versions v JOIN plugin_modules m ON m.sha256 = v.sha256";
 
-            async fn plugins(&self) -> $crate::Result<Vec<$crate::plugins::PluginVersion>> {
-                let rows: Vec<$crate::plugins::PluginVersionRow> = sqlx::query_as(
-                    "SELECT v.name, v.version, v.sha256, m.size, v.capabilities, v.uploaded_by, v.uploaded_at \
-                     FROM plugin_versions v JOIN plugin_modules m ON m.sha256 = v.sha256 ORDER BY v.name, v.uploaded_at, v.version",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+#[async_trait]
+impl PluginStore for SqlStore {
+    async fn put_plugin(&self, v: &PluginVersion, wasm: &[u8]) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            Sql::new(
+                "INSERT INTO plugin_modules (sha256, wasm, size, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(&v.sha256)
+            .bind(wasm)
+            .bind(v.size)
+            .bind(v.uploaded_at),
+        )
+        .await?;
+        let bound: Option<(String,)> = tx
+            .optional(
+                Sql::new("SELECT sha256 FROM plugin_versions WHERE name = ? AND version = ?")
+                    .bind(&v.name)
+                    .bind(&v.version),
+            )
+            .await?;
+        match bound {
+            Some((sha,)) if sha == v.sha256 => return Ok(false),
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "{}@{} is already uploaded with other content; give the new module a new version",
+                    v.name, v.version
+                )));
             }
-
-            async fn plugin_version(
-                &self,
-                name: &str,
-                version: &str,
-            ) -> $crate::Result<Option<$crate::plugins::PluginVersion>> {
-                let row: Option<$crate::plugins::PluginVersionRow> = sqlx::query_as($sql(
-                    "SELECT v.name, v.version, v.sha256, m.size, v.capabilities, v.uploaded_by, v.uploaded_at \
-                     FROM plugin_versions v JOIN plugin_modules m ON m.sha256 = v.sha256 WHERE v.name = ? AND v.version = ?",
-                ))
-                .bind(name)
-                .bind(version)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
-            }
-
-            async fn plugin_versions_of(
-                &self,
-                sha256: &str,
-            ) -> $crate::Result<Vec<$crate::plugins::PluginVersion>> {
-                let rows: Vec<$crate::plugins::PluginVersionRow> = sqlx::query_as($sql(
-                    "SELECT v.name, v.version, v.sha256, m.size, v.capabilities, v.uploaded_by, v.uploaded_at \
-                     FROM plugin_versions v JOIN plugin_modules m ON m.sha256 = v.sha256 WHERE v.sha256 = ? ORDER BY v.name, v.version",
-                ))
-                .bind(sha256)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
-
-            async fn plugin_wasm(&self, sha256: &str) -> $crate::Result<Option<Vec<u8>>> {
-                let row: Option<(Vec<u8>,)> = sqlx::query_as($sql("SELECT wasm FROM plugin_modules WHERE sha256 = ?"))
-                    .bind(sha256)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(w,)| w))
-            }
+            None => {}
         }
-    };
-}
+        tx.execute(
+            Sql::new(
+                "INSERT INTO plugin_versions (name, version, sha256, capabilities, uploaded_by, uploaded_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&v.name)
+            .bind(&v.version)
+            .bind(&v.sha256)
+            .bind(Json(&v.capabilities))
+            .bind(&v.uploaded_by)
+            .bind(v.uploaded_at),
+        )
+        .await
+        .map_err(|e| conflict_on_unique(e, || format!("{}@{} was uploaded meanwhile", v.name, v.version)))?;
+        tx.commit().await?;
+        Ok(true)
+    }
 
-pub(crate) use plugin_store;
+    async fn plugins(&self) -> Result<Vec<PluginVersion>> {
+        let rows: Vec<PluginVersionRow> =
+            self.db.all(Sql::new(VERSION_SELECT).push(" ORDER BY v.name, v.uploaded_at, v.version")).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn plugin_version(&self, name: &str, version: &str) -> Result<Option<PluginVersion>> {
+        let row: Option<PluginVersionRow> = self
+            .db
+            .optional(Sql::new(VERSION_SELECT).push(" WHERE v.name = ? AND v.version = ?").bind(name).bind(version))
+            .await?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn plugin_versions_of(&self, sha256: &str) -> Result<Vec<PluginVersion>> {
+        let rows: Vec<PluginVersionRow> = self
+            .db
+            .all(Sql::new(VERSION_SELECT).push(" WHERE v.sha256 = ? ORDER BY v.name, v.version").bind(sha256))
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn plugin_wasm(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            self.db.optional(Sql::new("SELECT wasm FROM plugin_modules WHERE sha256 = ?").bind(sha256)).await?;
+        Ok(row.map(|(w,)| w))
+    }
+}
