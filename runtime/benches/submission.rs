@@ -132,7 +132,7 @@ async fn bare_sqlite(dir: &Path) -> anyhow::Result<Bare> {
     serve_bare(BarePool::Sqlite(pool)).await
 }
 
-/// The same pool as `PgStore::open`, on its own schema.
+/// The same pool as `baida_store`'s PostgreSQL open, on its own schema.
 async fn bare_postgres(url: &str) -> anyhow::Result<Bare> {
     let pool = PgPoolOptions::new()
         .max_connections(16)

@@ -28,12 +28,12 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// The claim query of `store/sqlite_workflow.rs` (keep them in step).
+/// The claim query of `store/src/workflow_sql.rs` on SQLite (keep them in step).
 const SQLITE_CLAIM: &str = "UPDATE timers SET claimed_until = ? WHERE id IN ( \
        SELECT id FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ? \
        AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at LIMIT ?) \
      RETURNING id, case_id, step, kind, due_at";
-/// The claim query of `store/postgres_workflow.rs` (keep them in step).
+/// The claim query of `store/src/workflow_sql.rs` on PostgreSQL (keep them in step).
 const PG_CLAIM: &str = "UPDATE timers SET claimed_until = $1 WHERE id IN ( \
        SELECT id FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
        AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
@@ -47,7 +47,7 @@ impl Db {
         Ok(Db::Sqlite(durable_pool(SqliteConnectOptions::new().filename(file)).await?))
     }
 
-    /// The same pool as `PgStore::open`.
+    /// The same pool as `baida_store`'s PostgreSQL open.
     pub async fn postgres(url: &str) -> anyhow::Result<Db> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
