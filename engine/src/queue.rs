@@ -14,9 +14,9 @@ use crate::auth::steps::{Act, may_act};
 use crate::auth::{Actor, OrgTree};
 use baida_store::{Case, CaseFilter, CaseScope, Event};
 
-/// The queue holds at most this many open cases per look (the oldest first are not dropped:
-/// the store returns the newest; a worker with more open cases than this has a backlog to
-/// share, not to scroll).
+/// The queue looks at this many open cases at most, as the store lists them: the newest
+/// first. (So past this many, the oldest open cases in scope are not shown — a known limit,
+/// kept from before; the fix is an oldest-first listing in the store.)
 pub const QUEUE_CASES: i64 = 200;
 
 /// The tray a waiting case is in, by what its step asks.
