@@ -55,7 +55,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use baida_core::case::{Case, Event};
 pub use baida_core::kinds::{CaseStatus, Escalation, EventKind, UnitKind};
+pub use baida_core::org::OrgUnit;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -130,18 +132,6 @@ impl From<sqlx::migrate::MigrateError> for Error {
     }
 }
 
-/// A unit of the organisation tree: district → street → community → grid, or a department.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OrgUnit {
-    pub id: String,
-    pub kind: UnitKind,
-    pub parent_id: Option<String>,
-    pub name_zh: String,
-    pub name_en: String,
-    /// When the unit was retired: it keeps its history but receives nothing new.
-    pub retired_at: Option<DateTime<Utc>>,
-}
-
 /// A new version of an app definition to save.
 #[derive(Debug, Clone)]
 pub struct NewAppVersion {
@@ -192,19 +182,6 @@ pub struct Photo {
     pub created_at: DateTime<Utc>,
 }
 
-/// An event of a case, hash-chained to the one before it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
-    pub case_id: String,
-    pub seq: i64,
-    pub kind: EventKind,
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    pub data: Value,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
 /// A case to create with its first events, in one transaction.
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -232,38 +209,6 @@ pub struct NewCase {
     /// The photos its record holds, each with its use (`engine::photos::uses`), written with
     /// the case.
     pub photo_uses: Vec<(String, photo_uses::PhotoUse)>,
-}
-
-/// A stored case.
-#[derive(Debug, Clone, Serialize)]
-pub struct Case {
-    pub seq: i64,
-    pub id: String,
-    pub number: String,
-    pub app_id: String,
-    pub app_version: String,
-    pub community_id: String,
-    pub status: CaseStatus,
-    pub current_step: Option<String>,
-    pub record: Value,
-    #[serde(skip)]
-    pub tracking_hash: String,
-    pub event_count: i64,
-    pub head_hash: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// The org unit (or role) that holds the case now, e.g. `dept-urban-management`.
-    pub assignee: Option<String>,
-    /// When the case entered its current step; SLA clocks count from here.
-    pub step_entered_at: Option<DateTime<Utc>>,
-    /// The highest escalation reached on the current step.
-    pub escalation: Option<Escalation>,
-    pub closed_at: Option<DateTime<Utc>>,
-    /// The grid the case belongs to, when it was filed in one.
-    pub grid_id: Option<String>,
-    /// The logged-in resident who filed it.
-    #[serde(skip)]
-    pub resident_id: Option<String>,
 }
 
 /// Which cases to list; newest first, `before` is the cursor (a case `seq`).

@@ -10,46 +10,13 @@
 //! inside the transaction of the operation that makes the uses.
 
 use async_trait::async_trait;
+pub use baida_core::case::PhotoUse;
 use chrono::{DateTime, Utc};
 
 use super::Result;
 use super::db::Tx;
 use super::sql::Sql;
 use super::sql_store::SqlStore;
-
-/// One use of a photo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PhotoUse {
-    /// Shown on public pages (ledger evidence, catalog screenshots, a proposal's public answers).
-    Public,
-    /// Held by this case's record: its readers may see it.
-    Case(String),
-    /// Uploaded by the client holding the upload key with this SHA-256, for a submission in
-    /// progress.
-    Upload(String),
-}
-
-impl PhotoUse {
-    /// The stored form: `public`, `case:<id>`, `upload:<hash>`.
-    pub fn key(&self) -> String {
-        match self {
-            PhotoUse::Public => "public".into(),
-            PhotoUse::Case(id) => format!("case:{id}"),
-            PhotoUse::Upload(hash) => format!("upload:{hash}"),
-        }
-    }
-
-    /// Reads the stored form; `None` for anything else.
-    pub fn parse(key: &str) -> Option<PhotoUse> {
-        if key == "public" {
-            return Some(PhotoUse::Public);
-        }
-        if let Some(id) = key.strip_prefix("case:") {
-            return Some(PhotoUse::Case(id.to_string()));
-        }
-        key.strip_prefix("upload:").map(|h| PhotoUse::Upload(h.to_string()))
-    }
-}
 
 /// The most uses of one photo read to decide a download (a photo in more cases than this is
 /// served to the readers of the first ones only).

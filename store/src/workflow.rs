@@ -5,38 +5,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{Event, Result};
+pub use baida_core::case::{CaseChange, OutboxItem, Timer};
 
-/// A durable timer: an SLA rung (`sla:remind`, `sla:urge`, `sla:supervise`) or a timer step
-/// (`step`), due at `due_at`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Timer {
-    pub id: String,
-    pub case_id: String,
-    pub step: String,
-    pub kind: String,
-    pub due_at: DateTime<Utc>,
-}
-
-/// A message to send, written in the same transaction as the transition that causes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxItem {
-    pub id: String,
-    pub case_id: Option<String>,
-    /// `inbox`, `email`, `sms` or `webhook`.
-    pub channel: String,
-    pub recipient: String,
-    pub template: String,
-    pub data: Value,
-    pub state: String,
-    pub attempts: i64,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
-}
+use super::Result;
 
 /// One delivery attempt of an outbox message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,34 +29,6 @@ pub struct InboxItem {
     pub subject: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
-}
-
-/// Everything one transition writes, atomically. `expected_event_count` makes it conditional
-/// on nobody else having moved the case since it was read (else [`super::Error::Conflict`]).
-#[derive(Debug, Clone)]
-pub struct CaseChange {
-    pub case_id: String,
-    pub expected_event_count: i64,
-    pub status: baida_core::kinds::CaseStatus,
-    pub current_step: Option<String>,
-    pub assignee: Option<String>,
-    pub record: Value,
-    pub escalation: Option<baida_core::kinds::Escalation>,
-    pub step_entered_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub at: DateTime<Utc>,
-    pub events: Vec<Event>,
-    /// Cancel every pending timer of the case before adding `timers` (the step changed, the
-    /// case was suspended or closed).
-    pub cancel_timers: bool,
-    pub timers: Vec<Timer>,
-    /// The timers this transition fires: each must still be pending, and is marked fired.
-    pub fires: Vec<String>,
-    pub outbox: Vec<OutboxItem>,
-    /// Ledger entries the transition books (the `ledger` block), each with its log leaf.
-    pub ledger: Vec<baida_core::ledger::entry::NewEntry>,
-    /// The photos the record holds after the transition, each with its use, written with it.
-    pub photo_uses: Vec<(String, super::photo_uses::PhotoUse)>,
 }
 
 #[async_trait]
