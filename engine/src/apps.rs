@@ -60,8 +60,11 @@ pub const VIEWS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// about 20 KiB).
 pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
 
+/// The district's review of catalog submissions (run by [`crate::catalog::review`]).
+pub const CATALOG_REVIEW_APP: &str = "catalog-review";
+
 /// Ids of Baida's built-in apps, and the prefix kept for those to come.
-pub const BUILTIN_APPS: &[&str] = &[crate::catalog::review::APP_ID];
+pub const BUILTIN_APPS: &[&str] = &[CATALOG_REVIEW_APP];
 pub const RESERVED_PREFIX: &str = "baida-";
 
 /// Is `app_id` in the namespace of Baida's own apps? No builder may start an app there, so a

@@ -18,7 +18,7 @@ use crate::{Engine, Submission as Intake, SubmitError};
 use baida_store::Submission;
 
 /// The id of the review app.
-pub const APP_ID: &str = "catalog-review";
+pub const APP_ID: &str = crate::apps::CATALOG_REVIEW_APP;
 
 /// The channel review cases arrive by.
 pub const CHANNEL: &str = "catalog";
