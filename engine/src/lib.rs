@@ -14,12 +14,14 @@
 //! `baida-store` and `baida-blocks`, and on neither sqlx nor axum: it writes no SQL and knows
 //! no HTTP.
 
+pub mod access;
 pub mod apps;
 pub mod auth;
 pub mod catalog;
 pub mod ledger;
 pub mod notify;
 pub mod org;
+pub mod people;
 pub mod photo;
 pub mod plugin;
 pub mod profile;
@@ -28,9 +30,13 @@ pub mod shutdown;
 pub mod actions;
 mod booking;
 pub mod calendar;
+pub mod case_view;
 pub mod comment;
 pub mod event;
 pub mod flow;
+pub mod health;
+pub mod inbox;
+pub mod offer;
 pub mod outbox;
 pub mod pacing;
 pub mod photos;
@@ -40,6 +46,8 @@ pub mod recipient;
 pub mod scheduler;
 pub mod submit;
 pub mod test_run;
+pub mod track;
+pub mod vehicles;
 pub mod verify;
 pub mod vote;
 
@@ -60,7 +68,8 @@ pub type Responsibilities = Vec<(String, String)>;
 /// Sibling modules extend it by concern: [`submit`], [`actions`], [`scheduler`], [`outbox`],
 /// [`vote`], [`comment`], [`verify`], [`plugin_step`].
 pub struct Engine {
-    pub store: Arc<dyn Store>,
+    /// Only the engine reads and writes the store: the web and everything above ask the engine.
+    pub(crate) store: Arc<dyn Store>,
     pub apps: Arc<Apps>,
     pub committer: Committer,
     pub clock: Arc<dyn Clock>,
@@ -81,6 +90,30 @@ pub struct Engine {
 pub const ORG_TREE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Engine {
+    /// An engine over `store`, with empty caches and no submission in flight.
+    pub fn new(
+        store: Arc<dyn Store>,
+        apps: Arc<Apps>,
+        committer: Committer,
+        clock: Arc<dyn Clock>,
+        timezone: chrono_tz::Tz,
+        calendar: calendar::Calendar,
+        plugins: crate::plugin::Plugins,
+    ) -> Engine {
+        Engine {
+            store,
+            apps,
+            committer,
+            clock,
+            timezone,
+            calendar: Arc::new(calendar),
+            responsibility_cache: Default::default(),
+            org_tree_cache: Default::default(),
+            plugins: Arc::new(plugins),
+            intake: Default::default(),
+        }
+    }
+
     /// The responsibility list (权责清单), category → department.
     pub async fn responsibilities(&self) -> Result<Arc<Responsibilities>, store::Error> {
         if let Some(list) = self.responsibility_cache.read().await.as_ref() {

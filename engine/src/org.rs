@@ -298,3 +298,46 @@ pub async fn set_password(store: &dyn Store, user: &User, new: &str, at: DateTim
     store.set_password(&user.id, &hash, at).await?;
     Ok(())
 }
+
+/// The tree's changes as the API and the admin pages ask for them; the cached tree is dropped
+/// after each, so the next request sees it.
+impl crate::Engine {
+    /// Creates a unit ([`create_unit`]).
+    pub async fn create_unit(&self, tree: &OrgTree, unit: OrgUnit) -> Result<OrgUnit, OrgError> {
+        let unit = create_unit(self.store.as_ref(), tree, unit).await?;
+        self.org_tree_changed().await;
+        Ok(unit)
+    }
+
+    /// Renames a unit (`names`: Chinese, English) and moves it under `parent`, either or both;
+    /// everything is checked before anything is written, so a refused change changes nothing.
+    pub async fn change_unit(
+        &self,
+        tree: &OrgTree,
+        id: &str,
+        names: Option<(&str, &str)>,
+        parent: Option<&str>,
+    ) -> Result<OrgUnit, OrgError> {
+        let mut out = existing(tree, id)?.clone();
+        if let Some((zh, en)) = names {
+            check_names(zh, en)?;
+        }
+        if let Some(parent) = parent {
+            out = move_unit(self.store.as_ref(), tree, id, parent).await?;
+        }
+        if let Some((zh, en)) = names {
+            let mut moved = tree.clone();
+            moved.insert(id.to_string(), out.clone());
+            out = rename_unit(self.store.as_ref(), &moved, id, zh, en).await?;
+        }
+        self.org_tree_changed().await;
+        Ok(out)
+    }
+
+    /// Retires a unit ([`retire_unit`]).
+    pub async fn retire_unit(&self, tree: &OrgTree, id: &str) -> Result<OrgUnit, OrgError> {
+        let unit = retire_unit(self.store.as_ref(), tree, id, self.clock.now()).await?;
+        self.org_tree_changed().await;
+        Ok(unit)
+    }
+}

@@ -28,6 +28,8 @@ pub enum PhotoError {
     TooLarge { size: usize, max: usize },
     #[error("could not store the photo: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] baida_store::Error),
 }
 
 /// A checked, cleaned photo ready to store.

@@ -10,9 +10,75 @@ use baida_blocks::{CompiledApp, CompiledField, FieldType, Problem, Text};
 use serde_json::{Map, Value};
 
 use super::Engine;
-use baida_store::{self as store, photo_uses::PhotoUse};
+use crate::apps;
+use crate::auth::Actor;
+use crate::photo::{Blobs, Checked, PhotoError};
+use baida_store::{self as store, Photo, photo_uses::PhotoUse};
+
+/// Who may be served a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone (and any cache).
+    Public,
+    /// This requester only: `Cache-Control: private`.
+    Private,
+}
 
 impl Engine {
+    /// Keeps a checked photo: its bytes in `blobs`, its metadata, and its use as an upload of
+    /// `uploader` (so only they may put it into a record).
+    pub async fn keep_photo(&self, blobs: &Blobs, checked: Checked, uploader: &str) -> Result<Photo, PhotoError> {
+        let now = self.clock.now();
+        let meta = Photo {
+            sha256: checked.sha256.clone(),
+            content_type: checked.content_type.to_string(),
+            width: checked.width as i64,
+            height: checked.height as i64,
+            bytes: checked.bytes.len() as i64,
+            created_at: now,
+        };
+        blobs.put(&checked.sha256, checked.bytes).await?;
+        self.store.put_photo(&meta).await?;
+        self.store.add_photo_use(&meta.sha256, &PhotoUse::Upload(uploader.to_string()), now).await?;
+        Ok(meta)
+    }
+
+    /// A photo's metadata.
+    pub async fn photo(&self, sha256: &str) -> store::Result<Option<Photo>> {
+        self.store.photo(sha256).await
+    }
+
+    /// The one decision of who may see a photo: everyone when a use is public; its uploader
+    /// (one of `upload_keys`); and those who may read a case holding it, as they see that
+    /// case's record (a photo field masked for them is not theirs to see). `None`: nobody here.
+    pub async fn photo_audience(
+        &self,
+        actor: &Actor,
+        upload_keys: &[String],
+        sha256: &str,
+    ) -> Result<Option<Audience>, apps::Error> {
+        let uses = self.store.photo_uses(sha256).await?;
+        if uses.contains(&PhotoUse::Public) {
+            return Ok(Some(Audience::Public));
+        }
+        if uses.iter().any(|u| matches!(u, PhotoUse::Upload(k) if upload_keys.contains(k))) {
+            return Ok(Some(Audience::Private));
+        }
+        if matches!(actor, Actor::Anonymous | Actor::Reporter) {
+            return Ok(None);
+        }
+        let tree = self.org_tree().await?;
+        for u in &uses {
+            let PhotoUse::Case(id) = u else { continue };
+            let Some(case) = self.readable_case(actor, id, &tree).await? else { continue };
+            let visible = self.visible_record(actor, &case, &tree).await?;
+            if visible.to_string().contains(sha256) {
+                return Ok(Some(Audience::Private));
+            }
+        }
+        Ok(None)
+    }
+
     /// The photos of `photos` (pointer, SHA-256) that `uploader` may not put into the record of
     /// `case_id` (a new case: `None`), each as the same `unknown_photo` problem a photo that
     /// does not exist gets. A photo may go in when it is public, the case's already, or

@@ -23,7 +23,7 @@ use baida_blocks::{CompiledApp, CompiledField, Dictionary, FieldType, ProfileSco
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use baida_store::{self as store, Household, Store};
+use baida_store::{self as store, Home, Household, ProfileRead, ProfileValue, Store};
 
 /// The consent levels, in order.
 pub const LEVELS: [&str; 3] = ["none", "personal", "sensitive"];
@@ -162,6 +162,78 @@ pub async fn remember(
         store.remember_household(&h, &shared, &app.app.id, resident, at).await?;
     }
     Ok(())
+}
+
+/// What a resident's profile page shows: their consent, what is kept for them and their
+/// household, their home, and who read what lately.
+pub struct Overview {
+    /// `none`, `personal` or `sensitive`.
+    pub level: String,
+    /// Whether staff filling in for them may read and add to it.
+    pub assisted: bool,
+    pub values: Vec<ProfileValue>,
+    /// The household's values (only once the community confirmed their home).
+    pub household: Vec<ProfileValue>,
+    pub home: Option<Home>,
+    /// The 50 latest reads.
+    pub reads: Vec<ProfileRead>,
+}
+
+/// Profiles as the pages ask for them: the engine's store, dictionary and clock behind each.
+impl crate::Engine {
+    /// A resident's profile page.
+    pub async fn profile_overview(&self, resident: &str) -> Result<Overview, store::Error> {
+        let store = self.store.as_ref();
+        // Only a home the community confirmed shares its household's facts.
+        let household = match household_of(store, resident).await? {
+            Some(h) => store.household_profile(&h).await?,
+            None => Vec::new(),
+        };
+        Ok(Overview {
+            level: store.consent(resident).await?.unwrap_or_else(|| "none".into()),
+            assisted: store.assisted_consent(resident).await?,
+            values: store.profile(resident).await?,
+            household,
+            home: store.home(resident).await?,
+            reads: store.profile_reads(resident, 50).await?,
+        })
+    }
+
+    /// Sets a resident's consent (one of [`LEVELS`]); `none` forgets what was kept and lets no
+    /// one fill in from it. `false` for a level that is none of them (nothing changes).
+    pub async fn set_consent(&self, resident: &str, level: &str, assisted: bool) -> Result<bool, store::Error> {
+        if !LEVELS.contains(&level) {
+            return Ok(false);
+        }
+        let assisted = assisted && level != "none";
+        self.store.set_consent(resident, level, assisted, self.clock.now()).await?;
+        if level == "none" {
+            self.store.forget_profile(resident).await?;
+        }
+        Ok(true)
+    }
+
+    /// Whether the resident lets staff filling in for them read and add to their profile.
+    pub async fn assisted_consent(&self, resident: &str) -> Result<bool, store::Error> {
+        self.store.assisted_consent(resident).await
+    }
+
+    /// The resident (id, phone) with this mobile number who declared a home in `community`.
+    pub async fn resident_of(&self, community: &str, phone: &str) -> Result<Option<(String, String)>, store::Error> {
+        let Some(phone) = baida_blocks::formats::normalize_phone(phone) else { return Ok(None) };
+        let homes = self.store.homes_in(community).await?;
+        Ok(homes.into_iter().find(|(_, p)| *p == phone).map(|(home, phone)| (home.resident_id, phone)))
+    }
+
+    /// [`prefill`], read by `reader` now.
+    pub async fn prefill(&self, resident: &str, app: &CompiledApp, reader: &str) -> Result<Prefill, store::Error> {
+        prefill(self.store.as_ref(), self.apps.dictionary(), resident, app, reader, self.clock.now()).await
+    }
+
+    /// [`remember`], now.
+    pub async fn remember(&self, resident: &str, app: &CompiledApp, answers: &Value) -> Result<(), store::Error> {
+        remember(self.store.as_ref(), self.apps.dictionary(), resident, app, answers, self.clock.now()).await
+    }
 }
 
 #[cfg(test)]

@@ -152,12 +152,12 @@ async fn throughput(engine: &Arc<Engine>, app_id: &str, seconds: Duration) -> an
 async fn submissions() -> anyhow::Result<(f64, f64, f64)> {
     let dir = tempfile::tempdir()?;
     let config = Config { data_dir: dir.path().to_path_buf(), demo: true, ..Config::default() };
-    let state = server::state(config, Arc::new(SystemClock)).await?;
+    let (state, store) = server::state(config, Arc::new(SystemClock)).await?;
     let engine = state.engine.clone();
-    registry::add(&engine.plugins, state.store.as_ref(), noop()?, "noop", "1.0.0", "bench", chrono::Utc::now())
+    registry::add(&engine.plugins, store.as_ref(), noop()?, "noop", "1.0.0", "bench", chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let base = state.store.app_version("minyi-suban", None).await?.context("the demo app")?;
+    let base = store.app_version("minyi-suban", None).await?.context("the demo app")?;
     let owner = base.owner_id.clone();
     let plugin = json!({"id": "noop", "block": "plugin", "config": {"plugin": "noop@1.0.0"}});
     let script = json!({"id": "noop", "block": "script", "config": {"run": "#{}"}});

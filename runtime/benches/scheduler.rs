@@ -106,11 +106,10 @@ struct TickRow {
 async fn ticks(place: &Place, tick_timers: i64) -> anyhow::Result<Vec<TickRow>> {
     let now = start_time();
     let clock = Arc::new(ManualClock::new(now));
-    let state = place.state("tick", clock).await.context("the tick database")?;
+    let (state, store) = place.state("tick", clock).await.context("the tick database")?;
     let case = state.engine.submit(submission()).await.map_err(|e| anyhow::anyhow!("submit: {e}"))?;
     let case_id = case.case.id.clone();
     let db = place.db("tick").await?;
-    let store = state.store.clone();
     let lease = now + chrono::Duration::seconds(LEASE_SECONDS);
     let mut rows = Vec::new();
 
@@ -226,7 +225,7 @@ struct DrainRow {
 
 async fn drain(place: &Place, timers: i64) -> anyhow::Result<DrainRow> {
     let clock = Arc::new(ManualClock::new(start_time()));
-    let state = place.state("engine", clock.clone()).await.context("the engine database")?;
+    let (state, _store) = place.state("engine", clock.clone()).await.context("the engine database")?;
     let engine: &Engine = &state.engine;
     let cases = (timers + 3) / 4;
     let started = Instant::now();

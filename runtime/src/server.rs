@@ -23,6 +23,9 @@ use baida_web::pages::render::Pages;
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The database the engine works on (for the commands and tests around the server; the
+    /// web reaches it only through the engine).
+    pub store: Arc<dyn store::Store>,
     pub task: JoinHandle<std::io::Result<()>>,
     /// The scheduler, the outbox delivery, the ledger's sealer, the live pages' feed.
     pub workers: Vec<JoinHandle<()>>,
@@ -38,8 +41,8 @@ impl Running {
     }
 }
 
-/// Builds the application state from `config`, with `clock`.
-pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// Builds the application state from `config`, with `clock`; with the store it opened.
+pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<(AppState, Arc<dyn store::Store>)> {
     config.check()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
@@ -68,17 +71,18 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     }
     let pages = Arc::new(Pages::new().context("the page templates do not parse")?);
     let limits = Arc::new(baida_engine::auth::limit::Limits::new(config.public_submissions_per_minute));
-    Ok(AppState {
+    let state = AppState {
         blobs: Blobs::new(&config.data_dir),
         config: Arc::new(config),
-        store,
+        store: store.clone(),
         apps,
         engine,
         pages,
         limits,
         ledger,
         live: Default::default(),
-    })
+    };
+    Ok((state, store))
 }
 
 /// The engine for `config`'s database, calendar and plugin limits (the server's, or a command
@@ -96,18 +100,8 @@ pub fn engine(
     } else {
         Committer::Direct(store.clone())
     };
-    Ok(Engine {
-        store,
-        apps,
-        committer,
-        clock,
-        timezone: config.timezone,
-        calendar: Arc::new(calendar(config)?),
-        responsibility_cache: Default::default(),
-        org_tree_cache: Default::default(),
-        plugins: Arc::new(Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?),
-        intake: Default::default(),
-    })
+    let plugins = Plugins::new(config.plugins.clone()).map_err(|f| anyhow::anyhow!("{f}"))?;
+    Ok(Engine::new(store, apps, committer, clock, config.timezone, calendar(config)?, plugins))
 }
 
 /// The notification transports the configuration names.
@@ -153,7 +147,7 @@ fn calendar(config: &Config) -> anyhow::Result<baida_engine::calendar::Calendar>
 /// Starts serving on `config.listen` (port 0 picks a free port).
 pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let listen = config.listen;
-    let state = state(config, clock).await?;
+    let (state, store) = state(config, clock).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let _ = baida_web::metrics::handle(); // the recorder, before anything records
@@ -163,8 +157,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         baida_engine::scheduler::spawn(state.engine.clone(), second, stopping.clone()),
         baida_engine::outbox::spawn(state.engine.clone(), transports(&state.config.notify)?, second, stopping.clone()),
         baida_engine::ledger::spawn_sealer(state.ledger.clone(), std::time::Duration::from_secs(30), stopping.clone()),
-        baida_web::live::spawn_feed(state.store.clone(), state.live.clone(), stopping.clone()),
-        baida_web::metrics::spawn_pool_probe(state.store.clone(), stopping.clone()),
+        baida_web::live::spawn_feed(state.engine.clone(), state.live.clone(), stopping.clone()),
+        baida_web::metrics::spawn_pool_probe(state.engine.clone(), stopping.clone()),
         forget_recovered_clients(state.limits.clone(), stopping),
     ];
     let served_state = state.clone();
@@ -175,7 +169,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         stop.stop();
         served
     });
-    Ok(Running { addr, state, task, workers })
+    Ok(Running { addr, state, store, task, workers })
 }
 
 /// Every minute, the rate limits forget the clients that have recovered: their memory follows
@@ -206,7 +200,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let cfg = &running.state.config;
     println!(
         "百搭 Baida is serving at {base}  (database: {}, data folder: {})",
-        running.state.store.backend(),
+        running.store.backend(),
         cfg.data_dir.display()
     );
     if demo {
@@ -239,7 +233,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if tokio::time::timeout(WORKERS_GRACE, workers).await.is_err() {
         tracing::warn!("background workers still busy after {WORKERS_GRACE:?}; stopping anyway");
     }
-    running.state.store.close().await;
+    running.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

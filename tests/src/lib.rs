@@ -196,7 +196,7 @@ impl TestApp {
     /// would and does not follow redirects.
     pub async fn resident(&self, phone: &str) -> reqwest::Client {
         use baida_engine::auth::session;
-        let store = &self.running.state.store;
+        let store = &self.running.store;
         let now = self.running.state.engine.clock.now();
         let r = store.resident(phone, now).await.expect("a resident");
         let id = baida_core::secret::token();

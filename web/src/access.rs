@@ -1,16 +1,16 @@
-//! Access decisions on the HTTP side: require a permission (403, recorded as a security
-//! event), hide what belongs to another tenant (404, never 403), and the record as this
-//! actor may see it (personal fields masked without need to know).
+//! Access decisions as HTTP answers: require a permission (403, recorded as a security
+//! event), hide what belongs to another tenant (404, never 403). The decisions themselves —
+//! which cases an actor may see, the record as they may see it — are the engine's
+//! ([`baida_engine::access`]); this module puts them into status codes.
 
 use std::sync::Arc;
 
+use baida_blocks::Text;
 use baida_blocks::app::Access;
-use baida_blocks::{CompiledApp, FieldType, Sensitivity, Text};
 use serde_json::Value;
 
 use crate::{ApiError, AppState};
-use baida_engine::auth::mask::{self, Mask, Masking};
-use baida_engine::auth::{Actor, OrgTree, Permission, Role, session};
+use baida_engine::auth::{Actor, OrgTree, Permission};
 use baida_store::{Case, CaseScope};
 
 /// The org tree (cached by the engine).
@@ -26,13 +26,7 @@ pub async fn denied(state: &AppState, actor: &Actor, what: &str, unit: Option<&s
 
 /// Records a denied request as a security event.
 pub async fn record_denial(state: &AppState, actor: &Actor, what: &str, unit: Option<&str>) {
-    let now = state.engine.clock.now();
-    let unit = unit.map(str::to_string).or_else(|| actor.staff().map(|s| s.unit_id.clone()));
-    let mut event = session::event("permission.denied", &actor.label(), unit.as_deref(), Some(what), "", now);
-    event.client = None;
-    if let Err(e) = state.store.record_security_event(&event).await {
-        tracing::warn!(error = %e, "cannot record a security event");
-    }
+    state.engine.record_denial(actor, what, unit).await
 }
 
 /// 401 for nobody, 403 for staff without `perm` at `unit` (anywhere, when `None`).
@@ -82,25 +76,14 @@ pub fn no_such_case() -> ApiError {
     ApiError::NotFound(Text::new("没有这个案件", "No such case"))
 }
 
-/// The one decision of which cases an actor may see for `perm` (reading them, counting them
-/// in figures): their units, narrowed for apps whose latest version names the roles that may
-/// read their cases (`access.view`). Every query over cases for a person goes through it;
-/// `None` is everything (the admin token).
+/// The cases an actor may see for `perm` ([`Engine::case_scope`](baida_engine::Engine::case_scope)).
 pub async fn case_scope(state: &AppState, actor: &Actor, perm: Permission) -> Result<Option<CaseScope>, ApiError> {
-    let tree = tree(state).await?;
-    let views = state.apps.views().await?;
-    Ok(actor.scope_for(perm, &tree, &views))
+    Ok(state.engine.case_scope(actor, perm).await?)
 }
 
-/// May the actor see this case, as [`case_scope`] decides for lists, one case at a time?
+/// May the actor see this case ([`Engine::may_see`](baida_engine::Engine::may_see))?
 pub async fn may_see(state: &AppState, actor: &Actor, case: &Case, tree: &OrgTree) -> Result<bool, ApiError> {
-    if !actor.can_read_case(case, tree) {
-        return Ok(false);
-    }
-    Ok(match access_rules(state, &case.app_id).await? {
-        Some(rules) => may_view_app_cases(actor, &rules, case, tree),
-        None => true,
-    })
+    Ok(state.engine.may_see(actor, case, tree).await?)
 }
 
 /// The case, if it exists and the actor may read it; otherwise 404 (or 401 for nobody).
@@ -109,88 +92,21 @@ pub async fn readable_case(state: &AppState, actor: &Actor, id: &str) -> Result<
         return Err(ApiError::Unauthorized);
     }
     let tree = tree(state).await?;
-    let case = state.store.case(id).await?.ok_or_else(no_such_case)?;
-    if !may_see(state, actor, &case, &tree).await? {
-        return Err(no_such_case());
-    }
+    let case = state.engine.readable_case(actor, id, &tree).await?.ok_or_else(no_such_case)?;
     Ok((case, tree))
 }
 
-/// Who may submit to an app and read its cases: always its **latest** published version's
-/// rules, whatever version a request or a case names, so an old version never reopens what
-/// the builder has since closed. `None` for an app with no version.
+/// The app's access rules (its latest version's).
 pub async fn access_rules(state: &AppState, app_id: &str) -> Result<Option<Access>, ApiError> {
-    Ok(state.apps.load(app_id, None).await?.map(|l| l.compiled.app.access.clone()))
-}
-
-/// The app's `access.view` roles, when it names some.
-fn may_view_app_cases(actor: &Actor, rules: &Access, case: &Case, tree: &OrgTree) -> bool {
-    let view = &rules.view;
-    match actor {
-        Actor::Staff(_) if !view.is_empty() => view.iter().filter_map(|r| Role::parse(r)).any(|r| {
-            actor.holds(r, Actor::case_unit(case), tree)
-                || case.assignee.as_deref().is_some_and(|a| actor.holds(r, a, tree))
-        }),
-        _ => true,
-    }
-}
-
-/// How each personal field of the app is masked, inside repeat groups too (a household's
-/// members' names and phones are as personal as the resident's own).
-pub fn masks(app: &CompiledApp) -> Vec<(String, Masking)> {
-    field_masks(&app.fields.iter().collect::<Vec<_>>())
-}
-
-fn field_masks(fields: &[&baida_blocks::CompiledField]) -> Vec<(String, Masking)> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            let how = match f.ty {
-                FieldType::Group => {
-                    let inner = field_masks(&f.items.iter().collect::<Vec<_>>());
-                    return (!inner.is_empty()).then(|| (f.field.key.clone(), Masking::Items(inner)));
-                }
-                _ if !matches!(f.sensitivity, Sensitivity::Personal | Sensitivity::Sensitive) => return None,
-                FieldType::Phone => Mask::Phone,
-                FieldType::IdNumber => Mask::IdNumber,
-                FieldType::Location => Mask::Address,
-                FieldType::Photo => Mask::Photo,
-                _ => Mask::Name,
-            };
-            Some((f.field.key.clone(), Masking::Value(how)))
-        })
-        .collect()
-}
-
-/// Does the actor need to know this case's personal data? Root does; staff when they hold one
-/// of the app's need-to-know roles at the case's unit or at the unit holding it.
-pub fn needs_to_know(actor: &Actor, rules: &Access, case: &Case, tree: &OrgTree) -> bool {
-    match actor {
-        Actor::Root => true,
-        Actor::Resident { id, .. } => case.resident_id.as_deref() == Some(id),
-        Actor::Anonymous | Actor::Reporter => false,
-        Actor::Staff(_) => rules.need_to_know().iter().filter_map(|r| Role::parse(r)).any(|r| {
-            actor.holds(r, Actor::case_unit(case), tree)
-                || case.assignee.as_deref().is_some_and(|a| actor.holds(r, a, tree))
-        }),
-    }
+    Ok(state.engine.access_rules(app_id).await?)
 }
 
 /// The case's record as the actor may see it.
 pub async fn visible_record(state: &AppState, actor: &Actor, case: &Case, tree: &OrgTree) -> Result<Value, ApiError> {
-    let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await? else {
-        return Ok(case.record.clone());
-    };
-    let rules = access_rules(state, &case.app_id).await?.unwrap_or_else(|| loaded.compiled.app.access.clone());
-    if needs_to_know(actor, &rules, case, tree) {
-        return Ok(case.record.clone());
-    }
-    let masks = masks(&loaded.compiled);
-    Ok(match &case.record {
-        Value::Object(m) => Value::Object(mask::mask_record(m, &masks)),
-        other => other.clone(),
-    })
+    Ok(state.engine.visible_record(actor, case, tree).await?)
 }
+
+pub use baida_engine::access::{masks, needs_to_know};
 
 /// People who are not logged in may submit only so often per client address
 /// (`public_submissions_per_minute`); 429 with `Retry-After` past it.

@@ -79,7 +79,6 @@ impl FromRequestParts<AppState> for Actor {
         if let Some(actor) = parts.extensions.get::<Actor>() {
             return Ok(actor.clone());
         }
-        let now = state.engine.clock.now();
         let authorization = parts.headers.get(header::AUTHORIZATION);
         let actor = match authorization {
             // Anything but a well-formed `Bearer <token>` is refused, never compared.
@@ -89,7 +88,9 @@ impl FromRequestParts<AppState> for Actor {
                     Actor::Root
                 } else if given.starts_with(session::TOKEN_PREFIX) {
                     let tree = state.engine.org_tree().await.map_err(ApiError::internal)?;
-                    session::actor_for_token(state.store.as_ref(), &tree, given, now)
+                    state
+                        .engine
+                        .actor_for_token(&tree, given)
                         .await
                         .map_err(ApiError::internal)?
                         .ok_or(ApiError::Unauthorized)?
@@ -98,10 +99,9 @@ impl FromRequestParts<AppState> for Actor {
                 }
             }
             None => match session_cookie(&parts.headers) {
-                Some(id) => session::actor_for_session(state.store.as_ref(), &id, now)
-                    .await
-                    .map_err(ApiError::internal)?
-                    .unwrap_or(Actor::Anonymous),
+                Some(id) => {
+                    state.engine.actor_for_session(&id).await.map_err(ApiError::internal)?.unwrap_or(Actor::Anonymous)
+                }
                 None => Actor::Anonymous,
             },
         };

@@ -20,15 +20,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Health: 200 when the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The server and its database answer")))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.org_units().await?;
-    Ok(Json(json!({"status": "ok", "database": state.store.backend(), "version": crate::VERSION})))
+    state.engine.database_answers().await?;
+    Ok(Json(json!({"status": "ok", "database": state.engine.database(), "version": crate::VERSION})))
 }
 
 /// Readiness: 200 when the database answers and its migrations are this build's; 503 when not.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready to take requests"), (status = 503, description = "The database does not answer, or lacks migrations this build needs")))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let backend = state.store.backend();
-    match state.store.ready().await {
+    let backend = state.engine.database();
+    match state.engine.ready().await {
         Ok(Ok(())) => (StatusCode::OK, Json(json!({"status": "ready", "database": backend, "migrations": "applied"}))),
         Ok(Err(missing)) => (
             StatusCode::SERVICE_UNAVAILABLE,

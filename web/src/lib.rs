@@ -50,7 +50,6 @@ use crate::pages::render::Pages;
 use baida_engine::Engine;
 use baida_engine::apps::Apps;
 use baida_engine::photo::Blobs;
-use baida_store::Store;
 
 pub use error::ApiError;
 
@@ -58,7 +57,8 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: Arc<dyn Store>,
+    // TEMPORARY until the builder half lands: removed below.
+    pub store: Arc<dyn baida_store::Store>,
     pub apps: Arc<Apps>,
     pub engine: Arc<Engine>,
     pub blobs: Blobs,

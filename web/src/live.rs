@@ -66,12 +66,12 @@ impl Slot {
 
 /// Forwards the store's change feed to every open stream until the server stops.
 pub fn spawn_feed(
-    store: Arc<dyn baida_store::Store>,
+    engine: Arc<baida_engine::Engine>,
     streams: LiveStreams,
     mut stopping: baida_engine::shutdown::Stopping,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut feed = store.changes();
+        let mut feed = engine.changes();
         loop {
             tokio::select! {
                 change = feed.next() => match change {

@@ -44,10 +44,10 @@ async fn render(State(state): State<AppState>, actor: Actor, client: Client) -> 
     match handle() {
         Some(handle) if allowed => {
             // Read at scrape time: the pool now, and what waits in the outbox.
-            let (open, idle) = state.store.pool_stats();
+            let (open, idle) = state.engine.pool_stats();
             metrics::gauge!("baida_db_pool_connections").set(open as f64);
             metrics::gauge!("baida_db_pool_idle").set(idle as f64);
-            if let Ok(backlog) = state.store.outbox_backlog().await {
+            if let Ok(backlog) = state.engine.outbox_backlog().await {
                 metrics::gauge!("baida_outbox_backlog").set(backlog as f64);
             }
             ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
@@ -63,7 +63,7 @@ const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// a request waits before its first query when the pool is busy. One idle connection's worth of
 /// work a second.
 pub fn spawn_pool_probe(
-    store: std::sync::Arc<dyn baida_store::Store>,
+    engine: std::sync::Arc<baida_engine::Engine>,
     mut stopping: baida_engine::shutdown::Stopping,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -72,7 +72,7 @@ pub fn spawn_pool_probe(
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    if let Ok(waited) = store.pool_wait().await {
+                    if let Ok(waited) = engine.pool_wait().await {
                         metrics::histogram!("baida_db_pool_wait_seconds").record(waited.as_secs_f64());
                     }
                 }

@@ -9,6 +9,7 @@
 //! Reading order: [`Role`] and [`Permission`], [`Actor`], then [`manage`] (who may grant
 //! what and change whose account), [`password`], [`session`], [`limit`] and [`mask`].
 
+pub mod code;
 pub mod limit;
 pub mod manage;
 pub mod mask;

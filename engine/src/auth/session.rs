@@ -242,3 +242,31 @@ async fn token_permissions(
     }
     Ok(None)
 }
+
+/// Sessions as the web asks for them: the engine's clock and store behind each.
+impl crate::Engine {
+    /// A staff log-in ([`log_in`]): the session id for the cookie, and the account.
+    pub async fn log_in(&self, login: &str, given: &str, client: &str) -> Result<(String, User), LoginError> {
+        log_in(self.store.as_ref(), login, given, client, self.clock.now()).await
+    }
+
+    /// Ends the session whose id (the cookie's value) is `id`.
+    pub async fn end_session(&self, id: &str) -> Result<(), store::Error> {
+        self.store.delete_session(&digest(id)).await
+    }
+
+    /// The actor behind a session id ([`actor_for_session`]).
+    pub async fn actor_for_session(&self, id: &str) -> Result<Option<Actor>, store::Error> {
+        actor_for_session(self.store.as_ref(), id, self.clock.now()).await
+    }
+
+    /// The actor behind an API token ([`actor_for_token`]).
+    pub async fn actor_for_token(&self, tree: &OrgTree, secret: &str) -> Result<Option<Actor>, store::Error> {
+        actor_for_token(self.store.as_ref(), tree, secret, self.clock.now()).await
+    }
+
+    /// An account as an actor with its current grants.
+    pub async fn staff_actor(&self, user: User) -> Result<Actor, store::Error> {
+        staff_actor(self.store.as_ref(), user).await
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use baida::server;
 use baida_engine::Clock;
+use baida_store::Store;
 use baida_store::sqlite::durable_pool;
 use baida_web::AppState;
 use baida_web::config::Config;
@@ -184,7 +185,7 @@ impl Place {
         Ok(path)
     }
 
-    pub async fn state(&self, which: &str, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    pub async fn state(&self, which: &str, clock: Arc<dyn Clock>) -> anyhow::Result<(AppState, Arc<dyn Store>)> {
         let config = Config {
             listen: "127.0.0.1:0".parse()?,
             data_dir: self.data_dir(which)?,

@@ -422,7 +422,7 @@ both!(a_submission_left_without_its_review_case_gets_one_at_start, |app: TestApp
         review_comment: None,
         review_case_id: Some(id.clone()),
     };
-    state.store.create_submission(&submission).await.unwrap();
+    app.running.store.create_submission(&submission).await.unwrap();
     let district = app.login("district").await;
     assert_eq!(district.get(&format!("/api/v1/cases/{id}")).await.0, StatusCode::NOT_FOUND);
     // What the start does: every submission awaiting review gets its case, once.

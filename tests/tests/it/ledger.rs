@@ -315,7 +315,7 @@ async fn tampering_is_found_with_the_exact_entry(app: TestApp) {
     assert!(ledger.seal().await.is_err());
     let r = app.get("/api/v1/ledger/head").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(app.running.state.store.latest_head().await.unwrap().unwrap().tree_size, size, "nothing new signed");
+    assert_eq!(app.running.store.latest_head().await.unwrap().unwrap().tree_size, size, "nothing new signed");
     db.exec(
         &format!("UPDATE ledger_entries SET amount_fen = amount_fen - 1 WHERE id = '{e1}'"),
         &format!("UPDATE ledger_entries SET amount_fen = amount_fen - 1 WHERE id = '{e1}'"),
@@ -486,7 +486,7 @@ async fn residents_comment_and_vote(backend: Backend) {
     let (_, events) = admin.get(&format!("/api/v1/cases/{id}/events")).await;
     let kinds = events.to_string().matches("comment.added").count();
     assert_eq!(kinds, 2, "two comments are two events of the case's chain: {events}");
-    let me = app.running.state.store.resident("13900001111", app.running.state.engine.clock.now()).await.unwrap();
+    let me = app.running.store.resident("13900001111", app.running.state.engine.clock.now()).await.unwrap();
     for public in [html, list, listed.to_string(), page(&app, &app.client, "/ledger/xinzhou").await] {
         for private in ["13900001111", "139****1111", "1201", me.id.as_str(), "resident:"] {
             assert!(!stands_alone(&public, private), "{private} is public");

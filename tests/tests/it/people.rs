@@ -241,6 +241,16 @@ both!(bodies_cannot_set_their_own_tenant_or_role, |app: TestApp| async move {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another street's community is not there for them");
+    // A rename with a refused move changes nothing: not the name either.
+    for (parent, refused) in [("xinzhou-grid-1", StatusCode::UNPROCESSABLE_ENTITY), ("xiangnan", StatusCode::NOT_FOUND)]
+    {
+        let (status, p) = shatou
+            .send(Method::PATCH, "/api/v1/org-units/tianan-grid-2", json!({"parent_id": parent, "name_zh": "改名了"}))
+            .await;
+        assert_eq!(status, refused, "{parent}: {p}");
+    }
+    let (_, units) = shatou.get("/api/v1/org-units").await;
+    assert!(units.to_string().contains("天安第二网格") && !units.to_string().contains("改名了"), "{units}");
     let (status, moved) = shatou
         .send(
             Method::PATCH,

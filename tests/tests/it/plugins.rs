@@ -304,7 +304,7 @@ async fn the_command_line_adds_and_lists_plugins_with_the_same_checks() {
     use baida_engine::plugin::Limits;
 
     let app = spawn(Backend::Sqlite).await;
-    let store = app.running.state.store.clone();
+    let store = app.running.store.clone();
     let dir = tempfile::tempdir().unwrap();
     let (echo, wasi) = (dir.path().join("echo.wasm"), dir.path().join("wasi.wasm"));
     std::fs::write(&echo, plugin("echo")).unwrap();

@@ -13,7 +13,7 @@ use baida_tests::{TestApp, both};
 /// A browser logged in as the resident with this phone number (the session made as the SMS
 /// log-in makes it).
 async fn resident(app: &TestApp, phone: &str) -> Client {
-    let store = &app.running.state.store;
+    let store = &app.running.store;
     let now = chrono::Utc::now();
     let r = store.resident(phone, now).await.unwrap();
     let id = baida_core::secret::token();
@@ -87,7 +87,7 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
     let mine = html(&app, &li, "/my/profile").await;
     assert!(mine.contains("李明华"), "{mine}");
     // Sensitive fields are not shared under "personal": the ID number is never stored.
-    let profile = app.running.state.store.profile(&resident_id(&app, "13812345678").await).await.unwrap();
+    let profile = app.running.store.profile(&resident_id(&app, "13812345678").await).await.unwrap();
     assert!(profile.iter().all(|v| v.dict_key != "people.id_number"), "{profile:?}");
     // Only what describes the resident is kept, not what the case was about.
     let keys: Vec<&str> = profile.iter().map(|v| v.dict_key.as_str()).collect();
@@ -98,7 +98,7 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
     file_minyi(&app, &wang, "王芳", "13912345678").await;
     let form = html(&app, &wang, "/a/xinzhou/xinlin-huhang").await;
     assert!(!form.contains(r#"id="profile-note""#) && !form.contains("王芳"), "{form}");
-    assert!(app.running.state.store.profile(&resident_id(&app, "13912345678").await).await.unwrap().is_empty());
+    assert!(app.running.store.profile(&resident_id(&app, "13912345678").await).await.unwrap().is_empty());
     // Withdrawing consent forgets what was kept.
     consent(&app, &li, "none").await;
     let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
@@ -109,7 +109,7 @@ both!(a_profile_fills_a_second_app_with_consent_and_only_then, |app: TestApp| as
 });
 
 async fn resident_id(app: &TestApp, phone: &str) -> String {
-    app.running.state.store.resident(phone, chrono::Utc::now()).await.unwrap().id
+    app.running.store.resident(phone, chrono::Utc::now()).await.unwrap().id
 }
 
 /// Declares the resident's home on `/my/home`.
@@ -174,7 +174,7 @@ both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
     let li_id = resident_id(&app, "13812340001").await;
     let household_of_1201 =
         baida_store::Household { community_id: "xinzhou".into(), building: "3号楼".into(), room: "1201".into() };
-    let shared = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    let shared = app.running.store.household_profile(&household_of_1201).await.unwrap();
     let mut shared_keys: Vec<&str> = shared.iter().map(|v| v.dict_key.as_str()).collect();
     shared_keys.sort();
     assert_eq!(shared_keys, ["household.address", "household.move_in_date", "household.tenure"]);
@@ -201,12 +201,12 @@ both!(a_household_shares_its_facts_and_only_its_own, |app: TestApp| async move {
     assert!(form.contains(address) && !form.contains(other) && form.contains("李明"), "{form}");
     let form = html(&app, &mei, "/a/xinzhou/xinlin-huhang").await;
     assert!(form.contains(other), "{form}");
-    let shared = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    let shared = app.running.store.household_profile(&household_of_1201).await.unwrap();
     let kept = shared.iter().find(|v| v.dict_key == "household.address").unwrap();
     assert_eq!((kept.value.as_str(), kept.entered_by.as_deref()), (Some(address), Some(li_id.as_str())));
     // Li withdraws consent: what he entered goes.
     consent(&app, &li, "none").await;
-    let household = app.running.state.store.household_profile(&household_of_1201).await.unwrap();
+    let household = app.running.store.household_profile(&household_of_1201).await.unwrap();
     assert!(household.iter().all(|v| v.entered_by.as_deref() != Some(li_id.as_str())), "{household:?}");
     let form = html(&app, &li, "/a/xinzhou/xinlin-huhang").await;
     assert!(!form.contains(r#"id="profile-note""#), "no consent, nothing filled: {form}");
@@ -255,13 +255,13 @@ both!(a_grid_worker_fills_in_for_a_resident_with_their_profile, |app: TestApp| a
     let li_id = resident_id(&app, "13812340011").await;
     assert!(html(&app, &li, "/my").await.contains("新邻护航"), "Li follows the case");
     let filter = baida_store::CaseFilter { resident_id: Some(li_id.clone()), limit: 10, ..Default::default() };
-    let cases = app.running.state.store.cases(&filter).await.unwrap();
+    let cases = app.running.store.cases(&filter).await.unwrap();
     let filed = cases.iter().find(|c| c.app_id == "xinlin-huhang").expect("the case is Li's");
-    let events = app.running.state.store.events(&filed.id).await.unwrap();
+    let events = app.running.store.events(&filed.id).await.unwrap();
     assert_eq!(events[0].data["channel"], "assisted");
     // What the worker entered with him joins his household's profile.
-    let home = app.running.state.store.home(&li_id).await.unwrap().unwrap();
-    let household = app.running.state.store.household_profile(&baida_store::Household::of(&home)).await.unwrap();
+    let home = app.running.store.home(&li_id).await.unwrap().unwrap();
+    let household = app.running.store.household_profile(&baida_store::Household::of(&home)).await.unwrap();
     assert!(household.iter().any(|v| v.dict_key == "household.address"), "{household:?}");
     let r =
         worker.client.post(app.url(&format!("{path}/assist"))).form(&[("for", "13812340011")]).send().await.unwrap();

@@ -45,7 +45,7 @@ both!(a_submitted_case_survives_a_restart, |app: TestApp| async move {
     // A new client, as after the restart: the case's readers see its photo (the admin token).
     let photo_response = app.get(&format!("/photos/{photo}")).bearer_auth(baida_tests::TOKEN).send().await.unwrap();
     assert_eq!(photo_response.status(), StatusCode::OK);
-    let report = baida_engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    let report = baida_engine::verify::verify_all(app.running.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty() && report.cases == 1 && report.events == 3, "{report:?}");
 });
 

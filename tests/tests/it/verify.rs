@@ -31,7 +31,7 @@ both!(tampering_with_events_is_detected, |app: TestApp| async move {
         assert_eq!(status, StatusCode::CREATED);
         ids.push(body["id"].as_str().unwrap().to_string());
     }
-    let store = app.running.state.store.clone();
+    let store = app.running.store.clone();
     assert!(verify_all(store.as_ref()).await.unwrap().broken.is_empty());
 
     let edit = match app.backend {

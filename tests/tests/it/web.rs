@@ -202,8 +202,11 @@ async fn a_resident_logs_in_with_a_full_width_phone_number(backend: Backend) {
     let at = text.find("验证码是").expect("the code is in the text") + "验证码是".len();
     let code: String = text[at..].chars().filter(|c| !c.is_whitespace()).take(6).collect();
     assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
-    // The code form posts the number back; typed again in full width it is the same number.
-    let r = post("/my/login/verify", &[("phone", "１３８１２３４５６７８"), ("code", &code)]).await.unwrap();
+    // The code form posts the number back; typed again in full width it is the same number,
+    // and so is the code typed in full width with a space (an input method left in full-width).
+    let full: String = code.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+    let full = format!("{}\u{3000}{}", &full[..9], &full[9..]);
+    let r = post("/my/login/verify", &[("phone", "１３８１２３４５６７８"), ("code", &full)]).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/my");
     let r = resident.get(app.url("/api/v1/me")).send().await.unwrap();

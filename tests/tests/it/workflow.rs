@@ -147,7 +147,7 @@ async fn a_case_goes_from_intake_to_close(backend: Backend) {
     ] {
         assert!(k.contains(&expected.to_string()), "{expected} in {k:?}");
     }
-    let report = baida_engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    let report = baida_engine::verify::verify_all(app.running.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty(), "{report:?}");
 }
 
@@ -226,7 +226,7 @@ async fn cases_are_redispatched_suspended_and_reopened(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, p) = act(&app, &id, json!({"action": "teleport"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let report = baida_engine::verify::verify_all(app.running.state.store.as_ref()).await.unwrap();
+    let report = baida_engine::verify::verify_all(app.running.store.as_ref()).await.unwrap();
     assert!(report.broken.is_empty(), "{report:?}");
 }
 

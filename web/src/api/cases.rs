@@ -14,7 +14,6 @@ use crate::access;
 use crate::extract::{ApiJson, StaffActor};
 use crate::{ApiError, AppState};
 use baida_engine::actions::Action;
-use baida_engine::auth::mask::{Mask, mask_value};
 use baida_store::{Case, CaseFilter, Event};
 use baida_store::{Delivery, OutboxItem};
 
@@ -181,22 +180,17 @@ pub async fn list_cases(
         created_to: q.to.as_deref().map(|s| instant(&state, "to", s)).transpose()?,
         before,
         limit: limit + 1,
-        scope: access::case_scope(&state, &actor, baida_engine::auth::Permission::CasesRead).await?,
+        scope: None,
         resident_id: None,
     };
-    let mut cases = state.store.cases(&filter).await?;
+    let mut cases = state.engine.readable_cases(&actor, filter, &tree).await?;
     let next_cursor = if cases.len() as i64 > limit {
         cases.truncate(limit as usize);
         cases.last().map(|c| c.seq.to_string())
     } else {
         None
     };
-    let mut items = Vec::with_capacity(cases.len());
-    for mut case in cases {
-        case.record = access::visible_record(&state, &actor, &case, &tree).await?;
-        items.push(case.into());
-    }
-    Ok(Json(CasePage { items, next_cursor }))
+    Ok(Json(CasePage { items: cases.into_iter().map(Into::into).collect(), next_cursor }))
 }
 
 /// Read a case.
@@ -219,21 +213,7 @@ pub async fn case_events(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let (case, tree) = access::readable_case(&state, &actor, &id).await?;
-    let mut events = state.store.events(&id).await?;
-    // Events carry the record and answers: masked like the record itself.
-    if let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await?
-        && let Some(rules) = access::access_rules(&state, &case.app_id).await?
-        && !access::needs_to_know(&actor, &rules, &case, &tree)
-    {
-        let masks = access::masks(&loaded.compiled);
-        for e in &mut events {
-            for key in ["record", "answers"] {
-                if let Some(Value::Object(m)) = e.data.get(key) {
-                    e.data[key] = Value::Object(baida_engine::auth::mask::mask_record(m, &masks));
-                }
-            }
-        }
-    }
+    let events = state.engine.visible_events(&actor, &case, &tree).await?;
     Ok(Json(events.into_iter().map(Into::into).collect()))
 }
 
@@ -285,21 +265,6 @@ pub async fn case_outbox(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<OutboxView>>, ApiError> {
     let (case, tree) = access::readable_case(&state, &actor, &id).await?;
-    let mut items = state.store.outbox_of_case(&id).await?;
-    // A recipient's number or address is as personal as the record it came from.
-    let rules = access::access_rules(&state, &case.app_id).await?.unwrap_or_default();
-    if !access::needs_to_know(&actor, &rules, &case, &tree) {
-        for (message, _) in &mut items {
-            let how = match message.channel.as_str() {
-                "sms" => Some(Mask::Phone),
-                "email" => Some(Mask::Name),
-                _ => None,
-            };
-            if let Some(how) = how {
-                message.recipient =
-                    mask_value(&Value::String(message.recipient.clone()), how).as_str().unwrap_or_default().to_string();
-            }
-        }
-    }
+    let items = state.engine.visible_outbox(&actor, &case, &tree).await?;
     Ok(Json(items.into_iter().map(|(message, attempts)| OutboxView { message, attempts }).collect()))
 }

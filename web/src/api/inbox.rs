@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::extract::StaffActor;
 use crate::live::Change;
 use crate::{ApiError, AppState};
-use baida_engine::auth::{Actor, Permission};
+
 use baida_store::InboxItem;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,19 +31,12 @@ pub async fn list(
     StaffActor(actor): StaffActor,
     Path(recipient): Path<String>,
 ) -> Result<Json<Vec<InboxItem>>, ApiError> {
-    readable_inbox(&state, &actor, &recipient).await?;
-    Ok(Json(state.store.inbox(&recipient, 100).await?))
+    let tree = crate::access::tree(&state).await?;
+    Ok(Json(state.engine.inbox(&actor, &recipient, &tree, 100).await?.ok_or_else(no_such_inbox)?))
 }
 
-/// An inbox belongs to an org unit: readable by those who read cases there, else 404.
-async fn readable_inbox(state: &AppState, actor: &Actor, recipient: &str) -> Result<(), ApiError> {
-    let tree = crate::access::tree(state).await?;
-    let own = actor.staff().is_some_and(|s| s.id == recipient);
-    if own || (tree.contains_key(recipient) && actor.can(Permission::CasesRead, recipient, &tree)) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound(baida_blocks::Text::new("没有这个收件箱", "No such inbox")))
-    }
+fn no_such_inbox() -> ApiError {
+    ApiError::NotFound(baida_blocks::Text::new("没有这个收件箱", "No such inbox"))
 }
 
 /// New messages as they arrive (`event: message`, `id` = the message id).
@@ -59,19 +52,23 @@ pub async fn stream(
     Path(recipient): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(e) = readable_inbox(&state, &actor, &recipient).await {
-        return e.into_response();
-    }
+    let tree = match crate::access::tree(&state).await {
+        Ok(tree) => tree,
+        Err(e) => return e.into_response(),
+    };
+    // The newest message now (or the one the client last saw): the stream sends what comes after.
+    let newest = match state.engine.inbox(&actor, &recipient, &tree, 1).await {
+        Ok(Some(items)) => items.first().map(|i| i.id.clone()).unwrap_or_default(),
+        Ok(None) => return no_such_inbox().into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let slot = match state.live.open(client.0) {
         Ok(slot) => slot,
         Err(e) => return e.into_response(),
     };
     let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         Some(id) => id.to_string(),
-        None => match state.store.inbox(&recipient, 1).await {
-            Ok(items) => items.first().map(|i| i.id.clone()).unwrap_or_default(),
-            Err(e) => return ApiError::from(e).into_response(),
-        },
+        None => newest,
     };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECONDS);
     // The slot lives as long as the stream; the first round looks at once (a reconnect with
@@ -82,7 +79,8 @@ pub async fn stream(
     let events = futures::stream::unfold(
         (sent, Vec::<SseEvent>::new(), slot, true),
         move |(mut sent, mut pending, mut slot, mut look)| {
-            let (state, recipient, after) = (state.clone(), recipient.clone(), after.clone());
+            let (state, recipient, after, actor, tree) =
+                (state.clone(), recipient.clone(), after.clone(), actor.clone(), tree.clone());
             async move {
                 loop {
                     if let Some(next) = pending.pop() {
@@ -97,7 +95,7 @@ pub async fn stream(
                         }
                     }
                     look = false;
-                    let Ok(items) = state.store.inbox(&recipient, 200).await else { continue };
+                    let Ok(Some(items)) = state.engine.inbox(&actor, &recipient, &tree, 200).await else { continue };
                     // Newest first from the store: `pending` is popped from its end, oldest first.
                     let fresh: Vec<&InboxItem> =
                         items.iter().filter(|i| i.id > after && !sent.contains(&i.id)).collect();

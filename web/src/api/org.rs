@@ -15,7 +15,6 @@ use crate::access;
 use crate::extract::{ApiJson, StaffActor};
 use crate::{ApiError, AppState};
 use baida_engine::auth::{Actor, OrgTree, Permission, is_within};
-use baida_engine::org;
 use baida_store::OrgUnit;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -102,8 +101,7 @@ pub async fn create(
         name_en: body.name_en,
         retired_at: None,
     };
-    let unit = org::create_unit(state.store.as_ref(), &tree, unit).await?;
-    state.engine.org_tree_changed().await;
+    let unit = state.engine.create_unit(&tree, unit).await?;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -134,12 +132,7 @@ pub async fn change(
     if !actor.can(Permission::OrgManage, &id, &tree) {
         return Err(access::denied(&state, &actor, "org.manage", Some(&id)).await);
     }
-    let mut out = unit.clone();
-    if body.name_zh.is_some() || body.name_en.is_some() {
-        let zh = body.name_zh.as_deref().unwrap_or(&unit.name_zh);
-        let en = body.name_en.as_deref().unwrap_or(&unit.name_en);
-        out = org::rename_unit(state.store.as_ref(), &tree, &id, zh, en).await?;
-    }
+    // Every check before any change: a refused move must not leave a rename behind.
     if let Some(parent) = &body.parent_id {
         if !visible(&actor, parent, &tree) {
             return Err(no_such_unit(parent));
@@ -147,11 +140,10 @@ pub async fn change(
         if !actor.can(Permission::OrgManage, parent, &tree) {
             return Err(access::denied(&state, &actor, "org.manage", Some(parent)).await);
         }
-        let mut moved_tree = (*tree).clone();
-        moved_tree.insert(id.clone(), out.clone());
-        out = org::move_unit(state.store.as_ref(), &moved_tree, &id, parent).await?;
     }
-    state.engine.org_tree_changed().await;
+    let names = (body.name_zh.is_some() || body.name_en.is_some())
+        .then(|| (body.name_zh.as_deref().unwrap_or(&unit.name_zh), body.name_en.as_deref().unwrap_or(&unit.name_en)));
+    let out = state.engine.change_unit(&tree, &id, names, body.parent_id.as_deref()).await?;
     Ok(Json(out))
 }
 
@@ -171,7 +163,6 @@ pub async fn retire(
     if !actor.can(Permission::OrgManage, &id, &tree) {
         return Err(access::denied(&state, &actor, "org.manage", Some(&id)).await);
     }
-    let unit = org::retire_unit(state.store.as_ref(), &tree, &id, state.engine.clock.now()).await?;
-    state.engine.org_tree_changed().await;
+    let unit = state.engine.retire_unit(&tree, &id).await?;
     Ok(Json(unit))
 }

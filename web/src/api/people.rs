@@ -16,9 +16,9 @@ use utoipa_axum::routes;
 use crate::access;
 use crate::extract::{ApiJson, Client, StaffActor};
 use crate::{ApiError, AppState};
-use baida_engine::auth::session::event;
-use baida_engine::auth::{Actor, OrgTree, Permission, Role, password};
-use baida_engine::org::{self, NewAccount};
+use baida_engine::auth::{Actor, OrgTree, Permission, Role};
+use baida_engine::org::NewAccount;
+use baida_engine::people::{AccountChange, OwnPassword, Requester};
 use baida_store::{Grant, User};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,7 +46,7 @@ fn no_such_user() -> ApiError {
 /// The account, if its home unit is one the actor manages; else 404.
 async fn visible(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std::sync::Arc<OrgTree>), ApiError> {
     let tree = access::tree(state).await?;
-    let user = state.store.user(id).await?.ok_or_else(no_such_user)?;
+    let user = state.engine.account(id).await?.ok_or_else(no_such_user)?;
     if actor.can(Permission::UsersManage, &user.unit_id, &tree) { Ok((user, tree)) } else { Err(no_such_user()) }
 }
 
@@ -60,26 +60,11 @@ async fn managed(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std
             "You cannot change your own account here: change your password with your current one; roles and state are changed by another admin",
         )));
     }
-    let grants = state.store.grants(&user.id).await?;
+    let grants = state.engine.grants_of(&user.id).await?;
     if !actor.may_manage(&user, &grants, &tree) {
         return Err(access::denied(state, actor, &format!("manage user {}", user.id), Some(&user.unit_id)).await);
     }
     Ok((user, tree))
-}
-
-async fn record(
-    state: &AppState,
-    actor: &Actor,
-    kind: &str,
-    unit: &str,
-    subject: &str,
-    client: Client,
-    detail: serde_json::Value,
-) -> Result<(), ApiError> {
-    let mut e = event(kind, &actor.label(), Some(unit), Some(subject), &client.0.to_string(), state.engine.clock.now());
-    e.detail = detail;
-    state.store.record_security_event(&e).await?;
-    Ok(())
 }
 
 /// Accounts of the units the caller manages.
@@ -87,7 +72,7 @@ async fn record(
 pub async fn list(State(state): State<AppState>, StaffActor(actor): StaffActor) -> Result<Json<Vec<User>>, ApiError> {
     let tree = access::require(&state, &actor, Permission::UsersManage, None).await?;
     let units = actor.units_with(Permission::UsersManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-    Ok(Json(state.store.users_in(&units).await?))
+    Ok(Json(state.engine.accounts_in(&units).await?))
 }
 
 /// A new account.
@@ -130,17 +115,7 @@ pub async fn create(
         unit_id: body.unit_id,
         password: body.password,
     };
-    let user = org::create_account(state.store.as_ref(), &tree, account, state.engine.clock.now()).await?;
-    record(
-        &state,
-        &actor,
-        "user.created",
-        &user.unit_id,
-        &user.id,
-        client,
-        serde_json::json!({"username": user.username}),
-    )
-    .await?;
+    let user = state.engine.create_account(&tree, account, &Requester::new(&actor, client.0)).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -153,11 +128,11 @@ pub async fn read(
 ) -> Result<Json<UserView>, ApiError> {
     let own = actor.staff().is_some_and(|s| s.id == id);
     let user = if own {
-        state.store.user(&id).await?.ok_or_else(no_such_user)?
+        state.engine.account(&id).await?.ok_or_else(no_such_user)?
     } else {
         visible(&state, &actor, &id).await?.0
     };
-    let grants = state.store.grants(&user.id).await?;
+    let grants = state.engine.grants_of(&user.id).await?;
     Ok(Json(UserView { user, grants }))
 }
 
@@ -183,53 +158,14 @@ pub async fn change(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChangeUserBody>,
 ) -> Result<Json<User>, ApiError> {
-    let (mut user, _) = managed(&state, &actor, &id).await?;
-    let now = state.engine.clock.now();
-    if let Some(name) = body.name {
-        if name.trim().is_empty() || name.chars().count() > 64 {
-            return Err(ApiError::Invalid {
-                code: "invalid",
-                title: Text::new("请求内容有误", "The request has a problem"),
-                problems: vec![baida_blocks::Problem::new(
-                    "/name",
-                    "bad_name",
-                    Text::new("请填写姓名（最多 64 字）", "Give a name (at most 64 characters)"),
-                )],
-            });
-        }
-        user.name = name.trim().to_string();
-    }
-    if let Some(phone) = body.phone {
-        let typed = phone.trim().to_string();
-        let phone = baida_blocks::formats::normalize_phone(&typed).unwrap_or(typed);
-        if !phone.is_empty() && !baida_blocks::formats::is_mobile_phone(&phone) {
-            return Err(ApiError::Invalid {
-                code: "invalid",
-                title: Text::new("请求内容有误", "The request has a problem"),
-                problems: vec![baida_blocks::Problem::new(
-                    "/phone",
-                    "bad_phone",
-                    Text::new("手机号应为 11 位、以 1 开头", "A mobile number has 11 digits and starts with 1"),
-                )],
-            });
-        }
-        if !phone.is_empty() && state.store.login_taken(&phone, Some(&user.id)).await? {
-            return Err(ApiError::Conflict(org::login_taken_message(&phone)));
-        }
-        user.phone = (!phone.is_empty()).then_some(phone);
-    }
-    if let Some(disabled) = body.disabled {
-        user.disabled_at = if disabled { Some(user.disabled_at.unwrap_or(now)) } else { None };
-        let kind = if disabled { "user.disabled" } else { "user.enabled" };
-        record(&state, &actor, kind, &user.unit_id, &user.id, client, serde_json::json!({})).await?;
-    }
-    if body.unlock == Some(true) {
-        user.locked_until = None;
-        user.failed_logins = 0;
-        record(&state, &actor, "user.unlocked", &user.unit_id, &user.id, client, serde_json::json!({})).await?;
-    }
-    user.updated_at = now;
-    state.store.update_user(&user).await?;
+    let (user, _) = managed(&state, &actor, &id).await?;
+    let change = AccountChange {
+        name: body.name,
+        phone: body.phone,
+        disabled: body.disabled,
+        unlock: body.unlock == Some(true),
+    };
+    let user = state.engine.change_account(user, change, &Requester::new(&actor, client.0)).await?;
     Ok(Json(user))
 }
 
@@ -264,26 +200,7 @@ pub async fn grant(
     if !actor.may_grant(body.role, &body.unit_id, &tree) {
         return Err(access::denied(&state, &actor, &format!("grant {}", body.role.as_str()), Some(&body.unit_id)).await);
     }
-    let g = org::grant(
-        state.store.as_ref(),
-        &tree,
-        &user.id,
-        body.role,
-        &body.unit_id,
-        &actor.label(),
-        state.engine.clock.now(),
-    )
-    .await?;
-    record(
-        &state,
-        &actor,
-        "role.granted",
-        &user.unit_id,
-        &user.id,
-        client,
-        serde_json::json!({"role": g.role, "unit_id": g.unit_id}),
-    )
-    .await?;
+    let g = state.engine.grant_role(&tree, &user, body.role, &body.unit_id, &Requester::new(&actor, client.0)).await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
@@ -302,19 +219,9 @@ pub async fn revoke(
     if !actor.may_grant(role, &unit, &tree) {
         return Err(access::denied(&state, &actor, &format!("revoke {}", role.as_str()), Some(&unit)).await);
     }
-    if !state.store.revoke(&user.id, role.as_str(), &unit).await? {
+    if !state.engine.revoke_role(&user, role, &unit, &Requester::new(&actor, client.0)).await? {
         return Err(no_grant());
     }
-    record(
-        &state,
-        &actor,
-        "role.revoked",
-        &user.unit_id,
-        &user.id,
-        client,
-        serde_json::json!({"role": role.as_str(), "unit_id": unit}),
-    )
-    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,8 +243,7 @@ pub async fn reset_password(
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let (user, _) = managed(&state, &actor, &id).await?;
-    org::set_password(state.store.as_ref(), &user, &body.password, state.engine.clock.now()).await?;
-    record(&state, &actor, "password.reset", &user.unit_id, &user.id, client, serde_json::json!({})).await?;
+    state.engine.reset_password(&user, &body.password, &Requester::new(&actor, client.0)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -372,12 +278,16 @@ pub async fn change_own_password(
             detail: Text::new("修改密码尝试过于频繁，请稍后再试", "Too many password changes tried; try again later"),
         });
     }
-    let user = state.store.user(&staff.id).await?.ok_or(ApiError::Unauthorized)?;
-    let creds = state.store.credentials(&user.username).await?.ok_or(ApiError::Unauthorized)?;
-    if !password::verify_off_thread(&body.current, &creds.password_hash).await {
-        return Err(ApiError::Unauthenticated(Text::new("当前密码不正确", "The current password is wrong")));
+    match state
+        .engine
+        .change_own_password(&staff.id, &body.current, &body.new, &Requester::new(&actor, client.0))
+        .await?
+    {
+        OwnPassword::Changed => {}
+        OwnPassword::NoAccount => return Err(ApiError::Unauthorized),
+        OwnPassword::WrongCurrent => {
+            return Err(ApiError::Unauthenticated(Text::new("当前密码不正确", "The current password is wrong")));
+        }
     }
-    org::set_password(state.store.as_ref(), &user, &body.new, state.engine.clock.now()).await?;
-    record(&state, &actor, "password.changed", &user.unit_id, &user.id, client, serde_json::json!({})).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,7 +25,6 @@ use crate::{ApiError, AppState};
 use baida_engine::auth::Actor;
 use baida_engine::photo;
 use baida_store::Photo;
-use baida_store::photo_uses::PhotoUse;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(upload)).route("/photos/{sha256}", get(download))
@@ -84,18 +83,7 @@ pub async fn store_photo(
     state.limits.photo_kib.check_n(client, kib, std::time::Duration::from_secs(3600)).map_err(too_many)?;
     let cfg = &state.config;
     let checked = photo::check(data, cfg.max_photo_bytes, cfg.max_photo_pixels, keep_location)?;
-    let now = state.engine.clock.now();
-    let meta = Photo {
-        sha256: checked.sha256.clone(),
-        content_type: checked.content_type.to_string(),
-        width: checked.width as i64,
-        height: checked.height as i64,
-        bytes: checked.bytes.len() as i64,
-        created_at: now,
-    };
-    state.blobs.put(&checked.sha256, checked.bytes).await?;
-    state.store.put_photo(&meta).await?;
-    state.store.add_photo_use(&meta.sha256, &PhotoUse::Upload(uploader.digest()), now).await?;
+    let meta = state.engine.keep_photo(&state.blobs, checked, &uploader.digest()).await?;
     uploader.stored();
     Ok(meta)
 }
@@ -171,46 +159,17 @@ pub fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError
     }
 }
 
-/// Who may be served a photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// Anyone (and any cache).
-    Public,
-    /// This requester only: `Cache-Control: private`.
-    Private,
-}
+pub use baida_engine::photos::Audience;
 
-/// The one decision of who may see a photo: `None` when this requester may not (404).
+/// The one decision of who may see a photo ([`baida_engine::Engine::photo_audience`]): `None`
+/// when this requester may not (404).
 pub async fn audience(
     state: &AppState,
     actor: &Actor,
     upload_keys: &[String],
     sha256: &str,
 ) -> Result<Option<Audience>, ApiError> {
-    let uses = state.store.photo_uses(sha256).await?;
-    if uses.contains(&PhotoUse::Public) {
-        return Ok(Some(Audience::Public));
-    }
-    if uses.iter().any(|u| matches!(u, PhotoUse::Upload(k) if upload_keys.contains(k))) {
-        return Ok(Some(Audience::Private));
-    }
-    if matches!(actor, Actor::Anonymous | Actor::Reporter) {
-        return Ok(None);
-    }
-    let tree = crate::access::tree(state).await?;
-    for u in &uses {
-        let PhotoUse::Case(id) = u else { continue };
-        let Some(case) = state.store.case(id).await? else { continue };
-        if !crate::access::may_see(state, actor, &case, &tree).await? {
-            continue;
-        }
-        // As the reader sees the record: a photo field masked for them is not theirs to see.
-        let visible = crate::access::visible_record(state, actor, &case, &tree).await?;
-        if visible.to_string().contains(sha256) {
-            return Ok(Some(Audience::Private));
-        }
-    }
-    Ok(None)
+    Ok(state.engine.photo_audience(actor, upload_keys, sha256).await?)
 }
 
 /// How long a browser may keep a photo only its requester may see.
@@ -227,7 +186,7 @@ pub async fn download(
     let not_found = || ApiError::NotFound(Text::new("没有这张照片", "No such photo"));
     let keys = upload_key::digests(&headers, &actor);
     let audience = audience(&state, &actor, &keys, &sha256).await?.ok_or_else(not_found)?;
-    let meta = state.store.photo(&sha256).await?.ok_or_else(not_found)?;
+    let meta = state.engine.photo(&sha256).await?.ok_or_else(not_found)?;
     let bytes = state.blobs.get(&meta.sha256).await.ok_or_else(not_found)?;
     let cache = match audience {
         Audience::Public => "public, max-age=31536000, immutable",

@@ -50,8 +50,8 @@ pub async fn set(
     Path(category): Path<String>,
     ApiJson(body): ApiJson<DepartmentBody>,
 ) -> Result<Json<Responsibility>, ApiError> {
-    access::require(&state, &actor, Permission::ResponsibilitiesManage, None).await?;
-    match state.store.org_unit(&body.department).await? {
+    let tree = access::require(&state, &actor, Permission::ResponsibilitiesManage, None).await?;
+    match tree.get(&body.department) {
         Some(u) if u.kind == UnitKind::Department => {}
         _ => {
             return Err(ApiError::NotFound(Text::new(

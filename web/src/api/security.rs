@@ -47,7 +47,7 @@ pub async fn list(
         Some(units) => (units, false),
         None => (tree.keys().cloned().collect(), true),
     };
-    let mut items = state.store.security_events(&units, unscoped, q.cursor, limit + 1).await?;
+    let mut items = state.engine.security_events(&units, unscoped, q.cursor, limit + 1).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|e| e.seq)

@@ -131,17 +131,16 @@ async fn attempt(
     if let Err(wait) = state.limits.login.check(client.0) {
         let now = state.engine.clock.now();
         let event = session::event("login.rate_limited", "anonymous", None, None, &client.0.to_string(), now);
-        state.store.record_security_event(&event).await?;
+        state.engine.record_security_event(&event).await?;
         return Err(ApiError::TooManyRequests {
             retry_after: wait.as_secs() + 1,
             detail: Text::new("登录尝试过于频繁，请稍后再试", "Too many log-in attempts; try again later"),
         });
     }
     if let Some(old) = session_cookie(headers) {
-        state.store.delete_session(&session::digest(&old)).await?;
+        state.engine.end_session(&old).await?;
     }
-    let now = state.engine.clock.now();
-    match session::log_in(state.store.as_ref(), login, password, &client.0.to_string(), now).await {
+    match state.engine.log_in(login, password, &client.0.to_string()).await {
         Ok(done) => Ok(done),
         Err(LoginError::Store(e)) => Err(e.into()),
         Err(e) => Err(ApiError::Unauthenticated(e.message())),
@@ -268,7 +267,7 @@ pub async fn login_json(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let (id, user) = attempt(&state, client, &headers, &body.login, &body.password).await?;
-    let actor = session::staff_actor(state.store.as_ref(), user).await?;
+    let actor = state.engine.staff_actor(user).await?;
     let cookie = session_cookie_for(&id, session::STAFF_SESSION, over_https(&headers));
     Ok(([(header::SET_COOKIE, cookie)], Json(me_view(&actor))).into_response())
 }
@@ -288,7 +287,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
 
 async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if let Some(id) = session_cookie(headers) {
-        state.store.delete_session(&session::digest(&id)).await?;
+        state.engine.end_session(&id).await?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::access;
 use crate::extract::{ApiJson, Client, StaffActor};
 use crate::{ApiError, AppState};
 use baida_engine::auth::Permission;
-use baida_engine::auth::session::{self, event};
+use baida_engine::people::{NewToken, Requester};
 use baida_store::ApiToken;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,7 +30,7 @@ pub async fn list(
 ) -> Result<Json<Vec<ApiToken>>, ApiError> {
     let tree = access::require(&state, &actor, Permission::TokensManage, None).await?;
     let units = actor.units_with(Permission::TokensManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-    Ok(Json(state.store.tokens_in(&units).await?))
+    Ok(Json(state.engine.tokens_in(&units).await?))
 }
 
 /// A token to create.
@@ -74,56 +74,26 @@ pub async fn create(
     if !actor.can(Permission::TokensManage, &body.unit_id, &tree) {
         return Err(access::denied(&state, &actor, "tokens.manage", Some(&body.unit_id)).await);
     }
-    let invalid = |pointer: &str, code: &'static str, why: Text| ApiError::Invalid {
-        code: "invalid",
-        title: Text::new("请求内容有误", "The request has a problem"),
-        problems: vec![baida_blocks::Problem::new(pointer, code, why)],
-    };
-    if body.name.trim().is_empty() || body.name.chars().count() > 64 {
-        return Err(invalid(
-            "/name",
-            "bad_name",
-            Text::new("请写明令牌用途（最多 64 字）", "Say what the token is for (at most 64 characters)"),
-        ));
-    }
     let mut permissions = Vec::new();
     for (i, p) in body.permissions.iter().enumerate() {
         let Some(perm) = Permission::parse(p) else {
-            return Err(invalid(
-                &format!("/permissions/{i}"),
-                "unknown_permission",
-                Text::new(format!("没有权限“{p}”"), format!("No permission “{p}”")),
-            ));
+            return Err(ApiError::Invalid {
+                code: "invalid",
+                title: Text::new("请求内容有误", "The request has a problem"),
+                problems: vec![baida_blocks::Problem::new(
+                    format!("/permissions/{i}"),
+                    "unknown_permission",
+                    Text::new(format!("没有权限“{p}”"), format!("No permission “{p}”")),
+                )],
+            });
         };
         if !actor.can(perm, &body.unit_id, &tree) {
             return Err(access::denied(&state, &actor, &format!("token with {p}"), Some(&body.unit_id)).await);
         }
-        permissions.push(perm.as_str().to_string());
+        permissions.push(perm);
     }
-    if permissions.is_empty() {
-        return Err(invalid(
-            "/permissions",
-            "no_permissions",
-            Text::new("请至少选择一项权限", "Choose at least one permission"),
-        ));
-    }
-    let now = state.engine.clock.now();
-    let secret = format!("{}{}", session::TOKEN_PREFIX, baida_core::secret::token());
-    let token = ApiToken {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: body.name.trim().to_string(),
-        unit_id: body.unit_id,
-        permissions,
-        created_by: actor.label(),
-        created_at: now,
-        last_used_at: None,
-        revoked_at: None,
-    };
-    state.store.create_token(&token, &session::digest(&secret)).await?;
-    let mut e =
-        event("token.created", &actor.label(), Some(&token.unit_id), Some(&token.id), &client.0.to_string(), now);
-    e.detail = serde_json::json!({"name": token.name, "permissions": token.permissions});
-    state.store.record_security_event(&e).await?;
+    let new = NewToken { name: body.name, unit_id: body.unit_id, permissions };
+    let (token, secret) = state.engine.create_token(new, &Requester::new(&actor, client.0)).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
@@ -137,15 +107,12 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let tree = access::tree(&state).await?;
-    let token = state.store.token(&id).await?.filter(|t| {
+    let token = state.engine.token(&id).await?.filter(|t| {
         actor.can(Permission::TokensManage, &t.unit_id, &tree) && (actor.is_root() || tree.contains_key(&t.unit_id))
     });
     let Some(token) = token else {
         return Err(ApiError::NotFound(Text::new("没有这个令牌", "No such token")));
     };
-    let now = state.engine.clock.now();
-    state.store.revoke_token(&token.id, now).await?;
-    let e = event("token.revoked", &actor.label(), Some(&token.unit_id), Some(&token.id), &client.0.to_string(), now);
-    state.store.record_security_event(&e).await?;
+    state.engine.revoke_token(&token, &Requester::new(&actor, client.0)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

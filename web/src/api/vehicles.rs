@@ -74,35 +74,20 @@ pub async fn record(
             )],
         });
     }
-    let mut cases = Vec::new();
-    for app in state.store.apps().await? {
-        let Some(loaded) = state.apps.load(&app.app_id, None).await? else { continue };
-        let keys: Vec<&str> = loaded
-            .compiled
-            .fields
-            .iter()
-            .filter(|f| f.field.dict.as_deref() == Some("vehicle.plate_number"))
-            .map(|f| f.field.key.as_str())
-            .collect();
-        for key in keys {
-            for c in state.store.closed_cases_with(&app.app_id, key, &plate, 200).await? {
-                // Only the cases this person may read count, or a record would leak others'.
-                if !crate::access::may_see(&state, &actor, &c, &tree).await? {
-                    continue;
-                }
-                let credit = c.record.get("credit_record").and_then(Value::as_bool).unwrap_or(false);
-                cases.push(VehicleCase {
-                    case_id: c.id,
-                    number: c.number,
-                    app_id: c.app_id,
-                    closed_at: c.closed_at,
-                    outcome: c.record.get("outcome").cloned().unwrap_or(Value::Null),
-                    counts_against_credit: credit,
-                });
-            }
-        }
-    }
-    cases.sort_by_key(|c| std::cmp::Reverse(c.closed_at));
+    let cases: Vec<VehicleCase> = state
+        .engine
+        .vehicle_cases(&actor, &plate, &tree)
+        .await?
+        .into_iter()
+        .map(|c| VehicleCase {
+            counts_against_credit: c.record.get("credit_record").and_then(Value::as_bool).unwrap_or(false),
+            outcome: c.record.get("outcome").cloned().unwrap_or(Value::Null),
+            case_id: c.id,
+            number: c.number,
+            app_id: c.app_id,
+            closed_at: c.closed_at,
+        })
+        .collect();
     let credit_marks = cases.iter().filter(|c| c.counts_against_credit).count();
     Ok(Json(VehicleRecord { plate, cases, credit_marks }))
 }

@@ -169,6 +169,7 @@ impl From<PhotoError> for ApiError {
             },
             PhotoError::Io(e) if store::io_full(&e) => ApiError::StorageFull,
             PhotoError::Io(e) => ApiError::internal(e),
+            PhotoError::Store(e) => e.into(),
         }
     }
 }

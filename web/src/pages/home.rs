@@ -68,19 +68,12 @@ pub async fn home(
     ReqLang(lang): ReqLang,
     uri: axum::http::Uri,
 ) -> Result<Html<String>, ApiError> {
-    let units = state.store.org_units().await?;
+    let tree = state.engine.org_tree().await?;
+    let mut units: Vec<&baida_store::OrgUnit> = tree.values().collect();
+    units.sort_by(|a, b| a.id.cmp(&b.id));
     let parents: BTreeMap<&str, Option<&str>> = units.iter().map(|u| (u.id.as_str(), u.parent_id.as_deref())).collect();
     // Residents see the apps they can submit to, not staff-only ones (the catalog review).
-    let mut apps = Vec::new();
-    for a in state.store.apps().await? {
-        let staff_only = match state.apps.load(&a.app_id, None).await {
-            Ok(Some(l)) => l.compiled.app.access.submit == baida_blocks::app::SubmitAccess::Staff,
-            _ => true,
-        };
-        if !staff_only {
-            apps.push(a);
-        }
-    }
+    let apps = state.engine.resident_apps().await?;
     let communities = units
         .iter()
         .filter(|u| u.kind == UnitKind::Community)

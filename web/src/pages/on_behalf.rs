@@ -78,7 +78,7 @@ pub async fn lookup(
     let phone = baida_blocks::formats::normalize_phone(&typed).unwrap_or_else(|| typed.trim().to_string());
     let found = resident(state, unit, &phone).await?;
     let allowed = match &found {
-        Some(r) => state.store.assisted_consent(&r.id).await?,
+        Some(r) => state.engine.assisted_consent(&r.id).await?,
         None => false,
     };
     let message = match (&found, allowed) {
@@ -101,10 +101,8 @@ async fn may_assist(state: &AppState, actor: &Actor, unit: &str) -> Result<bool,
 
 /// The resident with this phone number who declared a home in `unit`'s community.
 async fn resident(state: &AppState, unit: &str, phone: &str) -> Result<Option<Resident>, ApiError> {
-    let Some(phone) = baida_blocks::formats::normalize_phone(phone) else { return Ok(None) };
     let (community, _) = state.engine.filed_in(unit).await?;
-    let homes = state.store.homes_in(&community).await?;
-    Ok(homes.into_iter().find(|(_, p)| *p == phone).map(|(home, phone)| Resident { id: home.resident_id, phone }))
+    Ok(state.engine.resident_of(&community, phone).await?.map(|(id, phone)| Resident { id, phone }))
 }
 
 /// `13812345678` → `138****5678`.
@@ -131,7 +129,7 @@ pub struct FormLink {
 
 /// The residents' forms offered where the actor files cases (the communities and grids they
 /// are posted to), for the workbench's "fill in for a resident" list: apps owned by the unit
-/// or one above it, not archived, not staff-only. Two queries, whatever the number of apps.
+/// or one above it, not archived, not staff-only ([`baida_engine::Engine::forms_offered_at`]).
 pub async fn forms(state: &AppState, actor: &Actor, lang: baida_blocks::Lang) -> Result<Vec<FormLink>, ApiError> {
     let tree = access::tree(state).await?;
     let mut units: Vec<&baida_store::OrgUnit> = actor
@@ -145,25 +143,11 @@ pub async fn forms(state: &AppState, actor: &Actor, lang: baida_blocks::Lang) ->
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let apps = state.store.apps().await?;
-    let archived = state.store.archived_apps().await?;
     let en = lang == baida_blocks::Lang::En;
     let mut out = Vec::new();
     for unit in units.into_iter().take(3) {
-        // The unit and every unit above it: an app owned there is offered here.
-        let mut chain = vec![unit.id.as_str()];
-        while let Some(parent) = tree.get(chain[chain.len() - 1]).and_then(|u| u.parent_id.as_deref()) {
-            if chain.contains(&parent) || chain.len() > 16 {
-                break;
-            }
-            chain.push(parent);
-        }
-        for a in apps.iter().filter(|a| chain.contains(&a.owner_id.as_str()) && !archived.contains(&a.app_id)) {
-            let Some(loaded) = state.apps.load(&a.app_id, None).await? else { continue };
+        for loaded in state.engine.forms_offered_at(&unit.id, &tree).await? {
             let app = &loaded.compiled.app;
-            if app.access.submit == baida_blocks::SubmitAccess::Staff {
-                continue;
-            }
             out.push(FormLink {
                 unit_id: unit.id.clone(),
                 app_id: app.id.clone(),

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::i18n::ReqLang;
 use crate::{ApiError, AppState};
 use baida_engine::auth::Actor;
-use baida_engine::profile::LEVELS;
+use baida_engine::profile::{LEVELS, Overview};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().route("/my/profile", get(page).post(set_consent))
@@ -56,27 +56,11 @@ pub async fn page(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: 
     let Actor::Resident { id, .. } = actor else {
         return Redirect::to("/my/login?next=/my/profile").into_response();
     };
-    let store = state.store.as_ref();
-    let loaded = async {
-        let home = store.home(&id).await?;
-        // Only a home the community confirmed shares its household's facts.
-        let household = match baida_engine::profile::household_of(store, &id).await? {
-            Some(h) => store.household_profile(&h).await?,
-            None => Vec::new(),
-        };
-        Ok::<_, baida_store::Error>((
-            store.consent(&id).await?.unwrap_or_else(|| "none".into()),
-            store.assisted_consent(&id).await?,
-            store.profile(&id).await?,
-            home,
-            household,
-            store.profile_reads(&id, 50).await?,
-        ))
-    };
-    let (level, assisted, values, home, household, reads) = match loaded.await {
+    let overview = match state.engine.profile_overview(&id).await {
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let Overview { level, assisted, values, home, household, reads } = overview;
     // Apps by their names, not their ids.
     let mut names = std::collections::HashMap::new();
     for app in values.iter().chain(&household).map(|v| &v.app_id).chain(reads.iter().map(|r| &r.app_id)) {
@@ -166,18 +150,9 @@ pub async fn set_consent(State(state): State<AppState>, actor: Actor, Form(f): F
         }
         .into_response();
     }
-    let store = state.store.as_ref();
-    let now = state.engine.clock.now();
-    let done = async {
-        let assisted = f.assisted.is_some() && f.level != "none";
-        store.set_consent(&id, &f.level, assisted, now).await?;
-        if f.level == "none" {
-            store.forget_profile(&id).await?;
-        }
-        Ok::<_, baida_store::Error>(())
-    };
+    let done = state.engine.set_consent(&id, &f.level, f.assisted.is_some());
     match done.await {
-        Ok(()) => Redirect::to("/my/profile").into_response(),
+        Ok(_) => Redirect::to("/my/profile").into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

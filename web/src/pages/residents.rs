@@ -1,16 +1,13 @@
-//! Residents: log-in with a one-time code sent by SMS (`/my/login`), and their own cases
-//! (`/my`). Codes are six digits, valid five minutes, tried at most five times (each try is
-//! counted by one conditional statement before the code is compared, so parallel guesses get
-//! no more), used once, and only their hash is stored; requests for codes are limited per
-//! phone number (one a minute, five an hour) and per client address, and so are tries. In `--demo` the code is also printed to the log, as there is no
-//! SMS gateway.
+//! Residents: log-in with a one-time code sent by SMS (`/my/login`; the rules are
+//! [`baida_engine::auth::code`]'s), and their own cases (`/my`). Requests for codes and tries
+//! are limited per client address here, and per phone number by the engine. In `--demo` the
+//! code is also printed to the log, as there is no SMS gateway.
 
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use baida_blocks::{Lang, Text};
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -19,9 +16,9 @@ use crate::extract::{Client, session_cookie};
 use crate::i18n::ReqLang;
 use crate::{ApiError, AppState};
 use baida_engine::auth::Actor;
+use baida_engine::auth::code::{CodeSent, CodeTried};
 use baida_engine::auth::mask::{Mask, mask_value};
-use baida_engine::auth::session::{self, RESIDENT_SESSION, event};
-use baida_store::{CaseFilter, LoginCode, OutboxItem, Session};
+use baida_engine::auth::session::{RESIDENT_SESSION, event};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,14 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/my/login", get(login_page).post(send_code))
         .route("/my/login/verify", post(verify))
 }
-
-/// How long a code is valid.
-const CODE_MINUTES: i64 = 5;
-/// Tries per code.
-const CODE_TRIES: i64 = 5;
-/// Codes per phone number: one a minute, five an hour.
-const PER_PHONE_MINUTE: i64 = 1;
-const PER_PHONE_HOUR: i64 = 5;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
@@ -128,52 +117,11 @@ pub async fn send_code(
     if let Err(wait) = state.limits.code.check(client.0) {
         return limited(too_many(lang, wait.as_secs() + 1));
     }
-    let now = state.engine.clock.now();
-    let client_key = client.0.to_string();
-    let counts = async {
-        let minute = state.store.login_codes_since(&phone, &client_key, now - Duration::minutes(1)).await?;
-        let hour = state.store.login_codes_since(&phone, &client_key, now - Duration::hours(1)).await?;
-        Ok::<_, baida_store::Error>((minute.0, hour.0))
-    };
-    let (in_minute, in_hour) = match counts.await {
-        Ok(c) => c,
+    let code = match state.engine.send_login_code(&phone, &client.0.to_string()).await {
+        Ok(CodeSent::Sent { code }) => code,
+        Ok(CodeSent::TooMany { retry_after }) => return limited(too_many(lang, retry_after)),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    if in_minute >= PER_PHONE_MINUTE {
-        return limited(too_many(lang, 60));
-    }
-    if in_hour >= PER_PHONE_HOUR {
-        return limited(too_many(lang, 3600));
-    }
-    let code = baida_core::secret::digits(6);
-    let id = uuid::Uuid::now_v7().to_string();
-    let login_code = LoginCode {
-        id: id.clone(),
-        phone: phone.clone(),
-        code_hash: session::digest(&format!("{id}:{code}")),
-        client: client_key,
-        created_at: now,
-        expires_at: now + Duration::minutes(CODE_MINUTES),
-        attempts: 0,
-        used_at: None,
-    };
-    let sms = OutboxItem {
-        id: uuid::Uuid::now_v7().to_string(),
-        case_id: None,
-        channel: "sms".into(),
-        recipient: phone.clone(),
-        template: "login-code".into(),
-        data: serde_json::json!({"code": code, "minutes": CODE_MINUTES}),
-        state: "pending".into(),
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        created_at: now,
-        delivered_at: None,
-    };
-    if let Err(e) = state.store.create_login_code(&login_code, &sms).await {
-        return ApiError::from(e).into_response();
-    }
     if state.config.demo {
         tracing::info!(phone = %masked(&phone), %code, "demo: a resident's log-in code (sent by SMS when a gateway is configured)");
     }
@@ -201,7 +149,6 @@ pub async fn verify(
     let normalized = baida_blocks::formats::normalize_phone(&form.phone);
     let phone = normalized.clone().unwrap_or_else(|| form.phone.trim().to_string());
     let next = safe_next(form.next.as_deref(), "/my");
-    let now = state.engine.clock.now();
     let wrong = |state: &AppState| {
         let why = Text::new("验证码不正确或已过期，请重新获取", "The code is wrong or has expired; ask for a new one")
             .get(lang)
@@ -224,8 +171,11 @@ pub async fn verify(
     };
     if let Some(wait) = limited {
         let seconds = wait.as_secs() + 1;
+        let now = state.engine.clock.now();
         let e = event("resident.login_rate_limited", "anonymous", None, None, &client.0.to_string(), now);
-        let _ = state.store.record_security_event(&e).await;
+        if let Err(e) = state.engine.record_security_event(&e).await {
+            tracing::warn!(error = %e, "cannot record a security event");
+        }
         let why = Text::new(
             format!("尝试过于频繁，请 {seconds} 秒后再试"),
             format!("Too many tries; try again in {seconds} seconds"),
@@ -243,58 +193,13 @@ pub async fn verify(
         }
         return r;
     }
-    let live = match state.store.live_login_code(&phone, now).await {
-        Ok(c) => c,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let Some(live) = live else { return wrong(&state) };
-    // Count this try first, in one conditional statement; compare only if it was counted.
-    // Parallel guesses therefore get at most CODE_TRIES comparisons between them.
-    match state.store.claim_login_code_try(&live.id, CODE_TRIES, now).await {
-        Ok(true) => {}
-        Ok(false) => return wrong(&state),
-        Err(e) => return ApiError::from(e).into_response(),
-    }
-    let given = session::digest(&format!("{}:{}", live.id, form.code.trim()));
-    if given != live.code_hash {
-        let mut e = event("resident.login_failed", "anonymous", None, None, &client.0.to_string(), now);
-        e.detail = serde_json::json!({"code": live.id});
-        let _ = state.store.record_security_event(&e).await;
-        return wrong(&state);
-    }
-    // A code is used once, even by two parallel right answers.
-    match state.store.use_login_code(&live.id, now).await {
-        Ok(true) => {}
-        Ok(false) => return wrong(&state),
-        Err(e) => return ApiError::from(e).into_response(),
-    }
-    let done = async {
-        let resident = state.store.resident(&phone, now).await?;
-        if let Some(old) = session_cookie(&headers) {
-            state.store.delete_session(&session::digest(&old)).await?;
-        }
-        let id = baida_core::secret::token();
-        state
-            .store
-            .create_session(
-                &session::digest(&id),
-                &Session {
-                    user_id: None,
-                    resident_id: Some(resident.id.clone()),
-                    created_at: now,
-                    expires_at: now + RESIDENT_SESSION,
-                },
-            )
-            .await?;
-        let e = event("resident.login", &format!("resident:{}", resident.id), None, None, &client.0.to_string(), now);
-        state.store.record_security_event(&e).await?;
-        Ok::<_, baida_store::Error>(id)
-    };
-    match done.await {
-        Ok(id) => {
-            let cookie = session_cookie_for(&id, RESIDENT_SESSION, over_https(&headers));
+    let old = session_cookie(&headers);
+    match state.engine.log_in_with_code(&phone, &form.code, &client.0.to_string(), old.as_deref()).await {
+        Ok(CodeTried::LoggedIn { session }) => {
+            let cookie = session_cookie_for(&session, RESIDENT_SESSION, over_https(&headers));
             (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, next)]).into_response()
         }
+        Ok(CodeTried::Wrong) => wrong(&state),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -319,8 +224,7 @@ pub async fn my_cases(State(state): State<AppState>, ReqLang(lang): ReqLang, act
     let Actor::Resident { id, phone, .. } = actor else {
         return Redirect::to("/my/login?next=/my").into_response();
     };
-    let filter = CaseFilter { resident_id: Some(id), limit: 200, ..CaseFilter::default() };
-    let cases = match state.store.cases(&filter).await {
+    let cases = match state.engine.resident_cases(&id, 200).await {
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };

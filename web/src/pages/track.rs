@@ -27,7 +27,6 @@ use crate::i18n::{ReqLang, word};
 use crate::page_error::PageError;
 use crate::pages::form_page;
 use crate::{ApiError, AppState};
-use baida_core::hash::sha256_hex;
 use baida_engine::actions::{Action, ActionError};
 use baida_engine::apps::Loaded;
 use baida_store::{Case, Event};
@@ -186,17 +185,7 @@ fn resident_step<'l>(loaded: &'l Loaded, case: &Case) -> Option<(&'l baida_block
 
 /// The case behind a tracking link, or `None` when the link is wrong (never says which part).
 async fn authorized(state: &AppState, id: &str, q: &TrackQuery) -> Result<Option<(Case, Loaded)>, ApiError> {
-    let Some(case) = state.store.case(id).await? else { return Ok(None) };
-    let own = q.resident.is_some() && case.resident_id == q.resident;
-    let given = sha256_hex(q.t.as_deref().unwrap_or_default());
-    if !own
-        && (given.len() != case.tracking_hash.len()
-            || given.bytes().zip(case.tracking_hash.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) != 0)
-    {
-        return Ok(None);
-    }
-    let Some(loaded) = state.apps.load(&case.app_id, Some(&case.app_version)).await? else { return Ok(None) };
-    Ok(Some((case, loaded)))
+    Ok(state.engine.tracked_case(id, q.resident.as_deref(), q.t.as_deref()).await?)
 }
 
 /// A token fit for a cookie's value (the tokens Baida makes are URL-safe; anything else could
@@ -256,7 +245,7 @@ async fn page(
     let app = &loaded.compiled.app;
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
-    let events = state.store.events(id).await?;
+    let events = state.engine.tracked_events(&case).await?;
     let timeline = events.iter().map(|e| timeline_item(state, &loaded, lang, e)).collect();
     let current_step =
         case.current_step.as_deref().map(|s| loaded.compiled.step_name(s, lang)).unwrap_or_else(|| "—".into());
@@ -363,11 +352,7 @@ fn live_events(
                         }
                     }
                     look = false;
-                    let Ok(Some(case)) = state.store.case(&id).await else { continue };
-                    if case.event_count <= after {
-                        continue;
-                    }
-                    let Ok(events) = state.store.events(&id).await else { continue };
+                    let Ok(Some((case, events))) = state.engine.tracked_since(&id, after).await else { continue };
                     let status = word(lang, &format!("status_{}", case.status));
                     let current = case
                         .current_step
@@ -376,7 +361,6 @@ fn live_events(
                         .unwrap_or_else(|| "—".into());
                     let mut fresh: Vec<SseEvent> = events
                     .iter()
-                    .filter(|e| e.seq > after)
                     .map(|e| {
                         let item = timeline_item(&state, &loaded, lang, e);
                         let data = serde_json::json!({"seq": item.seq, "at": item.at, "text": item.text, "status": status, "current_step": current});

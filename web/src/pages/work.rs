@@ -24,8 +24,8 @@ use crate::pages::form_page;
 use crate::{ApiError, AppState, access, pages::track};
 use baida_engine::actions::{Action, ActionError};
 use baida_engine::apps::Loaded;
-use baida_engine::auth::steps::{Act, may_act};
 use baida_engine::auth::{Actor, OrgTree, Permission};
+use baida_engine::case_view::CaseView;
 use baida_engine::queue::{Tray, Waiting};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -291,11 +291,11 @@ async fn build_case(
     done: Option<String>,
     problem: Option<(Map<String, Value>, Vec<Problem>, String)>,
 ) -> Result<CasePage, ApiError> {
-    let (case, tree) = access::readable_case(state, actor, id).await?;
-    let loaded = state.apps.load(&case.app_id, Some(&case.app_version)).await?.ok_or_else(access::no_such_case)?;
+    let tree = access::tree(state).await?;
+    let view = state.engine.case_view(actor, id, &tree).await?.ok_or_else(access::no_such_case)?;
     let now = state.engine.clock.now();
-    let record = access::visible_record(state, actor, &case, &tree).await?;
-    let events = state.store.events(id).await?;
+    let CaseView { case, app: loaded, events, standing, may } = view;
+    let record = &case.record;
     let step_id = case.current_step.clone().unwrap_or_default();
     let rows = loaded
         .compiled
@@ -316,12 +316,8 @@ async fn build_case(
             Some(RecordRow { label, value: shown(f, v, lang), photos: Vec::new() })
         })
         .collect();
-    let standing = state.engine.standing(&case, &loaded, Some(&events)).await?;
-    let level = standing.level;
     let open = case.status == CaseStatus::Open;
-    let can_complete = open && may_act(actor, &loaded.compiled, &case, Act::Complete { level }, &tree).is_ok();
-    let human = loaded.compiled.app.step(&step_id).is_some_and(|s| baida_engine::actions::is_human(&s.block));
-    let form = (can_complete && human).then(|| {
+    let form = may.fill_in.then(|| {
         let fields = step_fields(&loaded, &step_id);
         let (raw, problems, _) = problem.clone().unwrap_or_default();
         let ev = baida_blocks::form::evaluate(&fields, &[], &Value::Object(raw.clone()), state.engine.today());
@@ -359,13 +355,12 @@ async fn build_case(
         record: rows,
         timeline: events.iter().rev().map(|e| track::timeline_item(state, &loaded, lang, e)).collect(),
         form,
-        can_return: open && may_act(actor, &loaded.compiled, &case, Act::Return, &tree).is_ok(),
-        can_administer: actor.can(Permission::CasesAdminister, Actor::case_unit(&case), &tree),
+        can_return: may.send_back,
+        can_administer: may.administer,
         open,
         suspended: case.status == CaseStatus::Suspended,
         closed: case.status == CaseStatus::Closed,
-        retryable: open
-            && loaded.compiled.app.step(&step_id).is_some_and(|s| matches!(s.block, BlockConfig::Plugin(_))),
+        retryable: may.retry,
         departments,
     })
 }

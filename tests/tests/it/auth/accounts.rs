@@ -26,7 +26,7 @@ both!(a_community_admin_cannot_take_over_an_account_that_reaches_further, |app: 
 
     let xinzhou = app.login("xinzhou").await;
     let shatou = app.login("shatou").await;
-    let xzbuilder = app.running.state.store.credentials("xzbuilder").await.unwrap().unwrap().user.id;
+    let xzbuilder = app.running.store.credentials("xzbuilder").await.unwrap().unwrap().user.id;
     for (who, target) in [(&xinzhou, &upper), (&shatou, &upper), (&xinzhou, &xzbuilder)] {
         let user = format!("/api/v1/users/{target}");
         let tries = [
@@ -54,7 +54,7 @@ both!(a_community_admin_cannot_take_over_an_account_that_reaches_further, |app: 
     assert_eq!((view["name"].as_str(), view["disabled_at"].is_null()), (Some("区管理员 二"), true), "{view}");
     assert!(!events(&app, "permission.denied").await.is_empty(), "each refusal is recorded");
     // What is theirs they still manage; the district admin manages the upper account.
-    let grid1 = app.running.state.store.credentials("grid1").await.unwrap().unwrap().user.id;
+    let grid1 = app.running.store.credentials("grid1").await.unwrap().unwrap().user.id;
     let reset = json!({"password": "Grid-one-reset-2026"});
     assert_eq!(xinzhou.post(&format!("/api/v1/users/{grid1}/password"), reset).await.0, StatusCode::NO_CONTENT);
     let district = app.login("district").await;
@@ -78,7 +78,7 @@ both!(nobody_grants_themselves_a_role_and_app_builders_come_from_the_district, |
         xinzhou.send(Method::DELETE, &format!("/api/v1/users/{me}/grants/community_admin/xinzhou"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Not to a colleague either: building apps is not a community admin's power to hand out.
-    let grid1 = app.running.state.store.credentials("grid1").await.unwrap().unwrap().user.id;
+    let grid1 = app.running.store.credentials("grid1").await.unwrap().unwrap().user.id;
     let (status, _) = xinzhou.post(&format!("/api/v1/users/{grid1}/grants"), own("app_builder")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) =
@@ -150,12 +150,12 @@ both!(a_log_in_name_is_never_another_accounts_phone, |app: TestApp| async move {
         password_hash: "!".into(),
         at: now,
     };
-    app.running.state.store.create_user(&old).await.unwrap();
+    app.running.store.create_user(&old).await.unwrap();
     let body = json!({"username": "newbie", "name": "x", "phone": "13700000000", "unit_id": "xinzhou", "password": "Strong-pass-2026!"});
     let (status, p) = xinzhou.post("/api/v1/users", body).await;
     assert_eq!(status, StatusCode::CONFLICT, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("13700000000"), "{p}");
-    let grid1 = app.running.state.store.credentials("grid1").await.unwrap().unwrap().user.id;
+    let grid1 = app.running.store.credentials("grid1").await.unwrap().unwrap().user.id;
     let (status, _) =
         xinzhou.send(Method::PATCH, &format!("/api/v1/users/{grid1}"), json!({"phone": "13700000000"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -163,7 +163,7 @@ both!(a_log_in_name_is_never_another_accounts_phone, |app: TestApp| async move {
         xinzhou.send(Method::PATCH, &format!("/api/v1/users/{grid1}"), json!({"phone": "13900000004"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "another account's phone");
     assert_eq!(
-        app.running.state.store.credentials("grid1").await.unwrap().unwrap().user.phone.as_deref(),
+        app.running.store.credentials("grid1").await.unwrap().unwrap().user.phone.as_deref(),
         Some("13900000007")
     );
 });

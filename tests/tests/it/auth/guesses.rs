@@ -37,7 +37,7 @@ async fn code_for(app: &TestApp, phone: &str, code: &str) -> String {
         created_at: now,
         delivered_at: None,
     };
-    app.running.state.store.create_login_code(&login_code, &sms).await.expect("a code");
+    app.running.store.create_login_code(&login_code, &sms).await.expect("a code");
     id
 }
 
@@ -63,7 +63,7 @@ async fn guess_all(app: &TestApp, phone: &str, codes: Vec<String>) -> Vec<Status
 /// The code's tries so far, and whether it was used (it is no longer live then).
 async fn tries(app: &TestApp, phone: &str) -> Option<i64> {
     let now = app.running.state.engine.clock.now();
-    app.running.state.store.live_login_code(phone, now).await.expect("the code").map(|c| c.attempts)
+    app.running.store.live_login_code(phone, now).await.expect("the code").map(|c| c.attempts)
 }
 
 /// Wrong guesses compared: each is a `resident.login_failed` event (naming the code; each test
@@ -156,7 +156,7 @@ both!(fifty_parallel_wrong_passwords_count_five_failures_and_lock, |app: TestApp
     for t in tasks {
         assert_eq!(t.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
-    let grid2 = app.running.state.store.credentials("grid2").await.unwrap().unwrap().user;
+    let grid2 = app.running.store.credentials("grid2").await.unwrap().unwrap().user;
     let failed = events(&app, "login.failed").await;
     let failed = failed.iter().filter(|e| e.subject.as_deref() == Some(grid2.id.as_str())).count();
     assert_eq!(failed, 5, "exactly five passwords were checked");

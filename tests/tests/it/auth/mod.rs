@@ -16,7 +16,7 @@ use baida_tests::serde_json::Value;
 async fn events(app: &TestApp, kind: &str) -> Vec<baida_store::SecurityEvent> {
     let tree = app.running.state.engine.org_tree().await.expect("the org tree");
     let units: Vec<String> = tree.keys().cloned().collect();
-    let all = app.running.state.store.security_events(&units, true, None, 10_000).await.expect("events");
+    let all = app.running.store.security_events(&units, true, None, 10_000).await.expect("events");
     all.into_iter().filter(|e| e.kind == kind).collect()
 }
 

@@ -90,8 +90,9 @@ async fn load(state: &AppState, lang: Lang, community: &str, app: &str) -> Resul
         Err(SubmitError::Store(e)) => return Err(e.into()),
         Err(_) => return Err(PageError::not_found()),
     }
-    let name = match state.store.org_unit(community).await {
-        Ok(Some(u)) => {
+    let tree = state.engine.org_tree().await?;
+    let name = match tree.get(community).cloned() {
+        Some(u) => {
             if lang == Lang::En {
                 u.name_en
             } else {
@@ -284,12 +285,7 @@ async fn form_for(
     };
     let mut profile_note = None;
     if let Some(r) = reading {
-        let dict = state.apps.dictionary();
-        let now = state.engine.clock.now();
-        let pre =
-            baida_engine::profile::prefill(state.store.as_ref(), dict, &r.resident, &loaded.compiled, &r.reader, now)
-                .await
-                .map_err(ApiError::from)?;
+        let pre = state.engine.prefill(&r.resident, &loaded.compiled, &r.reader).await.map_err(ApiError::from)?;
         profile_note = prefill_note(lang, &pre, r.for_resident.as_deref());
         if let (Some(a), None) = (assist.as_mut(), &profile_note) {
             a.message = Some(crate::i18n::word(lang, "assist_nothing_shared"));

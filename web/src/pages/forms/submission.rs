@@ -138,15 +138,7 @@ pub async fn submit(
         Ok(done) => {
             // What the resident entered (or corrected) is remembered, within their consent.
             if let Some(id) = resident
-                && let Err(e) = baida_engine::profile::remember(
-                    state.store.as_ref(),
-                    state.apps.dictionary(),
-                    &id,
-                    &loaded.compiled,
-                    &Value::Object(answers.clone()),
-                    state.engine.clock.now(),
-                )
-                .await
+                && let Err(e) = state.engine.remember(&id, &loaded.compiled, &Value::Object(answers.clone())).await
             {
                 tracing::warn!(error = %e, "cannot update the resident's profile");
             }
