@@ -43,6 +43,8 @@ pub mod test_run;
 pub mod verify;
 pub mod vote;
 
+pub mod drafts;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
