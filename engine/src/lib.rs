@@ -44,6 +44,7 @@ pub mod verify;
 pub mod vote;
 
 pub mod drafts;
+pub mod homes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
