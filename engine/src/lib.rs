@@ -44,6 +44,7 @@ pub mod verify;
 pub mod vote;
 
 pub mod drafts;
+pub mod figures;
 pub mod homes;
 
 use std::collections::HashMap;
