@@ -46,6 +46,7 @@ pub mod vote;
 pub mod drafts;
 pub mod figures;
 pub mod homes;
+pub mod oversight;
 
 use std::collections::HashMap;
 use std::sync::Arc;
