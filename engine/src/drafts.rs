@@ -107,6 +107,23 @@ pub fn tried_in(tree: &OrgTree, owner: &str) -> Option<String> {
     below.first().map(|s| s.to_string())
 }
 
+/// The community a builder tries a definition in (the designer's preview and test run): the
+/// first (by id) at or below their unit, else the one their unit is in (a grid's); the first
+/// of all for the root.
+pub fn trying_community(tree: &OrgTree, actor: &Actor) -> Option<String> {
+    let mut communities: Vec<&baida_store::OrgUnit> =
+        tree.values().filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none()).collect();
+    communities.sort_by(|a, b| a.id.cmp(&b.id));
+    match actor.staff() {
+        Some(s) => communities
+            .iter()
+            .find(|c| is_within(tree, &c.id, &s.unit_id))
+            .or_else(|| communities.iter().find(|c| is_within(tree, &s.unit_id, &c.id)))
+            .map(|c| c.id.clone()),
+        None => communities.first().map(|c| c.id.clone()),
+    }
+}
+
 /// A new app's definition: one form step anyone may submit, no fields.
 fn blank(id: &str) -> Value {
     json!({
