@@ -48,8 +48,6 @@ pub fn catalog(state: &AppState) -> Catalog {
     Catalog::new(state.engine.clone())
 }
 
-pub use baida_engine::catalog::reach::reach;
-
 fn no_submission() -> ApiError {
     ApiError::NotFound(Text::new("没有这个目录提交", "No such catalog submission"))
 }
