@@ -11,9 +11,10 @@ use std::sync::{Arc, RwLock};
 use baida_blocks::{App, CompiledApp, Dictionary, Problem, Text};
 use serde_json::Value;
 
+use crate::auth::{Actor, OrgTree, is_within};
 use baida_core::clock::Clock;
 use baida_core::hash::{canonical_json, sha256_hex};
-use baida_store::{self as store, AppVersion, NewAppVersion, Store};
+use baida_store::{self as store, AppSummary, AppVersion, NewAppVersion, Store};
 
 /// Why an app could not be saved or found.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,18 @@ pub fn reserved(app_id: &str) -> bool {
     BUILTIN_APPS.contains(&app_id) || app_id.starts_with(RESERVED_PREFIX)
 }
 
+/// Is an app owned by `owner` visible to the actor: offered where they work (owned at or
+/// above one of their units) or owned below one of their units?
+pub fn visible(actor: &Actor, owner: &str, tree: &OrgTree) -> bool {
+    match actor {
+        Actor::Root => true,
+        Actor::Staff(s) => {
+            s.holdings.iter().any(|h| is_within(tree, &h.unit_id, owner) || is_within(tree, owner, &h.unit_id))
+        }
+        _ => false,
+    }
+}
+
 /// Parses `MAJOR.MINOR.PATCH`.
 fn semver(v: &str) -> Option<(u64, u64, u64)> {
     let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
@@ -106,6 +119,21 @@ impl Apps {
         &self.dictionary
     }
 
+    /// Every app with its latest version's summary.
+    pub async fn summaries(&self) -> Result<Vec<AppSummary>, store::Error> {
+        self.store.apps().await
+    }
+
+    /// The apps the actor may see ([`visible`]).
+    pub async fn visible_to(&self, actor: &Actor, tree: &OrgTree) -> Result<Vec<AppSummary>, store::Error> {
+        Ok(self.summaries().await?.into_iter().filter(|a| visible(actor, &a.owner_id, tree)).collect())
+    }
+
+    /// The named version of an app, or its latest, as stored (not compiled).
+    pub async fn version(&self, app_id: &str, version: Option<&str>) -> Result<Option<AppVersion>, store::Error> {
+        self.store.app_version(app_id, version).await
+    }
+
     /// Validates a definition without saving it. A definition past [`MAX_DEFINITION_BYTES`]
     /// is refused before it is compiled.
     pub fn validate(&self, definition: &Value) -> Result<CompiledApp, Vec<Problem>> {
@@ -121,6 +149,20 @@ impl Apps {
             )]);
         }
         App::compile(definition, &self.dictionary)
+    }
+
+    /// What validation says of a definition being edited: its problems, or when it has none,
+    /// the warnings about it (`baida_blocks::warnings`).
+    pub fn check(&self, definition: &Value) -> (Vec<Problem>, Vec<Problem>) {
+        match self.validate(definition) {
+            Ok(_) => {
+                let warnings = serde_json::from_value::<App>(definition.clone())
+                    .map(|app| baida_blocks::warnings::find(&app, &self.dictionary))
+                    .unwrap_or_default();
+                (Vec::new(), warnings)
+            }
+            Err(problems) => (problems, Vec::new()),
+        }
     }
 
     /// Saves `definition` as a new version of its app (owned by `owner_id` when new). An id in

@@ -4,28 +4,40 @@
 //! [`event`] keeps each case's hash-chained log, [`submit`] turns a form submission into a case
 //! (through the group-commit [`Committer`]), the time comes from [`baida_core::clock`]
 //! (injectable, so tests move time instead of sleeping), and [`verify`] checks every chain.
-//! People act on cases through [`actions`], [`vote`] and [`comment`]. Around the engine:
-//! [`apps`] (the app registry), [`auth`] (actors, roles, permissions, sessions), [`org`] (the
-//! organisation tree and its people), [`catalog`] (the district catalog), [`profile`] (enter
-//! once, many share), [`ledger`] (the open community ledger), [`notify`] (delivery transports),
-//! [`plugin`] (the wasm host), [`photo`] (photo checks and blobs) and [`shutdown`].
+//! People act on cases through [`actions`], [`vote`] and [`comment`]; they find them through
+//! [`queue`] (my queue, a case's standing), [`case_view`] (a case as one person sees it),
+//! [`track`] (a resident following theirs) and [`inbox`]. Around the engine: [`access`] (who
+//! may see which cases and records), [`apps`] (the app registry) and [`drafts`] (the builder's
+//! workspace), [`auth`] (actors, roles, permissions, sessions, log-in codes), [`org`] (the
+//! organisation tree), [`people`] (accounts, roles, tokens and the security log, as an admin
+//! oversees them), [`homes`] and [`profile`] (enter once, many share), [`offer`] (which forms are
+//! offered where), [`catalog`] (the district catalog), [`ledger`] (the open community ledger),
+//! [`figures`], [`vehicles`], [`notify`] (delivery transports), [`plugin`] (the wasm host),
+//! [`photo`] (photo checks and blobs), [`health`] and [`shutdown`].
 //!
-//! Architecture invariant (a Cargo fact): `baida-engine` depends on `baida-core`,
-//! `baida-store` and `baida-blocks`, and on neither sqlx nor axum: it writes no SQL and knows
-//! no HTTP.
+//! Architecture invariants: `baida-engine` depends on `baida-core`, `baida-store` and
+//! `baida-blocks`, and on neither sqlx nor axum (Cargo facts): it writes no SQL and knows no
+//! HTTP. Its store is `pub(crate)`: whatever is above — the web, the binary's server — reads
+//! and writes only through the engine's operations, where the rules are.
 
 pub mod access;
 pub mod apps;
 pub mod auth;
 pub mod catalog;
+pub mod drafts;
+pub mod figures;
+pub mod health;
+pub mod homes;
 pub mod ledger;
 pub mod notify;
+pub mod offer;
 pub mod org;
 pub mod people;
 pub mod photo;
 pub mod plugin;
 pub mod profile;
 pub mod shutdown;
+pub mod vehicles;
 
 pub mod actions;
 mod booking;
@@ -34,9 +46,7 @@ pub mod case_view;
 pub mod comment;
 pub mod event;
 pub mod flow;
-pub mod health;
 pub mod inbox;
-pub mod offer;
 pub mod outbox;
 pub mod pacing;
 pub mod photos;
@@ -47,7 +57,6 @@ pub mod scheduler;
 pub mod submit;
 pub mod test_run;
 pub mod track;
-pub mod vehicles;
 pub mod verify;
 pub mod vote;
 

@@ -1,8 +1,12 @@
-//! Staff accounts, their roles, passwords and API tokens, as the API and the admin pages
-//! change them, and the security log that records each change with who asked and from where.
+//! Staff accounts, their roles, passwords and API tokens, as the API and the admin pages list
+//! and change them, and the security log that records each change with who asked and from
+//! where. An administrator oversees the accounts of the units where they manage users, the
+//! tokens where they manage tokens and the log where they read it — everywhere for the root.
 //! What makes sense (the unit kinds a role is granted at, the password rule, logins that must
 //! not collide) is [`crate::org`]'s; who may ask is decided by the caller with
 //! [`Actor::can`] and [`Actor::may_manage`].
+
+use std::collections::HashMap;
 
 use baida_blocks::{Problem, Text};
 use chrono::{DateTime, Utc};
@@ -61,21 +65,42 @@ fn invalid(pointer: &str, code: &'static str, why: Text) -> OrgError {
     OrgError::Invalid(Box::new(Problem::new(pointer, code, why)))
 }
 
+/// The units where `actor` holds `permission`; every unit of the tree when it holds it
+/// everywhere.
+fn units_with(actor: &Actor, permission: Permission, tree: &OrgTree) -> Vec<String> {
+    actor.units_with(permission, tree).unwrap_or_else(|| tree.keys().cloned().collect())
+}
+
 impl Engine {
-    /// Writes one event to the security log.
-    pub async fn record_security_event(&self, e: &SecurityEvent) -> Result<(), store::Error> {
-        self.store.record_security_event(e).await
+    /// The accounts of the units where `actor` manages users (everywhere for the root).
+    pub async fn overseen_accounts(&self, actor: &Actor, tree: &OrgTree) -> Result<Vec<User>, store::Error> {
+        self.store.users_in(&units_with(actor, Permission::UsersManage, tree)).await
     }
 
-    /// The security log of `units` (or everything, `unscoped`), newest first, after `cursor`.
-    pub async fn security_events(
+    /// The API tokens of the units where `actor` manages tokens.
+    pub async fn overseen_tokens(&self, actor: &Actor, tree: &OrgTree) -> Result<Vec<ApiToken>, store::Error> {
+        self.store.tokens_in(&units_with(actor, Permission::TokensManage, tree)).await
+    }
+
+    /// A page of the security log of the units where `actor` reads it (and, for one who reads
+    /// it everywhere, the events of no unit), newest first, before `cursor`.
+    pub async fn overseen_security_events(
         &self,
-        units: &[String],
-        unscoped: bool,
+        actor: &Actor,
+        tree: &OrgTree,
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Vec<SecurityEvent>, store::Error> {
-        self.store.security_events(units, unscoped, cursor, limit).await
+        let (units, unscoped) = match actor.units_with(Permission::SecurityRead, tree) {
+            Some(units) => (units, false),
+            None => (tree.keys().cloned().collect(), true),
+        };
+        self.store.security_events(&units, unscoped, cursor, limit).await
+    }
+
+    /// Writes one event to the security log.
+    pub async fn record_security_event(&self, e: &SecurityEvent) -> Result<(), store::Error> {
+        self.store.record_security_event(e).await
     }
 
     async fn log(
@@ -96,14 +121,26 @@ impl Engine {
         self.store.user(id).await
     }
 
+    /// People's names for account ids (what `updated_by` and `created_by` store); an id that
+    /// names no account stands for itself.
+    pub async fn names_of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> HashMap<String, String> {
+        let mut names = HashMap::new();
+        for id in ids {
+            if names.contains_key(id) {
+                continue;
+            }
+            let name = match self.store.user(id).await {
+                Ok(Some(u)) => u.name,
+                _ => id.to_string(),
+            };
+            names.insert(id.to_string(), name);
+        }
+        names
+    }
+
     /// The roles an account holds, and where.
     pub async fn grants_of(&self, user_id: &str) -> Result<Vec<Grant>, store::Error> {
         self.store.grants(user_id).await
-    }
-
-    /// The accounts whose home unit is one of `units`.
-    pub async fn accounts_in(&self, units: &[String]) -> Result<Vec<User>, store::Error> {
-        self.store.users_in(units).await
     }
 
     /// Creates an account ([`org::create_account`]'s rules) and logs it.
@@ -207,11 +244,6 @@ impl Engine {
         org::set_password(self.store.as_ref(), &user, new, now).await?;
         self.log(by, "password.changed", &user, serde_json::json!({}), now).await?;
         Ok(OwnPassword::Changed)
-    }
-
-    /// The API tokens of `units`.
-    pub async fn tokens_in(&self, units: &[String]) -> Result<Vec<ApiToken>, store::Error> {
-        self.store.tokens_in(units).await
     }
 
     /// An API token.

@@ -74,7 +74,6 @@ pub async fn state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let state = AppState {
         blobs: Blobs::new(&config.data_dir),
         config: Arc::new(config),
-        store: store.clone(),
         apps,
         engine,
         pages,

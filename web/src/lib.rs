@@ -57,8 +57,6 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    // TEMPORARY until the builder half lands: removed below.
-    pub store: Arc<dyn baida_store::Store>,
     pub apps: Arc<Apps>,
     pub engine: Arc<Engine>,
     pub blobs: Blobs,

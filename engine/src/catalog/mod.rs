@@ -4,7 +4,7 @@
 //!
 //! Reading order: [`Catalog::submit`], [`Catalog::review`], [`Catalog::entries`],
 //! [`Catalog::install`], [`Catalog::upgrade_plan`] and [`Catalog::upgrade`]; the diff and the
-//! three-way merge are in [`merge`].
+//! three-way merge are in [`merge`]; what of it an actor may see is in [`reach`].
 //!
 //! Authorization is decided here only for the review (the review case's step says who may
 //! decide, as for any case); otherwise the HTTP handlers ask `auth` first and the command
@@ -12,6 +12,7 @@
 //! submission's timeline is that case's hash-chained events.
 
 pub mod merge;
+pub mod reach;
 pub mod review;
 
 use std::collections::BTreeMap;

@@ -4,11 +4,13 @@
 //!
 //! Reading order: [`entry`] (amounts, accounts, what an entry's leaf hashes), [`merkle`] (the
 //! tree and its proofs), [`signing`] (the key and signed heads), [`Ledger`] here (sealing,
-//! proofs, imports, the year-end rule), [`audit`] (`baida ledger verify`), [`export`] (CSV,
-//! XLSX). Entries are only booked by the `ledger` block at the pay step of an approved case
-//! (`engine::booking`), by a recorded CSV import, or by the year-end rule.
+//! proofs, imports, the year-end rule), [`books`] (reading the books and decision trails),
+//! [`audit`] (`baida ledger verify`), [`export`] (CSV, XLSX). Entries are only booked by the
+//! `ledger` block at the pay step of an approved case (`engine::booking`), by a recorded CSV
+//! import, or by the year-end rule.
 
 pub mod audit;
+pub mod books;
 pub mod export;
 pub mod proposal;
 pub mod signing;

@@ -256,6 +256,30 @@ pub async fn list(
     Ok(out)
 }
 
+impl crate::Engine {
+    /// A proposal of `community` with its events ([`proposal`]).
+    pub async fn proposal(
+        &self,
+        community: &str,
+        id: &str,
+        lang: Lang,
+    ) -> Result<Option<(Proposal, Vec<Event>)>, crate::apps::Error> {
+        proposal(self.store.as_ref(), &self.apps, community, id, lang).await
+    }
+
+    /// The proposal that case `id` is, wherever it was filed; `None` when there is no such
+    /// case or it is not a proposal.
+    pub async fn proposal_by_id(&self, id: &str, lang: Lang) -> Result<Option<Proposal>, crate::apps::Error> {
+        let Some(case) = self.store.case(id).await? else { return Ok(None) };
+        Ok(self.proposal(&case.community_id, id, lang).await?.map(|(p, _)| p))
+    }
+
+    /// The proposals of a community ([`list`]).
+    pub async fn proposals(&self, community: &str, lang: Lang) -> Result<Vec<Summary>, crate::apps::Error> {
+        list(self.store.as_ref(), &self.apps, community, lang).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

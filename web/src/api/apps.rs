@@ -17,7 +17,7 @@ use crate::access;
 use crate::extract::{ApiJson, StaffActor};
 use crate::{ApiError, AppState};
 use baida_engine::Submission;
-use baida_engine::auth::{Actor, OrgTree, is_within};
+use baida_engine::auth::{Actor, OrgTree};
 use baida_store::AppVersion;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -134,13 +134,7 @@ pub struct ValidView {
 /// Is an app owned by `owner` visible to the actor: offered where they work (owned at or
 /// above one of their units) or owned below one of their units?
 pub fn app_visible(actor: &Actor, owner: &str, tree: &OrgTree) -> bool {
-    match actor {
-        Actor::Root => true,
-        Actor::Staff(s) => {
-            s.holdings.iter().any(|h| is_within(tree, &h.unit_id, owner) || is_within(tree, owner, &h.unit_id))
-        }
-        _ => false,
-    }
+    baida_engine::apps::visible(actor, owner, tree)
 }
 
 /// List the apps offered where the caller works, or owned below.
@@ -151,10 +145,9 @@ pub async fn list_apps(
     StaffActor(actor): StaffActor,
 ) -> Result<Json<Vec<AppSummaryView>>, ApiError> {
     let tree = access::tree(&state).await?;
-    let apps = state.store.apps().await?;
+    let apps = state.apps.visible_to(&actor, &tree).await?;
     Ok(Json(
         apps.into_iter()
-            .filter(|a| app_visible(&actor, &a.owner_id, &tree))
             .map(|a| AppSummaryView {
                 id: a.app_id,
                 owner: a.owner_id,
@@ -184,7 +177,7 @@ pub async fn save_app(
     // An existing app keeps its owner; a new one belongs to `?owner=`, else to the builder's
     // own unit (root: the top of the tree).
     let existing = match definition.get("id").and_then(Value::as_str) {
-        Some(id) => state.store.app_version(id, None).await?.map(|v| v.owner_id),
+        Some(id) => state.apps.version(id, None).await?.map(|v| v.owner_id),
         None => None,
     };
     let owner = match (existing, q.owner, actor.staff()) {
@@ -225,11 +218,11 @@ pub async fn get_app(
     Query(q): Query<VersionQuery>,
 ) -> Result<Json<AppVersionView>, ApiError> {
     let tree = access::tree(&state).await?;
-    match state.store.app_version(&app, q.version.as_deref()).await? {
+    match state.apps.version(&app, q.version.as_deref()).await? {
         Some(v) if app_visible(&actor, &v.owner_id, &tree) => Ok(Json(v.into())),
         Some(_) => Err(ApiError::not_found_app()),
         None if q.version.is_some()
-            && state.store.app_version(&app, None).await?.is_some_and(|v| app_visible(&actor, &v.owner_id, &tree)) =>
+            && state.apps.version(&app, None).await?.is_some_and(|v| app_visible(&actor, &v.owner_id, &tree)) =>
         {
             Err(ApiError::NotFound(Text::new("这个应用没有该版本", "The app has no such version")))
         }

@@ -48,17 +48,6 @@ pub fn catalog(state: &AppState) -> Catalog {
     Catalog::new(state.engine.clone())
 }
 
-/// Units where the actor may publish, install or review; `None` means everywhere.
-pub fn reach(actor: &Actor, tree: &OrgTree) -> Option<Vec<String>> {
-    let publish = actor.units_with(Permission::CatalogPublish, tree)?;
-    let review = actor.units_with(Permission::CatalogReview, tree)?;
-    Some(publish.into_iter().chain(review).collect())
-}
-
-fn within(reach: &Option<Vec<String>>, unit: &str) -> bool {
-    reach.as_ref().is_none_or(|units| units.iter().any(|u| u == unit))
-}
-
 fn no_submission() -> ApiError {
     ApiError::NotFound(Text::new("没有这个目录提交", "No such catalog submission"))
 }
@@ -264,7 +253,7 @@ pub async fn submit(
     ApiJson(body): ApiJson<SubmitBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tree = access::tree(&state).await?;
-    let owner = match state.store.app_version(&body.app, None).await? {
+    let owner = match state.apps.version(&body.app, None).await? {
         Some(v) if crate::api::apps::app_visible(&actor, &v.owner_id, &tree) => v.owner_id,
         _ => return Err(ApiError::not_found_app()),
     };
@@ -312,8 +301,7 @@ pub async fn submissions(
         })?),
     };
     let tree = access::tree(&state).await?;
-    let units = reach(&actor, &tree);
-    let list = state.store.submissions(status, units.as_deref()).await?;
+    let list = catalog(&state).submissions_seen_by(&actor, &tree, status).await?;
     Ok(Json(list.into_iter().map(SubmissionView::from).collect()))
 }
 
@@ -324,10 +312,7 @@ pub async fn visible_submission(
     id: &str,
 ) -> Result<(Submission, std::sync::Arc<OrgTree>), ApiError> {
     let tree = access::tree(state).await?;
-    let s = state.store.submission(id).await?.ok_or_else(no_submission)?;
-    if !within(&reach(actor, &tree), &s.origin_id) {
-        return Err(no_submission());
-    }
+    let s = catalog(state).submission_seen_by(actor, &tree, id).await?.ok_or_else(no_submission)?;
     Ok((s, tree))
 }
 
@@ -436,17 +421,13 @@ pub async fn installs(
     StaffActor(actor): StaffActor,
 ) -> Result<Json<Vec<InstallView>>, ApiError> {
     let tree = access::tree(&state).await?;
-    let list = state.store.installs(None, reach(&actor, &tree).as_deref()).await?;
-    let entries = catalog(&state).entries(None, None, None).await?;
+    let list = catalog(&state).installs_seen_by(&actor, &tree).await?;
     Ok(Json(
         list.into_iter()
-            .map(|install| {
-                let latest =
-                    entries.iter().find(|e| e.latest.app_id == install.source_app_id).map(|e| e.latest.version.clone());
-                let update_available = latest.as_ref().is_some_and(|v| {
-                    baida_engine::catalog::semver(v) > baida_engine::catalog::semver(&install.source_version)
-                });
-                InstallView { install, latest_version: latest, update_available }
+            .map(|c| InstallView {
+                install: c.install,
+                latest_version: c.latest_version,
+                update_available: c.update_available,
             })
             .collect(),
     ))
@@ -484,11 +465,7 @@ pub fn plan_view(p: &Plan) -> PlanView {
 /// The install of `fork`, if the actor may manage it; else 404.
 async fn managed_install(state: &AppState, actor: &Actor, fork: &str) -> Result<Install, ApiError> {
     let tree = access::tree(state).await?;
-    let install = state.store.install(fork).await?.ok_or_else(not_installed)?;
-    if !within(&actor.units_with(Permission::CatalogPublish, &tree), &install.community_id) {
-        return Err(not_installed());
-    }
-    Ok(install)
+    catalog(state).install_managed_by(actor, &tree, fork).await?.ok_or_else(not_installed)
 }
 
 /// Preview an upgrade of an installed copy to the newest published version.

@@ -20,7 +20,6 @@ use crate::i18n::ReqLang;
 use crate::{ApiError, AppState, access};
 use baida_engine::auth::Actor;
 use baida_engine::comment::{Comment, CommentError, MAX_CHARS};
-use baida_engine::ledger::proposal;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, post))
@@ -113,10 +112,7 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<Comments>, ApiError> {
     let not_found = || ApiError::NotFound(Text::new("没有这项提议", "No such proposal"));
-    let case = state.store.case(&id).await?.ok_or_else(not_found)?;
-    let (p, _) = proposal::proposal(state.store.as_ref(), &state.apps, &case.community_id, &id, lang)
-        .await?
-        .ok_or_else(not_found)?;
+    let p = state.engine.proposal_by_id(&id, lang).await?.ok_or_else(not_found)?;
     Ok(Json(Comments { comments_open: p.comments_open, comments: p.comments }))
 }
 

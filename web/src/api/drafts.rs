@@ -5,8 +5,6 @@
 //! /api/v1/drafts/{app}`), `publish`. Only app builders (`apps.build`) of the app's owner
 //! change anything.
 
-use baida_core::kinds::UnitKind;
-use std::collections::{HashMap, HashSet};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,13 +15,14 @@ use axum::response::IntoResponse;
 use baida_blocks::{Problem, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::apps::{SavedView, app_visible};
 use crate::extract::{ApiJson, StaffActor};
 use crate::{ApiError, AppState, access};
 use baida_engine::auth::{Actor, OrgTree, Permission};
+use baida_engine::drafts::{self, DesignerApp, DraftError, Workspace};
 use baida_store::Draft;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -106,152 +105,10 @@ pub struct ListQuery {
     pub archived: bool,
 }
 
-fn blank(id: &str) -> Value {
-    json!({
-        "$schema": baida_blocks::schema::SCHEMA_URL,
-        "id": id,
-        "version": "0.1.0",
-        "name": {"zh-CN": "未命名应用", "en": "Untitled app"},
-        "category": "events-complaints",
-        "icon": "📝",
-        "access": {"submit": "public"},
-        "record": {"fields": []},
-        "steps": [{"id": "report", "name": {"zh-CN": "填报", "en": "Report"}, "block": "form", "config": {"who": ["public"]}}],
-        "transitions": []
-    })
-}
-
-fn id_ok(id: &str) -> bool {
-    (2..=63).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-}
-
-/// The owner of an app (draft or published), if there is one.
-async fn owner_of(state: &AppState, app: &str) -> Result<Option<String>, ApiError> {
-    if let Some(v) = state.store.app_version(app, None).await? {
-        return Ok(Some(v.owner_id));
-    }
-    Ok(state.store.draft(app).await?.map(|d| d.owner_id))
-}
-
-/// Finds the app and checks that the actor may see it and (when `build`) change it.
-pub(crate) async fn builder_of(
-    state: &AppState,
-    actor: &Actor,
-    tree: &OrgTree,
-    app: &str,
-    build: bool,
-) -> Result<String, ApiError> {
-    let owner = owner_of(state, app).await?.ok_or_else(ApiError::not_found_app)?;
-    if !app_visible(actor, &owner, tree) {
-        return Err(ApiError::not_found_app());
-    }
-    if build && !actor.can(Permission::AppsBuild, &owner, tree) {
-        return Err(access::denied(state, actor, "apps.build", Some(&owner)).await);
-    }
-    Ok(owner)
-}
-
-/// A person's name for who changed something (`updated_by` stores the account id).
-pub(crate) async fn who(state: &AppState, names: &mut HashMap<String, String>, label: &str) -> String {
-    if let Some(n) = names.get(label) {
-        return n.clone();
-    }
-    let name = match state.store.user(label).await {
-        Ok(Some(u)) => u.name,
-        _ => label.to_string(),
-    };
-    names.insert(label.to_string(), name.clone());
-    name
-}
-
-fn check(state: &AppState, definition: &Value) -> (Vec<Problem>, Vec<Problem>) {
-    match state.apps.validate(definition) {
-        Ok(_) => {
-            let warnings = serde_json::from_value::<baida_blocks::App>(definition.clone())
-                .map(|app| baida_blocks::warnings::find(&app, state.apps.dictionary()))
-                .unwrap_or_default();
-            (Vec::new(), warnings)
-        }
-        Err(problems) => (problems, Vec::new()),
-    }
-}
-
-/// The apps a builder works on: published ones and drafts, newest change first.
-#[utoipa::path(get, path = "/api/v1/drafts", tag = "designer", params(("archived" = Option<bool>, Query, description = "Include archived apps")), responses((status = 200, body = [DesignerAppView])), security(("bearer" = []), ("session" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    StaffActor(actor): StaffActor,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<DesignerAppView>>, ApiError> {
-    let tree = access::tree(&state).await?;
-    let archived: HashSet<String> = state.store.archived_apps().await?.into_iter().collect();
-    let mut drafts: HashMap<String, Draft> =
-        state.store.drafts().await?.into_iter().map(|d| (d.app_id.clone(), d)).collect();
-    let mut out = Vec::new();
-    for a in state.store.apps().await? {
-        if !app_visible(&actor, &a.owner_id, &tree) {
-            continue;
-        }
-        let draft = drafts.remove(&a.app_id);
-        let (updated_at, updated_by, status, name) = match &draft {
-            Some(d) => (d.updated_at, d.updated_by.clone(), "changed", d.definition["name"].clone()),
-            None => {
-                let by = state.store.app_version(&a.app_id, None).await?.map(|v| v.created_by).unwrap_or_default();
-                (a.updated_at, by, "published", a.name.clone())
-            }
-        };
-        out.push(DesignerAppView {
-            archived: archived.contains(&a.app_id),
-            id: a.app_id,
-            owner: a.owner_id,
-            name,
-            icon: a.icon,
-            category: a.category,
-            status,
-            version: Some(a.latest_version),
-            versions: a.versions,
-            updated_at,
-            updated_by,
-        });
-    }
-    for d in drafts.into_values().filter(|d| app_visible(&actor, &d.owner_id, &tree)) {
-        out.push(DesignerAppView {
-            archived: archived.contains(&d.app_id),
-            name: d.definition["name"].clone(),
-            icon: d.definition["icon"].as_str().unwrap_or_default().to_string(),
-            category: d.definition["category"].as_str().unwrap_or_default().to_string(),
-            id: d.app_id,
-            owner: d.owner_id,
-            status: "draft",
-            version: None,
-            versions: 0,
-            updated_at: d.updated_at,
-            updated_by: d.updated_by,
-        });
-    }
-    let mut names = HashMap::new();
-    for a in &mut out {
-        a.updated_by = who(&state, &mut names, &a.updated_by).await;
-    }
-    out.retain(|a| q.archived || !a.archived);
-    out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
-    Ok(Json(out))
-}
-
-/// Creates a draft: a blank app, or a copy of another.
-#[utoipa::path(post, path = "/api/v1/drafts", tag = "designer", request_body = NewDraft, responses((status = 201, body = DraftView), (status = 403, description = "Not an app builder there"), (status = 409, description = "The id is taken"), (status = 422, description = "A bad id")), security(("bearer" = []), ("session" = [])))]
-pub async fn create(
-    State(state): State<AppState>,
-    StaffActor(actor): StaffActor,
-    ApiJson(body): ApiJson<NewDraft>,
-) -> Result<impl IntoResponse, ApiError> {
-    let tree = access::tree(&state).await?;
-    let id = body.id.unwrap_or_else(|| format!("app-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
-    if !id_ok(&id) {
-        return Err(ApiError::Invalid {
+/// What a [`DraftError`] answers where `no_draft` is how this request says there is no draft.
+pub(crate) fn refused(e: DraftError, no_draft: fn() -> ApiError) -> ApiError {
+    match e {
+        DraftError::InvalidId => ApiError::Invalid {
             code: "invalid_id",
             title: Text::new("应用标识不符合要求", "The app id is not valid"),
             problems: vec![Problem::new(
@@ -262,14 +119,97 @@ pub async fn create(
                     "An app id has 2–63 lower-case letters, digits and “-”",
                 ),
             )],
-        });
-    }
-    if owner_of(&state, &id).await?.is_some() {
-        return Err(ApiError::Conflict(Text::new(
+        },
+        DraftError::Taken(id) => ApiError::Conflict(Text::new(
             format!("已经有标识为“{id}”的应用"),
             format!("There is already an app “{id}”"),
-        )));
+        )),
+        DraftError::IdChanged(app) => ApiError::Invalid {
+            code: "id_changed",
+            title: Text::new("草稿的应用标识不能修改", "A draft cannot change its app's id"),
+            problems: vec![
+                Problem::new(
+                    "/definition/id",
+                    "id_changed",
+                    Text::new(format!("这里的标识必须是“{app}”"), format!("The id here must be “{app}”")),
+                )
+                .with_hint(Text::new("要换标识，请复制应用", "To use another id, duplicate the app")),
+            ],
+        },
+        DraftError::NoDraft => no_draft(),
+        DraftError::Moved(revision) => ApiError::Conflict(Text::new(
+            format!("草稿已被修改（现在是第 {revision} 版），请刷新后再发布"),
+            format!("The draft changed meanwhile (now revision {revision}); reload it before publishing"),
+        )),
+        DraftError::NoVersion(v) => {
+            ApiError::NotFound(Text::new(format!("没有版本“{v}”"), format!("No version “{v}”")))
+        }
+        DraftError::Apps(e) => e.into(),
+        DraftError::Store(e) => e.into(),
     }
+}
+
+pub(crate) fn no_changes() -> ApiError {
+    ApiError::Conflict(Text::new("没有未发布的修改", "There are no unpublished changes"))
+}
+
+/// Finds the app and checks that the actor may see it and (when `build`) change it.
+pub(crate) async fn builder_of(
+    state: &AppState,
+    actor: &Actor,
+    tree: &OrgTree,
+    app: &str,
+    build: bool,
+) -> Result<String, ApiError> {
+    let owner = state.engine.app_owner(app).await?.ok_or_else(ApiError::not_found_app)?;
+    if !app_visible(actor, &owner, tree) {
+        return Err(ApiError::not_found_app());
+    }
+    if build && !actor.can(Permission::AppsBuild, &owner, tree) {
+        return Err(access::denied(state, actor, "apps.build", Some(&owner)).await);
+    }
+    Ok(owner)
+}
+
+/// The apps a builder works on: published ones and drafts, newest change first.
+#[utoipa::path(get, path = "/api/v1/drafts", tag = "designer", params(("archived" = Option<bool>, Query, description = "Include archived apps")), responses((status = 200, body = [DesignerAppView])), security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<DesignerAppView>>, ApiError> {
+    let tree = access::tree(&state).await?;
+    let apps = state.engine.designer_apps(&actor, &tree, q.archived).await?;
+    Ok(Json(apps.into_iter().map(DesignerAppView::from).collect()))
+}
+
+impl From<DesignerApp> for DesignerAppView {
+    fn from(a: DesignerApp) -> Self {
+        DesignerAppView {
+            id: a.id,
+            owner: a.owner,
+            name: a.name,
+            icon: a.icon,
+            category: a.category,
+            status: a.status,
+            version: a.version,
+            versions: a.versions,
+            updated_at: a.updated_at,
+            updated_by: a.updated_by,
+            archived: a.archived,
+        }
+    }
+}
+
+/// Creates a draft: a blank app, or a copy of another.
+#[utoipa::path(post, path = "/api/v1/drafts", tag = "designer", request_body = NewDraft, responses((status = 201, body = DraftView), (status = 403, description = "Not an app builder there"), (status = 409, description = "The id is taken"), (status = 422, description = "A bad id")), security(("bearer" = []), ("session" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    StaffActor(actor): StaffActor,
+    ApiJson(body): ApiJson<NewDraft>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tree = access::tree(&state).await?;
+    let id = state.engine.new_app_id(body.id).await.map_err(|e| refused(e, no_changes))?;
     let owner = match (body.owner, actor.staff()) {
         (Some(o), _) => o,
         (None, Some(s)) => s.unit_id.clone(),
@@ -281,45 +221,17 @@ pub async fn create(
     if !actor.can(Permission::AppsBuild, &owner, &tree) {
         return Err(access::denied(&state, &actor, "apps.build", Some(&owner)).await);
     }
-    let mut definition = match &body.copy_of {
-        None => blank(&id),
-        Some(source) => {
-            builder_of(&state, &actor, &tree, source, false).await?;
-            let mut d = match state.store.draft(source).await? {
-                Some(d) => d.definition,
-                None => state.store.app_version(source, None).await?.map(|v| v.definition).unwrap_or_default(),
-            };
-            if let Some(name) = d.get_mut("name") {
-                *name = match name.take() {
-                    Value::String(s) => json!({"zh-CN": format!("{s}（副本）"), "en": format!("{s} (copy)")}),
-                    Value::Object(m) => json!({
-                        "zh-CN": format!("{}（副本）", m.get("zh-CN").and_then(Value::as_str).unwrap_or_default()),
-                        "en": format!("{} (copy)", m.get("en").and_then(Value::as_str).unwrap_or_default()),
-                    }),
-                    other => other,
-                };
-            }
-            d
-        }
-    };
-    definition["id"] = Value::String(id.clone());
-    definition["version"] = Value::String("0.1.0".into());
-    let draft = Draft {
-        app_id: id,
-        owner_id: owner,
-        definition,
-        revision: 1,
-        updated_at: state.engine.clock.now(),
-        updated_by: actor.label(),
-    };
-    state.store.put_draft(&draft).await?;
+    if let Some(source) = &body.copy_of {
+        builder_of(&state, &actor, &tree, source, false).await?;
+    }
+    let draft = state.engine.start_draft(id, owner, body.copy_of.as_deref(), &actor.label()).await?;
     let mut view = draft_view(&state, draft, None, false);
-    view.community = community_of(&tree, &view.owner);
+    view.community = drafts::tried_in(&tree, &view.owner);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 fn draft_view(state: &AppState, d: Draft, published: Option<String>, archived: bool) -> DraftView {
-    let (problems, warnings) = check(state, &d.definition);
+    let (problems, warnings) = state.apps.check(&d.definition);
     DraftView {
         id: d.app_id,
         owner: d.owner_id,
@@ -335,19 +247,6 @@ fn draft_view(state: &AppState, d: Draft, published: Option<String>, archived: b
     }
 }
 
-/// The owner when it is a community, else the first community below it.
-fn community_of(tree: &OrgTree, owner: &str) -> Option<String> {
-    let mut below: Vec<&String> = tree
-        .values()
-        .filter(|u| {
-            u.kind == UnitKind::Community && u.retired_at.is_none() && baida_engine::auth::is_within(tree, &u.id, owner)
-        })
-        .map(|u| &u.id)
-        .collect();
-    below.sort();
-    below.first().map(|s| s.to_string())
-}
-
 /// The draft of an app; when it has none, its latest version as revision 0.
 #[utoipa::path(get, path = "/api/v1/drafts/{app}", tag = "designer", params(("app" = String, Path)), responses((status = 200, body = DraftView), (status = 404, description = "No such app")), security(("bearer" = []), ("session" = [])))]
 pub async fn read(
@@ -357,25 +256,10 @@ pub async fn read(
 ) -> Result<Json<DraftView>, ApiError> {
     let tree = access::tree(&state).await?;
     builder_of(&state, &actor, &tree, &app, false).await?;
-    let published = state.store.app_version(&app, None).await?;
-    let archived = state.store.is_archived(&app).await?;
-    let version = published.as_ref().map(|v| v.version.clone());
-    let draft = match state.store.draft(&app).await? {
-        Some(d) => d,
-        None => {
-            let v = published.ok_or_else(ApiError::not_found_app)?;
-            Draft {
-                app_id: v.app_id,
-                owner_id: v.owner_id,
-                definition: v.definition,
-                revision: 0,
-                updated_at: v.created_at,
-                updated_by: v.created_by,
-            }
-        }
-    };
-    let mut view = draft_view(&state, draft, version, archived);
-    view.community = community_of(&tree, &view.owner);
+    let Workspace { draft, published, archived } =
+        state.engine.draft(&app).await?.ok_or_else(ApiError::not_found_app)?;
+    let mut view = draft_view(&state, draft, published, archived);
+    view.community = drafts::tried_in(&tree, &view.owner);
     Ok(Json(view))
 }
 
@@ -390,33 +274,13 @@ pub async fn save(
 ) -> Result<Json<DraftView>, ApiError> {
     let tree = access::tree(&state).await?;
     let owner = builder_of(&state, &actor, &tree, &app, true).await?;
-    if body.definition.get("id").and_then(Value::as_str) != Some(app.as_str()) {
-        return Err(ApiError::Invalid {
-            code: "id_changed",
-            title: Text::new("草稿的应用标识不能修改", "A draft cannot change its app's id"),
-            problems: vec![
-                Problem::new(
-                    "/definition/id",
-                    "id_changed",
-                    Text::new(format!("这里的标识必须是“{app}”"), format!("The id here must be “{app}”")),
-                )
-                .with_hint(Text::new("要换标识，请复制应用", "To use another id, duplicate the app")),
-            ],
-        });
-    }
-    let draft = Draft {
-        app_id: app.clone(),
-        owner_id: owner,
-        definition: body.definition,
-        revision: body.revision + 1,
-        updated_at: state.engine.clock.now(),
-        updated_by: actor.label(),
-    };
-    state.store.put_draft(&draft).await?;
-    let published = state.store.app_version(&app, None).await?.map(|v| v.version);
-    let archived = state.store.is_archived(&app).await?;
+    let Workspace { draft, published, archived } = state
+        .engine
+        .save_draft(&app, owner, body.definition, body.revision, &actor.label())
+        .await
+        .map_err(|e| refused(e, no_changes))?;
     let mut view = draft_view(&state, draft, published, archived);
-    view.community = community_of(&tree, &view.owner);
+    view.community = drafts::tried_in(&tree, &view.owner);
     Ok(Json(view))
 }
 
@@ -429,9 +293,7 @@ pub async fn discard(
 ) -> Result<StatusCode, ApiError> {
     let tree = access::tree(&state).await?;
     builder_of(&state, &actor, &tree, &app, true).await?;
-    if let Some(d) = state.store.draft(&app).await? {
-        state.store.delete_draft(&app, d.revision).await?;
-    }
+    state.engine.discard_draft(&app).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -445,20 +307,9 @@ pub async fn publish(
 ) -> Result<impl IntoResponse, ApiError> {
     let tree = access::tree(&state).await?;
     let owner = builder_of(&state, &actor, &tree, &app, true).await?;
-    let draft = state
-        .store
-        .draft(&app)
-        .await?
-        .ok_or_else(|| ApiError::Conflict(Text::new("没有未发布的修改", "There are no unpublished changes")))?;
-    if draft.revision != body.revision {
-        return Err(ApiError::Conflict(Text::new(
-            format!("草稿已被修改（现在是第 {} 版），请刷新后再发布", draft.revision),
-            format!("The draft changed meanwhile (now revision {}); reload it before publishing", draft.revision),
-        )));
-    }
+    let draft = state.engine.draft_at(&app, body.revision).await.map_err(|e| refused(e, no_changes))?;
     access::require_publish(&state, &actor, &owner, &draft.definition).await?;
-    let saved = state.apps.save(draft.definition, &owner, &actor.label()).await?;
-    state.store.delete_draft(&app, draft.revision).await?;
+    let saved = state.engine.publish_draft(draft, &owner, &actor.label()).await.map_err(|e| refused(e, no_changes))?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(SavedView { id: saved.version.app_id, version: saved.version.version, created: saved.created })))
 }

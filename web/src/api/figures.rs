@@ -1,11 +1,11 @@
 //! Figures (办理统计) over HTTP: `GET /api/v1/figures` (JSON) and `GET /figures` (a page, a
 //! table and a GET form, no JavaScript), grouped by app, department or category over a period
-//! of days. The definitions are in `docs/figures.md`; the counting is in `store::figures`.
+//! of days. The definitions are in `docs/figures.md`; the counting is in `store::figures`,
+//! the naming of the groups in `engine::figures`.
 //!
 //! Both need staff with `figures.read` (a log-in or a token); each counts only the cases the
 //! caller may see: a community admin their community's, a department its own.
 
-use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,6 +26,7 @@ use crate::i18n::{ReqLang, word};
 use crate::pages::home::message_page;
 use crate::{ApiError, AppState};
 use baida_engine::auth::{Actor, Permission};
+use baida_engine::figures::Counted;
 use baida_store::{Figures, FiguresQuery, FiguresRow, GroupBy};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -185,44 +186,9 @@ fn row_view(r: &FiguresRow, name: Option<Text>) -> FigureRow {
     }
 }
 
-/// The names of the groups' keys.
-async fn names(state: &AppState, by: GroupBy, app: Option<&str>) -> Result<HashMap<String, Text>, ApiError> {
-    let mut names = HashMap::new();
-    match by {
-        GroupBy::None => {}
-        GroupBy::App => {
-            for a in state.store.apps().await? {
-                if let Ok(name) = serde_json::from_value::<Text>(a.name.clone()) {
-                    names.insert(a.app_id, name);
-                }
-            }
-        }
-        GroupBy::Department => {
-            for u in state.store.org_units().await? {
-                names.insert(u.id, Text::new(u.name_zh, u.name_en));
-            }
-        }
-        GroupBy::Category => {
-            // The labels of each app's `category` choices; the chosen app's win.
-            let mut ids: Vec<String> = state.store.apps().await?.into_iter().map(|a| a.app_id).collect();
-            ids.sort_by_key(|id| Some(id.as_str()) == app);
-            for id in ids {
-                let Some(loaded) = state.apps.load(&id, None).await? else { continue };
-                for f in loaded.compiled.fields.iter().filter(|f| f.field.key == "category") {
-                    for c in &f.choices {
-                        names.insert(c.value().to_string(), c.label());
-                    }
-                }
-            }
-        }
-    }
-    Ok(names)
-}
-
 async fn compute(state: &AppState, asked: &Asked) -> Result<FiguresView, ApiError> {
-    let Figures { rows, total } = state.store.figures(&asked.query).await?;
+    let Counted { figures: Figures { rows, total }, names } = state.engine.figures(&asked.query).await?;
     let by = asked.query.by;
-    let names = names(state, by, asked.query.app_id.as_deref()).await?;
     let keyless = match by {
         // App ids are never missing.
         GroupBy::None | GroupBy::App => "fig_all",
@@ -358,8 +324,8 @@ pub async fn figures_page(
         Ok(p) => (p, None),
         Err(why) => (FiguresParams::default(), Some(why)),
     };
-    let apps = match state.store.apps().await {
-        Ok(all) => all.into_iter().filter(|a| crate::api::apps::app_visible(&actor, &a.owner_id, &tree)).collect(),
+    let apps = match state.apps.visible_to(&actor, &tree).await {
+        Ok(apps) => apps,
         Err(e) => return ApiError::from(e).into_response(),
     };
     match page(&state, lang, &p, bad, &uri.to_string(), scope, apps).await {

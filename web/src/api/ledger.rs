@@ -5,9 +5,6 @@
 //! year-end rule. Residents' personal data never appears: trails show steps, decisions and
 //! vote counts, never answers or who filled them.
 
-use baida_core::kinds::EventKind;
-use baida_core::kinds::UnitKind;
-use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,7 +17,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
@@ -30,8 +26,8 @@ use crate::{ApiError, AppState};
 use baida_core::ledger::TreeHead;
 use baida_core::ledger::entry::{Entry, account_name};
 use baida_engine::auth::Permission;
-use baida_engine::ledger::{InclusionProof, LedgerError, export};
-use baida_store::ledger::{Balance, EntryFilter};
+use baida_engine::ledger::{InclusionProof, LedgerError, books, export};
+use baida_store::ledger::Balance;
 
 /// Leaves one request may read.
 const MAX_LEAVES: i64 = 10_000;
@@ -128,7 +124,7 @@ pub async fn leaves(
     if r.from < 0 || r.to < r.from || r.to - r.from > MAX_LEAVES {
         return Err(bad_range("需要 0 ≤ from ≤ to ≤ from + 10000", "it needs 0 ≤ from ≤ to ≤ from + 10000"));
     }
-    let leaves = state.store.leaves(r.from, r.to).await?;
+    let leaves = state.ledger.leaves(r.from, r.to).await?;
     Ok(Json(
         leaves
             .into_iter()
@@ -230,78 +226,29 @@ pub struct PageQuery {
 }
 
 pub(crate) async fn community_name(state: &AppState, community: &str) -> Result<Text, ApiError> {
-    match state.store.org_unit(community).await? {
-        Some(u) if u.kind == UnitKind::Community => Ok(Text::new(u.name_zh, u.name_en)),
-        _ => Err(ApiError::NotFound(Text::new("没有这个社区", "No such community"))),
+    match state.engine.community(community).await? {
+        Some(u) => Ok(Text::new(u.name_zh, u.name_en)),
+        None => Err(ApiError::NotFound(Text::new("没有这个社区", "No such community"))),
     }
 }
 
-/// The decision trail of a case from its events, in plain words, without personal data.
+/// The decision trail of a case, each step with when it happened in the deployment's time zone.
 async fn trail(state: &AppState, events: &[baida_store::Event]) -> Result<Vec<TrailStep>, ApiError> {
-    // The app and version the case was filed under, as its first event says.
-    let filed =
-        events.first().and_then(|e| Some((e.data.get("app_id")?.as_str()?, e.data.get("app_version")?.as_str()?)));
-    let app = match filed {
-        Some((app, version)) => state.apps.load(app, Some(version)).await?,
-        None => None,
-    };
-    let step_name = |id: &str| {
-        app.as_ref()
-            .and_then(|a| a.compiled.app.step(id))
-            .and_then(|s| s.name.clone())
-            .unwrap_or_else(|| Text::new(id, id))
-    };
-    let mut out = Vec::new();
-    for e in events {
-        let step = e.data.get("step").and_then(Value::as_str).unwrap_or_default();
-        let what = match e.kind {
-            EventKind::CaseSubmitted => Some(Text::new("提出", "Proposed")),
-            EventKind::StepCompleted => {
-                let name = step_name(step);
-                let decision = e.data.pointer("/answers/decision").and_then(Value::as_str);
-                Some(match decision {
-                    Some(d) => Text::new(format!("{}：{d}", name.zh()), format!("{}: {d}", name.en())),
-                    None => Text::new(format!("{} 完成", name.zh()), format!("{} done", name.en())),
-                })
-            }
-            EventKind::ReviewLevelApproved => Some(Text::new("一级审核通过", "A review level approved")),
-            EventKind::CaseReturned => Some(Text::new("退回重办", "Sent back")),
-            EventKind::VoteOpened => {
-                let n = e.data.get("electorate").and_then(Value::as_u64).unwrap_or(0);
-                Some(Text::new(format!("投票开始，{n} 人有投票权"), format!("Vote opened, {n} may vote")))
-            }
-            EventKind::VoteClosed => {
-                let n = |k: &str| e.data.get(k).and_then(Value::as_u64).unwrap_or(0);
-                let outcome = e.data.get("outcome").and_then(Value::as_str).unwrap_or_default();
-                let (zh, en) = match outcome {
-                    "passed" => ("通过", "passed"),
-                    "failed" => ("未通过", "failed"),
-                    _ => ("未达法定人数", "no quorum"),
-                };
-                Some(Text::new(
-                    format!("投票结束：赞成 {} 反对 {} 弃权 {}，{zh}", n("yes"), n("no"), n("abstain")),
-                    format!("Vote closed: {} yes, {} no, {} abstain — {en}", n("yes"), n("no"), n("abstain")),
-                ))
-            }
-            EventKind::LedgerBooked => {
-                let amount = e.data.get("amount").and_then(Value::as_str).unwrap_or_default();
-                Some(Text::new(format!("记账 ¥{amount}"), format!("Booked ¥{amount}")))
-            }
-            EventKind::CaseClosed => Some(Text::new("办结", "Closed")),
-            _ => None,
-        };
-        if let Some(what) = what {
-            let when = e.at.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
-            out.push(TrailStep { at: e.at, when, what });
-        }
-    }
-    Ok(out)
+    Ok(books::trail(&state.apps, events)
+        .await?
+        .into_iter()
+        .map(|s| TrailStep {
+            at: s.at,
+            when: s.at.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string(),
+            what: s.what,
+        })
+        .collect())
 }
 
 async fn view(state: &AppState, community: &str, before: Option<i64>) -> Result<LedgerView, ApiError> {
     let community_name = community_name(state, community).await?;
     let accounts = state
-        .store
+        .ledger
         .balances(community)
         .await?
         .into_iter()
@@ -313,25 +260,7 @@ async fn view(state: &AppState, community: &str, before: Option<i64>) -> Result<
             balance: b,
         })
         .collect();
-    // A page of the latest entries (or those before `before`), and their cases' events in one
-    // read: a fixed number of queries however long the books are.
-    let filter = EntryFilter {
-        community: Some(community.into()),
-        limit: Some(SHOWN),
-        before_leaf: before,
-        newest_first: true,
-        ..Default::default()
-    };
-    let mut page = state.store.entries(&filter).await?;
-    page.reverse();
-    let mut cases: Vec<String> = page.iter().filter_map(|e| e.case_id.clone()).collect();
-    cases.sort();
-    cases.dedup();
-    let mut events: HashMap<String, Vec<baida_store::Event>> = HashMap::new();
-    for e in state.store.events_of(&cases).await? {
-        events.entry(e.case_id.clone()).or_default().push(e);
-    }
-    let older = (page.len() as i64 == SHOWN).then(|| page.first().map(|e| e.leaf_index)).flatten();
+    let books::Page { entries: page, events, older } = state.ledger.page(community, before, SHOWN).await?;
     let mut entries = Vec::with_capacity(page.len());
     for entry in page {
         let trail = match entry.case_id.as_ref().and_then(|id| events.get(id)) {
@@ -357,27 +286,10 @@ pub async fn community_ledger(
     Ok(Json(view(&state, &community, q.before).await?))
 }
 
-/// How many entries an export reads at a time.
-const EXPORT_PAGE: i64 = 1000;
-
-/// Every entry of a community, read a page at a time in log order.
+/// Every entry of a community, in log order.
 async fn all_entries(state: &AppState, community: &str) -> Result<Vec<Entry>, ApiError> {
     community_name(state, community).await?;
-    let mut all = Vec::new();
-    loop {
-        let filter = EntryFilter {
-            community: Some(community.into()),
-            limit: Some(EXPORT_PAGE),
-            after_leaf: all.last().map(|e: &Entry| e.leaf_index),
-            ..Default::default()
-        };
-        let page = state.store.entries(&filter).await?;
-        let done = (page.len() as i64) < EXPORT_PAGE;
-        all.extend(page);
-        if done {
-            return Ok(all);
-        }
-    }
+    Ok(state.ledger.all_entries(community).await?)
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {

@@ -22,7 +22,7 @@ use crate::extract::StaffActor;
 use crate::i18n::ReqLang;
 use crate::{ApiError, AppState, access};
 use baida_engine::auth::mask::{Mask, mask_value};
-use baida_engine::auth::{Actor, Permission, session};
+use baida_engine::auth::{Actor, Permission};
 use baida_store::Home;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -69,7 +69,7 @@ pub async fn owners(
     Path(community): Path<String>,
 ) -> Result<Json<Vec<OwnerView>>, ApiError> {
     access::require(&state, &actor, Permission::UsersManage, Some(&community)).await?;
-    let homes = state.store.homes_in(&community).await?;
+    let homes = state.engine.owners(&community).await?;
     Ok(Json(homes.into_iter().map(|(h, phone)| view(h, &phone)).collect()))
 }
 
@@ -86,7 +86,7 @@ pub async fn confirm(
     Path((community, resident)): Path<(String, String)>,
 ) -> Result<Json<OwnerView>, ApiError> {
     confirm_owner(&state, &actor, &community, &resident).await?;
-    let found = state.store.homes_in(&community).await?.into_iter().find(|(h, _)| h.resident_id == resident);
+    let found = state.engine.owner(&community, &resident).await?;
     let (home, phone) = found.ok_or_else(|| ApiError::internal("a confirmed home vanished"))?;
     Ok(Json(view(home, &phone)))
 }
@@ -94,15 +94,12 @@ pub async fn confirm(
 /// Confirms `resident` as an owner in `community` on `actor`'s authority.
 async fn confirm_owner(state: &AppState, actor: &Actor, community: &str, resident: &str) -> Result<(), ApiError> {
     access::require(state, actor, Permission::UsersManage, Some(community)).await?;
-    let now = state.engine.clock.now();
-    if !state.store.confirm_home(resident, community, &actor.label(), now).await? {
+    if !state.engine.confirm_owner(community, resident, &actor.label()).await? {
         return Err(ApiError::NotFound(Text::new(
             "这位居民没有登记本社区的住址",
             "The resident declared no home here",
         )));
     }
-    let event = session::event("owner.confirmed", &actor.label(), Some(community), Some(resident), "", now);
-    state.store.record_security_event(&event).await?;
     Ok(())
 }
 
@@ -151,7 +148,7 @@ async fn page(
             })?,
         };
         let owners: Vec<OwnerView> =
-            state.store.homes_in(&community).await?.into_iter().map(|(h, phone)| view(h, &phone)).collect();
+            state.engine.owners(&community).await?.into_iter().map(|(h, phone)| view(h, &phone)).collect();
         Ok::<_, ApiError>(RegisterPage {
             confirmed: owners.iter().filter(|o| o.confirmed).count(),
             communities: mine

@@ -71,8 +71,7 @@ async fn managed(state: &AppState, actor: &Actor, id: &str) -> Result<(User, std
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", responses((status = 200, body = [Object])), security(("bearer" = []), ("session" = [])))]
 pub async fn list(State(state): State<AppState>, StaffActor(actor): StaffActor) -> Result<Json<Vec<User>>, ApiError> {
     let tree = access::require(&state, &actor, Permission::UsersManage, None).await?;
-    let units = actor.units_with(Permission::UsersManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-    Ok(Json(state.engine.accounts_in(&units).await?))
+    Ok(Json(state.engine.overseen_accounts(&actor, &tree).await?))
 }
 
 /// A new account.

@@ -11,15 +11,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baida_blocks::Text;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::apps::app_visible;
 use crate::{ApiError, AppState, access};
 use baida_engine::auth::{Actor, Permission};
-use baida_engine::plugin::registry;
+use baida_engine::plugin::registry::Plugin;
 use baida_store::PluginVersion;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,15 +51,7 @@ pub struct PluginView {
     pub used_by: Vec<PluginUse>,
 }
 
-/// A step of an app that calls a plugin.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PluginUse {
-    pub app_id: String,
-    pub app_version: String,
-    pub step: String,
-    /// The reference the step uses (`name@version` or `sha256:…`).
-    pub reference: String,
-}
+pub use baida_engine::plugin::registry::PluginUse;
 
 /// Upload a plugin (the module's bytes, `application/wasm`); needs `apps.build` at the district.
 /// It is checked and compiled before it is stored: a module that imports anything not allowed
@@ -105,17 +95,7 @@ pub async fn upload(
             ApiError::BadRequest { code: "bad_body", detail: Text::new(e.body_text(), e.body_text()) }
         }
     })?;
-    let now = state.engine.clock.now();
-    let (version, created) = registry::add(
-        &state.engine.plugins,
-        state.store.as_ref(),
-        bytes.to_vec(),
-        &q.name,
-        &q.version,
-        &actor.label(),
-        now,
-    )
-    .await?;
+    let (version, created) = state.engine.add_plugin(bytes.to_vec(), &q.name, &q.version, &actor.label()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let location = format!("/api/v1/plugins/{}", version.name);
     let view = UploadedView { reference: format!("sha256:{}", version.sha256), version, created };
@@ -127,18 +107,15 @@ pub async fn upload(
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Vec<PluginView>>, ApiError> {
     access::require(&state, &actor, Permission::AppsBuild, None).await?;
-    let uses = uses(&state, &actor).await?;
-    let mut views: Vec<PluginView> = Vec::new();
-    for v in state.store.plugins().await? {
-        match views.last_mut() {
-            Some(last) if last.name == v.name => last.versions.push(v),
-            _ => views.push(PluginView { name: v.name.clone(), versions: vec![v], used_by: Vec::new() }),
-        }
+    let tree = access::tree(&state).await?;
+    let plugins = state.engine.plugins_seen_by(&actor, &tree).await?;
+    Ok(Json(plugins.into_iter().map(PluginView::from).collect()))
+}
+
+impl From<Plugin> for PluginView {
+    fn from(p: Plugin) -> Self {
+        PluginView { name: p.name, versions: p.versions, used_by: p.used_by }
     }
-    for view in &mut views {
-        view.used_by = used_by(view, &uses);
-    }
-    Ok(Json(views))
 }
 
 /// One plugin: its versions and the apps that use it.
@@ -150,50 +127,9 @@ pub async fn one(
     Path(name): Path<String>,
 ) -> Result<Json<PluginView>, ApiError> {
     access::require(&state, &actor, Permission::AppsBuild, None).await?;
-    let versions: Vec<PluginVersion> = state.store.plugins().await?.into_iter().filter(|v| v.name == name).collect();
-    if versions.is_empty() {
-        return Err(ApiError::NotFound(Text::new(format!("没有插件“{name}”"), format!("No plugin “{name}”"))));
+    let tree = access::tree(&state).await?;
+    match state.engine.plugin(&name, &actor, &tree).await? {
+        Some(p) => Ok(Json(p.into())),
+        None => Err(ApiError::NotFound(Text::new(format!("没有插件“{name}”"), format!("No plugin “{name}”")))),
     }
-    let mut view = PluginView { name, versions, used_by: Vec::new() };
-    view.used_by = used_by(&view, &uses(&state, &actor).await?);
-    Ok(Json(view))
-}
-
-/// The uses among `uses` that name one of the plugin's versions, by name or by content.
-fn used_by(view: &PluginView, uses: &[PluginUse]) -> Vec<PluginUse> {
-    uses.iter()
-        .filter(|u| {
-            view.versions.iter().any(|v| {
-                u.reference == format!("{}@{}", v.name, v.version) || u.reference == format!("sha256:{}", v.sha256)
-            })
-        })
-        .cloned()
-        .collect()
-}
-
-/// Every plugin step in the latest version of each app the actor may see.
-async fn uses(state: &AppState, actor: &Actor) -> Result<Vec<PluginUse>, ApiError> {
-    let tree = access::tree(state).await?;
-    let mut found = Vec::new();
-    for app in state.store.apps().await? {
-        if !app_visible(actor, &app.owner_id, &tree) {
-            continue;
-        }
-        let Some(v) = state.store.app_version(&app.app_id, None).await? else { continue };
-        let steps = v.definition.get("steps").and_then(Value::as_array).cloned().unwrap_or_default();
-        for step in steps {
-            if step.get("block").and_then(Value::as_str) != Some("plugin") {
-                continue;
-            }
-            if let Some(reference) = step.pointer("/config/plugin").and_then(Value::as_str) {
-                found.push(PluginUse {
-                    app_id: v.app_id.clone(),
-                    app_version: v.version.clone(),
-                    step: step.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    reference: reference.to_string(),
-                });
-            }
-        }
-    }
-    Ok(found)
 }

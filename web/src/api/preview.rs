@@ -3,8 +3,8 @@
 //! it in memory, see [`baida_engine::test_run`]). Both take the definition in the request
 //! and store nothing.
 
+use baida_core::kinds::CaseStatus;
 use baida_core::kinds::EventKind;
-use baida_core::kinds::{CaseStatus, UnitKind};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,7 +23,6 @@ use crate::extract::{ApiJson, StaffActor};
 use crate::i18n::{ReqLang, word};
 use crate::{ApiError, AppState, access};
 use baida_engine::apps::Loaded;
-use baida_engine::auth::{Actor, OrgTree};
 use baida_engine::test_run::StepAnswers;
 use baida_store::AppVersion;
 
@@ -50,21 +49,6 @@ fn compile(state: &AppState, definition: &Value) -> Result<Loaded, ApiError> {
     Ok(Loaded { meta, compiled: Arc::new(compiled) })
 }
 
-/// The community a builder tries things in: their own (or the first below their unit).
-fn home_community(tree: &OrgTree, actor: &Actor) -> Option<String> {
-    let mut communities: Vec<&baida_store::OrgUnit> =
-        tree.values().filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none()).collect();
-    communities.sort_by(|a, b| a.id.cmp(&b.id));
-    match actor.staff() {
-        Some(s) => communities
-            .iter()
-            .find(|c| baida_engine::auth::is_within(tree, &c.id, &s.unit_id))
-            .or_else(|| communities.iter().find(|c| baida_engine::auth::is_within(tree, &s.unit_id, &c.id)))
-            .map(|c| c.id.clone()),
-        None => communities.first().map(|c| c.id.clone()),
-    }
-}
-
 /// The resident form of a definition, as the designer's phone preview shows it (HTML).
 #[utoipa::path(post, path = "/api/v1/apps/preview", tag = "designer", request_body(content = Object, description = "An app definition"), responses((status = 200, description = "The resident form, HTML", content_type = "text/html"), (status = 422, description = "The definition has problems")), security(("bearer" = []), ("session" = [])))]
 pub async fn preview(
@@ -75,7 +59,7 @@ pub async fn preview(
 ) -> Result<Response, ApiError> {
     let loaded = compile(&state, &definition)?;
     let tree = access::tree(&state).await?;
-    let community = home_community(&tree, &actor).and_then(|c| tree.get(&c).cloned());
+    let community = baida_engine::drafts::trying_community(&tree, &actor).and_then(|c| tree.get(&c).cloned());
     let name = match (community, lang) {
         (Some(u), Lang::En) => u.name_en,
         (Some(u), _) => u.name_zh,
@@ -199,7 +183,7 @@ pub async fn test_run(
     {
         return Err(ApiError::NotFound(Text::new(format!("没有社区“{c}”"), format!("No community “{c}”"))));
     }
-    let community = match body.community.or_else(|| home_community(&tree, &actor)) {
+    let community = match body.community.or_else(|| baida_engine::drafts::trying_community(&tree, &actor)) {
         Some(c) => c,
         None => {
             return Err(ApiError::BadRequest {

@@ -43,11 +43,7 @@ pub async fn list(
 ) -> Result<Json<EventsPage>, ApiError> {
     let tree = access::require(&state, &actor, Permission::SecurityRead, None).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let (units, unscoped) = match actor.units_with(Permission::SecurityRead, &tree) {
-        Some(units) => (units, false),
-        None => (tree.keys().cloned().collect(), true),
-    };
-    let mut items = state.engine.security_events(&units, unscoped, q.cursor, limit + 1).await?;
+    let mut items = state.engine.overseen_security_events(&actor, &tree, q.cursor, limit + 1).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|e| e.seq)

@@ -29,8 +29,7 @@ pub async fn list(
     StaffActor(actor): StaffActor,
 ) -> Result<Json<Vec<ApiToken>>, ApiError> {
     let tree = access::require(&state, &actor, Permission::TokensManage, None).await?;
-    let units = actor.units_with(Permission::TokensManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-    Ok(Json(state.engine.tokens_in(&units).await?))
+    Ok(Json(state.engine.overseen_tokens(&actor, &tree).await?))
 }
 
 /// A token to create.

@@ -2,7 +2,6 @@
 //! between two versions (or the draft), rolling back, and archiving. Reading needs sight of
 //! the app; changing it, `apps.build` at its owner (see `drafts::builder_of`).
 
-use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,14 +12,13 @@ use axum::response::IntoResponse;
 use baida_blocks::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::api::apps::SavedView;
-use crate::api::drafts::{builder_of, who};
+use crate::api::drafts::{builder_of, refused};
 use crate::extract::{ApiJson, StaffActor};
 use crate::{ApiError, AppState, access};
-use baida_engine::catalog::merge::{self, Change};
+use baida_engine::catalog::merge::Change;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -70,36 +68,18 @@ pub async fn history(
 ) -> Result<Json<Vec<HistoryItem>>, ApiError> {
     let tree = access::tree(&state).await?;
     builder_of(&state, &actor, &tree, &app, false).await?;
-    let versions = state.store.app_history(&app).await?;
-    let mut out: Vec<HistoryItem> = versions
-        .iter()
-        .enumerate()
-        .map(|(i, v)| HistoryItem {
-            version: v.version.clone(),
-            created_at: v.created_at,
-            created_by: v.created_by.clone(),
-            changes: match i.checked_sub(1).and_then(|p| versions.get(p)) {
-                Some(prev) => merge::diff(&strip(&prev.definition), &strip(&v.definition)).len(),
-                None => 0,
-            },
-        })
-        .collect();
-    out.reverse();
-    let mut names = HashMap::new();
-    for v in &mut out {
-        v.created_by = who(&state, &mut names, &v.created_by).await;
-    }
-    Ok(Json(out))
-}
-
-/// A definition without its version number, which changes with every publication.
-fn strip(d: &Value) -> Value {
-    let mut d = d.clone();
-    if let Value::Object(m) = &mut d {
-        m.remove("version");
-        m.remove("$schema");
-    }
-    d
+    let history = state.engine.app_history(&app).await?;
+    Ok(Json(
+        history
+            .into_iter()
+            .map(|v| HistoryItem {
+                version: v.version,
+                created_at: v.created_at,
+                created_by: v.created_by,
+                changes: v.changes,
+            })
+            .collect(),
+    ))
 }
 
 /// What changed between two versions (or a version and the draft), one sentence each.
@@ -112,34 +92,12 @@ pub async fn diff(
 ) -> Result<Json<Vec<Change>>, ApiError> {
     let tree = access::tree(&state).await?;
     builder_of(&state, &actor, &tree, &app, false).await?;
-    let versions = state.store.app_history(&app).await?;
-    let no_version = |v: &str| ApiError::NotFound(Text::new(format!("没有版本“{v}”"), format!("No version “{v}”")));
-    let to = match q.to.as_deref() {
-        Some("draft") => state
-            .store
-            .draft(&app)
-            .await?
-            .map(|d| d.definition)
-            .ok_or_else(|| ApiError::NotFound(Text::new("没有草稿", "There is no draft")))?,
-        Some(v) => {
-            versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?
-        }
-        None => versions.last().map(|x| x.definition.clone()).unwrap_or_default(),
-    };
-    let from = match q.from.as_deref() {
-        Some(v) => {
-            versions.iter().find(|x| x.version == v).map(|x| x.definition.clone()).ok_or_else(|| no_version(v))?
-        }
-        None => match q.to.as_deref() {
-            Some("draft") => versions.last().map(|x| x.definition.clone()).unwrap_or(json!({})),
-            Some(v) => {
-                let i = versions.iter().position(|x| x.version == v).unwrap_or(0);
-                i.checked_sub(1).map(|p| versions[p].definition.clone()).unwrap_or(json!({}))
-            }
-            None => versions.iter().rev().nth(1).map(|x| x.definition.clone()).unwrap_or(json!({})),
-        },
-    };
-    Ok(Json(merge::diff(&strip(&from), &strip(&to))))
+    let changes = state
+        .engine
+        .app_diff(&app, q.from.as_deref(), q.to.as_deref())
+        .await
+        .map_err(|e| refused(e, || ApiError::NotFound(Text::new("没有草稿", "There is no draft"))))?;
+    Ok(Json(changes))
 }
 
 /// Makes an earlier version's definition the latest again, as a new version (history is
@@ -153,7 +111,7 @@ pub async fn rollback(
 ) -> Result<impl IntoResponse, ApiError> {
     let tree = access::tree(&state).await?;
     let owner = builder_of(&state, &actor, &tree, &app, true).await?;
-    let old = state.store.app_version(&app, Some(&body.version)).await?.ok_or_else(|| {
+    let old = state.apps.version(&app, Some(&body.version)).await?.ok_or_else(|| {
         ApiError::NotFound(Text::new(format!("没有版本“{}”", body.version), format!("No version “{}”", body.version)))
     })?;
     access::require_publish(&state, &actor, &owner, &old.definition).await?;
@@ -172,8 +130,6 @@ pub async fn archive(
 ) -> Result<StatusCode, ApiError> {
     let tree = access::tree(&state).await?;
     builder_of(&state, &actor, &tree, &app, true).await?;
-    let label = actor.label();
-    let when = body.archived.then(|| (state.engine.clock.now(), label.as_str()));
-    state.store.set_archived(&app, when).await?;
+    state.engine.set_archived(&app, body.archived, &actor.label()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,6 @@
 //! domain calls as the API in [`crate::api::catalog`].
 
 use baida_core::kinds::EventKind;
-use baida_core::kinds::UnitKind;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -19,7 +18,7 @@ use baida_blocks::{Lang, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api::catalog::{CatalogQuery, catalog, entry_view, may_install, reach};
+use crate::api::catalog::{CatalogQuery, catalog, entry_view, may_install};
 use crate::i18n::{ReqLang, word};
 use crate::{ApiError, AppState, access};
 use baida_engine::auth::{Actor, Permission};
@@ -110,7 +109,7 @@ pub async fn list(
             .await?;
         let Json(installs) =
             crate::api::catalog::installs(State(state.clone()), crate::extract::StaffActor(actor.clone())).await?;
-        let units = state.store.org_units().await?;
+        let units = access::tree(&state).await?;
         let mut categories: Vec<String> =
             catalog(&state).entries(None, None, None).await?.into_iter().map(|e| e.latest.category).collect();
         categories.sort();
@@ -122,10 +121,7 @@ pub async fn list(
         Err(e) => return crate::page_error::PageError::from(e).into_response(),
     };
     let unit_name = |id: &str| {
-        units
-            .iter()
-            .find(|u| u.id == id)
-            .map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
+        units.get(id).map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
     };
     // Catalog categories are the apps' own (`vehicles-parking`, …), named in the page's words.
     let category_name = |id: &str| {
@@ -190,22 +186,19 @@ pub async fn entry(
         Ok(e) => e,
         Err(e) => return refused(&state, lang, e.into(), "/catalog"),
     };
-    let (tree, units) = match (access::tree(&state).await, state.store.org_units().await) {
+    let (tree, communities) = match (access::tree(&state).await, state.engine.open_communities().await) {
         (Ok(t), Ok(u)) => (t, u),
         (Err(e), _) => return e.into_response(),
         (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let name_of = |id: &str| {
-        units
-            .iter()
-            .find(|u| u.id == id)
-            .map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
+        tree.get(id).map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
     };
     // Communities where the caller may install and that do not have it yet.
     let installed: Vec<&str> = e.installs.iter().map(|i| i.community_id.as_str()).collect();
-    let targets: Vec<Choice> = units
+    let targets: Vec<Choice> = communities
         .iter()
-        .filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none() && !installed.contains(&u.id.as_str()))
+        .filter(|u| !installed.contains(&u.id.as_str()))
         .filter(|u| actor.can(Permission::CatalogPublish, &u.id, &tree))
         .map(|u| Choice { value: u.id.clone(), label: name_of(&u.id), selected: false })
         .collect();
@@ -298,16 +291,13 @@ pub async fn review_queue(
         Ok(t) => t,
         Err(e) => return crate::page_error::PageError::from(e).into_response(),
     };
-    let all = match state.store.submissions(None, reach(&actor, &tree).as_deref()).await {
+    let all = match catalog(&state).submissions_seen_by(&actor, &tree, None).await {
         Ok(x) => x,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let units = state.store.org_units().await.unwrap_or_default();
+    let units = &tree;
     let unit_name = |id: &str| {
-        units
-            .iter()
-            .find(|u| u.id == id)
-            .map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
+        units.get(id).map_or(id.to_string(), |u| if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() })
     };
     let when =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string();
@@ -322,15 +312,13 @@ pub async fn review_queue(
             continue;
         }
         let events = catalog.timeline(&s).await.unwrap_or_default();
-        for id in events.iter().map(|e| &e.actor).chain([&s.submitted_by]) {
-            if !people.contains_key(id) {
-                let name = match state.store.user(id).await {
-                    Ok(Some(u)) => u.name,
-                    _ => id.clone(),
-                };
-                people.insert(id.clone(), name);
-            }
-        }
+        let unnamed: Vec<&str> = events
+            .iter()
+            .map(|e| e.actor.as_str())
+            .chain([s.submitted_by.as_str()])
+            .filter(|id| !people.contains_key(*id))
+            .collect();
+        people.extend(state.engine.names_of(unnamed).await);
         let person = |id: &str| people.get(id).cloned().unwrap_or_else(|| id.to_string());
         let timeline: Vec<Value> = events
             .iter()

@@ -7,22 +7,19 @@ use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use baida_blocks::{Lang, Text};
-use baida_core::kinds::UnitKind;
+use baida_blocks::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::i18n::ReqLang;
 use crate::{ApiError, AppState};
 use baida_engine::auth::Actor;
+use baida_engine::homes::HomeError;
 use baida_store::Home;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().route("/my/home", get(page).post(declare))
 }
-
-/// The longest building or room text.
-const MAX_PLACE: usize = 20;
 
 #[derive(Serialize)]
 struct CommunityOption {
@@ -69,14 +66,13 @@ async fn render(
     Shown { chosen, typed, error }: Shown<'_>,
 ) -> Response {
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let units = match state.store.org_units().await {
+    let units = match state.engine.open_communities().await {
         Ok(u) => u,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let chosen = chosen.or(home.map(|h| h.community_id.as_str()));
     let communities = units
         .into_iter()
-        .filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none())
         .map(|u| CommunityOption {
             selected: chosen == Some(u.id.as_str()),
             name: if lang == Lang::En { u.name_en } else { u.name_zh },
@@ -137,40 +133,14 @@ pub async fn declare(
     let Actor::Resident { id, home, .. } = actor else {
         return Redirect::to("/my/login?next=/my/home").into_response();
     };
-    let (building, room) = (f.building.trim(), f.room.trim());
-    let community = match state.store.org_unit(&f.community).await {
-        Ok(u) => u.filter(|u| u.kind == UnitKind::Community && u.retired_at.is_none()),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let why = if community.is_none() {
-        Some(Text::new("请选择所在社区", "Choose your community"))
-    } else if building.is_empty() || building.chars().count() > MAX_PLACE {
-        Some(Text::new(
-            "请填写楼栋（最多 20 字），例如 3号楼",
-            "Enter your building (at most 20 characters), e.g. 3号楼",
-        ))
-    } else if room.is_empty() || room.chars().count() > MAX_PLACE {
-        Some(Text::new("请填写房号（最多 20 字），例如 1201", "Enter your flat (at most 20 characters), e.g. 1201"))
-    } else {
-        None
-    };
     let next = safe_next(f.next.as_deref());
-    if let Some(why) = why {
-        let shown =
-            Shown { chosen: Some(&f.community), typed: Some((building, room)), error: Some(why.get(lang).to_string()) };
-        return render(&state, lang, &uri.to_string(), home.as_ref(), next, shown).await;
+    match state.engine.declare_home(&id, &f.community, &f.building, &f.room).await {
+        Ok(_) => Redirect::to(if next.is_empty() { "/my/home" } else { &next }).into_response(),
+        Err(HomeError::Refused(why)) => {
+            let typed = Some((f.building.trim(), f.room.trim()));
+            let shown = Shown { chosen: Some(&f.community), typed, error: Some(why.get(lang).to_string()) };
+            render(&state, lang, &uri.to_string(), home.as_ref(), next, shown).await
+        }
+        Err(HomeError::Store(e)) => ApiError::from(e).into_response(),
     }
-    let declared = Home {
-        resident_id: id,
-        community_id: f.community.clone(),
-        building: building.to_string(),
-        room: room.to_string(),
-        declared_at: state.engine.clock.now(),
-        confirmed_by: None,
-        confirmed_at: None,
-    };
-    if let Err(e) = state.store.declare_home(&declared).await {
-        return ApiError::from(e).into_response();
-    }
-    Redirect::to(if next.is_empty() { "/my/home" } else { &next }).into_response()
 }

@@ -83,7 +83,7 @@ async fn list_page(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(c
     let Ok(name) = crate::api::ledger::community_name(&state, &community).await else {
         return no_community(&state, lang);
     };
-    let list = match proposal::list(state.store.as_ref(), &state.apps, &community, lang).await {
+    let list = match state.engine.proposals(&community, lang).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -143,7 +143,7 @@ async fn show(
     refused: Option<(ApiError, String)>,
 ) -> Response {
     let Ok(name) = crate::api::ledger::community_name(state, community).await else { return no_community(state, lang) };
-    let found = match proposal::proposal(state.store.as_ref(), &state.apps, community, id, lang).await {
+    let found = match state.engine.proposal(community, id, lang).await {
         Ok(f) => f,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -227,7 +227,7 @@ async fn comment_form(
     if matches!(actor, Actor::Anonymous | Actor::Reporter) {
         return to_login(&community, &id);
     }
-    if !matches!(proposal::proposal(state.store.as_ref(), &state.apps, &community, &id, lang).await, Ok(Some(_))) {
+    if !matches!(state.engine.proposal(&community, &id, lang).await, Ok(Some(_))) {
         return show(&state, lang, &community, &id, &actor, None).await;
     }
     match comments::add(&state, &actor, &id, &f.text, lang).await {
@@ -255,7 +255,7 @@ async fn ballot_form(
     if matches!(actor, Actor::Anonymous | Actor::Reporter) {
         return to_login(&community, &id);
     }
-    if !matches!(proposal::proposal(state.store.as_ref(), &state.apps, &community, &id, lang).await, Ok(Some(_))) {
+    if !matches!(state.engine.proposal(&community, &id, lang).await, Ok(Some(_))) {
         return show(&state, lang, &community, &id, &actor, None).await;
     }
     let choice = match f.choice.as_deref() {

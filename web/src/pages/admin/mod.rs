@@ -201,11 +201,10 @@ async fn build(state: &AppState, actor: &Actor, lang: Lang) -> Result<AdminPage,
         .map(|p| Choice { value: p.as_str().into(), label: p.as_str().into() })
         .collect();
     if page.can_users {
-        let units = actor.units_with(Permission::UsersManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-        for u in state.store.users_in(&units).await?.into_iter().take(200) {
+        for u in state.engine.overseen_accounts(actor, &tree).await?.into_iter().take(200) {
             let grants = state
-                .store
-                .grants(&u.id)
+                .engine
+                .grants_of(&u.id)
                 .await?
                 .into_iter()
                 .map(|g| GrantRow {
@@ -233,8 +232,7 @@ async fn build(state: &AppState, actor: &Actor, lang: Lang) -> Result<AdminPage,
         }
     }
     if page.can_tokens {
-        let units = actor.units_with(Permission::TokensManage, &tree).unwrap_or_else(|| tree.keys().cloned().collect());
-        for t in state.store.tokens_in(&units).await? {
+        for t in state.engine.overseen_tokens(actor, &tree).await? {
             page.tokens.push(TokenRow {
                 last_used: t
                     .last_used_at
@@ -249,11 +247,7 @@ async fn build(state: &AppState, actor: &Actor, lang: Lang) -> Result<AdminPage,
         }
     }
     if page.can_security {
-        let (units, unscoped) = match actor.units_with(Permission::SecurityRead, &tree) {
-            Some(units) => (units, false),
-            None => (tree.keys().cloned().collect(), true),
-        };
-        for e in state.store.security_events(&units, unscoped, None, 30).await? {
+        for e in state.engine.overseen_security_events(actor, &tree, None, 30).await? {
             page.events.push(EventRow {
                 at: e.at.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string(),
                 kind: e.kind,
