@@ -25,6 +25,10 @@
 //! the end. If it cannot be reached, the PostgreSQL rows are skipped. Passing `sqlite` or
 //! `postgres` after `--` runs only that backend; `-- breakdown` instead times the steps of one
 //! submission in process (no HTTP) on SQLite, to show where the time goes.
+//!
+//! Kept whole (over 500 lines): the baseline server, Baida's servers, the load generator and
+//! the table are one measurement; split apart, a reader could not check that both sides get
+//! the same load, durability and warm-up.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -6,6 +6,9 @@
 //! [`Catalog::install`], [`Catalog::upgrade_plan`] and [`Catalog::upgrade`]; the diff and the
 //! three-way merge are in [`merge`]; what of it an actor may see is in [`reach`].
 //!
+//! Kept whole (over 500 lines): `Catalog`'s operations are one life cycle — submit, review,
+//! browse, install, plan an upgrade, upgrade — each using the one before, read in that order.
+//!
 //! Authorization is decided here only for the review (the review case's step says who may
 //! decide, as for any case); otherwise the HTTP handlers ask `auth` first and the command
 //! line acts as the operator. The review is a case run by the engine ([`review`]), so a

@@ -3,6 +3,9 @@
 //! own code (the webhook signature is recomputed from SHA-256 alone, without the `hmac` crate).
 //!
 //! Every peer listens on port 0 of 127.0.0.1 and every test is bounded by [`LIMIT`].
+//!
+//! Kept whole (over 500 lines): the peers and the tests that talk to them belong together; each
+//! peer is a few dozen lines used by several tests.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

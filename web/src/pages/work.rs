@@ -2,7 +2,12 @@
 //! to sign, to handle, to review, overdue first — and the case page with the record (masked
 //! without a need to know), photos, the timeline, the SLA countdown and the actions the
 //! current step allows me. Plain forms, usable without JavaScript; every action goes through
-//! `Engine::act`, which checks the same permissions again.
+//! `Engine::act`, which checks the same permissions again. What a case is and what the actor
+//! may do come from the engine (`Engine::queue`, `Engine::case_view`); this module puts them
+//! into words.
+//!
+//! Kept whole (over 500 lines): the queue and the case page say a case's standing in the same
+//! words (due, late, waiting, who holds it), and the posted actions answer with the case page.
 
 use baida_core::kinds::{CaseStatus, UnitKind};
 use std::collections::HashMap;
