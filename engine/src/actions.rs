@@ -148,6 +148,7 @@ impl Engine {
         let plugins = self.plugins_for(app).await;
         let mut flow = Flow::resume(app, &self.calendar, &case, now, actor, &responsibilities);
         flow.plugins = Some(&plugins);
+        flow.org = Some(&tree);
         let step_id = case.current_step.clone().unwrap_or_default();
         let open = case.status == CaseStatus::Open;
         match action {
@@ -224,13 +225,16 @@ impl Engine {
                     })
                     .map(|s| s.id.clone())
                     .ok_or_else(|| not_allowed("这个案件没有经过派单", "This case has not been through dispatch"))?;
-                let unit = to.strip_prefix("dept:").or_else(|| to.strip_prefix("unit:")).unwrap_or(&to).to_string();
-                // Only an active unit of the case's own district takes it: a case must not be
-                // sent out of its district (nor to a retired unit, where nobody would see it).
-                let district = crate::auth::district_of(&case.community_id, &tree);
-                let takes_it = tree.get(&unit).is_some_and(|u| u.retired_at.is_none())
-                    && crate::auth::is_within(&tree, &unit, &district);
-                if !takes_it {
+                // A unit or a role, as a dispatch step names them ([`crate::receiver`]). Only an
+                // active unit of the case's own district takes it: a case must not be sent out of
+                // its district (nor to a retired unit, where nobody would see it).
+                use crate::receiver::{Receiver, takes_cases_of, unit_for_role};
+                let unit = match Receiver::parse(&to) {
+                    Ok(Receiver::Unit(unit)) => unit.to_string(),
+                    Ok(Receiver::Role(role)) => unit_for_role(role, Actor::case_unit(&case), &tree).unwrap_or_default(),
+                    Ok(Receiver::Responsibility) | Err(_) => to.clone(),
+                };
+                if !takes_cases_of(&unit, &case.community_id, &tree) {
                     return Err(not_allowed(
                         format!("本区没有可以接收案件的组织机构“{unit}”"),
                         format!("There is no active org unit “{unit}” in this district to take the case"),

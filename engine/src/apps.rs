@@ -179,6 +179,12 @@ impl Apps {
 
     async fn save_as(&self, mut definition: Value, owner_id: &str, by: &str, builtin: bool) -> Result<Saved, Error> {
         let compiled = self.validate(&definition).map_err(Error::Invalid)?;
+        // Every unit and role its steps send cases or messages to must exist now.
+        let tree: crate::auth::OrgTree = self.store.org_units().await?.into_iter().map(|u| (u.id.clone(), u)).collect();
+        let receivers = crate::receiver::check(&compiled.app, &tree);
+        if !receivers.is_empty() {
+            return Err(Error::Invalid(receivers));
+        }
         let app_id = compiled.app.id.clone();
         let digest = digest(&definition);
         let latest = self.store.app_version(&app_id, None).await?;

@@ -45,8 +45,12 @@ pub struct Flow<'a> {
     pub app: &'a CompiledApp,
     pub calendar: &'a Calendar,
     pub case_id: String,
-    /// The community the case belongs to (empty until a new case is filed).
+    /// The community the case belongs to (empty until a new case is filed), and its grid.
     pub community_id: String,
+    pub grid_id: Option<String>,
+    /// The org tree receivers are resolved against ([`crate::receiver`]); without it (a bare
+    /// flow in a unit test) a unit receiver is taken as written and a role resolves to nothing.
+    pub org: Option<&'a crate::auth::OrgTree>,
     pub now: DateTime<Utc>,
     pub actor: String,
     pub responsibilities: &'a Responsibilities,
@@ -86,6 +90,8 @@ impl<'a> Flow<'a> {
             calendar,
             case_id: case_id.to_string(),
             community_id: String::new(),
+            grid_id: None,
+            org: None,
             now,
             actor: actor.to_string(),
             responsibilities,
@@ -121,6 +127,8 @@ impl<'a> Flow<'a> {
             calendar,
             case_id: case.id.clone(),
             community_id: case.community_id.clone(),
+            grid_id: case.grid_id.clone(),
+            org: None,
             now,
             actor: actor.to_string(),
             responsibilities,
@@ -268,10 +276,18 @@ impl<'a> Flow<'a> {
                         );
                         Ok(Some(step_id.to_string()))
                     }
-                    _ => {
-                        // Nothing matched: the case waits here for someone to dispatch it by hand.
+                    (_, chosen) => {
+                        // No rule matched, or the receiver takes no case (a unit retired since, a
+                        // role with no unit above the case): the case waits here for someone to
+                        // dispatch it by hand, and its community's inbox says so.
                         self.assignee = None;
-                        self.emit(EventKind::DispatchUnmatched, json!({"step": step_id}));
+                        let receiver = chosen.map(|(to, _)| to);
+                        self.emit(EventKind::DispatchUnmatched, json!({"step": step_id, "receiver": receiver}));
+                        if !self.community_id.is_empty() {
+                            let community = self.community_id.clone();
+                            let data = json!({"step": step_id, "receiver": receiver});
+                            self.queue("inbox", &community, "dispatch-unmatched", data);
+                        }
                         Ok(None)
                     }
                 }
@@ -369,15 +385,28 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Resolves a receiver (`dept:x`, `unit:x`, `list:responsibility`, or an org unit id).
+    /// The unit a receiver names for this case ([`crate::receiver`]): the responsibility list's
+    /// department for the record's category, the unit a role has above the case, or the unit
+    /// named — `None` when it resolves to no unit that may take the case.
     fn receiver(&self, to: &str) -> Option<String> {
-        if to == "list:responsibility" {
-            let category = self.record.get("category").and_then(Value::as_str).unwrap_or_default();
-            let find = |c: &str| self.responsibilities.iter().find(|(cat, _)| cat == c).map(|(_, d)| d.clone());
-            return find(category).or_else(|| find("*"));
+        use crate::receiver::{Receiver, takes_cases_of, unit_for_role};
+        let unit = match Receiver::parse(to).ok()? {
+            Receiver::Responsibility => {
+                let category = self.record.get("category").and_then(Value::as_str).unwrap_or_default();
+                let find = |c: &str| self.responsibilities.iter().find(|(cat, _)| cat == c).map(|(_, d)| d.clone());
+                find(category).or_else(|| find("*"))?
+            }
+            Receiver::Role(role) => {
+                let from = self.grid_id.as_deref().unwrap_or(&self.community_id);
+                unit_for_role(role, from, self.org?)?
+            }
+            Receiver::Unit(unit) => unit.to_string(),
+        };
+        // Against the org tree when known: only an active unit of the case's district takes it.
+        match self.org {
+            Some(tree) if !takes_cases_of(&unit, &self.community_id, tree) => None,
+            _ => (!unit.is_empty()).then_some(unit),
         }
-        let unit = to.strip_prefix("dept:").or_else(|| to.strip_prefix("unit:")).unwrap_or(to);
-        (!unit.is_empty()).then(|| unit.to_string())
     }
 
     pub(super) fn timer(&self, step: &str, kind: &str, due_at: DateTime<Utc>) -> Timer {

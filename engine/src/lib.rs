@@ -52,6 +52,7 @@ pub mod pacing;
 pub mod photos;
 pub mod plugin_step;
 pub mod queue;
+pub mod receiver;
 pub mod recipient;
 pub mod scheduler;
 pub mod submit;

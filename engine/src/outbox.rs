@@ -60,6 +60,11 @@ const LETTERS: &[(&str, &str, &str)] = &[
         "【挪车e站】您反映的车辆 {{ record.plate }} 已处理，结果：{{ labels.outcome | default(value=\"已处理\") }}。感谢您对社区的支持。",
     ),
     (
+        "dispatch-unmatched",
+        "案件 {{ number }} 待人工派单",
+        "案件 {{ number }}（{{ app }}）在“{{ step }}”没有找到可以接收的单位{% if data.receiver %}（{{ data.receiver }}）{% endif %}，正在等待人工派单：请在工作台打开案件，改派给负责的单位。",
+    ),
+    (
         "anti-fraud-welcome",
         "欢迎入住",
         "【新邻护航】您好，欢迎入住！反诈提醒：公检法不会通过电话办案，不要向陌生账户转账，不要透露验证码。社区服务包已为您准备，有事请联系社区工作站。",

@@ -119,6 +119,7 @@ impl Engine {
         let mut flow =
             Flow::resume(&loaded.compiled, &self.calendar, &case, self.clock.now(), "system", responsibilities);
         flow.plugins = Some(&plugins);
+        flow.org = Some(tree);
         for timer in timers {
             if flow.status != case.status || flow.current_step != case.current_step {
                 break;

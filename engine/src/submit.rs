@@ -291,10 +291,13 @@ impl Engine {
         let token = baida_core::secret::token();
         let responsibilities = self.responsibilities().await?;
         let plugins = self.plugins_for(compiled).await;
+        let tree = self.org_tree().await?;
         let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);
         flow.plugins = Some(&plugins);
+        flow.org = Some(&tree);
         flow.current_step = Some(first.clone());
         flow.community_id = community_id.clone();
+        flow.grid_id = grid_id.clone();
         flow.emit(EventKind::CaseSubmitted,
             json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": community_id, "grid_id": grid_id,
                    "channel": s.channel, "step": first, "record": Value::Object(flow.record.clone())}),

@@ -70,7 +70,8 @@ impl Engine {
         answers: &Value,
         then: &[StepAnswers],
     ) -> Result<TestRun, SubmitError> {
-        let (community_id, _) = self.filed_in(community).await?;
+        let (community_id, grid_id) = self.filed_in(community).await?;
+        let tree = self.org_tree().await?;
         let responsibilities = self.responsibilities().await?;
         let now = self.clock.now();
         let today = self.today();
@@ -78,6 +79,8 @@ impl Engine {
         let mut flow =
             Flow::new_case(app, &self.calendar, "test-run", intake.record, now, "test-run", &responsibilities);
         flow.community_id = community_id.clone();
+        flow.grid_id = grid_id;
+        flow.org = Some(&tree);
         let mut problems: Vec<Problem> = intake.errors.into_iter().filter(|p| p.code != "unknown_photo").collect();
         let first = app.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         flow.current_step = Some(first.clone());

@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod catalog;
 mod designer;
+mod dispatch;
 mod figures;
 mod isolation;
 mod ledger;
