@@ -27,3 +27,27 @@ impl Engine {
         Ok(Some(self.store.inbox(recipient, limit).await?))
     }
 }
+
+impl Engine {
+    /// The latest `limit` messages of the inboxes `actor` works from — each unit where they
+    /// hold a role, and their own — newest first: what the workbench shows them (the SLA
+    /// letters, a case waiting for dispatch by hand).
+    pub async fn workbench_inbox(
+        &self,
+        actor: &Actor,
+        tree: &OrgTree,
+        limit: i64,
+    ) -> Result<Vec<InboxItem>, store::Error> {
+        let mut recipients: Vec<String> = actor.holdings().iter().map(|h| h.unit_id.clone()).collect();
+        recipients.extend(actor.staff().map(|s| s.id.clone()));
+        recipients.sort();
+        recipients.dedup();
+        let mut out = Vec::new();
+        for recipient in recipients.iter().filter(|r| self.may_read_inbox(actor, r, tree)) {
+            out.extend(self.store.inbox(recipient, limit).await?);
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(out)
+    }
+}

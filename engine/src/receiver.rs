@@ -64,6 +64,25 @@ pub fn takes_cases_of(unit: &str, community: &str, tree: &OrgTree) -> bool {
     tree.get(unit).is_some_and(|u| u.retired_at.is_none()) && is_within(tree, unit, &district_of(community, tree))
 }
 
+/// The units a case of `community` may be dispatched to by hand, in the order to offer them:
+/// the community and its grids, then the departments of its district — active ones only.
+pub fn units_taking_cases_of<'t>(community: &str, tree: &'t OrgTree) -> Vec<&'t baida_store::OrgUnit> {
+    let mut local: Vec<_> = tree
+        .values()
+        .filter(|u| u.retired_at.is_none())
+        .filter(|u| u.id == community || (u.kind == UnitKind::Grid && u.parent_id.as_deref() == Some(community)))
+        .collect();
+    local.sort_by(|a, b| (a.kind != UnitKind::Community, &a.id).cmp(&(b.kind != UnitKind::Community, &b.id)));
+    let district = district_of(community, tree);
+    let mut departments: Vec<_> = tree
+        .values()
+        .filter(|u| u.kind == UnitKind::Department && u.retired_at.is_none() && is_within(tree, &u.id, &district))
+        .collect();
+    departments.sort_by(|a, b| a.id.cmp(&b.id));
+    local.extend(departments);
+    local
+}
+
 /// The problems with the receivers of `app`'s steps against the org tree it is published in:
 /// a unit that does not exist or is retired, a role that does not exist, a role granted only
 /// at departments (name the department instead). Record fields (`record.x`) are checked by the
@@ -168,5 +187,12 @@ mod tests {
         assert_eq!(unit_for_role(Role::StreetAdmin, "xinzhou-grid-1", &t).as_deref(), Some("shatou"));
         assert_eq!(unit_for_role(Role::DepartmentHandler, "xinzhou-grid-1", &t), None);
         assert_eq!(unit_for_role(Role::GridWorker, "atlantis", &t), None);
+    }
+
+    #[test]
+    fn a_case_is_dispatched_by_hand_within_its_community_or_to_a_department() {
+        let t = tree();
+        let ids: Vec<&str> = units_taking_cases_of("xinzhou", &t).iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["xinzhou", "xinzhou-grid-1", "xinzhou-grid-2", "housing", "urban-management"]);
     }
 }

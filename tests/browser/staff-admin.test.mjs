@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { artifacts, ACTION_MS, NAV_MS, TEST_MS, phone, base, browser, useServer } from './harness.mjs';
+import { artifacts, ACTION_MS, NAV_MS, TEST_MS, phone, base, browser, useServer, adminToken, sleep } from './harness.mjs';
 
 useServer();
 
@@ -135,6 +135,67 @@ test('a department handler works a case from the workbench', { timeout: TEST_MS 
     await page.waitForSelector('.success');
     assert.match(await page.textContent('#current-step'), /办理答复/);
     await page.screenshot({ path: join(artifacts, 'work-case.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a community admin reads on the workbench that a case waits for dispatch by hand', { timeout: TEST_MS }, async () => {
+  const api = async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method, headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: body && JSON.stringify(body), signal: AbortSignal.timeout(ACTION_MS),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  // A grid the app sends its cases to, retired after the app is published.
+  let r = await api('POST', '/api/v1/org-units', { id: 'xinzhou-grid-7', kind: 'grid', parent_id: 'xinzhou', name_zh: '新洲第七网格', name_en: 'Xinzhou Grid 7' });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await api('POST', '/api/v1/apps?owner=xinzhou', {
+    id: 'lamp-report', version: '1.0.0', name: { 'zh-CN': '路灯报修', en: 'Street lamps' }, category: 'test',
+    record: { fields: [{ key: 'title', type: 'text', required: true }] },
+    steps: [{ id: 'report', block: 'form', config: {} },
+      { id: 'dispatch', block: 'dispatch', name: { 'zh-CN': '派单', en: 'Dispatch' }, config: { otherwise: 'unit:xinzhou-grid-7' } },
+      { id: 'handle', block: 'handle', config: {} }],
+    transitions: [{ from: 'report', to: 'dispatch' }, { from: 'dispatch', to: 'handle' }],
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await api('POST', '/api/v1/org-units/xinzhou-grid-7/retire', {});
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await api('POST', '/api/v1/apps/lamp-report/submissions', { community: 'xinzhou', answers: { title: '3号楼路灯不亮' } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const number = r.body.number;
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_MS);
+  try {
+    await page.goto(`${base}/login?next=/work`, { timeout: NAV_MS });
+    await page.fill('#login', 'xinzhou');
+    await page.fill('#password', 'Baida-demo-2026');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/work`, { timeout: NAV_MS });
+    // The letter is delivered by the outbox in the background, within a few seconds.
+    for (let i = 0; i < 20 && !(await page.isVisible('#inbox')); i++) {
+      await sleep(500);
+      await page.reload({ timeout: NAV_MS });
+    }
+    const inbox = await page.textContent('#inbox');
+    assert.match(inbox, /待人工派单/);
+    assert.match(inbox, new RegExp(number));
+    await page.screenshot({ path: join(artifacts, 'work-inbox.png'), fullPage: true });
+    await page.click(`#inbox a:has-text("${number}")`);
+    await page.waitForSelector('#current-step');
+    assert.match(await page.textContent('#current-step'), /派单/);
+    // Re-dispatched by hand, to a grid of the community (offered first, before departments).
+    const redispatch = page.locator('form:has(input[name=action][value=redispatch])');
+    assert.equal(await redispatch.locator('select[name=to] option').first().getAttribute('value'), 'xinzhou');
+    await redispatch.locator('select[name=to]').selectOption('xinzhou-grid-1');
+    await page.screenshot({ path: join(artifacts, 'work-case-waiting.png'), fullPage: true });
+    await redispatch.locator('input[name=reason]').fill('第七网格已撤销，改由第一网格');
+    await redispatch.locator('button[type=submit]').click();
+    await page.waitForSelector('.success');
+    assert.match(await page.textContent('main'), /新洲第一网格/);
   } finally {
     await context.close();
   }

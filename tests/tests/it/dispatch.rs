@@ -118,6 +118,12 @@ both!(a_case_whose_receiver_is_gone_waits_for_dispatch_with_an_alert, |app: Test
         inbox.as_array().unwrap().iter().find(|m| m["subject"].as_str().unwrap_or_default().contains("待人工派单"));
     let alert = alert.unwrap_or_else(|| panic!("an alert: {inbox}"));
     assert!(alert["body"].as_str().unwrap().contains(created["number"].as_str().unwrap()), "{alert}");
+    // …and on the workbench, linking to the case; a grid worker of another unit sees no such letter.
+    let work = xinzhou.client.get(app.url("/work")).send().await.unwrap().text().await.unwrap();
+    assert!(work.contains("待人工派单") && work.contains(&format!("/work/cases/{id}")), "{work}");
+    let grid3 = app.login("grid3").await;
+    let theirs = grid3.client.get(app.url("/work")).send().await.unwrap().text().await.unwrap();
+    assert!(!theirs.contains("待人工派单"), "{theirs}");
     // Dispatched by hand to a unit that takes it, the case moves on.
     let r = app
         .post(&format!("/api/v1/cases/{id}/actions"))

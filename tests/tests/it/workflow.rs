@@ -684,6 +684,18 @@ async fn escalation_letters_reach_the_inbox_live(backend: Backend) {
         first["subject"].as_str().unwrap().contains("提醒函") && first["body"].as_str().unwrap().contains(&number),
         "{inbox}"
     );
+    // The handlers of that unit read it on their workbench, linking to the case.
+    let handler = match unit.as_str() {
+        "urban-management" => "urban",
+        "housing" => "housing",
+        "traffic-police" => "traffic",
+        other => panic!("no demo handler at {other}"),
+    };
+    let work = app.login(handler).await.client.get(app.url("/work")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        work.contains("提醒函") && work.contains(&format!("/work/cases/{}", created["id"].as_str().unwrap())),
+        "{work}"
+    );
     // Live: the urging letter (and the overdue notice, due at the same moment) arrive on the
     // open stream.
     let live = app.get(&format!("/api/v1/inbox/{unit}/stream")).bearer_auth(TOKEN).send().await.unwrap();

@@ -177,6 +177,12 @@ pub(super) const WORDS: &[(&str, &str, &str)] = &[
     ("work_done_resume", "已恢复办理。", "Resumed."),
     ("work_done_close", "已办结。", "Closed."),
     ("work_done_reopen", "已重新打开。", "Reopened."),
+    ("work_inbox", "收件箱", "Inbox"),
+    (
+        "work_inbox_intro",
+        "发给您所在单位的最新信件：提醒函、催办函、督办函，以及等待人工派单的案件。",
+        "The latest letters to your units: reminders, urging and supervision letters, and cases waiting to be dispatched by hand.",
+    ),
     ("work_assist", "代居民填写", "Fill in for a resident"),
     (
         "work_assist_intro",

@@ -6,10 +6,14 @@
 //! may do come from the engine (`Engine::queue`, `Engine::case_view`); this module puts them
 //! into words.
 //!
+//! Under the queue, the latest letters to the worker's units (`Engine::workbench_inbox`): the
+//! reminder, urging and supervision letters of the SLA ladder and the cases waiting for
+//! dispatch by hand, each linking to its case.
+//!
 //! Kept whole (over 500 lines): the queue and the case page say a case's standing in the same
 //! words (due, late, waiting, who holds it), and the posted actions answer with the case page.
 
-use baida_core::kinds::{CaseStatus, UnitKind};
+use baida_core::kinds::CaseStatus;
 use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -62,14 +66,29 @@ struct Bucket {
     items: Vec<QueueItem>,
 }
 
+/// A message in the inboxes the worker works from.
+#[derive(Serialize)]
+struct Letter {
+    at: String,
+    to: String,
+    subject: String,
+    body: String,
+    case_id: Option<String>,
+}
+
 #[derive(Serialize)]
 struct QueuePage {
     who: String,
     buckets: Vec<Bucket>,
     empty: bool,
+    /// The latest letters to the worker's units (SLA letters, cases waiting for dispatch).
+    letters: Vec<Letter>,
     /// Residents' forms the worker can fill for a resident.
     assist: Vec<crate::pages::on_behalf::FormLink>,
 }
+
+/// How many of the latest inbox letters the workbench shows.
+const INBOX_LETTERS: i64 = 10;
 
 /// Staff only; everyone else is sent to log in.
 fn staff(actor: Result<Actor, ApiError>) -> Option<Actor> {
@@ -169,10 +188,24 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
         .filter(|(.., items)| !items.is_empty())
         .map(|(_, title, items)| Bucket { title: word(lang, title), items })
         .collect();
+    let letters = state
+        .engine
+        .workbench_inbox(actor, &tree, INBOX_LETTERS)
+        .await?
+        .into_iter()
+        .map(|m| Letter {
+            at: when(state, m.created_at),
+            to: unit_name(&tree, lang, Some(&m.recipient)),
+            subject: m.subject,
+            body: m.body,
+            case_id: m.case_id,
+        })
+        .collect();
     Ok(QueuePage {
         who: actor.staff().map(|s| s.name.clone()).unwrap_or_else(|| "admin".into()),
         empty: out.is_empty(),
         buckets: out,
+        letters,
         assist: crate::pages::on_behalf::forms(state, actor, lang).await?,
     })
 }
@@ -223,6 +256,7 @@ struct CasePage {
     closed: bool,
     /// Open and waiting at a plugin step (after `plugin.failed`): it can be retried.
     retryable: bool,
+    /// Where the case may be re-dispatched: its community and grids, the district's departments.
     departments: Vec<Choice>,
 }
 
@@ -335,9 +369,8 @@ async fn build_case(
             errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
         }
     });
-    let departments = tree
-        .values()
-        .filter(|u| u.kind == UnitKind::Department && u.retired_at.is_none())
+    let departments = baida_engine::receiver::units_taking_cases_of(&case.community_id, &tree)
+        .into_iter()
         .map(|u| Choice {
             value: u.id.clone(),
             label: if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() },
