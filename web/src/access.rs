@@ -6,12 +6,11 @@
 use std::sync::Arc;
 
 use baida_blocks::Text;
-use baida_blocks::app::Access;
 use serde_json::Value;
 
 use crate::{ApiError, AppState};
 use baida_engine::auth::{Actor, OrgTree, Permission};
-use baida_store::{Case, CaseScope};
+use baida_store::Case;
 
 /// The org tree (cached by the engine).
 pub async fn tree(state: &AppState) -> Result<Arc<OrgTree>, ApiError> {
@@ -76,16 +75,6 @@ pub fn no_such_case() -> ApiError {
     ApiError::NotFound(Text::new("没有这个案件", "No such case"))
 }
 
-/// The cases an actor may see for `perm` ([`Engine::case_scope`](baida_engine::Engine::case_scope)).
-pub async fn case_scope(state: &AppState, actor: &Actor, perm: Permission) -> Result<Option<CaseScope>, ApiError> {
-    Ok(state.engine.case_scope(actor, perm).await?)
-}
-
-/// May the actor see this case ([`Engine::may_see`](baida_engine::Engine::may_see))?
-pub async fn may_see(state: &AppState, actor: &Actor, case: &Case, tree: &OrgTree) -> Result<bool, ApiError> {
-    Ok(state.engine.may_see(actor, case, tree).await?)
-}
-
 /// The case, if it exists and the actor may read it; otherwise 404 (or 401 for nobody).
 pub async fn readable_case(state: &AppState, actor: &Actor, id: &str) -> Result<(Case, Arc<OrgTree>), ApiError> {
     if matches!(actor, Actor::Anonymous) {
@@ -95,18 +84,6 @@ pub async fn readable_case(state: &AppState, actor: &Actor, id: &str) -> Result<
     let case = state.engine.readable_case(actor, id, &tree).await?.ok_or_else(no_such_case)?;
     Ok((case, tree))
 }
-
-/// The app's access rules (its latest version's).
-pub async fn access_rules(state: &AppState, app_id: &str) -> Result<Option<Access>, ApiError> {
-    Ok(state.engine.access_rules(app_id).await?)
-}
-
-/// The case's record as the actor may see it.
-pub async fn visible_record(state: &AppState, actor: &Actor, case: &Case, tree: &OrgTree) -> Result<Value, ApiError> {
-    Ok(state.engine.visible_record(actor, case, tree).await?)
-}
-
-pub use baida_engine::access::{masks, needs_to_know};
 
 /// People who are not logged in may submit only so often per client address
 /// (`public_submissions_per_minute`); 429 with `Retry-After` past it.

@@ -201,7 +201,7 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     let (mut case, tree) = access::readable_case(&state, &actor, &id).await?;
-    case.record = access::visible_record(&state, &actor, &case, &tree).await?;
+    case.record = state.engine.visible_record(&actor, &case, &tree).await?;
     Ok(Json(case.into()))
 }
 
@@ -244,7 +244,7 @@ pub async fn act(
         other => other?,
     };
     let tree = access::tree(&state).await?;
-    case.record = access::visible_record(&state, &actor, &case, &tree).await?;
+    case.record = state.engine.visible_record(&actor, &case, &tree).await?;
     Ok(Json(case.into()))
 }
 

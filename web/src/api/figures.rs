@@ -225,7 +225,7 @@ pub async fn figures(
     access::require(&state, &actor, Permission::FiguresRead, None).await?;
     let p = query_params(q).map_err(bad_query)?;
     let mut asked = parse(&state, &p).map_err(bad_query)?;
-    asked.query.scope = access::case_scope(&state, &actor, Permission::FiguresRead).await?;
+    asked.query.scope = state.engine.case_scope(&actor, Permission::FiguresRead).await?;
     Ok(Json(compute(&state, &asked).await?))
 }
 
@@ -316,7 +316,7 @@ pub async fn figures_page(
         Ok(t) => t,
         Err(_) => return message_page(&state, lang, StatusCode::FORBIDDEN, "forbidden", "forbidden_detail"),
     };
-    let scope = match access::case_scope(&state, &actor, Permission::FiguresRead).await {
+    let scope = match state.engine.case_scope(&actor, Permission::FiguresRead).await {
         Ok(scope) => scope,
         Err(e) => return crate::page_error::PageError::from(e).into_response(),
     };

@@ -153,7 +153,7 @@ pub async fn queue(
 async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<QueuePage, ApiError> {
     let tree = access::tree(state).await?;
     let now = state.engine.clock.now();
-    let scope = access::case_scope(state, actor, Permission::CasesRead).await?;
+    let scope = state.engine.case_scope(actor, Permission::CasesRead).await?;
     let mut buckets: Vec<(Tray, &str, Vec<QueueItem>)> = [
         (Tray::Sign, "work_to_sign"),
         (Tray::Handle, "work_to_handle"),
@@ -166,7 +166,7 @@ async fn build_queue(state: &AppState, actor: &Actor, lang: Lang) -> Result<Queu
     // In the engine's order: by tray, late first, then the longest waiting.
     for Waiting { case, app, tray, standing } in state.engine.queue(actor, scope, &tree).await? {
         let step_id = case.current_step.clone().unwrap_or_default();
-        let record = access::visible_record(state, actor, &case, &tree).await?;
+        let record = state.engine.visible_record(actor, &case, &tree).await?;
         let item = QueueItem {
             id: case.id.clone(),
             number: case.number.clone(),
