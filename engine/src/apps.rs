@@ -151,11 +151,16 @@ impl Apps {
         App::compile(definition, &self.dictionary)
     }
 
-    /// What validation says of a definition being edited: its problems, or when it has none,
-    /// the warnings about it (`baida_blocks::warnings`).
-    pub fn check(&self, definition: &Value) -> (Vec<Problem>, Vec<Problem>) {
+    /// What validation says of a definition being edited in the org `tree`: its problems —
+    /// the definition's own, then its receivers' ([`crate::receiver::check`], what publishing
+    /// would refuse) — or when it has none, the warnings about it (`baida_blocks::warnings`).
+    pub fn check_in(&self, definition: &Value, tree: &crate::auth::OrgTree) -> (Vec<Problem>, Vec<Problem>) {
         match self.validate(definition) {
-            Ok(_) => {
+            Ok(compiled) => {
+                let receivers = crate::receiver::check(&compiled.app, tree);
+                if !receivers.is_empty() {
+                    return (receivers, Vec::new());
+                }
                 let warnings = serde_json::from_value::<App>(definition.clone())
                     .map(|app| baida_blocks::warnings::find(&app, &self.dictionary))
                     .unwrap_or_default();

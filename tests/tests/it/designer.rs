@@ -68,16 +68,29 @@ async fn drafts_publish_and_history(app: TestApp) {
     let (_, now) = builder.get(&format!("/api/v1/drafts/{id}")).await;
     assert_eq!(now["revision"], 3);
 
+    // A receiver that does not exist is a problem while editing, where publishing would refuse it.
+    let mut wrong = draft["definition"].clone();
+    finish(&mut wrong);
+    wrong["steps"][1]["config"]["otherwise"] = json!("dept:atlantis");
+    let (_, saved) = put_draft(&builder, &id, 3, &wrong).await;
+    assert_eq!(saved["problems"][0]["pointer"], "/steps/1/config/otherwise", "{saved}");
+    assert_eq!(saved["problems"][0]["code"], "unknown_receiver", "{saved}");
+    let (status, body) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 4})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["code"], "unknown_receiver", "{body}");
+    let (_, saved) = put_draft(&builder, &id, 4, &def).await;
+    assert_eq!(saved["revision"], 5);
+
     // Publishing an invalid draft is refused.
-    let (status, body) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 3})).await;
+    let (status, body) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 5})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // Fixed and published: a version, and the resident form takes submissions.
     let mut def = draft["definition"].clone();
     finish(&mut def);
-    let (_, saved) = put_draft(&builder, &id, 3, &def).await;
+    let (_, saved) = put_draft(&builder, &id, 5, &def).await;
     assert_eq!(saved["problems"], json!([]), "{saved}");
-    let (status, published) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 4})).await;
+    let (status, published) = builder.post(&format!("/api/v1/drafts/{id}/publish"), json!({"revision": 6})).await;
     assert_eq!(status, StatusCode::CREATED, "{published}");
     let first = published["version"].as_str().unwrap().to_string();
     let (status, case) = app.submit(&id, "xinzhou", json!({"spot": "3 栋楼道", "phone": "13812345678"})).await;

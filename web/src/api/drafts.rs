@@ -225,13 +225,13 @@ pub async fn create(
         builder_of(&state, &actor, &tree, source, false).await?;
     }
     let draft = state.engine.start_draft(id, owner, body.copy_of.as_deref(), &actor.label()).await?;
-    let mut view = draft_view(&state, draft, None, false);
+    let mut view = draft_view(&state, draft, None, false, &tree);
     view.community = drafts::tried_in(&tree, &view.owner);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-fn draft_view(state: &AppState, d: Draft, published: Option<String>, archived: bool) -> DraftView {
-    let (problems, warnings) = state.apps.check(&d.definition);
+fn draft_view(state: &AppState, d: Draft, published: Option<String>, archived: bool, tree: &OrgTree) -> DraftView {
+    let (problems, warnings) = state.apps.check_in(&d.definition, tree);
     DraftView {
         id: d.app_id,
         owner: d.owner_id,
@@ -258,7 +258,7 @@ pub async fn read(
     builder_of(&state, &actor, &tree, &app, false).await?;
     let Workspace { draft, published, archived } =
         state.engine.draft(&app).await?.ok_or_else(ApiError::not_found_app)?;
-    let mut view = draft_view(&state, draft, published, archived);
+    let mut view = draft_view(&state, draft, published, archived, &tree);
     view.community = drafts::tried_in(&tree, &view.owner);
     Ok(Json(view))
 }
@@ -279,7 +279,7 @@ pub async fn save(
         .save_draft(&app, owner, body.definition, body.revision, &actor.label())
         .await
         .map_err(|e| refused(e, no_changes))?;
-    let mut view = draft_view(&state, draft, published, archived);
+    let mut view = draft_view(&state, draft, published, archived, &tree);
     view.community = drafts::tried_in(&tree, &view.owner);
     Ok(Json(view))
 }
