@@ -55,6 +55,12 @@ pub fn sha256_hex_of(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
+/// Compares two digests in time that does not depend on where they differ (every byte is
+/// looked at); digests of different lengths differ.
+pub fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +76,12 @@ mod tests {
     fn sha256_is_the_standard_one() {
         assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(sha256_hex_of(&[b"a", b"bc"]), sha256_hex("abc"));
+    }
+
+    #[test]
+    fn digests_compare_whole() {
+        assert!(super::same_digest("ab12", "ab12"));
+        assert!(!super::same_digest("ab12", "ab13"));
+        assert!(!super::same_digest("ab12", "ab1"));
     }
 }

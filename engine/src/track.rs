@@ -3,7 +3,7 @@
 //! resident's own cases open for them. Anything else is `None`, never saying which part was
 //! wrong. A logged-in resident also has the list of their own cases.
 
-use baida_core::hash::sha256_hex;
+use baida_core::hash::{same_digest, sha256_hex};
 
 use crate::Engine;
 use crate::apps::{self, Loaded};
@@ -25,7 +25,7 @@ impl Engine {
     ) -> Result<Option<(Case, Loaded)>, apps::Error> {
         let Some(case) = self.store.case(id).await? else { return Ok(None) };
         let own = resident.is_some() && case.resident_id.as_deref() == resident;
-        if !own && !same_hash(&sha256_hex(token.unwrap_or_default()), &case.tracking_hash) {
+        if !own && !same_digest(&sha256_hex(token.unwrap_or_default()), &case.tracking_hash) {
             return Ok(None);
         }
         let Some(loaded) = self.apps.load(&case.app_id, Some(&case.app_version)).await? else { return Ok(None) };
@@ -47,9 +47,4 @@ impl Engine {
         let events = self.store.events(id).await?.into_iter().filter(|e| e.seq > after).collect();
         Ok(Some((case, events)))
     }
-}
-
-/// Compares two hex digests in time that does not depend on where they differ.
-fn same_hash(given: &str, stored: &str) -> bool {
-    given.len() == stored.len() && given.bytes().zip(stored.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
 }

@@ -151,8 +151,7 @@ fn same_secret(given: &str, expected: &str) -> bool {
     if expected.is_empty() {
         return false;
     }
-    let (a, b) = (session::digest(given), session::digest(expected));
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    baida_core::hash::same_digest(&session::digest(given), &session::digest(expected))
 }
 
 #[cfg(test)]
