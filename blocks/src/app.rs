@@ -37,6 +37,9 @@ pub struct App {
     pub transitions: Vec<Transition>,
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+    /// Registers (台账): lists of rows that outlive cases, kept per community.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registers: Vec<crate::register::Register>,
 }
 
 /// Who may do what with the app as a whole.
@@ -117,5 +120,10 @@ impl App {
     /// The step with this id.
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The register with this id.
+    pub fn register(&self, id: &str) -> Option<&crate::register::Register> {
+        self.registers.iter().find(|r| r.id == id)
     }
 }

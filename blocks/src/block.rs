@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, PluginConfig, ReviewConfig, ScriptConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, PluginConfig, RegisterConfig, ReviewConfig, ScriptConfig,
     TimerConfig, VoteConfig, WebhookConfig,
 };
 
@@ -100,6 +100,15 @@ pub fn all() -> Vec<BlockInfo> {
             (
                 "把经过决定的收支记入社区公开账本，并写入可验证日志",
                 "Book the decided income or spending in the community's open ledger and its verifiable log",
+            ),
+            false,
+        ),
+        info::<RegisterConfig>(
+            "register",
+            ("写台账", "Register"),
+            (
+                "按编号新建或更新应用台账中的一行：填写数值、累加数字、追加记录",
+                "Make or change a row of one of the app's registers by its key: set values, add to numbers, append to lists",
             ),
             false,
         ),

@@ -103,7 +103,9 @@ impl<'d> Checker<'d> {
             }
         }
 
+        let registers = self.registers(&mut app);
         self.steps(&app, &keys);
+        self.register_steps(&app, &registers);
         let mut transitions = Vec::new();
         for (i, t) in app.transitions.iter().enumerate() {
             let when = self.script(&t.when, format!("/transitions/{i}/when"));
@@ -115,6 +117,7 @@ impl<'d> Checker<'d> {
                 BlockConfig::Dispatch(c) => c.rules.iter().map(|r| r.when.as_str()).collect(),
                 BlockConfig::Script(c) => vec![c.run.as_str()],
                 BlockConfig::Ledger(c) => c.approved_if.iter().map(String::as_str).collect(),
+                BlockConfig::Register(c) => c.expressions(),
                 _ => continue,
             };
             // Each compiled (and reported) in `steps` above; failures leave no entry.
@@ -124,11 +127,11 @@ impl<'d> Checker<'d> {
             }
         }
         app.record.fields = resolved;
-        CompiledApp { app, fields, rules, transitions, step_scripts }
+        CompiledApp { app, fields, rules, transitions, step_scripts, registers }
     }
 
     /// Resolves and checks a list of fields; `resolved` receives the fields as resolved.
-    fn fields(&mut self, list: &mut [Field], at: &str, resolved: &mut Vec<Field>) -> Vec<CompiledField> {
+    pub(crate) fn fields(&mut self, list: &mut [Field], at: &str, resolved: &mut Vec<Field>) -> Vec<CompiledField> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out: Vec<CompiledField> = Vec::new();
         for (i, field) in list.iter_mut().enumerate() {

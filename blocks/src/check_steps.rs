@@ -249,6 +249,8 @@ impl Checker<'_> {
                 }
             }
             BlockConfig::Plugin(c) => self.plugin(c, at, keys),
+            // Checked against the app's registers in `check_registers`.
+            BlockConfig::Register(_) => {}
             BlockConfig::Webhook(c) => {
                 if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
                     self.problem(

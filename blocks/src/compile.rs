@@ -23,8 +23,25 @@ pub struct CompiledApp {
     pub rules: Vec<CompiledRule>,
     pub transitions: Vec<CompiledTransition>,
     /// Scripts of steps, compiled once, by step id: a dispatch step's rule conditions in
-    /// order, a script step's script.
+    /// order, a script step's script, a register step's expressions
+    /// ([`crate::step::RegisterConfig::expressions`]).
     pub step_scripts: HashMap<String, Vec<Script>>,
+    /// The app's registers, their fields resolved and compiled.
+    pub registers: Vec<CompiledRegister>,
+}
+
+/// A register ready to use: its fields resolved and compiled like the record's.
+#[derive(Debug, Clone)]
+pub struct CompiledRegister {
+    pub register: crate::Register,
+    pub fields: Vec<CompiledField>,
+}
+
+impl CompiledRegister {
+    /// The key field.
+    pub fn key_field(&self) -> Option<&CompiledField> {
+        self.fields.iter().find(|f| f.field.key == self.register.key)
+    }
 }
 
 /// A resolved field with its compiled pattern and scripts.
@@ -213,6 +230,11 @@ impl CompiledApp {
             }
         }
         out
+    }
+
+    /// The register with this id.
+    pub fn register(&self, id: &str) -> Option<&CompiledRegister> {
+        self.registers.iter().find(|r| r.register.id == id)
     }
 
     /// The intake form step (always the first step).

@@ -15,6 +15,7 @@
 pub mod app;
 pub mod block;
 mod check;
+mod check_registers;
 mod check_steps;
 pub mod compile;
 pub mod dictionary;
@@ -24,6 +25,7 @@ pub mod form;
 pub mod formats;
 pub mod problem;
 pub mod property;
+pub mod register;
 pub mod schema;
 pub mod script;
 pub mod step;
@@ -31,9 +33,10 @@ pub mod text;
 pub mod warnings;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
-pub use compile::{CompiledApp, CompiledField};
+pub use compile::{CompiledApp, CompiledField, CompiledRegister};
 pub use dictionary::{DictField, Dictionary, DictionaryPart, ProfileScope, Scenario, ScenarioList, Sensitivity};
 pub use field::{Choice, Field, FieldType, Limit};
 pub use problem::Problem;
+pub use register::{Register, RegisterAccess, RowAccess};
 pub use step::{BlockConfig, Step, Transition};
 pub use text::{Lang, Text};

@@ -38,6 +38,7 @@ pub enum BlockConfig {
     Timer(TimerConfig),
     Script(ScriptConfig),
     Ledger(LedgerConfig),
+    Register(RegisterConfig),
     Plugin(PluginConfig),
 }
 
@@ -162,6 +163,53 @@ pub struct LedgerConfig {
     /// `record.decision == "approve" || record.vote_result == "passed"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_if: Option<String>,
+}
+
+/// Writes a row of one of the app's registers from the record, in the step's transaction:
+/// make it, change it by key, add to its numbers, append to its lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterConfig {
+    /// The register's id (one of the app's `registers`).
+    pub register: String,
+    /// `create` (refused when the key is taken), `update` (refused when there is no such row)
+    /// or `upsert` (either).
+    #[serde(default)]
+    pub action: RegisterAction,
+    /// rhai expression giving the key of the row, e.g. `record.volunteer_phone`.
+    pub row: String,
+    /// Register field → rhai expression over `record`: the values to set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: BTreeMap<String, String>,
+    /// Register number field → rhai expression: the amount to add (e.g. hours served).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub add: BTreeMap<String, String>,
+    /// Register list field (multiple choice, repeat group, photos) → rhai expression: the item
+    /// to append (a repeat group's item is a map, e.g. `#{date: record.visit_date}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub append: BTreeMap<String, String>,
+}
+
+/// What a `register` step does with the row its key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterAction {
+    Create,
+    Update,
+    #[default]
+    Upsert,
+}
+
+impl RegisterConfig {
+    /// The step's expressions in the order they are compiled: `row`, then `set`, `add` and
+    /// `append` in key order.
+    pub fn expressions(&self) -> Vec<&str> {
+        let mut out = vec![self.row.as_str()];
+        for map in [&self.set, &self.add, &self.append] {
+            out.extend(map.values().map(String::as_str));
+        }
+        out
+    }
 }
 
 /// Money in or money out of a ledger account.
@@ -316,6 +364,7 @@ impl BlockConfig {
             BlockConfig::Claim(_) => "claim",
             BlockConfig::Vote(_) => "vote",
             BlockConfig::Ledger(_) => "ledger",
+            BlockConfig::Register(_) => "register",
             BlockConfig::Notify(_) => "notify",
             BlockConfig::Webhook(_) => "webhook",
             BlockConfig::Timer(_) => "timer",

@@ -55,6 +55,21 @@ pub struct Event {
     pub hash: String,
 }
 
+impl crate::chain::Link for Event {
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn body(&self) -> Value {
+        crate::chain::body(("case_id", &self.case_id), self.seq, self.kind.as_str(), &self.actor, self.at, &self.data)
+    }
+}
+
 /// A durable timer: an SLA rung (`sla:remind`, `sla:urge`, `sla:supervise`) or a timer step
 /// (`step`), due at `due_at`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,6 +125,8 @@ pub struct CaseChange {
     pub ledger: Vec<NewEntry>,
     /// The photos the record holds after the transition, each with its use, written with it.
     pub photo_uses: Vec<(String, PhotoUse)>,
+    /// Register rows the transition writes (the `register` block), each with its history.
+    pub rows: Vec<crate::register::RowWrite>,
 }
 
 /// One use of a photo.

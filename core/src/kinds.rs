@@ -200,6 +200,8 @@ pub enum EventKind {
     CommentAdded,
     /// The `ledger` block booked an entry.
     LedgerBooked,
+    /// The `register` block wrote a row of a register.
+    RegisterWritten,
 }
 
 words!(EventKind, "event kind", {
@@ -231,6 +233,7 @@ words!(EventKind, "event kind", {
     VoteClosed => "vote.closed",
     CommentAdded => "comment.added",
     LedgerBooked => "ledger.booked",
+    RegisterWritten => "register.written",
 });
 
 impl EventKind {

@@ -159,7 +159,8 @@ pub fn masks(app: &CompiledApp) -> Vec<(String, Masking)> {
     field_masks(&app.fields.iter().collect::<Vec<_>>())
 }
 
-fn field_masks(fields: &[&CompiledField]) -> Vec<(String, Masking)> {
+/// How each personal field of a list of fields is masked.
+pub(crate) fn field_masks(fields: &[&CompiledField]) -> Vec<(String, Masking)> {
     fields
         .iter()
         .filter_map(|f| {
@@ -191,5 +192,15 @@ pub fn needs_to_know(actor: &Actor, rules: &Access, case: &Case, tree: &OrgTree)
             actor.holds(r, Actor::case_unit(case), tree)
                 || case.assignee.as_deref().is_some_and(|a| actor.holds(r, a, tree))
         }),
+    }
+}
+
+/// Does the actor need to know the personal data of something kept at `unit` (a register
+/// row)? Root does; staff when they hold one of the app's need-to-know roles there or above.
+pub fn needs_to_know_at(actor: &Actor, rules: &Access, unit: &str, tree: &OrgTree) -> bool {
+    match actor {
+        Actor::Root => true,
+        Actor::Staff(_) => rules.need_to_know().iter().filter_map(|r| Role::parse(r)).any(|r| actor.holds(r, unit, tree)),
+        _ => false,
     }
 }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::calendar::{Calendar, Unit};
 use super::event;
 use baida_core::ledger::entry::NewEntry;
+use baida_core::register::RowWrite;
 use baida_store::{Case, CaseChange, Event, OutboxItem, Timer};
 
 /// Automatic steps one transition may run before it must stop at a human step (a cycle of
@@ -69,6 +70,8 @@ pub struct Flow<'a> {
     pub cancel_timers: bool,
     pub fires: Vec<String>,
     pub ledger: Vec<NewEntry>,
+    /// Register rows the transition writes (the `register` block).
+    pub rows: Vec<RowWrite>,
     /// The app's plugins, prepared before the transition (see [`super::plugin_step`]); a
     /// plugin step entered without them fails, retryably.
     pub plugins: Option<&'a super::plugin_step::StepPlugins>,
@@ -109,6 +112,7 @@ impl<'a> Flow<'a> {
             cancel_timers: false,
             fires: Vec::new(),
             ledger: Vec::new(),
+            rows: Vec::new(),
             plugins: None,
         }
     }
@@ -146,6 +150,7 @@ impl<'a> Flow<'a> {
             cancel_timers: false,
             fires: Vec::new(),
             ledger: Vec::new(),
+            rows: Vec::new(),
             plugins: None,
         }
     }
@@ -179,6 +184,7 @@ impl<'a> Flow<'a> {
             timers: self.timers,
             fires: self.fires,
             ledger: self.ledger,
+            rows: self.rows,
             outbox: self.outbox,
             photo_uses,
         }
@@ -363,6 +369,10 @@ impl<'a> Flow<'a> {
             }
             BlockConfig::Ledger(c) => {
                 self.book(step_id, c)?;
+                Ok(Some(step_id.to_string()))
+            }
+            BlockConfig::Register(c) => {
+                self.write_row(step_id, c)?;
                 Ok(Some(step_id.to_string()))
             }
             BlockConfig::Sign(c) | BlockConfig::Handle(c) | BlockConfig::Claim(c) => {

@@ -53,6 +53,7 @@ pub mod photos;
 pub mod plugin_step;
 pub mod queue;
 pub mod receiver;
+pub mod register;
 pub mod recipient;
 pub mod scheduler;
 pub mod submit;

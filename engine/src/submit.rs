@@ -326,6 +326,7 @@ impl Engine {
             outbox: std::mem::take(&mut flow.outbox),
             ledger: std::mem::take(&mut flow.ledger),
             photo_uses: super::photos::uses(compiled, &id, &flow.record),
+            rows: std::mem::take(&mut flow.rows),
         };
         let case = self.committer.commit(new).await?;
         metrics::counter!("baida_submissions_total").increment(1);

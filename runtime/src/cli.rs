@@ -349,8 +349,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for b in &report.broken {
                 println!("BROKEN case {} ({}): {}", b.number, b.case_id, b.why);
             }
+            for b in &report.broken_rows {
+                println!("BROKEN register row {} of {} ({}): {}", b.key, b.register, b.row_id, b.why);
+            }
             println!("verified {} cases, {} events: {} broken", report.cases, report.events, report.broken.len());
-            Ok(if report.broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            println!(
+                "verified {} register rows, {} row events: {} broken",
+                report.rows,
+                report.row_events,
+                report.broken_rows.len()
+            );
+            let intact = report.broken.is_empty() && report.broken_rows.is_empty();
+            Ok(if intact { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Backup { store: args, dest } => {
             let (url, dir) = args.resolve(file);

@@ -40,6 +40,24 @@ impl Dialect {
         }
     }
 
+    /// What a `SELECT` of a row about to be changed ends with: PostgreSQL locks it until the
+    /// transaction ends; on SQLite the write transaction already holds the database.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The JSON value at `key` of the JSON object in `column`, for ordering (numbers as
+    /// numbers, text as text); `key` is SQL (a quoted literal or `?`).
+    pub fn json_value(self, column: &str, key: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_extract({column}, '$.' || {key})"),
+            Dialect::Postgres => format!("({column} -> {key})"),
+        }
+    }
+
     /// The text at `key` of the JSON object in `column`; `key` is SQL (a quoted literal or `?`).
     pub fn json_text(self, column: &str, key: &str) -> String {
         match self {

@@ -15,7 +15,8 @@
 //! - one module per concern with its trait and row types, and its implementation beside it
 //!   (`workflow`/`workflow_sql`, `people`/`people_sql`, `ledger`/`ledger_sql`,
 //!   `catalog`/`catalog_sql`, or in the same file: [`figures`], [`profile`], [`plugins`],
-//!   [`drafts`], [`homes`], [`photo_uses`]); [`scope`] narrows any query over cases.
+//!   [`drafts`], [`homes`], [`photo_uses`], [`registers`]); [`scope`] narrows any query over
+//!   cases.
 //! - What is genuinely one backend's: opening it ([`sqlite`]: pragmas, the pool's check of a
 //!   returned connection; `postgres`), its migrations (`store/migrations/{sqlite,postgres}`,
 //!   run at open) and the change feed ([`changes`]: SQLite polls by `rowid`, PostgreSQL
@@ -39,6 +40,7 @@ pub mod photo_uses;
 pub mod plugins;
 mod postgres;
 pub mod profile;
+pub mod registers;
 mod rows;
 pub mod scope;
 mod sql;
@@ -70,6 +72,10 @@ pub enum Error {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     Conflict(String),
+    /// A register write was refused (the `index`-th of those written together); nothing was
+    /// written.
+    #[error("{refusal}")]
+    Row { index: usize, refusal: baida_core::register::Refusal },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -209,6 +215,8 @@ pub struct NewCase {
     /// The photos its record holds, each with its use (`engine::photos::uses`), written with
     /// the case.
     pub photo_uses: Vec<(String, photo_uses::PhotoUse)>,
+    /// Register rows its intake writes (a `register` step right after the form), with the case.
+    pub rows: Vec<baida_core::register::RowWrite>,
 }
 
 /// Which cases to list; newest first, `before` is the cursor (a case `seq`).
@@ -252,6 +260,7 @@ pub use people::{
 pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
 pub(crate) use scope::push_scope;
+pub use registers::{RegisterStore, RowPage, RowQuery, Written};
 pub use scope::{AppScope, CaseScope};
 use sql_store::SqlStore;
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};
@@ -269,6 +278,7 @@ pub trait Store:
     + DraftStore
     + HomeStore
     + photo_uses::PhotoUseStore
+    + RegisterStore
     + changes::ChangeFeed
     + Send
     + Sync

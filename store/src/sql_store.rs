@@ -12,7 +12,7 @@ use super::rows::{AppSummaryRow, AppVersionRow, CaseRow, EventRow, OrgUnitRow, P
 use super::sql::Sql;
 use super::{
     AppSummary, AppVersion, Case, CaseFilter, Error, Event, NewAppVersion, NewCase, OrgUnit, Photo, Result, Store,
-    case_number, conflict_on_unique, ledger_sql, photo_uses, workflow_sql,
+    case_number, conflict_on_unique, ledger_sql, photo_uses, registers, workflow_sql,
 };
 
 /// The store, on either database.
@@ -329,6 +329,12 @@ impl Store for SqlStore {
         }
         for c in cases {
             photo_uses::insert_photo_uses(&mut tx, &c.photo_uses, c.created_at).await?;
+            for (index, w) in c.rows.iter().enumerate() {
+                registers::write_row(&mut tx, w).await.map_err(|e| match e {
+                    super::Error::Row { refusal, .. } => super::Error::Row { index, refusal },
+                    other => other,
+                })?;
+            }
         }
         tx.commit().await?;
         Ok(out)

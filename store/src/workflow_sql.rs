@@ -13,7 +13,7 @@ use super::sql_store::SqlStore;
 use super::workflow::OUTBOX_COLUMNS;
 use super::workflow::rows::{DeliveryRow, InboxRow, OutboxRow, TimerRow};
 use super::{
-    CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore, ledger_sql, photo_uses,
+    CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore, ledger_sql, photo_uses, registers,
 };
 
 /// Rows per multi-row INSERT (well under both backends' limit on bound parameters).
@@ -144,6 +144,12 @@ async fn apply_in(tx: &mut Tx<'_>, c: &CaseChange) -> Result<()> {
         ledger_sql::append_entry(tx, entry).await?;
     }
     photo_uses::insert_photo_uses(tx, &c.photo_uses, c.at).await?;
+    for (index, w) in c.rows.iter().enumerate() {
+        registers::write_row(tx, w).await.map_err(|e| match e {
+            Error::Row { refusal, .. } => Error::Row { index, refusal },
+            other => other,
+        })?;
+    }
     Ok(())
 }
 

@@ -83,13 +83,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 
 mod catalog;
 mod ledger;
+mod registers;
 mod staff;
 
 /// Every word: the general ones here, the open ledger's (books, proposals, homes, the owners'
 /// register) in [`ledger`], the district catalog's in [`catalog`], the staff pages' (workbench,
 /// admin, figures) in [`staff`].
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    WORDS.iter().chain(ledger::WORDS).chain(catalog::WORDS).chain(staff::WORDS)
+    WORDS.iter().chain(ledger::WORDS).chain(catalog::WORDS).chain(staff::WORDS).chain(registers::WORDS)
 }
 
 /// The words of the pages: (key, zh-CN, en).
@@ -174,6 +175,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("event_vote.cast", "有人投票", "A ballot was cast"),
     ("event_vote.closed", "投票结束", "Vote closed"),
     ("event_ledger.booked", "记入公开账本", "Booked in the open ledger"),
+    ("event_register.written", "写入台账", "Written to a register"),
     ("status_suspended", "暂停中", "Paused"),
     ("photo_keep", "已上传，提交时一并发送", "Uploaded; sent with the form"),
     ("photo_drop", "删除这张", "Remove this one"),

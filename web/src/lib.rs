@@ -103,6 +103,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(pages::proposals::router())
         .merge(pages::homes::router())
         .merge(api::owners::router())
+        .merge(api::registers::router())
+        .merge(pages::registers::router())
         .merge(openapi::router())
         .merge(api::docs::router())
         .merge(pages::forms::router())

@@ -37,6 +37,7 @@ const TAGS: &[(&str, &str, &str, &str)] = &[
     ("dictionary", "数据字典", "Dictionary", "数据字典：共享字段、代码表、分类与场景"),
     ("catalog", "应用目录", "Catalog", "区级应用目录：提交、审核、浏览、安装、升级"),
     ("plugins", "插件", "Plugins", "WebAssembly 插件：上传、版本、哪些应用在用"),
+    ("registers", "台账", "Registers", "台账：比案件存续更久的数据行，变更历史，导入导出"),
     ("health", "健康检查", "Health", "服务是否在运行、是否可以接收请求"),
     ("designer", "设计器", "Designer", "设计器的草稿、发布、版本历史、预览与试运行"),
     ("dispatch", "派单", "Dispatch", "各部门负责的事项类别：自动派单依据的责任清单"),

@@ -19,6 +19,7 @@ pub mod owners;
 pub mod people;
 pub mod photos;
 pub mod plugins;
+pub mod registers;
 pub mod preview;
 pub mod responsibilities;
 pub mod security;

@@ -12,6 +12,10 @@ impl From<store::Error> for ApiError {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Conflict(m) => ApiError::Conflict(Text::new(m.clone(), m)),
+            store::Error::Row { refusal, .. } => {
+                let (zh, en) = refusal.words();
+                ApiError::Conflict(Text::new(zh, en))
+            }
             full if full.is_storage_full() => ApiError::StorageFull,
             timeout if timeout.is_pool_timeout() => {
                 metrics::counter!("baida_db_pool_timeouts_total").increment(1);

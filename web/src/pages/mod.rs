@@ -15,6 +15,7 @@ pub mod on_behalf;
 pub mod posted_form;
 pub mod profile;
 pub mod proposals;
+pub mod registers;
 pub mod render;
 pub mod residents;
 pub mod track;

@@ -261,7 +261,7 @@ struct CasePage {
 }
 
 /// A value as a person reads it: a choice by its label, yes/no, a location's address.
-fn shown(f: &CompiledField, v: &Value, lang: Lang) -> String {
+pub(crate) fn shown(f: &CompiledField, v: &Value, lang: Lang) -> String {
     match (f.ty, v) {
         (_, Value::Null) => String::new(),
         (FieldType::Select, Value::String(s)) => {
