@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::Text;
 use crate::step::{
-    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, PluginConfig, RegisterConfig, ReviewConfig, ScriptConfig,
-    TimerConfig, VoteConfig, WebhookConfig,
+    DispatchConfig, FormConfig, HumanTaskConfig, LedgerConfig, NotifyConfig, PluginConfig, RegisterConfig,
+    ReviewConfig, ScriptConfig, TimerConfig, VoteConfig, WebhookConfig,
 };
 
 /// What the designer and the engine know of one block kind.

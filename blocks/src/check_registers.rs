@@ -24,7 +24,10 @@ impl Checker<'_> {
                 self.hinted(
                     format!("{at}/id"),
                     "bad_key",
-                    (format!("台账标识“{}”格式不对", register.id), format!("Register id “{}” is not valid", register.id)),
+                    (
+                        format!("台账标识“{}”格式不对", register.id),
+                        format!("Register id “{}” is not valid", register.id),
+                    ),
                     (
                         "用 2–40 个小写字母、数字和下划线，以字母开头，例如 volunteers",
                         "Use 2–40 lower-case letters, digits and _, starting with a letter, e.g. volunteers",
@@ -126,7 +129,10 @@ impl Checker<'_> {
             (
                 "append",
                 &c.append,
-                Some((&[FieldType::Multiselect, FieldType::Group, FieldType::Photo][..], ("多选、重复组或照片", "multiple choice, repeat group or photo"))),
+                Some((
+                    &[FieldType::Multiselect, FieldType::Group, FieldType::Photo][..],
+                    ("多选、重复组或照片", "multiple choice, repeat group or photo"),
+                )),
             ),
         ] {
             for key in map.keys() {
@@ -141,7 +147,10 @@ impl Checker<'_> {
                     Some(f) if f.field.key == register.register.key => self.hinted(
                         here,
                         "register_key_written",
-                        (format!("编号字段“{key}”由 row 给出，不能在这里写"), format!("The key field “{key}” is given by row, not written here")),
+                        (
+                            format!("编号字段“{key}”由 row 给出，不能在这里写"),
+                            format!("The key field “{key}” is given by row, not written here"),
+                        ),
                         ("删去这一项，用 row 写明是哪一行", "Remove this entry; row gives the row's key"),
                     ),
                     Some(f) => {
@@ -166,6 +175,12 @@ impl Checker<'_> {
 fn key_type(ty: FieldType) -> bool {
     matches!(
         ty,
-        FieldType::Text | FieldType::Integer | FieldType::Number | FieldType::Phone | FieldType::IdNumber | FieldType::Email | FieldType::Select
+        FieldType::Text
+            | FieldType::Integer
+            | FieldType::Number
+            | FieldType::Phone
+            | FieldType::IdNumber
+            | FieldType::Email
+            | FieldType::Select
     )
 }

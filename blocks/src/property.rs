@@ -54,7 +54,12 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("timeout_ms", "超时（毫秒）", "Timeout (ms)", ""),
     ("grants", "授予能力", "Grants", ""),
     ("register", "台账", "Register", "应用中定义的台账标识"),
-    ("action", "写法", "Action", "create：新建（编号已有则拒绝）；update：更新（没有这一行则拒绝）；upsert：有则更新，无则新建"),
+    (
+        "action",
+        "写法",
+        "Action",
+        "create：新建（编号已有则拒绝）；update：更新（没有这一行则拒绝）；upsert：有则更新，无则新建",
+    ),
     ("row", "哪一行", "Row", "给出这一行编号的 rhai 表达式，例如 record.volunteer_phone"),
     ("set", "填写", "Set", "台账字段 → rhai 表达式：写入的值"),
     ("add", "累加", "Add", "台账数字字段 → rhai 表达式：加上的数，例如服务时长"),

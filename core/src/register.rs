@@ -55,10 +55,13 @@ impl Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RowEventKind {
     /// The row was made (or a removed row made again).
+    #[serde(rename = "row.created")]
     Created,
     /// Some of its values changed.
+    #[serde(rename = "row.updated")]
     Updated,
     /// It was removed from the register.
+    #[serde(rename = "row.deleted")]
     Deleted,
 }
 

@@ -200,7 +200,9 @@ pub fn needs_to_know(actor: &Actor, rules: &Access, case: &Case, tree: &OrgTree)
 pub fn needs_to_know_at(actor: &Actor, rules: &Access, unit: &str, tree: &OrgTree) -> bool {
     match actor {
         Actor::Root => true,
-        Actor::Staff(_) => rules.need_to_know().iter().filter_map(|r| Role::parse(r)).any(|r| actor.holds(r, unit, tree)),
+        Actor::Staff(_) => {
+            rules.need_to_know().iter().filter_map(|r| Role::parse(r)).any(|r| actor.holds(r, unit, tree))
+        }
         _ => false,
     }
 }

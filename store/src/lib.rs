@@ -259,8 +259,8 @@ pub use people::{
 };
 pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
-pub(crate) use scope::push_scope;
 pub use registers::{RegisterStore, RowPage, RowQuery, Written};
+pub(crate) use scope::push_scope;
 pub use scope::{AppScope, CaseScope};
 use sql_store::SqlStore;
 pub use workflow::{CaseChange, Delivery, InboxItem, OutboxItem, Timer, WorkflowStore};

@@ -54,11 +54,15 @@ pub trait RegisterStore: Send + Sync {
     async fn write_rows(&self, writes: &[RowWrite]) -> Result<Vec<Written>>;
     async fn row(&self, id: &str) -> Result<Option<Row>>;
     /// The row with this key in a community (a removed one too).
-    async fn row_by_key(&self, app_id: &str, register_id: &str, community_id: &str, key: &str)
-    -> Result<Option<Row>>;
+    async fn row_by_key(&self, app_id: &str, register_id: &str, community_id: &str, key: &str) -> Result<Option<Row>>;
     /// The rows with these keys in a community (removed ones too).
-    async fn rows_by_keys(&self, app_id: &str, register_id: &str, community_id: &str, keys: &[String])
-    -> Result<Vec<Row>>;
+    async fn rows_by_keys(
+        &self,
+        app_id: &str,
+        register_id: &str,
+        community_id: &str,
+        keys: &[String],
+    ) -> Result<Vec<Row>>;
     /// A page of a register's rows (removed rows are not listed).
     async fn rows(&self, q: &RowQuery) -> Result<RowPage>;
     /// A row's history, oldest first.
@@ -206,7 +210,9 @@ pub(crate) async fn write_row(tx: &mut Tx<'_>, w: &RowWrite) -> Result<Written> 
             )
             .await
             // Another transaction made the row first: the caller recomputes and finds it.
-            .map_err(|e| conflict_on_unique(e, || format!("row {} of register {} was just made", w.key, w.register_id)))?;
+            .map_err(|e| {
+                conflict_on_unique(e, || format!("row {} of register {} was just made", w.key, w.register_id))
+            })?;
             insert_event(tx, &event).await?;
             Row {
                 id: w.new_id.clone(),
@@ -276,18 +282,14 @@ impl RegisterStore for SqlStore {
     }
 
     async fn row(&self, id: &str) -> Result<Option<Row>> {
-        let row: Option<RowRecord> =
-            self.db.optional(Sql::new(format!("SELECT {ROW_COLUMNS} FROM register_rows WHERE id = ?")).bind(id)).await?;
+        let row: Option<RowRecord> = self
+            .db
+            .optional(Sql::new(format!("SELECT {ROW_COLUMNS} FROM register_rows WHERE id = ?")).bind(id))
+            .await?;
         Ok(row.map(Into::into))
     }
 
-    async fn row_by_key(
-        &self,
-        app_id: &str,
-        register_id: &str,
-        community_id: &str,
-        key: &str,
-    ) -> Result<Option<Row>> {
+    async fn row_by_key(&self, app_id: &str, register_id: &str, community_id: &str, key: &str) -> Result<Option<Row>> {
         let row: Option<RowRecord> = self
             .db
             .optional(
@@ -338,8 +340,7 @@ impl RegisterStore for SqlStore {
         if q.units.is_some() {
             clause.push_str(" AND (community_id IN ? OR grid_id IN ?)");
         }
-        let words: Vec<String> =
-            q.search.iter().flat_map(|s| s.split_whitespace()).take(8).map(like).collect();
+        let words: Vec<String> = q.search.iter().flat_map(|s| s.split_whitespace()).take(8).map(like).collect();
         for _ in &words {
             clause.push_str(" AND search LIKE ? ESCAPE '\\'");
         }

@@ -13,7 +13,8 @@ use super::sql_store::SqlStore;
 use super::workflow::OUTBOX_COLUMNS;
 use super::workflow::rows::{DeliveryRow, InboxRow, OutboxRow, TimerRow};
 use super::{
-    CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore, ledger_sql, photo_uses, registers,
+    CaseChange, Delivery, Error, Event, InboxItem, OutboxItem, Result, Timer, WorkflowStore, ledger_sql, photo_uses,
+    registers,
 };
 
 /// Rows per multi-row INSERT (well under both backends' limit on bound parameters).

@@ -127,7 +127,8 @@ pub fn csv(opened: &Opened, rows: &[Row]) -> Vec<u8> {
 pub fn xlsx(opened: &Opened, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    let name: String = opened.register().register.name.zh().chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    let name: String =
+        opened.register().register.name.zh().chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
     sheet.set_name(if name.is_empty() { "台账".to_string() } else { name })?;
     let bold = CellFormat::new().set_bold();
     for (c, h) in header(opened).iter().enumerate() {

@@ -51,6 +51,9 @@ pub struct ImportReport {
     pub updated: usize,
     /// Lines that matched their row exactly.
     pub unchanged: usize,
+    /// Columns read and left aside: repeat groups and photos, which steps write (an export
+    /// has them; importing it back keeps the rows' own).
+    pub ignored_columns: Vec<String>,
 }
 
 fn problem(pointer: String, code: &'static str, zh: String, en: String) -> Problem {
@@ -62,8 +65,7 @@ pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Problem> 
     match format {
         Format::Csv => {
             let text = decode(bytes);
-            let mut reader =
-                csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
             let mut out = Vec::new();
             for (i, record) in reader.records().enumerate() {
                 let record = record.map_err(|e| {
@@ -91,7 +93,8 @@ pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Problem> 
                     format!("This XLSX file cannot be read: {e}"),
                 )
             };
-            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
+            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
             let range = book
                 .worksheet_range_at(0)
                 .ok_or_else(|| bad("no worksheet".into()))?
@@ -201,6 +204,7 @@ impl Engine {
         let columns = opened.columns();
         let mut problems = Vec::new();
         let mut mapped: Vec<Option<&CompiledField>> = Vec::new();
+        let mut ignored = Vec::new();
         for (c, name) in header.iter().enumerate() {
             let f = columns.iter().find(|f| {
                 let label = f.field.label_text();
@@ -209,12 +213,7 @@ impl Engine {
             match f {
                 _ if name.is_empty() => mapped.push(None),
                 Some(f) if matches!(f.ty, FieldType::Group | FieldType::Photo) => {
-                    problems.push(problem(
-                        format!("/columns/{}", c + 1),
-                        "not_importable",
-                        format!("“{name}”列是{}，不能从表格导入", f.ty.name().zh()),
-                        format!("Column “{name}” is a {} field, which cannot be imported", f.ty.name().en()),
-                    ));
+                    ignored.push(name.clone());
                     mapped.push(None);
                 }
                 Some(f) => mapped.push(Some(f)),
@@ -241,7 +240,10 @@ impl Engine {
             problems.push(problem(
                 "/columns".into(),
                 "missing_key_column",
-                format!("缺少编号列“{}”", register.key_field().map(|f| f.field.label_text().zh().to_string()).unwrap_or_default()),
+                format!(
+                    "缺少编号列“{}”",
+                    register.key_field().map(|f| f.field.label_text().zh().to_string()).unwrap_or_default()
+                ),
                 format!("The key column “{key_field}” is missing"),
             ));
             return Err(RegisterError::Invalid(problems));
@@ -251,10 +253,8 @@ impl Engine {
         }
         // The rows the file names, as they are now.
         let keys: Vec<String> = data.iter().filter_map(|(_, l)| l.get(key_column).cloned()).collect();
-        let existing = self
-            .store
-            .rows_by_keys(&opened.loaded.meta.app_id, &register.register.id, &community_id, &keys)
-            .await?;
+        let existing =
+            self.store.rows_by_keys(&opened.loaded.meta.app_id, &register.register.id, &community_id, &keys).await?;
         let existing: HashMap<&str, &baida_core::register::Row> =
             existing.iter().filter(|r| r.deleted_at.is_none()).map(|r| (r.key.as_str(), r)).collect();
         let batch = Uuid::now_v7().to_string();
@@ -354,7 +354,7 @@ impl Engine {
             return Err(RegisterError::Invalid(problems));
         }
         let written = self.store.write_rows(&writes).await?;
-        let mut report = ImportReport { rows: written.len(), ..ImportReport::default() };
+        let mut report = ImportReport { rows: written.len(), ignored_columns: ignored, ..ImportReport::default() };
         for w in &written {
             match w.kind {
                 Some(RowEventKind::Created) => report.created += 1,

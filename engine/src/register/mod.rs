@@ -198,7 +198,13 @@ impl Engine {
         for row in &mut rows {
             self.mask_row(actor, opened, row, &tree);
         }
-        Ok(RowsPage { rows, total: page.total, offset: asked.offset.max(0), limit, may: self.may(actor, opened, &tree) })
+        Ok(RowsPage {
+            rows,
+            total: page.total,
+            offset: asked.offset.max(0),
+            limit,
+            may: self.may(actor, opened, &tree),
+        })
     }
 
     /// What the actor may do with the register somewhere.
@@ -266,7 +272,8 @@ impl Engine {
             row.values = mask::mask_record(&row.values, &masks);
             // The key may itself be personal (a phone number).
             if let Some((_, Masking::Value(how))) = masks.iter().find(|(k, _)| k == &opened.register().register.key) {
-                row.key = mask::mask_value(&Value::String(row.key.clone()), *how).as_str().unwrap_or_default().to_string();
+                row.key =
+                    mask::mask_value(&Value::String(row.key.clone()), *how).as_str().unwrap_or_default().to_string();
             }
         }
     }

@@ -26,7 +26,10 @@ impl Flow<'_> {
         })?;
         let scripts = self.app.step_scripts.get(step).map(Vec::as_slice).unwrap_or_default();
         if scripts.len() != c.expressions().len() {
-            return Err(FlowError::Definition(Text::new("台账步骤的表达式无法运行", "The register step's expressions cannot run")));
+            return Err(FlowError::Definition(Text::new(
+                "台账步骤的表达式无法运行",
+                "The register step's expressions cannot run",
+            )));
         }
         let record = self.record_value();
         let eval = |i: usize| scripts[i].eval(&record, None).map_err(|e| FlowError::Script(e.message));

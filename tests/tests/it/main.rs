@@ -15,6 +15,7 @@ mod pages;
 mod people;
 mod plugins;
 mod profile;
+mod registers;
 mod schema;
 mod submission;
 mod verify;

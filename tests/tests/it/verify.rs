@@ -7,7 +7,7 @@ use baida_tests::reqwest::StatusCode;
 use baida_tests::serde_json::json;
 use baida_tests::{Backend, TestApp, both, minyi_answers};
 
-async fn exec(app: &TestApp, sql: &str, case_id: &str) {
+pub(crate) async fn exec(app: &TestApp, sql: &str, case_id: &str) {
     match app.backend {
         Backend::Sqlite => {
             let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();

@@ -242,12 +242,13 @@ pub async fn import(
     let opened = state.engine.open_register(&app, &register).await?;
     let unit = p.unit.ok_or_else(|| ApiError::BadRequest {
         code: "bad_query",
-        detail: Text::new("缺少 unit：这些行属于哪个社区或网格", "unit is missing: which community or grid the rows belong to"),
+        detail: Text::new(
+            "缺少 unit：这些行属于哪个社区或网格",
+            "unit is missing: which community or grid the rows belong to",
+        ),
     })?;
-    let xlsx_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("spreadsheetml"));
+    let xlsx_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("spreadsheetml"));
     let format = if xlsx_type { Format::Xlsx } else { Format::of("", &body) };
     Ok(Json(state.engine.import_rows(&actor, &opened, &unit, &body, format).await?))
 }
@@ -281,7 +282,11 @@ pub async fn export_xlsx(
     let opened = state.engine.open_register(&app, &register).await?;
     let rows = state.engine.export_rows(&actor, &opened).await?;
     let bytes = export::xlsx(&opened, &rows).map_err(ApiError::internal)?;
-    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{register}.xlsx")))
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{register}.xlsx"),
+    ))
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {

@@ -59,7 +59,12 @@ struct ListItem {
     description: String,
 }
 
-async fn list(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: Result<Actor, ApiError>, uri: Uri) -> Response {
+async fn list(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    actor: Result<Actor, ApiError>,
+    uri: Uri,
+) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
     match state.engine.registers_for(&actor).await {
         Ok(found) => {
@@ -68,7 +73,9 @@ async fn list(State(state): State<AppState>, ReqLang(lang): ReqLang, actor: Resu
                 .map(|r| ListItem {
                     href: format!("/work/registers/{}/{}", r.app_id, r.register_id),
                     name: r.name.get(lang).to_string(),
-                    app: serde_json::from_value::<baida_blocks::Text>(r.app_name).map(|t| t.get(lang).to_string()).unwrap_or_default(),
+                    app: serde_json::from_value::<baida_blocks::Text>(r.app_name)
+                        .map(|t| t.get(lang).to_string())
+                        .unwrap_or_default(),
                     description: r.description.map(|d| d.get(lang).to_string()).unwrap_or_default(),
                 })
                 .collect();
@@ -124,9 +131,8 @@ struct TablePage {
     columns: Vec<Column>,
     rows: Vec<TableRow>,
     filters: Vec<Filter>,
-    total: i64,
-    from: i64,
-    to: i64,
+    /// "Rows 1–50 of 120".
+    count: String,
     prev_href: Option<String>,
     next_href: Option<String>,
     may_create: bool,
@@ -189,10 +195,7 @@ fn href(base: &str, params: &RowsParams, changes: &[(&str, String)]) -> String {
             all.insert(k.to_string(), v.clone());
         }
     }
-    let query: Vec<String> = all
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-        .collect();
+    let query: Vec<String> = all.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
     if query.is_empty() { base.to_string() } else { format!("{base}?{}", query.join("&")) }
 }
 
@@ -290,9 +293,10 @@ async fn render_table(
         columns: column_views,
         rows,
         filters,
-        total: page_data.total,
-        from: if page_data.rows.is_empty() { 0 } else { offset + 1 },
-        to: shown_to,
+        count: word(lang, "reg_count")
+            .replace("{from}", &(if page_data.rows.is_empty() { 0 } else { offset + 1 }).to_string())
+            .replace("{to}", &shown_to.to_string())
+            .replace("{total}", &page_data.total.to_string()),
         prev_href: (offset > 0)
             .then(|| href(&base, params, &[("offset", (offset - page_data.limit).max(0).to_string())])),
         next_href: (shown_to < page_data.total).then(|| href(&base, params, &[("offset", shown_to.to_string())])),
@@ -364,8 +368,19 @@ async fn create(
         Ok(_) => Redirect::to(&format!("/work/registers/{app}/{register}?done=created")).into_response(),
         Err(RegisterError::Invalid(problems)) => {
             let params = RowsParams::default();
-            render_table(&state, lang, &uri, &actor, &opened, &params, &raw, &problems, None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            render_table(
+                &state,
+                lang,
+                &uri,
+                &actor,
+                &opened,
+                &params,
+                &raw,
+                &problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => PageError::from(ApiError::from(e)).into_response(),
     }
@@ -395,17 +410,48 @@ async fn import(
                     Ok(bytes) if name == "file" => file = Some((file_name, bytes.to_vec())),
                     Ok(bytes) if name == "_unit" => unit = String::from_utf8_lossy(&bytes).to_string(),
                     Ok(_) => {}
-                    Err(e) => return PageError::from(ApiError::BadRequest { code: "bad_form", detail: baida_blocks::Text::new(format!("上传的文件无法读取：{e}"), format!("The upload cannot be read: {e}")) }).into_response(),
+                    Err(e) => {
+                        return PageError::from(ApiError::BadRequest {
+                            code: "bad_form",
+                            detail: baida_blocks::Text::new(
+                                format!("上传的文件无法读取：{e}"),
+                                format!("The upload cannot be read: {e}"),
+                            ),
+                        })
+                        .into_response();
+                    }
                 }
             }
             Ok(None) => break,
-            Err(e) => return PageError::from(ApiError::BadRequest { code: "bad_form", detail: baida_blocks::Text::new(format!("上传的文件无法读取：{e}"), format!("The upload cannot be read: {e}")) }).into_response(),
+            Err(e) => {
+                return PageError::from(ApiError::BadRequest {
+                    code: "bad_form",
+                    detail: baida_blocks::Text::new(
+                        format!("上传的文件无法读取：{e}"),
+                        format!("The upload cannot be read: {e}"),
+                    ),
+                })
+                .into_response();
+            }
         }
     }
     let params = RowsParams::default();
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let problem = Problem::new("/file", "required", baida_blocks::Text::new("请选择要导入的文件", "Choose a file to import"));
-        return render_table(&state, lang, &uri, &actor, &opened, &params, &Map::new(), &[problem], None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let problem =
+            Problem::new("/file", "required", baida_blocks::Text::new("请选择要导入的文件", "Choose a file to import"));
+        return render_table(
+            &state,
+            lang,
+            &uri,
+            &actor,
+            &opened,
+            &params,
+            &Map::new(),
+            &[problem],
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     match state.engine.import_rows(&actor, &opened, &unit, &bytes, Format::of(&file_name, &bytes)).await {
         Ok(report) => {
@@ -414,10 +460,23 @@ async fn import(
                 .replace("{created}", &report.created.to_string())
                 .replace("{updated}", &report.updated.to_string())
                 .replace("{unchanged}", &report.unchanged.to_string());
-            render_table(&state, lang, &uri, &actor, &opened, &params, &Map::new(), &[], Some(notice), StatusCode::OK).await
+            render_table(&state, lang, &uri, &actor, &opened, &params, &Map::new(), &[], Some(notice), StatusCode::OK)
+                .await
         }
         Err(RegisterError::Invalid(problems)) => {
-            render_table(&state, lang, &uri, &actor, &opened, &params, &Map::new(), &problems, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            render_table(
+                &state,
+                lang,
+                &uri,
+                &actor,
+                &opened,
+                &params,
+                &Map::new(),
+                &problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => PageError::from(ApiError::from(e)).into_response(),
     }
@@ -465,7 +524,11 @@ async fn render_row(
     let base = format!("/work/registers/{}/{}", opened.loaded.meta.app_id, register.register.id);
     let columns = opened.columns();
     let label = |key: &str| {
-        columns.iter().find(|f| f.field.key == key).map(|f| f.field.label_text().get(lang).to_string()).unwrap_or(key.to_string())
+        columns
+            .iter()
+            .find(|f| f.field.key == key)
+            .map(|f| f.field.label_text().get(lang).to_string())
+            .unwrap_or(key.to_string())
     };
     let show = |key: &str, v: Option<&Value>| match (columns.iter().find(|f| f.field.key == key), v) {
         (Some(f), Some(v)) => shown(f, v, lang),
@@ -523,7 +586,11 @@ async fn render_row(
             .iter()
             .map(|f| Cell {
                 label: f.field.label_text().get(lang).to_string(),
-                value: if f.field.key == register.register.key { row.key.clone() } else { show(&f.field.key, row.values.get(&f.field.key)) },
+                value: if f.field.key == register.register.key {
+                    row.key.clone()
+                } else {
+                    show(&f.field.key, row.values.get(&f.field.key))
+                },
             })
             .collect(),
         form,
