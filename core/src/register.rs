@@ -175,6 +175,9 @@ pub enum Refusal {
     Stale { register: String, key: String },
 }
 
+/// What a write does to a row: the event's kind and the values after.
+pub type Change = (RowEventKind, Map<String, Value>);
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -202,7 +205,7 @@ impl RowWrite {
     /// What this write makes of the row as it is now (`None`: no row with the key; a removed
     /// row counts as none): the event's kind and the values after — `None` when it changes
     /// nothing —, or why it is refused.
-    pub fn apply(&self, now: Option<&Row>) -> Result<Option<(RowEventKind, Map<String, Value>)>, Refusal> {
+    pub fn apply(&self, now: Option<&Row>) -> Result<Option<Change>, Refusal> {
         let live = now.filter(|r| r.deleted_at.is_none());
         let who = || (self.register_id.clone(), self.key.clone());
         if let (Some(expected), Some(row)) = (self.expected_count, now)

@@ -58,6 +58,17 @@ impl Dialect {
         }
     }
 
+    /// `'true'` or `'false'` when the value at `key` of the JSON object in `column` is a boolean
+    /// (other text otherwise); `key` is SQL.
+    pub fn json_bool(self, column: &str, key: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_type({column}, '$.' || {key})"),
+            Dialect::Postgres => {
+                format!("(CASE WHEN jsonb_typeof({column} -> {key}) = 'boolean' THEN {column} ->> {key} END)")
+            }
+        }
+    }
+
     /// The text at `key` of the JSON object in `column`; `key` is SQL (a quoted literal or `?`).
     pub fn json_text(self, column: &str, key: &str) -> String {
         match self {

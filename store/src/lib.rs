@@ -259,7 +259,7 @@ pub use people::{
 };
 pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
-pub use registers::{RegisterStore, RowPage, RowQuery, Written};
+pub use registers::{RegisterStore, RowPage, RowQuery, Wanted, Written};
 pub(crate) use scope::push_scope;
 pub use scope::{AppScope, CaseScope};
 use sql_store::SqlStore;

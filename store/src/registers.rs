@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 
-use super::db::Tx;
+use super::db::{Dialect, Tx};
 use super::sql::Sql;
 use super::sql_store::SqlStore;
 use super::{Error, Result, conflict_on_unique};
@@ -32,12 +32,21 @@ pub struct RowQuery {
     pub units: Option<Vec<String>>,
     /// Words every row shown contains (in its key or any value), case-insensitive.
     pub search: Option<String>,
-    /// Field → the text its value must equal.
-    pub filters: Vec<(String, String)>,
+    /// Field → what its value must equal.
+    pub filters: Vec<(String, Wanted)>,
     /// The field to order by (`None`: oldest row first), and whether descending.
     pub sort: Option<(String, bool)>,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// What a filtered field's value must be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wanted {
+    /// Its text (a number as written).
+    Text(String),
+    /// Yes or no.
+    Bool(bool),
 }
 
 /// A page of rows and how many rows match in all.
@@ -344,8 +353,12 @@ impl RegisterStore for SqlStore {
         for _ in &words {
             clause.push_str(" AND search LIKE ? ESCAPE '\\'");
         }
-        for _ in &q.filters {
-            clause.push_str(&format!(" AND {} = ?", dialect.json_text("data", "?")));
+        for (_, wanted) in &q.filters {
+            let value = match wanted {
+                Wanted::Text(_) => dialect.json_text("data", "?"),
+                Wanted::Bool(_) => dialect.json_bool("data", "?"),
+            };
+            clause.push_str(&format!(" AND {value} = ?"));
         }
         let bind_all = |sql: Sql| {
             let mut sql = sql.bind(q.app_id.clone()).bind(q.register_id.clone());
@@ -355,8 +368,16 @@ impl RegisterStore for SqlStore {
             for w in &words {
                 sql = sql.bind(w.clone());
             }
-            for (field, value) in &q.filters {
-                sql = sql.bind(field.clone()).bind(value.clone());
+            for (field, wanted) in &q.filters {
+                sql = sql.bind(field.clone());
+                if let (Dialect::Postgres, Wanted::Bool(_)) = (dialect, wanted) {
+                    // The key appears twice in PostgreSQL's expression.
+                    sql = sql.bind(field.clone());
+                }
+                sql = match wanted {
+                    Wanted::Text(t) => sql.bind(t.clone()),
+                    Wanted::Bool(b) => sql.bind(if *b { "true" } else { "false" }),
+                };
             }
             sql
         };

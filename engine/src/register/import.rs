@@ -60,8 +60,8 @@ fn problem(pointer: String, code: &'static str, zh: String, en: String) -> Probl
     Problem::new(pointer, code, Text::new(zh, en))
 }
 
-/// The cells of a file, line by line, as text.
-pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Problem> {
+/// The cells of a file, line by line, as text; the problem (one) when it cannot be read.
+pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Vec<Problem>> {
     match format {
         Format::Csv => {
             let text = decode(bytes);
@@ -69,12 +69,12 @@ pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Problem> 
             let mut out = Vec::new();
             for (i, record) in reader.records().enumerate() {
                 let record = record.map_err(|e| {
-                    problem(
+                    vec![problem(
                         format!("/lines/{}", i + 1),
                         "bad_file",
                         format!("第 {} 行无法读取：{e}", i + 1),
                         format!("Line {} cannot be read: {e}", i + 1),
-                    )
+                    )]
                 })?;
                 out.push(record.iter().map(|c| c.trim().to_string()).collect());
                 if out.len() > IMPORT_MAX_ROWS + 1 {
@@ -86,12 +86,12 @@ pub fn table(bytes: &[u8], format: Format) -> Result<Vec<Vec<String>>, Problem> 
         Format::Xlsx => {
             use calamine::{Data, Reader, Xlsx};
             let bad = |e: String| {
-                problem(
+                vec![problem(
                     String::new(),
                     "bad_file",
                     format!("无法读取这个 XLSX 文件：{e}"),
                     format!("This XLSX file cannot be read: {e}"),
-                )
+                )]
             };
             let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
                 .map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
@@ -181,7 +181,7 @@ impl Engine {
         if !may_at(actor, register, RowAccess::Import, unit, &tree) {
             return Err(forbidden(RowAccess::Import));
         }
-        let lines = table(bytes, format).map_err(|p| RegisterError::Invalid(vec![p]))?;
+        let lines = table(bytes, format).map_err(RegisterError::Invalid)?;
         let Some((header, data)) = lines.split_first() else {
             return Err(RegisterError::Invalid(vec![problem(
                 String::new(),

@@ -14,10 +14,10 @@ mod step;
 use std::collections::BTreeSet;
 
 use baida_blocks::form::evaluate;
-use baida_blocks::{CompiledField, CompiledRegister, Problem, RowAccess, Text};
+use baida_blocks::{CompiledField, CompiledRegister, FieldType, Problem, RowAccess, Text};
 use baida_core::kinds::UnitKind;
 use baida_core::register::{Mode, Row, RowEvent, RowWrite};
-use baida_store::{self as store, RowQuery};
+use baida_store::{self as store, RowQuery, Wanted};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -188,7 +188,19 @@ impl Engine {
                 register_id: register.register.id.clone(),
                 units,
                 search: asked.search.filter(|s| !s.trim().is_empty()),
-                filters: asked.filters,
+                filters: asked
+                    .filters
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let yes_no = register.fields.iter().any(|f| f.field.key == k && f.ty == FieldType::YesNo);
+                        let wanted = match v.as_str() {
+                            "true" | "yes" | "是" if yes_no => Wanted::Bool(true),
+                            "false" | "no" | "否" if yes_no => Wanted::Bool(false),
+                            _ => Wanted::Text(v),
+                        };
+                        (k, wanted)
+                    })
+                    .collect(),
                 sort: asked.sort,
                 offset: asked.offset.max(0),
                 limit,

@@ -27,6 +27,7 @@ fn volunteer_app() -> Value {
                  "options": [{"value": "elder", "label": {"zh-CN": "助老队", "en": "Elder care"}},
                              {"value": "repair", "label": {"zh-CN": "维修队", "en": "Repairs"}}]},
                 {"key": "hours", "type": "number", "label": {"zh-CN": "服务时长", "en": "Hours"}, "min": 0},
+                {"key": "active", "type": "yes_no", "label": {"zh-CN": "在岗", "en": "Active"}},
                 {"key": "served", "type": "group", "label": {"zh-CN": "服务记录", "en": "Served"},
                  "fields": [{"key": "need", "type": "text"}, {"key": "hours", "type": "number"}]}
             ]}],
@@ -105,7 +106,8 @@ both!(a_step_adds_hours_to_the_volunteers_row_with_its_history, |app: TestApp| a
 });
 
 both!(bad_registers_and_register_steps_are_refused_at_publish, |app: TestApp| async move {
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
         (Box::new(|d| d["registers"][0]["key"] = json!("mobile")), "/registers/0/key", "unknown_field"),
         (Box::new(|d| d["registers"][0]["key"] = json!("served")), "/registers/0/key", "bad_register_key"),
         (
@@ -208,7 +210,10 @@ both!(staff_keep_rows_within_their_units_and_see_personal_values_masked_without_
 
     // Search, filter and sort.
     grid1.post(ROWS, json!({"unit": "xinzhou-grid-1", "values": {"phone": "13700000001", "name": "张三", "team": "elder", "hours": 9}})).await;
-    grid1.post(ROWS, json!({"unit": "xinzhou-grid-1", "values": {"phone": "13700000002", "name": "王五", "team": "elder", "hours": 10}})).await;
+    grid1.post(ROWS, json!({"unit": "xinzhou-grid-1", "values": {"phone": "13700000002", "name": "王五", "team": "elder", "hours": 10, "active": true}})).await;
+    let (_, page) = grid1.get(&format!("{ROWS}?f.active=true")).await;
+    assert_eq!(page["total"], 1, "a yes/no filter, the same on both backends: {page}");
+    assert_eq!(page["rows"][0]["values"]["name"], "王五");
     let (_, page) = grid1.get(&format!("{ROWS}?f.team=elder&sort=-hours")).await;
     let names: Vec<&str> =
         page["rows"].as_array().unwrap().iter().filter_map(|r| r["values"]["name"].as_str()).collect();

@@ -506,6 +506,7 @@ struct RowPage {
     notice: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_row(
     state: &AppState,
     lang: Lang,
