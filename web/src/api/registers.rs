@@ -125,7 +125,9 @@ pub struct RowBody {
     /// For a new row: the community or grid it belongs to.
     #[serde(default)]
     pub unit: Option<String>,
-    /// Field key → value (`null` clears it). For a change, only the fields to change.
+    /// Field key → value (`null` clears it). For a change, only the fields to change. (Absent
+    /// is none: the register and the caller's rights are checked before the values.)
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub values: Map<String, Value>,
     /// For a change: the row's `event_count` as you read it; refused with 409 when it moved on.
