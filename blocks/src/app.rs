@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::step::{Step, Transition};
+pub use crate::trigger::Trigger;
 use crate::{Field, Text};
 
 /// An app definition, one version of it.
@@ -100,20 +101,6 @@ pub struct Rule {
     /// The field the message belongs to; the form as a whole when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-}
-
-/// What starts a case (besides a form submission) or reacts to one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Trigger {
-    /// A case was created.
-    RecordCreated,
-    /// A field of the record changed.
-    FieldChanged { field: String },
-    /// On a schedule, e.g. `0 9 * * MON`.
-    Schedule { cron: String },
-    /// A case arrives through an intake channel (hotline, patrol, social media, API).
-    Intake { channel: String },
 }
 
 impl App {

@@ -106,6 +106,7 @@ impl<'d> Checker<'d> {
         let registers = self.registers(&mut app);
         self.steps(&app, &keys);
         self.register_steps(&app, &registers);
+        let schedule_scripts = self.triggers(&app, &keys, &registers);
         let mut transitions = Vec::new();
         for (i, t) in app.transitions.iter().enumerate() {
             let when = self.script(&t.when, format!("/transitions/{i}/when"));
@@ -127,7 +128,7 @@ impl<'d> Checker<'d> {
             }
         }
         app.record.fields = resolved;
-        CompiledApp { app, fields, rules, transitions, step_scripts, registers }
+        CompiledApp { app, fields, rules, transitions, step_scripts, registers, schedule_scripts }
     }
 
     /// Resolves and checks a list of fields; `resolved` receives the fields as resolved.

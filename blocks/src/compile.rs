@@ -28,6 +28,9 @@ pub struct CompiledApp {
     pub step_scripts: HashMap<String, Vec<Script>>,
     /// The app's registers, their fields resolved and compiled.
     pub registers: Vec<CompiledRegister>,
+    /// Each schedule's expressions, compiled once, by schedule id
+    /// ([`crate::trigger::Schedule::expressions`]).
+    pub schedule_scripts: HashMap<String, Vec<Script>>,
 }
 
 /// A register ready to use: its fields resolved and compiled like the record's.
@@ -230,6 +233,14 @@ impl CompiledApp {
             }
         }
         out
+    }
+
+    /// The app's schedules.
+    pub fn schedules(&self) -> impl Iterator<Item = &crate::trigger::Schedule> {
+        self.app.triggers.iter().filter_map(|t| match t {
+            crate::trigger::Trigger::Schedule(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The register with this id.

@@ -17,6 +17,7 @@ pub mod block;
 mod check;
 mod check_registers;
 mod check_steps;
+mod check_triggers;
 pub mod compile;
 pub mod dictionary;
 pub mod duplicates;
@@ -30,6 +31,7 @@ pub mod schema;
 pub mod script;
 pub mod step;
 pub mod text;
+pub mod trigger;
 pub mod warnings;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};

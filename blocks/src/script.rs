@@ -157,10 +157,17 @@ impl Script {
 
     /// Runs the script with `record` (and `item`, inside a repeat group) in scope.
     pub fn eval(&self, record: &Value, item: Option<&Value>) -> Result<Value, ScriptError> {
+        match item {
+            Some(item) => self.eval_with(&[("record", record), ("item", item)]),
+            None => self.eval_with(&[("record", record)]),
+        }
+    }
+
+    /// Runs the script with these names in scope (a schedule's `row` and `today`).
+    pub fn eval_with(&self, names: &[(&str, &Value)]) -> Result<Value, ScriptError> {
         let mut scope = Scope::new();
-        scope.push_constant_dynamic("record", to_dynamic(record)?);
-        if let Some(item) = item {
-            scope.push_constant_dynamic("item", to_dynamic(item)?);
+        for (name, value) in names {
+            scope.push_constant_dynamic(*name, to_dynamic(value)?);
         }
         let result: Dynamic = engine().eval_ast_with_scope(&mut scope, &self.ast).map_err(|e| runtime_error(&e))?;
         rhai::serde::from_dynamic(&result).map_err(|e| runtime_error(&e))

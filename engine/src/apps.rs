@@ -48,6 +48,7 @@ pub struct Apps {
     latest: RwLock<HashMap<String, String>>,
     /// Each app's `access.view` roles (latest versions), with when they were read.
     views: RwLock<Option<(std::time::Instant, Views)>>,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// App id → the roles its latest version lets read its cases (apps that name none left out).
@@ -112,7 +113,14 @@ impl Apps {
             compiled: RwLock::default(),
             latest: RwLock::default(),
             views: RwLock::default(),
+            generation: Default::default(),
         }
+    }
+
+    /// How many versions this process has saved: what changed since a number read before
+    /// (the schedules are planned again when it moves).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn dictionary(&self) -> &Dictionary {
@@ -225,6 +233,7 @@ impl Apps {
         let version = self.store.save_app_version(&new).await?;
         self.latest.write().unwrap_or_else(|e| e.into_inner()).insert(app_id, version.version.clone());
         *self.views.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(Saved { version, created: true })
     }
 

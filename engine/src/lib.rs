@@ -55,6 +55,7 @@ pub mod queue;
 pub mod receiver;
 pub mod recipient;
 pub mod register;
+pub mod schedule;
 pub mod scheduler;
 pub mod submit;
 pub mod test_run;
@@ -95,6 +96,8 @@ pub struct Engine {
     pub plugins: Arc<crate::plugin::Plugins>,
     /// Submissions in flight, for background work to yield to.
     pub intake: pacing::Intake,
+    /// The [`apps::Apps::generation`] the schedules were last planned at (`u64::MAX`: never).
+    pub(crate) schedules_planned: std::sync::atomic::AtomicU64,
 }
 
 /// How long the cached organisation tree is trusted.
@@ -122,6 +125,7 @@ impl Engine {
             org_tree_cache: Default::default(),
             plugins: Arc::new(plugins),
             intake: Default::default(),
+            schedules_planned: std::sync::atomic::AtomicU64::new(u64::MAX),
         }
     }
 

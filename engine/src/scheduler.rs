@@ -1,4 +1,5 @@
-//! The scheduler: claims due timers in batches and fires them a few cases per transaction.
+//! The scheduler: claims due timers in batches and fires them a few cases per transaction;
+//! then runs the apps' due schedules ([`crate::schedule`]).
 //!
 //! A tick costs in proportion to what is due: the claim reads the `due_at` index only
 //! (`timers_due`, partial on pending timers). Firing is exactly once: the transition that
@@ -191,6 +192,9 @@ pub fn spawn(
             }
             if let Err(e) = engine.fire_due_timers(500).await {
                 tracing::warn!(error = %e, "scheduler tick failed");
+            }
+            if let Err(e) = engine.run_due_schedules(20).await {
+                tracing::warn!(error = %e, "running the app schedules failed");
             }
         }
     })

@@ -284,23 +284,62 @@ impl Engine {
                 return Err(SubmitError::Invalid(foreign));
             }
         }
-        let compiled = &loaded.compiled;
+        let token = baida_core::secret::token();
+        let new = self
+            .open_case(Opening {
+                loaded: &loaded,
+                id: s.case_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string()),
+                record: ev.record,
+                community_id,
+                grid_id,
+                resident_id: s.resident_id,
+                actor: &s.actor,
+                channel: &s.channel,
+                tracking_hash: baida_core::hash::sha256_hex(&token),
+            })
+            .await?;
+        let case = self.committer.commit(new).await?;
+        metrics::counter!("baida_submissions_total").increment(1);
+        Ok(Submitted { case, tracking_token: token })
+    }
+}
+
+/// A new case before its first transition: the intake's record (evaluated) filed in a
+/// community (and grid), by whom and through which channel.
+pub(crate) struct Opening<'a> {
+    pub loaded: &'a Loaded,
+    pub id: String,
+    pub record: serde_json::Map<String, Value>,
+    pub community_id: String,
+    pub grid_id: Option<String>,
+    pub resident_id: Option<String>,
+    pub actor: &'a str,
+    pub channel: &'a str,
+    /// The SHA-256 of the case's tracking token.
+    pub tracking_hash: String,
+}
+
+impl Engine {
+    /// Runs a new case from its first step to where it waits (the submission's event first),
+    /// and gives what to write: the same for a submission and a schedule's run.
+    pub(crate) async fn open_case(&self, o: Opening<'_>) -> Result<NewCase, SubmitError> {
+        let compiled = &o.loaded.compiled;
         let first = compiled.app.steps.first().map(|s| s.id.clone()).unwrap_or_default();
         let now = self.clock.now();
-        let id = s.case_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
-        let token = baida_core::secret::token();
         let responsibilities = self.responsibilities().await?;
         let plugins = self.plugins_for(compiled).await;
         let tree = self.org_tree().await?;
-        let mut flow = Flow::new_case(compiled, &self.calendar, &id, ev.record, now, &s.actor, &responsibilities);
+        let mut flow = Flow::new_case(compiled, &self.calendar, &o.id, o.record, now, o.actor, &responsibilities);
         flow.plugins = Some(&plugins);
         flow.org = Some(&tree);
         flow.current_step = Some(first.clone());
-        flow.community_id = community_id.clone();
-        flow.grid_id = grid_id.clone();
-        flow.emit(EventKind::CaseSubmitted,
-            json!({"app_id": s.app_id, "app_version": loaded.meta.version, "community_id": community_id, "grid_id": grid_id,
-                   "channel": s.channel, "step": first, "record": Value::Object(flow.record.clone())}),
+        flow.community_id = o.community_id.clone();
+        flow.grid_id = o.grid_id.clone();
+        flow.emit(
+            EventKind::CaseSubmitted,
+            json!({"app_id": compiled.app.id, "app_version": o.loaded.meta.version, "community_id": o.community_id,
+                   "grid_id": o.grid_id, "channel": o.channel, "step": first,
+                   "record": Value::Object(flow.record.clone())}),
         );
         flow.advance_from(&first).map_err(|e| {
             let message = match e {
@@ -308,28 +347,25 @@ impl Engine {
             };
             SubmitError::Invalid(vec![Problem::new("", "script_failed", message)])
         })?;
-        let new = NewCase {
-            id: id.clone(),
-            app_id: s.app_id,
-            app_version: loaded.meta.version.clone(),
-            community_id,
-            grid_id,
-            resident_id: s.resident_id,
+        Ok(NewCase {
+            id: o.id.clone(),
+            app_id: compiled.app.id.clone(),
+            app_version: o.loaded.meta.version.clone(),
+            community_id: o.community_id,
+            grid_id: o.grid_id,
+            resident_id: o.resident_id,
             status: flow.status,
             current_step: flow.current_step.clone(),
             record: Value::Object(flow.record.clone()),
-            tracking_hash: baida_core::hash::sha256_hex(&token),
+            tracking_hash: o.tracking_hash,
             created_at: now,
             assignee: flow.assignee.clone(),
             events: std::mem::take(&mut flow.events),
             timers: std::mem::take(&mut flow.timers),
             outbox: std::mem::take(&mut flow.outbox),
             ledger: std::mem::take(&mut flow.ledger),
-            photo_uses: super::photos::uses(compiled, &id, &flow.record),
+            photo_uses: super::photos::uses(compiled, &o.id, &flow.record),
             rows: std::mem::take(&mut flow.rows),
-        };
-        let case = self.committer.commit(new).await?;
-        metrics::counter!("baida_submissions_total").increment(1);
-        Ok(Submitted { case, tracking_token: token })
+        })
     }
 }

@@ -15,7 +15,7 @@
 //! - one module per concern with its trait and row types, and its implementation beside it
 //!   (`workflow`/`workflow_sql`, `people`/`people_sql`, `ledger`/`ledger_sql`,
 //!   `catalog`/`catalog_sql`, or in the same file: [`figures`], [`profile`], [`plugins`],
-//!   [`drafts`], [`homes`], [`photo_uses`], [`registers`]); [`scope`] narrows any query over
+//!   [`drafts`], [`homes`], [`photo_uses`], [`registers`], [`schedules`]); [`scope`] narrows any query over
 //!   cases.
 //! - What is genuinely one backend's: opening it ([`sqlite`]: pragmas, the pool's check of a
 //!   returned connection; `postgres`), its migrations (`store/migrations/{sqlite,postgres}`,
@@ -42,6 +42,7 @@ mod postgres;
 pub mod profile;
 pub mod registers;
 mod rows;
+pub mod schedules;
 pub mod scope;
 mod sql;
 mod sql_store;
@@ -260,6 +261,7 @@ pub use people::{
 pub use plugins::{PluginStore, PluginVersion};
 pub use profile::{Household, ProfileRead, ProfileStore, ProfileValue};
 pub use registers::{RegisterStore, RowPage, RowQuery, Wanted, Written};
+pub use schedules::{ScheduleRun, ScheduleState, ScheduleStore};
 pub(crate) use scope::push_scope;
 pub use scope::{AppScope, CaseScope};
 use sql_store::SqlStore;
@@ -279,6 +281,7 @@ pub trait Store:
     + HomeStore
     + photo_uses::PhotoUseStore
     + RegisterStore
+    + ScheduleStore
     + changes::ChangeFeed
     + Send
     + Sync

@@ -261,81 +261,7 @@ impl Store for SqlStore {
 
     async fn create_cases(&self, cases: &[NewCase]) -> Result<Vec<Case>> {
         let mut tx = self.db.begin().await?;
-        let numbers = case_numbers(&mut tx, cases.len()).await?;
-        let mut out = Vec::with_capacity(cases.len());
-        for (c, n) in cases.iter().zip(numbers) {
-            let number = case_number(c.created_at, n);
-            let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
-            let (seq,): (i64,) = tx
-                .one(
-                    Sql::new(
-                        "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, \
-                         record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, \
-                         step_entered_at, grid_id, resident_id) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                    )
-                    .bind(&c.id)
-                    .bind(&number)
-                    .bind(&c.app_id)
-                    .bind(&c.app_version)
-                    .bind(&c.community_id)
-                    .bind(c.status.as_str())
-                    .bind(&c.current_step)
-                    .bind(Json(&c.record))
-                    .bind(&c.tracking_hash)
-                    .bind(c.events.len() as i64)
-                    .bind(&head)
-                    .bind(c.created_at)
-                    .bind(c.created_at)
-                    .bind(&c.assignee)
-                    .bind(c.created_at)
-                    .bind(&c.grid_id)
-                    .bind(&c.resident_id),
-                )
-                .await?;
-            out.push(Case {
-                seq,
-                id: c.id.clone(),
-                number,
-                app_id: c.app_id.clone(),
-                app_version: c.app_version.clone(),
-                community_id: c.community_id.clone(),
-                status: c.status,
-                current_step: c.current_step.clone(),
-                record: c.record.clone(),
-                tracking_hash: c.tracking_hash.clone(),
-                event_count: c.events.len() as i64,
-                head_hash: head,
-                created_at: c.created_at,
-                updated_at: c.created_at,
-                assignee: c.assignee.clone(),
-                step_entered_at: Some(c.created_at),
-                escalation: None,
-                closed_at: None,
-                grid_id: c.grid_id.clone(),
-                resident_id: c.resident_id.clone(),
-            });
-        }
-        // The batch's events and timers in one statement each.
-        let events: Vec<Event> = cases.iter().flat_map(|c| c.events.iter().cloned()).collect();
-        let timers: Vec<super::Timer> = cases.iter().flat_map(|c| c.timers.iter().cloned()).collect();
-        let outbox: Vec<super::OutboxItem> = cases.iter().flat_map(|c| c.outbox.iter().cloned()).collect();
-        workflow_sql::insert_events(&mut tx, &events).await?;
-        workflow_sql::insert_timers(&mut tx, &timers).await?;
-        workflow_sql::insert_outbox(&mut tx, &outbox).await?;
-        // What an intake books is in the books in the same transaction, or nothing is.
-        for entry in cases.iter().flat_map(|c| c.ledger.iter()) {
-            ledger_sql::append_entry(&mut tx, entry).await?;
-        }
-        for c in cases {
-            photo_uses::insert_photo_uses(&mut tx, &c.photo_uses, c.created_at).await?;
-            for (index, w) in c.rows.iter().enumerate() {
-                registers::write_row(&mut tx, w).await.map_err(|e| match e {
-                    super::Error::Row { refusal, .. } => super::Error::Row { index, refusal },
-                    other => other,
-                })?;
-            }
-        }
+        let out = create_cases_in(&mut tx, cases).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -445,4 +371,85 @@ async fn case_numbers(tx: &mut Tx<'_>, n: usize) -> Result<Vec<i64>> {
             rows.into_iter().map(|(v,)| v).collect()
         }
     })
+}
+
+/// Writes new cases inside `tx`, with their events, timers, messages, ledger entries, photo uses
+/// and register rows (a submission batch, a schedule's run).
+pub(crate) async fn create_cases_in(tx: &mut Tx<'_>, cases: &[NewCase]) -> Result<Vec<Case>> {
+    let numbers = case_numbers(tx, cases.len()).await?;
+    let mut out = Vec::with_capacity(cases.len());
+    for (c, n) in cases.iter().zip(numbers) {
+        let number = case_number(c.created_at, n);
+        let head = c.events.last().map(|e| e.hash.clone()).unwrap_or_default();
+        let (seq,): (i64,) = tx
+            .one(
+                Sql::new(
+                    "INSERT INTO cases (id, number, app_id, app_version, community_id, status, current_step, \
+                     record, tracking_hash, event_count, head_hash, created_at, updated_at, assignee, \
+                     step_entered_at, grid_id, resident_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                )
+                .bind(&c.id)
+                .bind(&number)
+                .bind(&c.app_id)
+                .bind(&c.app_version)
+                .bind(&c.community_id)
+                .bind(c.status.as_str())
+                .bind(&c.current_step)
+                .bind(Json(&c.record))
+                .bind(&c.tracking_hash)
+                .bind(c.events.len() as i64)
+                .bind(&head)
+                .bind(c.created_at)
+                .bind(c.created_at)
+                .bind(&c.assignee)
+                .bind(c.created_at)
+                .bind(&c.grid_id)
+                .bind(&c.resident_id),
+            )
+            .await?;
+        out.push(Case {
+            seq,
+            id: c.id.clone(),
+            number,
+            app_id: c.app_id.clone(),
+            app_version: c.app_version.clone(),
+            community_id: c.community_id.clone(),
+            status: c.status,
+            current_step: c.current_step.clone(),
+            record: c.record.clone(),
+            tracking_hash: c.tracking_hash.clone(),
+            event_count: c.events.len() as i64,
+            head_hash: head,
+            created_at: c.created_at,
+            updated_at: c.created_at,
+            assignee: c.assignee.clone(),
+            step_entered_at: Some(c.created_at),
+            escalation: None,
+            closed_at: None,
+            grid_id: c.grid_id.clone(),
+            resident_id: c.resident_id.clone(),
+        });
+    }
+    // The batch's events and timers in one statement each.
+    let events: Vec<Event> = cases.iter().flat_map(|c| c.events.iter().cloned()).collect();
+    let timers: Vec<super::Timer> = cases.iter().flat_map(|c| c.timers.iter().cloned()).collect();
+    let outbox: Vec<super::OutboxItem> = cases.iter().flat_map(|c| c.outbox.iter().cloned()).collect();
+    workflow_sql::insert_events(tx, &events).await?;
+    workflow_sql::insert_timers(tx, &timers).await?;
+    workflow_sql::insert_outbox(tx, &outbox).await?;
+    // What an intake books is in the books in the same transaction, or nothing is.
+    for entry in cases.iter().flat_map(|c| c.ledger.iter()) {
+        ledger_sql::append_entry(tx, entry).await?;
+    }
+    for c in cases {
+        photo_uses::insert_photo_uses(tx, &c.photo_uses, c.created_at).await?;
+        for (index, w) in c.rows.iter().enumerate() {
+            registers::write_row(tx, w).await.map_err(|e| match e {
+                super::Error::Row { refusal, .. } => super::Error::Row { index, refusal },
+                other => other,
+            })?;
+        }
+    }
+    Ok(out)
 }

@@ -104,6 +104,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(pages::homes::router())
         .merge(api::owners::router())
         .merge(api::registers::router())
+        .merge(api::schedules::router())
         .merge(pages::registers::router())
         .merge(openapi::router())
         .merge(api::docs::router())

@@ -16,6 +16,7 @@ mod people;
 mod plugins;
 mod profile;
 mod registers;
+mod schedules;
 mod schema;
 mod submission;
 mod verify;

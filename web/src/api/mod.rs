@@ -22,6 +22,7 @@ pub mod plugins;
 pub mod preview;
 pub mod registers;
 pub mod responsibilities;
+pub mod schedules;
 pub mod security;
 pub mod session;
 pub mod tokens;
