@@ -76,6 +76,7 @@ test('a grid worker keeps a register on a phone; an admin imports a spreadsheet'
     const card = page.locator('#rows tbody tr').first();
     assert.match(await card.textContent(), /李梅/);
     assert.match(await card.textContent(), /助老队/);
+    assert.doesNotMatch(await card.textContent(), /2\.0/, 'a whole number as typed');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= phone.viewport.width + 1, `no sideways scrolling (${width}px)`);
     await page.screenshot({ path: join(artifacts, 'register-phone.png'), fullPage: true });
@@ -94,6 +95,7 @@ test('a grid worker keeps a register on a phone; an admin imports a spreadsheet'
     assert.match(history, /修改/);
     assert.match(history, /助老队/);
     assert.match(history, /工作人员录入/);
+    assert.match(history, /王磊/, 'who changed it, by name');
     await page.screenshot({ path: join(artifacts, 'register-row-phone.png'), fullPage: true });
   } finally {
     await context.close();
@@ -117,9 +119,10 @@ test('a grid worker keeps a register on a phone; an admin imports a spreadsheet'
     assert.match(problems, /第 3 行“服务队”/);
     assert.match(await ap.textContent('#rows-count'), /共 1 行/, 'nothing was written');
     await ap.screenshot({ path: join(artifacts, 'register-import-error.png'), fullPage: true });
+    assert.equal(await ap.locator('#import').getAttribute('open'), '', 'the import form stays open to try again');
+    assert.equal(await ap.locator('#add-row').getAttribute('open'), null, 'the add-row form stays closed');
     const good = join(artifacts, 'volunteers-good.csv');
     writeFileSync(good, '手机号,姓名,服务队\n13800000001,张三,助老队\n13800000002,王五,维修队\n');
-    await ap.click('#import summary');
     await ap.setInputFiles('#file', good);
     await ap.click('#import button[type=submit]');
     await ap.waitForSelector('#notice');

@@ -273,6 +273,11 @@ pub(crate) fn shown(f: &CompiledField, v: &Value, lang: Lang) -> String {
         }
         (_, Value::String(s)) => s.clone(),
         (_, Value::Array(items)) => items.iter().map(|i| shown(f, i, lang)).collect::<Vec<_>>().join("、"),
+        // A whole number typed as `2` is kept as 2.0 by the form: show it as typed.
+        (_, Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => format!("{}", x as i64),
+            _ => n.to_string(),
+        },
         (_, other) => other.to_string(),
     }
 }

@@ -74,6 +74,8 @@ async fn render_row(
         (None, Some(v)) => v.to_string(),
         (_, None) => String::new(),
     };
+    let actors: Vec<String> = events.iter().map(|e| e.actor.clone()).collect();
+    let names = state.engine.names_of(actors.iter().map(String::as_str)).await;
     let history = events
         .iter()
         .rev()
@@ -81,7 +83,10 @@ async fn render_row(
             let before = e.data.get("before").and_then(Value::as_object);
             let after = e.data.get("after").and_then(Value::as_object);
             let mut keys: Vec<&String> = before.into_iter().chain(after).flat_map(|m| m.keys()).collect();
-            keys.sort();
+            // In the register's column order (fields it no longer has last).
+            keys.sort_by_key(|k| {
+                (columns.iter().position(|f| &f.field.key == *k).unwrap_or(usize::MAX), k.to_string())
+            });
             keys.dedup();
             let changes = keys
                 .into_iter()
@@ -98,7 +103,7 @@ async fn render_row(
             };
             HistoryItem {
                 when: e.at.with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string(),
-                who: e.actor.clone(),
+                who: names.get(&e.actor).cloned().unwrap_or_else(|| e.actor.clone()),
                 what: word(lang, &format!("reg_{}", e.kind.as_str().replace('.', "_"))),
                 changes,
                 source,

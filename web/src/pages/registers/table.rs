@@ -72,6 +72,8 @@ struct TablePage {
     import_units: Vec<Unit>,
     form: Vec<form_page::FieldView>,
     errors: Vec<String>,
+    /// Which form the problems are about, to show it open: `add` or `import`.
+    open: &'static str,
     notice: Option<String>,
 }
 
@@ -212,6 +214,11 @@ async fn render_table(
         import_units: units(state, actor, opened, RowAccess::Import, lang).await,
         form: form_views(state, &form_fields(opened), raw, problems, lang),
         errors: problems.iter().map(|p| p.message.get(lang).to_string()).collect(),
+        open: match problems.first() {
+            Some(p) if p.pointer.starts_with("/values") || p.pointer == "/unit" => "add",
+            Some(_) => "import",
+            None => "",
+        },
         notice,
         api: format!("/api/v1/apps/{}/registers/{}", opened.loaded.meta.app_id, register.register.id),
         base,
