@@ -38,6 +38,9 @@ pub struct App {
     pub transitions: Vec<Transition>,
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+    /// Messages the builder writes, which `notify` steps name by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<crate::message::MessageDef>,
     /// Registers (台账): lists of rows that outlive cases, kept per community.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registers: Vec<crate::register::Register>,
@@ -107,6 +110,11 @@ impl App {
     /// The step with this id.
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The message with this id.
+    pub fn message(&self, id: &str) -> Option<&crate::message::MessageDef> {
+        self.messages.iter().find(|m| m.id == id)
     }
 
     /// The register with this id.

@@ -107,6 +107,7 @@ impl<'d> Checker<'d> {
         self.steps(&app, &keys);
         self.register_steps(&app, &registers);
         let schedule_scripts = self.triggers(&app, &keys, &registers);
+        self.messages(&app, &fields);
         let mut transitions = Vec::new();
         for (i, t) in app.transitions.iter().enumerate() {
             let when = self.script(&t.when, format!("/transitions/{i}/when"));

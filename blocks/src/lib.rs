@@ -15,6 +15,7 @@
 pub mod app;
 pub mod block;
 mod check;
+mod check_messages;
 mod check_registers;
 mod check_steps;
 mod check_triggers;
@@ -24,6 +25,7 @@ pub mod duplicates;
 pub mod field;
 pub mod form;
 pub mod formats;
+pub mod message;
 pub mod problem;
 pub mod property;
 pub mod register;
@@ -35,6 +37,7 @@ pub mod trigger;
 pub mod warnings;
 
 pub use app::{Access, App, Record, Rule, SubmitAccess, Trigger};
+pub use check_messages::sms_quotable;
 pub use compile::{CompiledApp, CompiledField, CompiledRegister};
 pub use dictionary::{DictField, Dictionary, DictionaryPart, ProfileScope, Scenario, ScenarioList, Sensitivity};
 pub use field::{Choice, Field, FieldType, Limit};

@@ -10,10 +10,53 @@ use crate::{App, Dictionary, Problem, SubmitAccess, Text};
 /// The stable code of the warning about typed recipients.
 pub const UNPROVEN_RECIPIENT: &str = "unproven_recipient";
 
+/// The stable code of the warning about an SMS longer than one message.
+pub const SMS_PARTS: &str = "sms_parts";
+
+/// What a variable is counted as in an SMS's length (its value is not known yet).
+const VARIABLE_CHARS: usize = 8;
+
 /// Every warning about `app`.
 pub fn find(app: &App, dict: &Dictionary) -> Vec<Problem> {
     let mut out = crate::duplicates::find(app, dict);
     out.extend(unproven_recipients(app));
+    out.extend(long_sms(app));
+    out
+}
+
+/// Messages sent by SMS that take more than one message (70 characters; parts of 67 beyond),
+/// counting each variable as about eight characters: the builder sees what each one costs.
+fn long_sms(app: &App) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (i, m) in app.messages.iter().enumerate() {
+        let by_sms = app
+            .steps
+            .iter()
+            .any(|s| matches!(&s.block, BlockConfig::Notify(c) if c.channel == Channel::Sms && c.template == m.id));
+        if !by_sms {
+            continue;
+        }
+        let (part, text) = match &m.sms {
+            Some(sms) => ("sms", sms),
+            None => ("text", &m.text),
+        };
+        let Ok(t) = crate::message::Template::parse(text.zh()) else { continue };
+        let estimate: String = t.render(|_| "字".repeat(VARIABLE_CHARS));
+        let (chars, parts) = crate::message::sms_length(&estimate);
+        if parts > 1 {
+            out.push(
+                Problem::new(
+                    format!("/messages/{i}/{part}"),
+                    SMS_PARTS,
+                    Text::new(
+                        format!("这条短信约 {chars} 字，将分 {parts} 条发送（每条 70 字，超出后每条 67 字；变量按 {VARIABLE_CHARS} 字估算）"),
+                        format!("This SMS is about {chars} characters, sent as {parts} messages (70 in one, 67 per part beyond; variables counted as {VARIABLE_CHARS})"),
+                    ),
+                )
+                .with_hint(Text::new("写一条更短的 sms 文本，详细内容改用站内信", "Write a shorter sms text, and send the details by inbox")),
+            );
+        }
+    }
     out
 }
 
@@ -83,5 +126,18 @@ mod tests {
         assert_eq!(find(&app("resident", "email"), &Dictionary::default()).len(), 1);
         assert!(find(&app("staff", "sms"), &Dictionary::default()).is_empty());
         assert!(find(&app("public", "inbox"), &Dictionary::default()).is_empty());
+    }
+
+    #[test]
+    fn an_sms_longer_than_one_message_says_how_many_it_takes() {
+        let mut a = app("staff", "sms");
+        a.messages =
+            vec![serde_json::from_value(json!({"id": "x", "text": "长".repeat(65) + "{{case.number}}"})).unwrap()];
+        let found = find(&a, &Dictionary::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].pointer.as_str(), found[0].code), ("/messages/0/text", SMS_PARTS));
+        assert!(found[0].message.zh().contains("约 73 字，将分 2 条"), "{:?}", found[0].message);
+        a.messages[0].sms = Some(Text::new("短信{{case.number}}", "SMS {{case.number}}"));
+        assert!(find(&a, &Dictionary::default()).is_empty(), "the sms variant is what counts");
     }
 }

@@ -119,6 +119,45 @@ impl Engine {
         {
             ctx["due"] = due.with_timezone(&self.timezone).format("%Y-%m-%d %H:%M").to_string().into();
         }
+        // A message the app's builder wrote: plain placeholders, looked up, never evaluated.
+        if let Some(case) = case
+            && let Ok(Some(loaded)) = self.apps.load(&case.app_id, Some(&case.app_version)).await
+            && let Some(m) = loaded.compiled.app.message(&item.template)
+        {
+            let text = match (&m.sms, item.channel.as_str()) {
+                (Some(sms), "sms") => sms,
+                _ => &m.text,
+            };
+            let today = self.clock.now().with_timezone(&self.timezone).format("%Y-%m-%d").to_string();
+            let value = |path: &str| -> String {
+                let shown = |v: &Value| match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+                    Value::Number(n) => match n.as_f64() {
+                        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => format!("{}", x as i64),
+                        _ => n.to_string(),
+                    },
+                    other => other.to_string(),
+                };
+                match path {
+                    "case.number" => shown(&ctx["number"]),
+                    "app.name" => shown(&ctx["app"]),
+                    "step.name" => shown(&ctx["step"]),
+                    "due" => shown(&ctx["due"]),
+                    "today" => today.clone(),
+                    _ => match path.strip_prefix("record.") {
+                        Some(k) => ctx["labels"].get(k).or_else(|| ctx["record"].get(k)).map(shown).unwrap_or_default(),
+                        None => String::new(),
+                    },
+                }
+            };
+            let fill = |t: &str| {
+                baida_blocks::message::Template::parse(t).map(|t| t.render(value)).unwrap_or_else(|_| t.to_string())
+            };
+            let subject = m.subject.as_ref().map(|s| fill(s.zh())).unwrap_or_else(|| fill("{{app.name}}"));
+            return Ok(Letter { subject, body: fill(text.zh()) });
+        }
         let (subject, body) = LETTERS
             .iter()
             .find(|(name, _, _)| *name == item.template)
@@ -249,5 +288,15 @@ mod tests {
         assert_eq!(backoff(2), Duration::seconds(120));
         assert_eq!(backoff(7), Duration::seconds(3600));
         assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+
+    /// The letters a `notify` step may name (what publishing checks) are the letters there are.
+    #[test]
+    fn the_builtin_letters_apps_may_name_exist() {
+        let mut ours: Vec<&str> = LETTERS.iter().map(|(n, _, _)| *n).filter(|n| *n != "login-code").collect();
+        let mut named: Vec<&str> = baida_blocks::message::BUILTIN.to_vec();
+        ours.sort();
+        named.sort();
+        assert_eq!(ours, named);
     }
 }

@@ -18,7 +18,7 @@
 //!
 //! Refused messages fail permanently with the reason, visible in the case's outbox view.
 
-use baida_blocks::{CompiledApp, FieldType};
+use baida_blocks::CompiledApp;
 use chrono::Duration;
 use serde_json::{Map, Value};
 
@@ -95,20 +95,7 @@ fn same_mobile(a: &str, b: &str) -> bool {
 
 /// May the value of a field of this type appear in an SMS? Only when the form constrains it.
 pub fn constrained(app: &CompiledApp, key: &str) -> bool {
-    let Some(f) = app.fields.iter().find(|f| f.field.key == key) else { return false };
-    match f.ty {
-        FieldType::Select
-        | FieldType::Multiselect
-        | FieldType::Number
-        | FieldType::Integer
-        | FieldType::Date
-        | FieldType::Datetime
-        | FieldType::YesNo
-        | FieldType::Rating => true,
-        // A short code the form checks against a pattern (a number plate).
-        FieldType::Text => f.field.pattern.is_some() && f.field.max_length.is_some_and(|m| m <= 20),
-        _ => false,
-    }
+    app.fields.iter().find(|f| f.field.key == key).is_some_and(baida_blocks::sms_quotable)
 }
 
 /// The record as an SMS may quote it: free-text values blanked (kept as `""`, so a letter

@@ -23,7 +23,7 @@ fn finish(def: &mut Value) {
     def["steps"].as_array_mut().unwrap().extend([
         json!({"id": "dispatch", "block": "dispatch", "config": {"otherwise": "list:responsibility"}}),
         json!({"id": "handle", "block": "handle", "config": {"fields": []}}),
-        json!({"id": "notify", "block": "notify", "config": {"channel": "sms", "to": "record.phone", "template": "case-closed"}}),
+        json!({"id": "notify", "block": "notify", "config": {"channel": "sms", "to": "record.phone", "template": "move-car-result"}}),
     ]);
     def["transitions"] = json!([
         {"from": "report", "to": "dispatch"}, {"from": "dispatch", "to": "handle"}, {"from": "handle", "to": "notify"}

@@ -11,6 +11,7 @@ mod dispatch;
 mod figures;
 mod isolation;
 mod ledger;
+mod messages;
 mod pages;
 mod people;
 mod plugins;

@@ -229,6 +229,7 @@ both!(app_definitions_are_validated_with_pointers_and_hints, |app: TestApp| asyn
         ("/record/fields/4/visible_if", "script"),
         ("/transitions/0/to", "dangling_transition"),
         ("/steps/1/config/to", "unknown_field"),
+        ("/steps/1/config/template", "unknown_template"),
         ("/steps/1", "unreachable_step"),
     ] {
         assert!(has(ptr, code), "{ptr} {code} missing: {p:#}");
