@@ -87,11 +87,41 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("depends_on", "级联上级字段", "Depends on", ""),
     ("unit", "单位", "Unit", "例如 元、m²"),
     ("keep_location", "保留照片位置", "Keep photo location", ""),
+    ("id", "标识", "Id", "在应用内唯一：小写字母、数字、下划线或连字符"),
+    ("name", "名称", "Name", ""),
+    ("description", "说明", "Description", ""),
+    (
+        "text",
+        "正文",
+        "Text",
+        "可用变量：{{record.字段}}、{{case.number}}、{{app.name}}、{{step.name}}、{{due}}、{{today}}",
+    ),
+    ("sms", "短信文本", "SMS text", "短信每条 70 字，超出后每条 67 字；短信不能引用居民自由填写的内容"),
+    ("subject", "标题", "Subject", "邮件和站内信的标题"),
+    ("every", "周期", "Every", "day：每天；week：每周；month：每月"),
+    (
+        "on",
+        "哪一天",
+        "On",
+        "每周：mon…sun；每月：1–28、first_working_day（第一个工作日）、last_working_day（最后一个工作日）；每天：不填或 working（仅工作日）",
+    ),
+    ("at", "时间", "At", "时:分，例如 09:00"),
+    ("for_each", "逐行生成", "For each row", "为台账中每一行符合条件的记录各生成一件案件"),
+    ("where", "条件", "Where", "rhai 表达式，用 row.字段 读取台账行，例如 row.lives_alone == true"),
+    ("record", "填写内容", "Answers", "记录字段 → rhai 表达式（可用 row 和 today）"),
+    ("catch_up", "停机补跑", "Catch up", "once：停机错过后补跑一次；skip：不补跑"),
+    ("confirm_over", "超过多少件需确认", "Confirm over", "一次生成的案件超过这个数时，等待人工确认（默认 1000）"),
+    ("access", "权限", "Access", "各项操作允许的角色；不填则用默认"),
+    ("read", "可查看", "Read", "可以查看台账行的角色"),
+    ("create", "可新增", "Create", "可以在台账页面新增行的角色"),
+    ("update", "可修改", "Update", "可以修改、删除行的角色"),
+    ("import", "可导入", "Import", "可以从表格导入的角色"),
+    ("export", "可导出", "Export", "可以导出的角色"),
 ];
 
 /// Properties that hold rhai code: the panel edits them in the expression editor, which shows
 /// the runtime's errors at their line and column.
-const EXPRESSIONS: &[&str] = &["when", "visible_if", "required_if", "compute", "approved_if", "run"];
+const EXPRESSIONS: &[&str] = &["when", "visible_if", "required_if", "compute", "approved_if", "run", "row", "where"];
 
 /// The labels of a property, if it is a known one.
 pub fn label(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
@@ -124,6 +154,26 @@ pub fn annotate(schema: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(annotate),
         _ => {}
     }
+}
+
+/// The schemas of the parts of an app the designer's settings panel edits besides its name and
+/// access: its messages, its registers and a schedule (`/designer/app-parts.json`), annotated
+/// like the blocks'.
+pub fn app_parts() -> Value {
+    fn schema<T: schemars::JsonSchema>() -> Value {
+        let mut v = SchemaGenerator::new(SchemaSettings::draft2020_12()).into_root_schema_for::<T>().to_value();
+        annotate(&mut v);
+        v
+    }
+    let mut register = schema::<crate::register::Register>();
+    // A register's `key` names the field that identifies a row, not a field's own key.
+    register["properties"]["key"]["x-label"] = json!({"zh-CN": "编号字段", "en": "Key field"});
+    register["properties"]["key"]["x-help"] = json!({"zh-CN": "哪个字段的值在一个社区内标识一行，例如车位号、手机号", "en": "The field whose value identifies a row in a community, e.g. the space number or phone"});
+    json!({
+        "messages": schema::<crate::message::MessageDef>(),
+        "registers": register,
+        "schedule": schema::<crate::trigger::Schedule>(),
+    })
 }
 
 /// The properties a field of this type can have, beyond those every field has.

@@ -24,13 +24,15 @@ class Editor extends HTMLElement {
     this.state = 'saved';
     this.replaceChildren(h('p', { class: 'd-loading' }, t('loading')));
     try {
-      const [blocks, fieldTypes, draft] = await Promise.all([
+      const [blocks, fieldTypes, appParts, draft] = await Promise.all([
         fetch('/designer/blocks.json').then((r) => r.json()),
         fetch('/designer/field-types.json').then((r) => r.json()),
+        fetch('/designer/app-parts.json').then((r) => r.json()),
         api('GET', `/api/v1/drafts/${encodeURIComponent(this.appId)}`),
       ]);
       this.blocks = blocks;
       this.fieldTypes = fieldTypes;
+      this.appParts = appParts;
       this.load(draft);
       api('GET', '/api/v1/dictionary').then((dict) => { this.dictionary = dict; this.dataset.dictionary = 'loaded'; this.draw(); }).catch(() => {});
     } catch (e) {

@@ -73,7 +73,32 @@ class Properties extends HTMLElement {
       return;
     }
     this.show(title(t('app_settings')), h('p', { class: 'd-help' }, `${d.id} · v${d.version}`),
-      ...renderProperties(APP_SCHEMA, d, '', ctx));
+      ...renderProperties(APP_SCHEMA, d, '', ctx),
+      ...this.appParts(editor, d, ctx));
+  }
+
+  /** The app's messages, registers and schedules, each edited from its own schema. */
+  appParts(editor, d, ctx) {
+    const parts = editor.appParts;
+    if (!parts) return [];
+    const list = (name, zh, en, schema) => renderValue(name, { type: 'array', items: { $ref: '#/$defs/__item' }, ...label(zh, en) },
+      d[name], `/${name}`, { ...ctx, root: { $defs: { ...(schema.$defs || {}), __item: schema } } });
+    const schedules = (d.triggers || []).map((tr, i) => [tr, i]).filter(([tr]) => tr.type === 'schedule');
+    const scheduleCtx = { ...ctx, root: parts.schedule };
+    return [
+      h('section', { class: 'd-part', id: 'd-messages' }, h('h3', {}, t('messages')), h('p', { class: 'd-help' }, t('messages_help')),
+        list('messages', '消息', 'Messages', parts.messages)),
+      h('section', { class: 'd-part', id: 'd-registers' }, h('h3', {}, t('registers')), h('p', { class: 'd-help' }, t('registers_help')),
+        list('registers', '台账', 'Registers', parts.registers)),
+      h('section', { class: 'd-part', id: 'd-schedules' }, h('h3', {}, t('schedules')), h('p', { class: 'd-help' }, t('schedules_help')),
+        schedules.map(([tr, i]) => h('fieldset', { class: 'd-prop d-object', 'data-schedule': i },
+          h('legend', {}, txt(tr.name) || tr.id || `${i + 1}`),
+          ...renderProperties(parts.schedule, tr, `/triggers/${i}`, scheduleCtx),
+          h('button', { type: 'button', class: 'd-small', onclick: () => editor.edit((x) => x.triggers.splice(i, 1)) }, t('remove')))),
+        h('button', { type: 'button', class: 'd-small', id: 'd-add-schedule',
+          onclick: () => editor.edit((x) => (x.triggers ||= []).push({ type: 'schedule', id: `schedule-${(x.triggers || []).length + 1}`, every: 'month', on: 'first_working_day', at: '09:00' })) },
+        `+ ${t('add_schedule')}`)),
+    ];
   }
 
   show(...children) { this.replaceChildren(...children.filter(Boolean)); }

@@ -49,6 +49,11 @@ pub fn blocks() -> Value {
     serde_json::to_value(baida_blocks::block::all()).unwrap_or(Value::Null)
 }
 
+/// The schemas of an app's messages, registers and schedules (`/designer/app-parts.json`).
+pub fn app_parts() -> Value {
+    baida_blocks::property::app_parts()
+}
+
 /// Every field type with its name and its schema (only the properties it can have).
 pub fn field_types() -> Value {
     Value::Array(
@@ -74,6 +79,18 @@ mod tests {
                 assert!(ASSETS.iter().any(|(n, ..)| *n == name), "{name} is imported but not served");
             }
         }
+    }
+
+    #[test]
+    fn the_app_parts_have_labelled_properties() {
+        let parts = app_parts();
+        for part in ["messages", "registers", "schedule"] {
+            let props = parts[part]["properties"].as_object().unwrap_or_else(|| panic!("{part} has properties"));
+            for (name, p) in props {
+                assert!(p.get("x-label").is_some(), "{part}.{name} has no label");
+            }
+        }
+        assert_eq!(parts["registers"]["properties"]["key"]["x-label"]["zh-CN"], "编号字段");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub fn router() -> Router {
         .route("/designer/assets/{file}", get(asset))
         .route("/designer/blocks.json", get(|| async { json(&baida_designer::blocks()) }))
         .route("/designer/field-types.json", get(|| async { json(&baida_designer::field_types()) }))
+        .route("/designer/app-parts.json", get(|| async { json(&baida_designer::app_parts()) }))
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
