@@ -106,6 +106,7 @@ impl<'d> Checker<'d> {
         let registers = self.registers(&mut app);
         self.steps(&app, &keys);
         self.register_steps(&app, &registers);
+        self.relations(&app, &fields, &registers);
         let schedule_scripts = self.triggers(&app, &keys, &registers);
         self.messages(&app, &fields);
         let mut transitions = Vec::new();
@@ -252,6 +253,10 @@ impl<'d> Checker<'d> {
         misplaced(self, "fields", ty != FieldType::Group && field.fields.is_some());
         misplaced(self, "compute", !ty.holds_value() && field.compute.is_some());
         misplaced(self, "required", !ty.holds_value() && field.required);
+        misplaced(self, "register", ty != FieldType::Relation && field.register.is_some());
+        misplaced(self, "filter", ty != FieldType::Relation && field.filter.is_some());
+        misplaced(self, "show", ty != FieldType::Relation && field.show.is_some());
+        let filter = self.script(&field.filter, format!("{here}/filter"));
 
         // Limits.
         let numeric = matches!(ty, FieldType::Number | FieldType::Integer | FieldType::Rating) || ty.counts_items();
@@ -415,6 +420,7 @@ impl<'d> Checker<'d> {
             compute,
             items,
             sensitivity,
+            filter,
         }
     }
 }

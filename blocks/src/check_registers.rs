@@ -91,6 +91,76 @@ impl Checker<'_> {
         out
     }
 
+    /// Checks the record's relation fields against the registers they pick rows of: the
+    /// register exists, the fields they show are its own, and relations stand in the record
+    /// itself (not in a repeat group, not in a register).
+    pub(crate) fn relations(&mut self, app: &App, fields: &[crate::CompiledField], registers: &[CompiledRegister]) {
+        for (i, f) in fields.iter().enumerate() {
+            let at = format!("/record/fields/{i}");
+            for (j, item) in f.items.iter().enumerate() {
+                if item.ty == FieldType::Relation {
+                    self.problem(
+                        format!("{at}/fields/{j}/type"),
+                        "relation_in_group",
+                        "重复组中不能放关联台账字段".into(),
+                        "A repeat group cannot hold a linked-row field".into(),
+                    );
+                }
+            }
+            if f.ty != FieldType::Relation {
+                continue;
+            }
+            let Some(id) = &f.field.register else {
+                self.hinted(
+                    format!("{at}/register"),
+                    "required",
+                    (
+                        "关联台账字段要写明 register：选哪本台账的行".into(),
+                        "A linked-row field needs register: whose rows it picks".into(),
+                    ),
+                    (
+                        "写应用中一本台账的标识，例如 parking_spaces",
+                        "Write the id of one of the app's registers, e.g. parking_spaces",
+                    ),
+                );
+                continue;
+            };
+            let Some(register) = registers.iter().find(|r| &r.register.id == id) else {
+                let known: Vec<&str> = registers.iter().map(|r| r.register.id.as_str()).collect();
+                let known = if known.is_empty() { "—".to_string() } else { known.join(", ") };
+                self.hinted(
+                    format!("{at}/register"),
+                    "unknown_register",
+                    (format!("没有台账“{id}”"), format!("There is no register “{id}”")),
+                    (&format!("现有台账：{known}"), &format!("Existing registers: {known}")),
+                );
+                continue;
+            };
+            for (j, key) in f.field.show.iter().flatten().enumerate() {
+                if !register.fields.iter().any(|rf| &rf.field.key == key) {
+                    self.problem(
+                        format!("{at}/show/{j}"),
+                        "unknown_field",
+                        format!("台账“{id}”没有字段“{key}”"),
+                        format!("Register “{id}” has no field “{key}”"),
+                    );
+                }
+            }
+        }
+        for (i, r) in app.registers.iter().enumerate() {
+            for (j, f) in r.fields.iter().enumerate() {
+                if f.ty == Some(FieldType::Relation) {
+                    self.problem(
+                        format!("/registers/{i}/fields/{j}/type"),
+                        "relation_in_register",
+                        "台账的字段不能关联另一本台账".into(),
+                        "A register's field cannot link another register".into(),
+                    );
+                }
+            }
+        }
+    }
+
     /// Checks every `register` step against the registers it names.
     pub(crate) fn register_steps(&mut self, app: &App, registers: &[CompiledRegister]) {
         for (i, step) in app.steps.iter().enumerate() {

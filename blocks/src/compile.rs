@@ -60,6 +60,8 @@ pub struct CompiledField {
     pub compute: Option<Script>,
     /// Fields of each item of a repeat group.
     pub items: Vec<CompiledField>,
+    /// A relation's `filter`, compiled.
+    pub filter: Option<Script>,
     pub sensitivity: Sensitivity,
 }
 

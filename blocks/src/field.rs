@@ -48,11 +48,14 @@ pub enum FieldType {
     Group,
     /// A heading with an optional note; holds no value.
     Section,
+    /// A row of one of the app's registers, picked from those that match (`register`,
+    /// `filter`, `show`); the case keeps the row's id, key and shown values as they were.
+    Relation,
 }
 
 impl FieldType {
     /// Every field type, in the order the designer's palette shows them.
-    pub const ALL: [FieldType; 17] = [
+    pub const ALL: [FieldType; 18] = [
         FieldType::Text,
         FieldType::Textarea,
         FieldType::Number,
@@ -70,6 +73,7 @@ impl FieldType {
         FieldType::Location,
         FieldType::Group,
         FieldType::Section,
+        FieldType::Relation,
     ];
 
     /// The identifier used in JSON.
@@ -92,6 +96,7 @@ impl FieldType {
             FieldType::Location => "location",
             FieldType::Group => "group",
             FieldType::Section => "section",
+            FieldType::Relation => "relation",
         }
     }
 
@@ -115,6 +120,7 @@ impl FieldType {
             FieldType::Location => ("位置", "Location"),
             FieldType::Group => ("重复组", "Repeat group"),
             FieldType::Section => ("分节说明", "Section"),
+            FieldType::Relation => ("关联台账", "Linked row"),
         };
         Text::new(zh, en)
     }
@@ -270,6 +276,16 @@ pub struct Field {
     /// Repeat group: the fields of each item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<Field>>,
+    /// Relation: the id of one of the app's registers whose row the field picks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<String>,
+    /// Relation: rhai condition over `row` the rows offered must meet, e.g. `row.free == true`
+    /// (rows are always those of the case's community).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Relation: the register fields shown in the picker and kept with the case (the key always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show: Option<Vec<String>>,
 }
 
 fn is_false(b: &bool) -> bool {

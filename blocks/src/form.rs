@@ -536,6 +536,16 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
             _ => wrong(("列表", "a list of items")),
         },
         FieldType::Section => Ok(None),
+        // The runtime replaces the row named (by its id, or an object's `row`) with the row as
+        // it is now before the form is evaluated; here only the shape is kept.
+        FieldType::Relation => match v {
+            Value::String(id) => Ok(Some(serde_json::json!({"row": id.trim()}))),
+            Value::Object(map) => match map.get("row").and_then(Value::as_str) {
+                Some(_) => Ok(Some(Value::Object(map))),
+                None => wrong(("台账行", "a register row")),
+            },
+            _ => wrong(("台账行", "a register row")),
+        },
     }
 }
 

@@ -112,6 +112,8 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("catch_up", "停机补跑", "Catch up", "once：停机错过后补跑一次；skip：不补跑"),
     ("confirm_over", "超过多少件需确认", "Confirm over", "一次生成的案件超过这个数时，等待人工确认（默认 1000）"),
     ("access", "权限", "Access", "各项操作允许的角色；不填则用默认"),
+    ("filter", "可选范围", "Filter", "rhai 条件，用 row.字段 读取台账行，例如 row.free == true；只列出本社区的行"),
+    ("show", "显示列", "Show", "选择时显示、并随案件保存的台账字段"),
     ("read", "可查看", "Read", "可以查看台账行的角色"),
     ("create", "可新增", "Create", "可以在台账页面新增行的角色"),
     ("update", "可修改", "Update", "可以修改、删除行的角色"),
@@ -121,7 +123,8 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
 
 /// Properties that hold rhai code: the panel edits them in the expression editor, which shows
 /// the runtime's errors at their line and column.
-const EXPRESSIONS: &[&str] = &["when", "visible_if", "required_if", "compute", "approved_if", "run", "row", "where"];
+const EXPRESSIONS: &[&str] =
+    &["when", "visible_if", "required_if", "compute", "approved_if", "run", "row", "where", "filter"];
 
 /// The labels of a property, if it is a known one.
 pub fn label(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
@@ -195,6 +198,7 @@ fn applies(ty: FieldType, property: &str) -> bool {
         "unit" => matches!(ty, FieldType::Number | FieldType::Integer),
         "keep_location" => ty == FieldType::Photo,
         "fields" => ty == FieldType::Group,
+        "register" | "filter" | "show" => ty == FieldType::Relation,
         "required" | "required_if" | "default" | "compute" | "sensitivity" | "dict" => ty.holds_value(),
         _ => true,
     }

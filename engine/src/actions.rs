@@ -171,8 +171,12 @@ impl Engine {
                         "The current step runs by itself; it cannot be completed by hand",
                     )
                 })?;
-                let answers = if answers.is_null() { json!({}) } else { answers };
-                let ev = baida_blocks::form::evaluate(&fields, &app.rules, &answers, self.today());
+                let mut answers = if answers.is_null() { json!({}) } else { answers };
+                let unknown_rows = self.resolve_relations(app, &fields, &mut answers, &case.community_id).await?;
+                let mut ev = baida_blocks::form::evaluate(&fields, &app.rules, &answers, self.today());
+                // A refused row is the field's one problem (not also "required").
+                ev.errors.retain(|e| !unknown_rows.iter().any(|u| u.pointer == e.pointer));
+                ev.errors.splice(0..0, unknown_rows);
                 if !ev.errors.is_empty() {
                     return Err(ActionError::Invalid(ev.errors));
                 }

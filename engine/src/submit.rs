@@ -257,7 +257,15 @@ impl Engine {
         if !allowed {
             return Err(SubmitError::LoginRequired);
         }
-        let ev = evaluate_off_worker(&loaded, s.answers.clone(), self.today()).await;
+        // Linked register rows as they are now, whatever the answers say of them.
+        let mut answers = s.answers.clone();
+        let unknown_rows = self
+            .resolve_relations(&loaded.compiled, &loaded.compiled.intake_fields(), &mut answers, &community_id)
+            .await?;
+        let mut ev = evaluate_off_worker(&loaded, answers, self.today()).await;
+        // A refused row is the field's one problem (not also "required").
+        ev.errors.retain(|e| !unknown_rows.iter().any(|u| u.pointer == e.pointer));
+        ev.errors.splice(0..0, unknown_rows);
         if !ev.errors.is_empty() {
             return Err(SubmitError::Invalid(ev.errors));
         }

@@ -38,6 +38,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// The PostgreSQL URL with this test's schema, or the SQLite file's URL.
     pub database_url: String,
+    /// The test's clock, which another node of the same test shares.
+    pub clock: Option<Arc<baida_engine::ManualClock>>,
     _dir: Arc<TempDir>,
 }
 
@@ -111,6 +113,7 @@ async fn start(
             .expect("trusted proxies"),
         ..defaults
     };
+    let manual = options.clock.clone();
     let clock: Arc<dyn baida_engine::Clock> = match &options.clock {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
@@ -125,6 +128,7 @@ async fn start(
         running,
         data_dir,
         database_url,
+        clock: manual,
         _dir: dir,
     }
 }
@@ -139,10 +143,10 @@ impl TestApp {
     }
 
     /// Another node serving from the same database and data folder while this one runs (on
-    /// PostgreSQL, what several nodes behind a load balancer do).
+    /// PostgreSQL, what several nodes behind a load balancer do), on the same clock.
     pub async fn another_node(&self) -> TestApp {
-        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), Options::default())
-            .await
+        let options = Options { clock: self.clock.clone(), ..Options::default() };
+        start(self.backend, self._dir.clone(), self.data_dir.clone(), self.database_url.clone(), options).await
     }
 
     pub fn url(&self, path: &str) -> String {

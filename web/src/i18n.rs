@@ -103,6 +103,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("submit", "提交", "Submit"),
     ("errors_title", "提交未成功，请修改以下问题：", "The form was not sent. Please fix these problems:"),
     ("choose", "请选择", "Choose…"),
+    ("search_rows", "输入文字筛选", "Type to narrow"),
     ("choose_parent_first", "请先选择上一级", "Choose the level above first"),
     ("yes", "是", "Yes"),
     ("no", "否", "No"),

@@ -63,6 +63,20 @@ if (form) {
       status.textContent = '';
     }, () => { status.textContent = btn.dataset.failed; }, { timeout: 10000 }));
   }
+  // A long list of register rows: typing narrows the options (the chosen one always stays).
+  for (const input of form.querySelectorAll('input.pick-filter')) {
+    const select = document.getElementById(input.dataset.filterFor);
+    if (!select) continue;
+    input.addEventListener('input', (e) => {
+      e.stopPropagation();
+      const words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      for (const option of select.options) {
+        if (!option.value) continue;
+        const text = option.textContent.toLowerCase();
+        option.hidden = !option.selected && !words.every((w) => text.includes(w));
+      }
+    });
+  }
   const summary = document.getElementById('error-summary');
   if (summary) summary.focus();
 }

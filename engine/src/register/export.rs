@@ -9,7 +9,7 @@ use baida_store::RowQuery;
 use rust_xlsxwriter::{Format as CellFormat, Workbook};
 use serde_json::Value;
 
-use super::{Opened, RegisterError, forbidden, units_where};
+use super::{Opened, RegisterError, forbidden};
 use crate::Engine;
 use crate::auth::Actor;
 use crate::ledger::export::inert_cell;
@@ -50,12 +50,12 @@ impl Engine {
     pub async fn export_rows(&self, actor: &Actor, opened: &Opened) -> Result<Vec<Row>, RegisterError> {
         let tree = self.org_tree().await?;
         let register = opened.register();
-        let readable = units_where(actor, register, RowAccess::Read, &tree);
+        let readable = Some(opened.units(actor, RowAccess::Read, &tree));
         if readable.as_ref().is_some_and(Vec::is_empty) {
             return Err(RegisterError::NotFound);
         }
         // Only where one may both read and export.
-        let units = match (readable, units_where(actor, register, RowAccess::Export, &tree)) {
+        let units = match (readable, Some(opened.units(actor, RowAccess::Export, &tree))) {
             (None, None) => None,
             (Some(r), None) => Some(r),
             (None, Some(e)) => Some(e),

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Opened, RegisterError, community_of, forbidden, key_text, may_at};
+use super::{Opened, RegisterError, community_of, forbidden, key_text};
 use crate::Engine;
 use crate::auth::Actor;
 
@@ -175,10 +175,10 @@ impl Engine {
                 format!("“{unit}” is not a community or a grid"),
             )]));
         };
-        if !may_at(actor, register, RowAccess::Read, unit, &tree) {
+        if !opened.may(actor, RowAccess::Read, unit, &tree) {
             return Err(RegisterError::NotFound);
         }
-        if !may_at(actor, register, RowAccess::Import, unit, &tree) {
+        if !opened.may(actor, RowAccess::Import, unit, &tree) {
             return Err(forbidden(RowAccess::Import));
         }
         let lines = table(bytes, format).map_err(RegisterError::Invalid)?;

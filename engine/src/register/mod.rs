@@ -6,9 +6,11 @@
 //! - `step`: the `register` block, a case writing a row with its transition.
 //! - `import`: CSV and XLSX files checked whole, then written in one transaction.
 //! - `export`: CSV (with a BOM, for Excel) and XLSX.
+//! - `relation`: the rows a relation field offers, and what a case keeps of the row it links.
 
 pub mod export;
 pub mod import;
+pub mod relation;
 mod step;
 
 use std::collections::BTreeSet;
@@ -26,7 +28,7 @@ use crate::Engine;
 use crate::access::needs_to_know_at;
 use crate::apps::{self, Loaded};
 use crate::auth::mask::{self, Masking};
-use crate::auth::{Actor, OrgTree, Role, subtree};
+use crate::auth::{Actor, OrgTree, Role, is_within, subtree};
 
 pub use step::{KEY_MAX, key_text};
 
@@ -79,6 +81,22 @@ pub struct Opened {
 impl Opened {
     pub fn register(&self) -> &CompiledRegister {
         &self.loaded.compiled.registers[self.index]
+    }
+
+    /// May the actor do `what` with rows at `unit`? Only where the app is offered (its owner's
+    /// unit and below), and only with one of the roles the register grants it.
+    pub fn may(&self, actor: &Actor, what: RowAccess, unit: &str, tree: &OrgTree) -> bool {
+        is_within(tree, unit, &self.loaded.meta.owner_id) && may_at(actor, self.register(), what, unit, tree)
+    }
+
+    /// Every unit where the actor may do `what` with rows: within the app's owner, where they
+    /// hold a role the register grants it (all of the owner's units for the operator's token).
+    pub fn units(&self, actor: &Actor, what: RowAccess, tree: &OrgTree) -> Vec<String> {
+        let within = subtree(tree, &self.loaded.meta.owner_id);
+        match units_where(actor, self.register(), what, tree) {
+            None => within,
+            Some(units) => units.into_iter().filter(|u| within.contains(u)).collect(),
+        }
     }
 
     /// The fields that hold a value, in order: the register's columns.
@@ -137,8 +155,9 @@ impl Engine {
         let mut out = Vec::new();
         for app in self.apps.summaries().await? {
             let Some(loaded) = self.apps.load(&app.app_id, None).await? else { continue };
-            for r in &loaded.compiled.registers {
-                if units_where(actor, r, RowAccess::Read, &tree).is_none_or(|u| !u.is_empty()) {
+            for (index, r) in loaded.compiled.registers.iter().enumerate() {
+                let opened = Opened { loaded: loaded.clone(), index };
+                if !opened.units(actor, RowAccess::Read, &tree).is_empty() {
                     out.push(RegisterSummary {
                         app_id: app.app_id.clone(),
                         app_name: app.name.clone(),
@@ -162,7 +181,7 @@ impl Engine {
     ) -> Result<RowsPage, RegisterError> {
         let tree = self.org_tree().await?;
         let register = opened.register();
-        let units = units_where(actor, register, RowAccess::Read, &tree);
+        let units = Some(opened.units(actor, RowAccess::Read, &tree));
         if units.as_ref().is_some_and(Vec::is_empty) {
             return Err(RegisterError::NotFound);
         }
@@ -221,7 +240,7 @@ impl Engine {
 
     /// What the actor may do with the register somewhere.
     fn may(&self, actor: &Actor, opened: &Opened, tree: &OrgTree) -> RowMay {
-        let somewhere = |what| units_where(actor, opened.register(), what, tree).is_none_or(|u| !u.is_empty());
+        let somewhere = |what| !opened.units(actor, what, tree).is_empty();
         RowMay {
             create: somewhere(RowAccess::Create),
             update: somewhere(RowAccess::Update),
@@ -254,10 +273,10 @@ impl Engine {
         self.mask_row(actor, opened, &mut row, &tree);
         let unit = row_unit(&row).to_string();
         let may = RowMay {
-            create: may_at(actor, opened.register(), RowAccess::Create, &unit, &tree),
-            update: may_at(actor, opened.register(), RowAccess::Update, &unit, &tree),
-            import: may_at(actor, opened.register(), RowAccess::Import, &unit, &tree),
-            export: may_at(actor, opened.register(), RowAccess::Export, &unit, &tree),
+            create: opened.may(actor, RowAccess::Create, &unit, &tree),
+            update: opened.may(actor, RowAccess::Update, &unit, &tree),
+            import: opened.may(actor, RowAccess::Import, &unit, &tree),
+            export: opened.may(actor, RowAccess::Export, &unit, &tree),
         };
         Ok((row, events, may))
     }
@@ -271,8 +290,7 @@ impl Engine {
     ) -> Result<Row, RegisterError> {
         let row = self.store.row(row_id).await?.ok_or(RegisterError::NotFound)?;
         let ours = row.app_id == opened.loaded.meta.app_id && row.register_id == opened.register().register.id;
-        if !ours || row.deleted_at.is_some() || !may_at(actor, opened.register(), RowAccess::Read, row_unit(&row), tree)
-        {
+        if !ours || row.deleted_at.is_some() || !opened.may(actor, RowAccess::Read, row_unit(&row), tree) {
             return Err(RegisterError::NotFound);
         }
         Ok(row)
@@ -308,10 +326,10 @@ impl Engine {
                 Text::new(format!("“{unit}”不是社区或网格"), format!("“{unit}” is not a community or a grid")),
             )])
         })?;
-        if !may_at(actor, register, RowAccess::Read, &unit, &tree) {
+        if !opened.may(actor, RowAccess::Read, &unit, &tree) {
             return Err(RegisterError::NotFound);
         }
-        if !may_at(actor, register, RowAccess::Create, &unit, &tree) {
+        if !opened.may(actor, RowAccess::Create, &unit, &tree) {
             return Err(forbidden(RowAccess::Create));
         }
         let values = self.checked_values(register, &Map::new(), &input.values, "/values")?;
@@ -356,7 +374,7 @@ impl Engine {
         let tree = self.org_tree().await?;
         let register = opened.register();
         let row = self.readable_row(actor, opened, row_id, &tree).await?;
-        if !may_at(actor, register, RowAccess::Update, row_unit(&row), &tree) {
+        if !opened.may(actor, RowAccess::Update, row_unit(&row), &tree) {
             return Err(forbidden(RowAccess::Update));
         }
         if let Some(v) = input.values.get(&register.register.key)
@@ -405,7 +423,7 @@ impl Engine {
     ) -> Result<(), RegisterError> {
         let tree = self.org_tree().await?;
         let row = self.readable_row(actor, opened, row_id, &tree).await?;
-        if !may_at(actor, opened.register(), RowAccess::Update, row_unit(&row), &tree) {
+        if !opened.may(actor, RowAccess::Update, row_unit(&row), &tree) {
             return Err(forbidden(RowAccess::Update));
         }
         let write = RowWrite {

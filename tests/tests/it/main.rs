@@ -17,6 +17,7 @@ mod people;
 mod plugins;
 mod profile;
 mod registers;
+mod relations;
 mod schedules;
 mod schema;
 mod submission;

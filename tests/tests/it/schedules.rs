@@ -57,6 +57,34 @@ async fn run(app: &TestApp) -> usize {
     app.running.state.engine.run_due_schedules(20).await.expect("the schedules run")
 }
 
+/// Runs the due schedules until the app has `want` visit cases (the server's own scheduler,
+/// ticking every second, may be the one that runs them), then checks that no more come.
+async fn settle(app: &TestApp, want: usize) {
+    for _ in 0..50 {
+        run(app).await;
+        if visit_cases(app).await.len() >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    run(app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(visit_cases(app).await.len(), want, "exactly this many cases, however often it runs");
+}
+
+/// The schedule's state once `ready` holds for it (polling, as the server's scheduler may be
+/// working on it).
+async fn schedule_state(staff: &baida_tests::Staff, ready: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..50 {
+        let (_, schedules) = staff.get("/api/v1/apps/elderly-visits/schedules").await;
+        if ready(&schedules[0]["state"]) {
+            return schedules[0]["state"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the schedule never got there");
+}
+
 async fn schedules_run_on_the_calendar_exactly_once(backend: Backend) {
     // Monday 30 November 2026, 10:00 in Shanghai.
     let clock = Arc::new(ManualClock::new(utc("2026-11-30T02:00:00Z")));
@@ -89,7 +117,8 @@ async fn schedules_run_on_the_calendar_exactly_once(backend: Backend) {
     clock.set(utc("2026-12-01T01:01:00Z"));
     let other = app.another_node().await;
     let (a, b) = tokio::join!(run(&app), other.running.state.engine.run_due_schedules(20));
-    assert_eq!(a + b.unwrap(), 1, "one run");
+    assert!(a + b.unwrap() <= 1, "one run at most between the two");
+    settle(&app, 2).await;
     let cases = visit_cases(&app).await;
     assert_eq!(cases.len(), 2, "one case per resident living alone");
     let mut seen: Vec<(String, String)> = cases
@@ -108,7 +137,6 @@ async fn schedules_run_on_the_calendar_exactly_once(backend: Backend) {
         "each filed in the resident's grid and sent to its grid worker"
     );
     assert_eq!(cases[0]["record"]["month"], "2026-12-01");
-    assert_eq!(run(&app).await, 0, "exactly once");
     let grid1 = app.login("grid1").await;
     let (_, queue) = grid1.get("/api/v1/cases?limit=50").await;
     assert!(queue.to_string().contains("王奶奶") && !queue.to_string().contains("李爷爷"), "{queue}");
@@ -118,12 +146,9 @@ async fn schedules_run_on_the_calendar_exactly_once(backend: Backend) {
     // (Sessions ended while the clock moved on: log in again.)
     let xinzhou = app.login("xinzhou").await;
     let grid1 = app.login("grid1").await;
-    assert_eq!(run(&app).await, 1);
-    assert_eq!(run(&app).await, 0);
-    assert_eq!(visit_cases(&app).await.len(), 4, "once, not three times");
-    let (_, schedules) = xinzhou.get("/api/v1/apps/elderly-visits/schedules").await;
-    assert_eq!(schedules[0]["state"]["next_at"], "2027-04-01T01:00:00Z", "{schedules}");
-    assert_eq!(schedules[0]["state"]["last_cases"], 2);
+    settle(&app, 4).await; // once, not three times
+    let state = schedule_state(&xinzhou, |s| s["next_at"] == "2027-04-01T01:00:00Z").await;
+    assert_eq!(state["last_cases"], 2);
 
     // Paused: April's run opens nothing; resumed, it is due at once.
     let (status, _) = grid1.post("/api/v1/apps/elderly-visits/schedules/monthly-visit/pause", json!({})).await;
@@ -148,14 +173,13 @@ async fn schedules_run_on_the_calendar_exactly_once(backend: Backend) {
     assert_eq!(publish(&app, &def).await.0, StatusCode::CREATED);
     clock.set(utc("2027-05-06T01:30:00Z"));
     let xinzhou = app.login("xinzhou").await;
-    assert_eq!(run(&app).await, 0);
-    let (_, schedules) = xinzhou.get("/api/v1/apps/elderly-visits/schedules").await;
-    assert_eq!(schedules[0]["state"]["waiting_cases"], 2, "{schedules}");
-    assert_eq!(visit_cases(&app).await.len(), 6, "nothing opened while waiting");
+    run(&app).await;
+    let state = schedule_state(&xinzhou, |s| s["waiting_cases"] == 2).await;
+    assert!(state["waiting_since"].is_string(), "{state}");
+    settle(&app, 6).await; // nothing opened while waiting
     let (status, _) = xinzhou.post("/api/v1/apps/elderly-visits/schedules/monthly-visit/confirm", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(run(&app).await, 1);
-    assert_eq!(visit_cases(&app).await.len(), 8);
+    settle(&app, 8).await;
     let (status, _) = xinzhou.post("/api/v1/apps/elderly-visits/schedules/monthly-visit/confirm", json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "nothing waits any more");
 

@@ -102,6 +102,7 @@ fn format(f: &DictField) -> Text {
         FieldType::Textarea => ("多行文本", "Several lines of text"),
         FieldType::Group => ("重复组", "Repeat group"),
         FieldType::Section => ("说明，不存值", "A note; holds no value"),
+        FieldType::Relation => ("台账中的一行", "A row of a register"),
         FieldType::Text => ("单行文本", "One line of text"),
     };
     Text::new(zh, en)

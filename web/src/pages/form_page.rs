@@ -102,6 +102,8 @@ pub struct Context<'a> {
     pub errors: &'a HashMap<String, String>,
     /// The repeat group that gets one more empty item (the "add" button), if any.
     pub add_item_to: Option<&'a str>,
+    /// The rows each relation field offers, by field key.
+    pub relations: Option<&'a HashMap<String, Vec<baida_engine::register::relation::RowChoice>>>,
 }
 
 /// Builds the views of `fields` from `raw` (the answers as typed).
@@ -194,6 +196,30 @@ fn build_one(
         FieldType::Rating => {
             let max = field.max.as_ref().and_then(Limit::as_f64).unwrap_or(5.0) as u32;
             v.stars = (1..=max).map(|s| s.to_string()).collect();
+        }
+        FieldType::Relation => {
+            let chosen = match value {
+                Some(Value::Object(o)) => o.get("row").and_then(Value::as_str).unwrap_or_default().to_string(),
+                other => scalar(other),
+            };
+            let offered = ctx.relations.and_then(|r| r.get(&field.key)).map(Vec::as_slice).unwrap_or_default();
+            v.options = offered
+                .iter()
+                .map(|c| OptionView {
+                    value: c.row.clone(),
+                    label: c.label.clone(),
+                    selected: c.row == chosen,
+                    parent: None,
+                })
+                .collect();
+            // A row kept by the case but no longer offered (taken since, or removed) stays shown.
+            if !chosen.is_empty() && !v.options.iter().any(|o| o.selected) {
+                let label = match value {
+                    Some(Value::Object(o)) => o.get("key").and_then(Value::as_str).unwrap_or(&chosen).to_string(),
+                    _ => chosen.clone(),
+                };
+                v.options.insert(0, OptionView { value: chosen, label, selected: true, parent: None });
+            }
         }
         FieldType::Select | FieldType::Multiselect => {
             let chosen: BTreeSet<String> = match value {

@@ -270,7 +270,8 @@ async fn page(
             let ev = baida_blocks::form::evaluate(&fields, &[], &Value::Object(raw.clone()), state.engine.today());
             let messages: HashMap<String, String> =
                 problems.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
-            let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None };
+            let ctx =
+                form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None, relations: None };
             let submit_label = match &step.block {
                 BlockConfig::Form(c) => c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
                 _ => None,

@@ -268,6 +268,18 @@ pub(crate) fn shown(f: &CompiledField, v: &Value, lang: Lang) -> String {
             f.choices.iter().find(|c| c.value() == s).map(|c| c.label().get(lang).to_string()).unwrap_or(s.clone())
         }
         (FieldType::YesNo, Value::Bool(b)) => word(lang, if *b { "yes" } else { "no" }),
+        // A linked register row: its key and the values kept with the case.
+        (FieldType::Relation, Value::Object(m)) => {
+            let mut parts = vec![m.get("key").and_then(Value::as_str).unwrap_or_default().to_string()];
+            if let Some(Value::Object(values)) = m.get("values") {
+                parts.extend(values.values().map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }));
+            }
+            parts.retain(|p| !p.is_empty());
+            parts.join(" · ")
+        }
         (FieldType::Location, Value::Object(m)) => {
             m.get("address").and_then(Value::as_str).unwrap_or_default().to_string()
         }
@@ -361,13 +373,25 @@ async fn build_case(
         })
         .collect();
     let open = case.status == CaseStatus::Open;
+    let relations = if may.fill_in {
+        let fields = step_fields(&loaded, &step_id);
+        state.engine.relation_choices_of(&loaded.compiled, &fields, &case.community_id).await.unwrap_or_default()
+    } else {
+        HashMap::new()
+    };
     let form = may.fill_in.then(|| {
         let fields = step_fields(&loaded, &step_id);
         let (raw, problems, _) = problem.clone().unwrap_or_default();
         let ev = baida_blocks::form::evaluate(&fields, &[], &Value::Object(raw.clone()), state.engine.today());
         let messages: HashMap<String, String> =
             problems.iter().map(|p| (p.pointer.clone(), p.message.get(lang).to_string())).collect();
-        let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None };
+        let ctx = form_page::Context {
+            lang,
+            state: &ev.state,
+            errors: &messages,
+            add_item_to: None,
+            relations: Some(&relations),
+        };
         StaffForm {
             title: loaded.compiled.step_name(&step_id, lang),
             fields: form_page::build(&fields, &raw, &ctx, "", ""),

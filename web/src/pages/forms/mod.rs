@@ -115,6 +115,21 @@ fn labels(fields: &[&CompiledField], prefix: &str, lang: Lang, out: &mut HashMap
     }
 }
 
+/// The rows the form's relation fields offer to a case filed at `unit` (a community or grid).
+pub(crate) async fn relations_offered(
+    state: &AppState,
+    loaded: &Loaded,
+    unit: &str,
+) -> HashMap<String, Vec<baida_engine::register::relation::RowChoice>> {
+    let fields = loaded.compiled.intake_fields();
+    if !fields.iter().any(|f| f.ty == baida_blocks::FieldType::Relation) {
+        return HashMap::new();
+    }
+    let Ok(tree) = crate::access::tree(state).await else { return HashMap::new() };
+    let Some((community, _)) = baida_engine::register::community_of(unit, &tree) else { return HashMap::new() };
+    state.engine.relation_choices_of(&loaded.compiled, &fields, &community).await.unwrap_or_default()
+}
+
 /// One form page being answered: what every rendering of it shares.
 struct Page<'a> {
     state: &'a AppState,
@@ -126,6 +141,8 @@ struct Page<'a> {
     profile_note: Option<String>,
     assist: Option<on_behalf::Assist>,
     preview: bool,
+    /// The rows each relation field of the form offers.
+    relations: HashMap<String, Vec<baida_engine::register::relation::RowChoice>>,
 }
 
 /// What one rendering shows: the answers as typed, their evaluation, the errors.
@@ -170,7 +187,7 @@ fn render(page: &Page<'_>, shown: Shown<'_>, status: StatusCode) -> Response {
             }
         })
         .collect();
-    let ctx = Context { lang, state: &ev.state, errors: &messages, add_item_to };
+    let ctx = Context { lang, state: &ev.state, errors: &messages, add_item_to, relations: Some(&page.relations) };
     let (submit_label, intro) = match app.steps.first().map(|s| &s.block) {
         Some(baida_blocks::BlockConfig::Form(c)) => (
             c.submit_label.as_ref().map(|t| t.get(lang).to_string()),
@@ -303,6 +320,7 @@ async fn form_for(
         profile_note,
         assist,
         preview: false,
+        relations: relations_offered(&state, &loaded, &community).await,
     };
     Ok(render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK))
 }
@@ -327,6 +345,7 @@ pub(crate) fn preview(state: &AppState, lang: Lang, loaded: &Loaded, community_n
         profile_note: None,
         assist: None,
         preview: true,
+        relations: HashMap::new(),
     };
     render(&page, Shown { raw: &raw, ev: &ev, errors: &[], add_item_to: None }, StatusCode::OK)
 }

@@ -98,6 +98,7 @@ pub async fn submit(
         profile_note: None,
         assist,
         preview: false,
+        relations: super::relations_offered(&state, &loaded, &community).await,
     };
     if let Some(group) = posted.first("_add") {
         return Ok(render(

@@ -114,7 +114,7 @@ pub(super) fn form_views(
         .iter()
         .map(|p| (p.pointer.trim_start_matches("/values").to_string(), p.message.get(lang).to_string()))
         .collect();
-    let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None };
+    let ctx = form_page::Context { lang, state: &ev.state, errors: &messages, add_item_to: None, relations: None };
     form_page::build(fields, raw, &ctx, "", "")
 }
 

@@ -8,7 +8,7 @@ use baida_blocks::{CompiledField, FieldType, Lang, Problem, RowAccess};
 use baida_core::kinds::UnitKind;
 use baida_engine::auth::Actor;
 use baida_engine::register::import::Format;
-use baida_engine::register::{Opened, RegisterError, RowInput, may_at};
+use baida_engine::register::{Opened, RegisterError, RowInput};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -84,7 +84,7 @@ async fn units(state: &AppState, actor: &Actor, opened: &Opened, what: RowAccess
     let mut out: Vec<Unit> = tree
         .values()
         .filter(|u| matches!(u.kind, UnitKind::Community | UnitKind::Grid))
-        .filter(|u| may_at(actor, opened.register(), what, &u.id, &tree))
+        .filter(|u| opened.may(actor, what, &u.id, &tree))
         .map(|u| Unit { id: u.id.clone(), name: if lang == Lang::En { u.name_en.clone() } else { u.name_zh.clone() } })
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
