@@ -27,6 +27,41 @@ const WAY_SCHEMA = {
   when: { type: 'string', 'x-expression': true, ...label('条件', 'Condition'), 'x-help': { 'zh-CN': 'rhai 表达式，例如 record.kind == "fire-lane"；留空表示总是', en: 'A rhai expression, e.g. record.kind == "fire-lane"; empty: always' } },
 };
 
+/** A published schedule as it runs — next run, last run, paused or waiting — with its
+ *  buttons (pause, resume, confirm) and a dry run; filled in from the API after drawing. */
+function scheduleState(editor, id) {
+  const box = h('div', { class: 'd-schedule-state', 'data-schedule-state': id }, h('p', { class: 'd-help' }, t('loading')));
+  const base = `/api/v1/apps/${encodeURIComponent(editor.appId)}/schedules`;
+  // Times in the deployment's zone (China Standard Time), whatever the browser's.
+  const when = (s) => (s ? new Date(s).toLocaleString(lang() === 'en' ? 'en' : 'zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '—');
+  const put = (el, ...children) => el.replaceChildren(...children.filter(Boolean));
+  const fill = (list) => {
+    const st = (list || []).find((x) => x.id === id)?.state;
+    if (!st) { box.replaceChildren(h('p', { class: 'd-help' }, t('schedule_unpublished'))); return; }
+    const act = (what) => api('POST', `${base}/${encodeURIComponent(id)}/${what}`).then(fill).catch((e) => editor.flash(e.message, true));
+    const dry = h('div', { class: 'd-dry-run' });
+    put(box,
+      h('p', {}, `${t('schedule_next')}：${when(st.next_at)}`, st.paused_at ? ` · ${t('schedule_paused')}` : ''),
+      st.last_run_at ? h('p', { class: 'd-help' }, `${t('schedule_last')}：${when(st.last_run_at)} · ${st.last_cases ?? 0} ${t('schedule_cases')}${st.last_error ? ` · ${st.last_error}` : ''}`) : null,
+      st.waiting_since ? h('p', { class: 'd-warn', role: 'status' }, t('schedule_waiting', { n: st.waiting_cases })) : null,
+      h('div', { class: 'd-buttons' },
+        st.paused_at
+          ? h('button', { type: 'button', class: 'd-small', 'data-schedule-act': 'resume', onclick: () => act('resume') }, t('schedule_resume'))
+          : h('button', { type: 'button', class: 'd-small', 'data-schedule-act': 'pause', onclick: () => act('pause') }, t('schedule_pause')),
+        st.waiting_since ? h('button', { type: 'button', class: 'd-small', 'data-schedule-act': 'confirm', onclick: () => act('confirm') }, t('schedule_confirm')) : null,
+        h('button', { type: 'button', class: 'd-small', 'data-schedule-act': 'preview', onclick: () => api('POST', `${base}/${encodeURIComponent(id)}/preview`).then((p) => {
+          put(dry,
+            h('p', {}, t('schedule_dry', { n: p.count })),
+            h('p', { class: 'd-help' }, `${t('schedule_next')}：${p.next.map(when).join('，')}`),
+            p.cases.length ? h('ul', {}, p.cases.slice(0, 5).map((c) => h('li', {}, `${c.row || c.community_id}${Object.keys(c.record).length ? `：${Object.values(c.record).join(' · ')}` : ''}`))) : null,
+            p.problems.length ? h('ul', { class: 'd-field-problems' }, p.problems.slice(0, 5).map((x) => h('li', {}, x))) : null);
+        }).catch((e) => editor.flash(e.message, true)) }, t('schedule_preview'))),
+      dry);
+  };
+  api('GET', base).then(fill).catch(() => box.replaceChildren());
+  return box;
+}
+
 class Properties extends HTMLElement {
   connectedCallback() {
     // Set while an input's change is being handled (see Editor.draw).
@@ -93,6 +128,7 @@ class Properties extends HTMLElement {
       h('section', { class: 'd-part', id: 'd-schedules' }, h('h3', {}, t('schedules')), h('p', { class: 'd-help' }, t('schedules_help')),
         schedules.map(([tr, i]) => h('fieldset', { class: 'd-prop d-object', 'data-schedule': i },
           h('legend', {}, txt(tr.name) || tr.id || `${i + 1}`),
+          editor.published ? scheduleState(editor, tr.id) : null,
           ...renderProperties(parts.schedule, tr, `/triggers/${i}`, scheduleCtx),
           h('button', { type: 'button', class: 'd-small', onclick: () => editor.edit((x) => x.triggers.splice(i, 1)) }, t('remove')))),
         h('button', { type: 'button', class: 'd-small', id: 'd-add-schedule',

@@ -1,7 +1,8 @@
 // Browser test of the designer's app settings beyond the form and the flow: a builder writes a
 // message, defines a register with its fields and adds a monthly schedule over it, in the
 // property panel only, sees a problem the moment a message names a field that does not exist,
-// fixes it and publishes; the published definition has all three. Screenshot in artifacts/.
+// fixes it and publishes; the published definition has all three; then the published schedule
+// shows its next run, is dry-run and paused from the same panel. Screenshots in artifacts/.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,6 +88,19 @@ test('a builder writes a message, a register and a schedule in the designer and 
     assert.equal(def.messages[0].text['zh-CN'] ?? def.messages[0].text, '请于本月走访（{{app.name}}，{{today}}）');
     assert.equal(def.triggers[0].type, 'schedule');
     assert.equal(def.triggers[0].on, 'first_working_day');
+
+    // Published, the schedule shows when it runs next; a dry run says what it would open; it
+    // can be paused from here.
+    const state = page.locator('[data-schedule-state="monthly-visit"]');
+    await state.getByText('下次运行').waitFor();
+    await state.locator('[data-schedule-act="preview"]').click();
+    await state.locator('.d-dry-run', { hasText: '现在运行将生成 1 件案件' }).waitFor();
+    await page.screenshot({ path: join(artifacts, 'designer-schedule.png'), fullPage: true });
+    await state.locator('[data-schedule-act="pause"]').click();
+    await page.locator('[data-schedule-state="monthly-visit"]', { hasText: '已暂停' }).waitFor();
+    const r = await fetch(`${base}/api/v1/apps/${appId}/schedules`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const schedules = await r.json();
+    assert.ok(schedules[0].state.paused_at, 'paused from the designer');
     assert.deepEqual(problems, [], 'no script errors');
   } finally {
     await context.close();
