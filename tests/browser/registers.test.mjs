@@ -133,3 +133,45 @@ test('a grid worker keeps a register on a phone; an admin imports a spreadsheet'
     await admin.close();
   }
 });
+
+test('a resident picks a free parking space on a phone; the space is then taken', { timeout: TEST_MS }, async () => {
+  const app = {
+    id: 'parking-pick', version: '1.0.0', name: { 'zh-CN': '车位申请', en: 'Parking permit' }, category: 'vehicles-parking',
+    registers: [{ id: 'spaces', name: { 'zh-CN': '车位台账', en: 'Parking spaces' }, key: 'space_no',
+      fields: [{ key: 'space_no', type: 'text', label: { 'zh-CN': '车位号', en: 'Space' }, required: true },
+               { key: 'area', type: 'text', label: { 'zh-CN': '区域', en: 'Area' } },
+               { key: 'free', type: 'yes_no', label: { 'zh-CN': '空闲', en: 'Free' } }] }],
+    record: { fields: [{ key: 'space', type: 'relation', label: { 'zh-CN': '车位', en: 'Space' }, required: true,
+                         register: 'spaces', filter: 'row.free == true', show: ['area'] }] },
+    steps: [{ id: 'apply', block: 'form', config: {} },
+            { id: 'take', block: 'register', config: { register: 'spaces', action: 'update', row: 'record.space.key', set: { free: 'false' } } }],
+    transitions: [{ from: 'apply', to: 'take' }],
+  };
+  const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  let r = await fetch(`${base}/api/v1/apps?owner=xinzhou`, { method: 'POST', headers, body: JSON.stringify(app) });
+  assert.equal(r.status, 201, await r.text());
+  for (const [no, area, free] of [['B-1', '东区', true], ['B-2', '西区', true], ['B-3', '北区', false]]) {
+    r = await fetch(`${base}/api/v1/apps/parking-pick/registers/spaces/rows`, { method: 'POST', headers,
+      body: JSON.stringify({ unit: 'xinzhou', values: { space_no: no, area, free } }) });
+    assert.equal(r.status, 201, await r.text());
+  }
+  const context = await browser.newContext({ ...phone, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_MS);
+  try {
+    await page.goto(`${base}/a/xinzhou/parking-pick`, { timeout: NAV_MS });
+    const options = await page.locator('#f-space option').allTextContents();
+    assert.deepEqual(options.slice(1), ['B-1 · 东区', 'B-2 · 西区'], 'only the free spaces, by number and area');
+    await page.selectOption('#f-space', { label: 'B-2 · 西区' });
+    await page.screenshot({ path: join(artifacts, 'relation-form-phone.png'), fullPage: true });
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/my\/cases\/[^/?]+\?new=1$/, { timeout: NAV_MS });
+    r = await fetch(`${base}/api/v1/apps/parking-pick/registers/spaces/rows?q=B-2`, { headers });
+    const rows = await r.json();
+    assert.equal(rows.rows[0].values.free, false, 'the space is taken by the case');
+    await page.goto(`${base}/a/xinzhou/parking-pick`, { timeout: NAV_MS });
+    assert.deepEqual((await page.locator('#f-space option').allTextContents()).slice(1), ['B-1 · 东区'], 'no longer offered');
+  } finally {
+    await context.close();
+  }
+});

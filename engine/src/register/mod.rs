@@ -386,31 +386,52 @@ impl Engine {
                 Text::new("编号不能修改；请新建一行", "The key cannot change; make a new row instead"),
             )]));
         }
-        let values = self.checked_values(register, &row.values, &input.values, "/values")?;
+        // A personal value shown masked and sent back unchanged (the edit form holds what the
+        // person saw) is no change: it must not overwrite the real one.
+        let mut changes = input.values;
+        if !needs_to_know_at(actor, &opened.loaded.compiled.app.access, row_unit(&row), &tree) {
+            let masks = crate::access::field_masks(&register.fields.iter().collect::<Vec<_>>());
+            let shown = mask::mask_record(&row.values, &masks);
+            changes.retain(|k, v| !(masks.iter().any(|(m, _)| m == k) && shown.get(k) == Some(v)));
+        }
+        let values = self.checked_values(register, &row.values, &changes, "/values")?;
         let mut set = values.clone();
         for k in row.values.keys().filter(|k| !values.contains_key(*k)) {
             set.insert(k.clone(), Value::Null);
         }
-        let write = RowWrite {
+        let expected = input.expected_count.or(Some(row.event_count));
+        let write = self.staff_write(actor, &row, Mode::Update, set, expected);
+        let mut written = self.store.write_rows(&[write]).await?;
+        let mut row = written.remove(0).row;
+        self.mask_row(actor, opened, &mut row, &tree);
+        Ok(row)
+    }
+
+    /// A change staff make to an existing row, by its key in its community.
+    fn staff_write(
+        &self,
+        actor: &Actor,
+        row: &Row,
+        mode: Mode,
+        set: Map<String, Value>,
+        expected: Option<i64>,
+    ) -> RowWrite {
+        RowWrite {
             app_id: row.app_id.clone(),
             register_id: row.register_id.clone(),
             community_id: row.community_id.clone(),
             grid_id: None,
             key: row.key.clone(),
-            mode: Mode::Update,
+            mode,
             set,
             add: Vec::new(),
             append: Vec::new(),
             new_id: Uuid::now_v7().to_string(),
-            expected_count: input.expected_count.or(Some(row.event_count)),
+            expected_count: expected,
             actor: actor.label(),
             at: self.clock.now(),
             source: json!({"staff": true}),
-        };
-        let mut written = self.store.write_rows(&[write]).await?;
-        let mut row = written.remove(0).row;
-        self.mask_row(actor, opened, &mut row, &tree);
-        Ok(row)
+        }
     }
 
     /// Removes a row from the register (its history stays; cases that link it keep their copy).
@@ -426,22 +447,7 @@ impl Engine {
         if !opened.may(actor, RowAccess::Update, row_unit(&row), &tree) {
             return Err(forbidden(RowAccess::Update));
         }
-        let write = RowWrite {
-            app_id: row.app_id.clone(),
-            register_id: row.register_id.clone(),
-            community_id: row.community_id.clone(),
-            grid_id: None,
-            key: row.key.clone(),
-            mode: Mode::Delete,
-            set: Map::new(),
-            add: Vec::new(),
-            append: Vec::new(),
-            new_id: Uuid::now_v7().to_string(),
-            expected_count: expected_count.or(Some(row.event_count)),
-            actor: actor.label(),
-            at: self.clock.now(),
-            source: json!({"staff": true}),
-        };
+        let write = self.staff_write(actor, &row, Mode::Delete, Map::new(), expected_count.or(Some(row.event_count)));
         self.store.write_rows(&[write]).await?;
         Ok(())
     }

@@ -28,6 +28,7 @@ fn volunteer_app() -> Value {
                              {"value": "repair", "label": {"zh-CN": "维修队", "en": "Repairs"}}]},
                 {"key": "hours", "type": "number", "label": {"zh-CN": "服务时长", "en": "Hours"}, "min": 0},
                 {"key": "active", "type": "yes_no", "label": {"zh-CN": "在岗", "en": "Active"}},
+                {"key": "id_no", "type": "id_number", "label": {"zh-CN": "身份证号", "en": "ID number"}},
                 {"key": "served", "type": "group", "label": {"zh-CN": "服务记录", "en": "Served"},
                  "fields": [{"key": "need", "type": "text"}, {"key": "hours", "type": "number"}]}
             ]}],
@@ -221,13 +222,33 @@ both!(staff_keep_rows_within_their_units_and_see_personal_values_masked_without_
     let (status, problem) = grid1.get(&format!("{ROWS}?sort=age")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 
+    // Someone who may change rows but sees personal values masked sends the form back as they
+    // saw it: the masked value is no change, the real one stays.
+    let mut def = volunteer_app();
+    def["version"] = json!("1.1.0");
+    def["registers"][0]["access"] = json!({"update": ["grid_worker", "community_admin", "street_admin"]});
+    assert_eq!(publish(&app, &def).await.0, StatusCode::CREATED);
+    let (status, seen) =
+        grid1.send(Method::PATCH, &format!("{ROWS}/{id}"), json!({"values": {"id_no": "11010519491231002X"}})).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    let (_, masked) = shatou.get(&format!("{ROWS}/{id}")).await;
+    let shown = masked["row"]["values"]["id_no"].clone();
+    assert_ne!(shown, "11010519491231002X", "masked for the street: {masked}");
+    let (status, body) = shatou
+        .send(Method::PATCH, &format!("{ROWS}/{id}"), json!({"values": {"id_no": shown, "name": "李梅梅"}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, real) = grid1.get(&format!("{ROWS}/{id}")).await;
+    assert_eq!(real["row"]["values"]["id_no"], "11010519491231002X", "{real}");
+    assert_eq!(real["row"]["values"]["name"], "李梅梅");
+
     // Removed: gone from the list, its history kept.
     let (status, _) = grid1.send(Method::DELETE, &format!("{ROWS}/{id}"), json!(null)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, page) = grid1.get(&format!("{ROWS}?q=李梅")).await;
     assert_eq!(page["total"], 0);
     let report = verify_all(app.running.store.as_ref()).await.unwrap();
-    assert_eq!(report.row_events, 5, "made, changed, removed, and two more rows");
+    assert_eq!(report.row_events, 7, "made, changed three times, removed, and two more rows");
     assert!(report.broken_rows.is_empty());
 });
 
