@@ -259,7 +259,8 @@ impl<'d> Checker<'d> {
         let filter = self.script(&field.filter, format!("{here}/filter"));
 
         // Limits.
-        let numeric = matches!(ty, FieldType::Number | FieldType::Integer | FieldType::Rating) || ty.counts_items();
+        let numeric = matches!(ty, FieldType::Number | FieldType::Integer | FieldType::Rating | FieldType::Slider)
+            || ty.counts_items();
         let dated = matches!(ty, FieldType::Date | FieldType::Datetime);
         for (name, limit) in [("min", &field.min), ("max", &field.max)] {
             let Some(limit) = limit else { continue };

@@ -167,6 +167,8 @@ pub fn sms_quotable(f: &CompiledField) -> bool {
         | FieldType::Integer
         | FieldType::Date
         | FieldType::Datetime
+        | FieldType::Time
+        | FieldType::Slider
         | FieldType::YesNo
         | FieldType::Rating => true,
         FieldType::Text => f.field.pattern.is_some() && f.field.max_length.is_some_and(|m| m <= 20),

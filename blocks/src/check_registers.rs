@@ -195,7 +195,11 @@ impl Checker<'_> {
         let field = |key: &str| register.fields.iter().find(|f| f.field.key == key);
         for (part, map, allowed) in [
             ("set", &c.set, None),
-            ("add", &c.add, Some((&[FieldType::Number, FieldType::Integer][..], ("数字", "number")))),
+            (
+                "add",
+                &c.add,
+                Some((&[FieldType::Number, FieldType::Integer, FieldType::Slider][..], ("数字", "number"))),
+            ),
             (
                 "append",
                 &c.append,

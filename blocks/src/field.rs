@@ -30,6 +30,10 @@ pub enum FieldType {
     Date,
     /// A date and time, `YYYY-MM-DDTHH:MM` in the deployment's time zone.
     Datetime,
+    /// A time of day, `HH:MM` (24-hour).
+    Time,
+    /// A number picked on a slider between `min` and `max` (default 0–100), whole steps.
+    Slider,
     /// A mainland China mobile number (11 digits starting with 1).
     Phone,
     /// A resident identity card number (18 characters, checksum verified).
@@ -55,7 +59,7 @@ pub enum FieldType {
 
 impl FieldType {
     /// Every field type, in the order the designer's palette shows them.
-    pub const ALL: [FieldType; 18] = [
+    pub const ALL: [FieldType; 20] = [
         FieldType::Text,
         FieldType::Textarea,
         FieldType::Number,
@@ -64,6 +68,8 @@ impl FieldType {
         FieldType::Multiselect,
         FieldType::Date,
         FieldType::Datetime,
+        FieldType::Time,
+        FieldType::Slider,
         FieldType::Phone,
         FieldType::IdNumber,
         FieldType::Email,
@@ -87,6 +93,8 @@ impl FieldType {
             FieldType::Multiselect => "multiselect",
             FieldType::Date => "date",
             FieldType::Datetime => "datetime",
+            FieldType::Time => "time",
+            FieldType::Slider => "slider",
             FieldType::Phone => "phone",
             FieldType::IdNumber => "id_number",
             FieldType::Email => "email",
@@ -111,6 +119,8 @@ impl FieldType {
             FieldType::Multiselect => ("多选", "Multiple choice"),
             FieldType::Date => ("日期", "Date"),
             FieldType::Datetime => ("日期时间", "Date and time"),
+            FieldType::Time => ("时间", "Time"),
+            FieldType::Slider => ("滑块", "Slider"),
             FieldType::Phone => ("手机号码", "Mobile phone"),
             FieldType::IdNumber => ("身份证号", "Resident ID number"),
             FieldType::Email => ("电子邮箱", "E-mail"),

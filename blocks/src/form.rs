@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::compile::{CompiledField, CompiledRule, answer_pointer};
 use crate::formats::{
     is_email, is_id_number, is_mobile_phone, normalize_id_number, normalize_phone, parse_date, parse_datetime,
+    parse_time,
 };
 use crate::script::{ScriptError, ScriptErrorKind};
 use crate::{Choice, FieldType, Limit, Problem, Text};
@@ -308,10 +309,15 @@ impl Scope<'_> {
             return;
         }
         match f.ty {
-            FieldType::Number | FieldType::Integer | FieldType::Rating => {
+            FieldType::Number | FieldType::Integer | FieldType::Rating | FieldType::Slider => {
                 let n = v.as_f64().unwrap_or_default();
                 let (lo, hi) = if f.ty == FieldType::Rating {
                     (Some(1.0), Some(field.max.as_ref().and_then(Limit::as_f64).unwrap_or(5.0)))
+                } else if f.ty == FieldType::Slider {
+                    (
+                        Some(field.min.as_ref().and_then(Limit::as_f64).unwrap_or(0.0)),
+                        Some(field.max.as_ref().and_then(Limit::as_f64).unwrap_or(100.0)),
+                    )
                 } else {
                     (field.min.as_ref().and_then(Limit::as_f64), field.max.as_ref().and_then(Limit::as_f64))
                 };
@@ -483,6 +489,14 @@ fn coerce(f: &CompiledField, v: Value) -> Result<Option<Value>, Text> {
         FieldType::Date => match v.as_str().and_then(parse_date) {
             Some(d) => Ok(Some(Value::String(d.format("%Y-%m-%d").to_string()))),
             None => wrong(("日期（2026-01-31）", "a date (2026-01-31)")),
+        },
+        FieldType::Time => match v.as_str().and_then(parse_time) {
+            Some(t) => Ok(Some(Value::String(t))),
+            None => wrong(("时间（09:30）", "a time (09:30)")),
+        },
+        FieldType::Slider => match number(&v) {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(Value::from(n as i64))),
+            _ => wrong(("整数", "a whole number")),
         },
         FieldType::Datetime => match v.as_str().and_then(parse_datetime) {
             Some(d) => Ok(Some(Value::String(d.format("%Y-%m-%dT%H:%M").to_string()))),

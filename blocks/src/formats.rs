@@ -85,6 +85,14 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// A time of day as typed (`9:05`, `09:05`, `09:05:00`), as `HH:MM`.
+pub fn parse_time(s: &str) -> Option<String> {
+    let t = chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M:%S"))
+        .ok()?;
+    Some(t.format("%H:%M").to_string())
+}
+
 pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))

@@ -188,6 +188,7 @@ fn applies(ty: FieldType, property: &str) -> bool {
             ty,
             FieldType::Number
                 | FieldType::Integer
+                | FieldType::Slider
                 | FieldType::Date
                 | FieldType::Datetime
                 | FieldType::Rating
@@ -195,7 +196,7 @@ fn applies(ty: FieldType, property: &str) -> bool {
                 | FieldType::Photo
                 | FieldType::Group
         ),
-        "unit" => matches!(ty, FieldType::Number | FieldType::Integer),
+        "unit" => matches!(ty, FieldType::Number | FieldType::Integer | FieldType::Slider),
         "keep_location" => ty == FieldType::Photo,
         "fields" => ty == FieldType::Group,
         "register" | "filter" | "show" => ty == FieldType::Relation,

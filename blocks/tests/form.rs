@@ -84,3 +84,24 @@ fn wrong_types_unknown_answers_and_endless_scripts_are_clear_errors() {
     assert!(e.contains(&("/x".into(), "script_failed")), "{e:?}");
     assert!(errors(&a, json!({"n": 11})).contains(&("/n".into(), "too_large")));
 }
+
+#[test]
+fn times_are_read_as_typed_and_sliders_stay_in_their_bounds() {
+    let a = app(
+        json!([{"key": "at", "type": "time"}, {"key": "score", "type": "slider", "min": 0, "max": 10},
+               {"key": "share", "type": "slider"}]),
+        json!([]),
+    );
+    let fields: Vec<&CompiledField> = a.fields.iter().collect();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let ev = evaluate(&fields, &a.rules, &json!({"at": "9:05", "score": "8", "share": 100}), today);
+    assert!(ev.errors.is_empty(), "{:?}", ev.errors);
+    assert_eq!(ev.record["at"], "09:05");
+    assert_eq!(ev.record["score"], 8);
+    assert_eq!(errors(&a, json!({"at": "25:00"})), vec![("/at".into(), "wrong_type")]);
+    assert_eq!(errors(&a, json!({"at": "下午三点"})), vec![("/at".into(), "wrong_type")]);
+    assert_eq!(errors(&a, json!({"score": 11})), vec![("/score".into(), "too_large")]);
+    assert_eq!(errors(&a, json!({"share": 101})), vec![("/share".into(), "too_large")], "0–100 by default");
+    assert_eq!(errors(&a, json!({"share": -1})), vec![("/share".into(), "too_small")]);
+    assert_eq!(errors(&a, json!({"score": 7.5})), vec![("/score".into(), "wrong_type")], "whole steps");
+}

@@ -217,6 +217,8 @@ export function sampleAnswer(f, opts = []) {
     case 'email': return 'someone@example.cn';
     case 'yes_no': return true;
     case 'rating': return 5;
+    case 'time': return '09:30';
+    case 'slider': return Number(f.min ?? 0);
     case 'photo': return ['0'.repeat(64)];
     case 'location': return { lon: 121.47, lat: 31.23, address: '示例地址' };
     case 'group': return [];

@@ -8,7 +8,7 @@ export const BLOCK_ICONS = { form: '📝', dispatch: '🧭', sign: '✍️', han
   notify: '🔔', webhook: '🔗', timer: '⏱️', script: '📜', ledger: '📒', plugin: '🧩' };
 export const FIELD_ICONS = { text: '🔤', textarea: '📄', number: '🔢', integer: '#️⃣', select: '🔘', multiselect: '☑️',
   date: '📅', datetime: '🕒', phone: '📱', id_number: '🪪', email: '✉️', yes_no: '⚖️', rating: '⭐', photo: '📷',
-  location: '📍', group: '🔁', section: '➖' };
+  location: '📍', group: '🔁', section: '➖', time: '⏰', slider: '🎚️', relation: '🔗' };
 
 export class Palette extends HTMLElement {
   connectedCallback() { this.query = ''; }

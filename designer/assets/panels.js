@@ -284,7 +284,7 @@ class TestRun extends HTMLElement {
       if (v === '') continue;
       const type = el.dataset.type;
       try {
-        if (['number', 'integer', 'rating'].includes(type) && !Number.isNaN(Number(v))) out[el.name] = Number(v);
+        if (['number', 'integer', 'rating', 'slider'].includes(type) && !Number.isNaN(Number(v))) out[el.name] = Number(v);
         else if (type === 'yes_no') out[el.name] = v === 'true' || v === '是';
         else out[el.name] = /^[[{]/.test(v) ? JSON.parse(v) : v;
       } catch { out[el.name] = v; }

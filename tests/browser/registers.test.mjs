@@ -142,7 +142,9 @@ test('a resident picks a free parking space on a phone; the space is then taken'
                { key: 'area', type: 'text', label: { 'zh-CN': '区域', en: 'Area' } },
                { key: 'free', type: 'yes_no', label: { 'zh-CN': '空闲', en: 'Free' } }] }],
     record: { fields: [{ key: 'space', type: 'relation', label: { 'zh-CN': '车位', en: 'Space' }, required: true,
-                         register: 'spaces', filter: 'row.free == true', show: ['area'] }] },
+                         register: 'spaces', filter: 'row.free == true', show: ['area'] },
+                       { key: 'from', type: 'time', label: { 'zh-CN': '每天几点起停', en: 'Parked from' } },
+                       { key: 'need', type: 'slider', label: { 'zh-CN': '急需程度', en: 'How urgent' }, min: 0, max: 10 }] },
     steps: [{ id: 'apply', block: 'form', config: {} },
             { id: 'take', block: 'register', config: { register: 'spaces', action: 'update', row: 'record.space.key', set: { free: 'false' } } }],
     transitions: [{ from: 'apply', to: 'take' }],
@@ -163,12 +165,20 @@ test('a resident picks a free parking space on a phone; the space is then taken'
     const options = await page.locator('#f-space option').allTextContents();
     assert.deepEqual(options.slice(1), ['B-1 · 东区', 'B-2 · 西区'], 'only the free spaces, by number and area');
     await page.selectOption('#f-space', { label: 'B-2 · 西区' });
+    assert.equal(await page.locator('#f-from').getAttribute('type'), 'time');
+    await page.fill('#f-from', '18:30');
+    assert.equal(await page.locator('#f-need').getAttribute('type'), 'range');
+    await page.locator('#f-need').evaluate((el) => { el.value = '7'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    assert.equal(await page.textContent('output[for="f-need"]'), '7', 'the slider says its value');
     await page.screenshot({ path: join(artifacts, 'relation-form-phone.png'), fullPage: true });
     await page.click('button[type=submit]');
     await page.waitForURL(/\/my\/cases\/[^/?]+\?new=1$/, { timeout: NAV_MS });
     r = await fetch(`${base}/api/v1/apps/parking-pick/registers/spaces/rows?q=B-2`, { headers });
     const rows = await r.json();
     assert.equal(rows.rows[0].values.free, false, 'the space is taken by the case');
+    r = await fetch(`${base}/api/v1/cases?app=parking-pick`, { headers });
+    const filed = (await r.json()).items[0].record;
+    assert.deepEqual([filed.from, filed.need, filed.space.key], ['18:30', 7, 'B-2']);
     await page.goto(`${base}/a/xinzhou/parking-pick`, { timeout: NAV_MS });
     assert.deepEqual((await page.locator('#f-space option').allTextContents()).slice(1), ['B-1 · 东区'], 'no longer offered');
   } finally {

@@ -63,6 +63,11 @@ if (form) {
       status.textContent = '';
     }, () => { status.textContent = btn.dataset.failed; }, { timeout: 10000 }));
   }
+  // A slider says its value as it moves.
+  for (const range of form.querySelectorAll('input[type=range]')) {
+    const out = form.querySelector(`output[for="${range.id}"]`);
+    if (out) range.addEventListener('input', () => { out.textContent = range.value; });
+  }
   // A long list of register rows: typing narrows the options (the chosen one always stays).
   for (const input of form.querySelectorAll('input.pick-filter')) {
     const select = document.getElementById(input.dataset.filterFor);

@@ -138,9 +138,10 @@ pub fn xlsx(opened: &Opened, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::X
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
         for (c, text) in cells(opened, row).iter().enumerate() {
-            let number = matches!(columns[c].ty, FieldType::Number | FieldType::Integer | FieldType::Rating)
-                .then(|| row.values.get(&columns[c].field.key).and_then(Value::as_f64))
-                .flatten();
+            let number =
+                matches!(columns[c].ty, FieldType::Number | FieldType::Integer | FieldType::Rating | FieldType::Slider)
+                    .then(|| row.values.get(&columns[c].field.key).and_then(Value::as_f64))
+                    .flatten();
             match number {
                 Some(n) => sheet.write_number(r, c as u16, n)?,
                 None => sheet.write_string(r, c as u16, text)?,

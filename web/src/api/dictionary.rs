@@ -91,6 +91,8 @@ fn format(f: &DictField) -> Text {
         FieldType::Email => ("电子邮箱地址", "An e-mail address"),
         FieldType::Date => ("日期 YYYY-MM-DD", "Date, YYYY-MM-DD"),
         FieldType::Datetime => ("日期时间 YYYY-MM-DDTHH:MM", "Date and time, YYYY-MM-DDTHH:MM"),
+        FieldType::Time => ("时间 HH:MM（24 小时制）", "Time, HH:MM (24-hour)"),
+        FieldType::Slider => ("滑块选出的整数", "A whole number picked on a slider"),
         FieldType::Number => ("数字，可带小数", "A number, decimals allowed"),
         FieldType::Integer => ("整数", "A whole number"),
         FieldType::Select => ("代码表中的一个值", "One value of the code list"),

@@ -188,6 +188,15 @@ fn build_one(
             v.min = limit(&field.min);
             v.max = limit(&field.max);
         }
+        FieldType::Time => v.input_type = "time",
+        FieldType::Slider => {
+            v.input_type = "range";
+            v.min = Some(limit(&field.min).unwrap_or_else(|| "0".into()));
+            v.max = Some(limit(&field.max).unwrap_or_else(|| "100".into()));
+            if v.value.is_empty() {
+                v.value = v.min.clone().unwrap_or_default();
+            }
+        }
         FieldType::Date | FieldType::Datetime => {
             v.input_type = if f.ty == FieldType::Date { "date" } else { "datetime-local" };
             v.min = limit(&field.min);
