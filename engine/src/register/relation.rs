@@ -23,6 +23,8 @@ pub const CHOICES_MAX: i64 = 200;
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RowChoice {
     pub row: String,
+    /// The row's key as it is (what the case keeps; the label masks it when personal).
+    #[serde(skip)]
     pub key: String,
     /// The shown fields' values (personal ones masked).
     pub values: Map<String, Value>,
@@ -60,7 +62,15 @@ fn choice(app: &CompiledApp, f: &CompiledField, row: &Row, community_id: &str) -
         row.values.iter().filter(|(k, _)| shown.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let masks = field_masks(&register.fields.iter().collect::<Vec<_>>());
     let values = mask::mask_record(&kept, &masks);
-    let mut label = row.key.clone();
+    // The picker masks the key too when it is personal (a register keyed by phone number); the
+    // case keeps the real key, which its own steps use to find the row.
+    let shown_key = match masks.iter().find(|(k, _)| k == &register.register.key) {
+        Some((_, mask::Masking::Value(how))) => {
+            mask::mask_value(&Value::String(row.key.clone()), *how).as_str().unwrap_or_default().to_string()
+        }
+        _ => row.key.clone(),
+    };
+    let mut label = shown_key;
     for k in &shown {
         if let Some(v) = values.get(*k) {
             let text = match v {

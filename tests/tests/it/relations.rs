@@ -123,3 +123,24 @@ both!(rows_are_kept_only_where_the_app_is_offered, |app: TestApp| async move {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "the register is not kept there");
 });
+
+both!(a_public_picker_never_lists_a_phone_number, |app: TestApp| async move {
+    let def = json!({"id": "helper-pick", "version": "1.0.0", "name": "找志愿者", "category": "people",
+        "registers": [{"id": "volunteers", "name": "志愿者", "key": "phone",
+            "fields": [{"key": "phone", "type": "phone", "required": true}, {"key": "name", "type": "text"}]}],
+        "record": {"fields": [{"key": "helper", "type": "relation", "register": "volunteers", "show": ["name"]}]},
+        "steps": [{"id": "ask", "block": "form", "config": {}}]});
+    let r = app.post("/api/v1/apps?owner=xinzhou").bearer_auth(TOKEN).json(&def).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let xinzhou = app.login("xinzhou").await;
+    let (status, _) = xinzhou
+        .post(
+            "/api/v1/apps/helper-pick/registers/volunteers/rows",
+            json!({"unit": "xinzhou", "values": {"phone": "13812345678", "name": "李梅"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let page = app.get("/a/xinzhou/helper-pick").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("138****5678 · 李梅"), "{page}");
+    assert!(!page.contains("13812345678"), "the key is a phone number: masked on a public form");
+});
