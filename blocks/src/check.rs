@@ -82,7 +82,7 @@ impl<'d> Checker<'d> {
         }
 
         let mut resolved = Vec::new();
-        let fields = self.fields(&mut app.record.fields, "/record/fields", &mut resolved);
+        let mut fields = self.fields(&mut app.record.fields, "/record/fields", &mut resolved);
         let keys: HashSet<&str> = fields.iter().map(|f| f.field.key.as_str()).collect();
 
         let mut rules = Vec::new();
@@ -107,6 +107,20 @@ impl<'d> Checker<'d> {
         self.steps(&app, &keys);
         self.register_steps(&app, &registers);
         self.relations(&app, &fields, &registers);
+        // A link to a row whose key is personal (a register keyed by phone) is as personal as
+        // the key: masked for readers without need to know, unless the builder says otherwise.
+        let personal_links: Vec<String> = fields
+            .iter()
+            .filter(|f| f.ty == FieldType::Relation && f.field.sensitivity.is_none())
+            .filter(|f| {
+                registers
+                    .iter()
+                    .find(|r| Some(&r.register.id) == f.field.register.as_ref())
+                    .and_then(|r| r.key_field())
+                    .is_some_and(|k| matches!(k.sensitivity, Sensitivity::Personal | Sensitivity::Sensitive))
+            })
+            .map(|f| f.field.key.clone())
+            .collect();
         let schedule_scripts = self.triggers(&app, &keys, &registers);
         self.messages(&app, &fields);
         let mut transitions = Vec::new();
@@ -130,6 +144,9 @@ impl<'d> Checker<'d> {
             }
         }
         app.record.fields = resolved;
+        for f in fields.iter_mut().filter(|f| personal_links.contains(&f.field.key)) {
+            f.sensitivity = Sensitivity::Personal;
+        }
         CompiledApp { app, fields, rules, transitions, step_scripts, registers, schedule_scripts }
     }
 

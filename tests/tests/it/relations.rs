@@ -143,4 +143,14 @@ both!(a_public_picker_never_lists_a_phone_number, |app: TestApp| async move {
     let page = app.get("/a/xinzhou/helper-pick").send().await.unwrap().text().await.unwrap();
     assert!(page.contains("138****5678 · 李梅"), "{page}");
     assert!(!page.contains("13812345678"), "the key is a phone number: masked on a public form");
+    // The case keeps the row; whoever reads the case without need to know sees the link masked.
+    let (_, rows) = xinzhou.get("/api/v1/apps/helper-pick/registers/volunteers/rows").await;
+    let row = rows["rows"][0]["id"].as_str().unwrap().to_string();
+    let (status, case) = app.submit("helper-pick", "xinzhou", json!({"helper": row})).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap().to_string();
+    let (_, full) = xinzhou.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(full["record"]["helper"]["key"], "13812345678", "the community's admin needs to know: {full}");
+    let (_, masked) = app.login("shatou").await.get(&format!("/api/v1/cases/{id}")).await;
+    assert!(!masked.to_string().contains("13812345678"), "the street does not: {masked}");
 });
