@@ -47,6 +47,11 @@ pub(super) fn staff(actor: Result<Actor, ApiError>) -> Option<Actor> {
     }
 }
 
+/// The register a page is about, or the page saying it is not there.
+pub(super) async fn open(state: &AppState, app: &str, register: &str) -> Result<Opened, Response> {
+    state.engine.open_register(app, register).await.map_err(|e| PageError::from(ApiError::from(e)).into_response())
+}
+
 pub(super) fn page(state: &AppState, template: &str, lang: Lang, uri: &Uri, data: &impl Serialize) -> Response {
     match state.pages.render(template, lang, &uri.to_string(), data) {
         Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),

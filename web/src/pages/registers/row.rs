@@ -18,7 +18,7 @@ use crate::pages::form_page;
 use crate::pages::work::shown;
 use crate::{ApiError, AppState};
 
-use super::{Cell, form_fields, form_views, page, posted, staff};
+use super::{Cell, form_fields, form_views, open, page, posted, staff};
 
 #[derive(Serialize)]
 struct HistoryItem {
@@ -157,9 +157,9 @@ pub(super) async fn row_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let notice = q.get("done").map(|_| word(lang, "reg_saved"));
     render_row(&state, lang, &uri, &actor, &opened, &row, None, notice).await
@@ -174,9 +174,9 @@ pub(super) async fn update(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let form = match posted(&body) {
         Ok(f) => f,
@@ -209,9 +209,9 @@ pub(super) async fn delete(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let revision = posted(&body).ok().and_then(|f| f.first("_revision").and_then(|r| r.parse().ok()));
     match state.engine.delete_row(&actor, &opened, &row, revision).await {

@@ -19,7 +19,7 @@ use crate::pages::form_page;
 use crate::pages::work::shown;
 use crate::{ApiError, AppState, access};
 
-use super::{Cell, form_fields, form_views, page, posted, staff};
+use super::{Cell, form_fields, form_views, open, page, posted, staff};
 
 #[derive(Serialize)]
 struct Column {
@@ -237,9 +237,9 @@ pub(super) async fn table(
     Query(params): Query<RowsParams>,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let notice = params.all.get("done").map(|d| match d.as_str() {
         "created" => word(lang, "reg_created"),
@@ -258,9 +258,9 @@ pub(super) async fn create(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let form = match posted(&body) {
         Ok(f) => f,
@@ -291,6 +291,15 @@ pub(super) async fn create(
     }
 }
 
+/// The page for an upload that cannot be read.
+fn unreadable(e: impl std::fmt::Display) -> Response {
+    PageError::from(ApiError::BadRequest {
+        code: "bad_form",
+        detail: baida_blocks::Text::new(format!("上传的文件无法读取：{e}"), format!("The upload cannot be read: {e}")),
+    })
+    .into_response()
+}
+
 pub(super) async fn import(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -300,9 +309,9 @@ pub(super) async fn import(
     mut multipart: Multipart,
 ) -> Response {
     let Some(actor) = staff(actor) else { return crate::api::session::to_login(&uri) };
-    let opened = match state.engine.open_register(&app, &register).await {
+    let opened = match open(&state, &app, &register).await {
         Ok(o) => o,
-        Err(e) => return PageError::from(ApiError::from(e)).into_response(),
+        Err(page) => return page,
     };
     let mut unit = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -315,29 +324,11 @@ pub(super) async fn import(
                     Ok(bytes) if name == "file" => file = Some((file_name, bytes.to_vec())),
                     Ok(bytes) if name == "_unit" => unit = String::from_utf8_lossy(&bytes).to_string(),
                     Ok(_) => {}
-                    Err(e) => {
-                        return PageError::from(ApiError::BadRequest {
-                            code: "bad_form",
-                            detail: baida_blocks::Text::new(
-                                format!("上传的文件无法读取：{e}"),
-                                format!("The upload cannot be read: {e}"),
-                            ),
-                        })
-                        .into_response();
-                    }
+                    Err(e) => return unreadable(e),
                 }
             }
             Ok(None) => break,
-            Err(e) => {
-                return PageError::from(ApiError::BadRequest {
-                    code: "bad_form",
-                    detail: baida_blocks::Text::new(
-                        format!("上传的文件无法读取：{e}"),
-                        format!("The upload cannot be read: {e}"),
-                    ),
-                })
-                .into_response();
-            }
+            Err(e) => return unreadable(e),
         }
     }
     let params = RowsParams::default();
